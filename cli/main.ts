@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { registerDemo } from './demo.ts';
+import { registerSim } from '../simulators/cli.ts';
+import { registerEdge } from '../edge/cli.ts';
+import { registerHub } from '../hub/cli.ts';
+import { registerIndex } from '../hub/index/cli.ts';
+import { registerModels } from '../models/cli.ts';
+
+// Wiring only: each area registers its own subcommands.
+const program = new Command('safestar')
+  .description('Safe star-rated compounds: edge nodes, city hub, device simulators')
+  .showHelpAfterError();
+
+registerDemo(program);
+registerHub(program);
+registerEdge(program);
+registerSim(program);
+registerIndex(program);
+registerModels(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { freePort } from './ports.ts';
+
+export interface InfluxdHandle {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  dir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function influxdAvailable(): boolean {
+  try {
+    execFileSync('influxd', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start a private influxd (1.x) with its own folders and ports. Both the HTTP port and the
+ * top-level backup RPC `bind-address` (default 127.0.0.1:8088) must be free ports, or a second
+ * instance collides with the first.
+ */
+export async function startInfluxd(opts: { dir?: string; keep?: boolean } = {}): Promise<InfluxdHandle> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'safestar-influxd-'));
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const rpcPort = await freePort();
+  const conf = join(dir, 'influxdb.conf');
+  writeFileSync(
+    conf,
+    [
+      `reporting-disabled = true`,
+      `bind-address = "127.0.0.1:${rpcPort}"`,
+      `[meta]`, `  dir = "${join(dir, 'meta')}"`,
+      `[data]`, `  dir = "${join(dir, 'data')}"`, `  wal-dir = "${join(dir, 'wal')}"`,
+      `  query-log-enabled = false`, `  trace-logging-enabled = false`,
+      `[http]`, `  bind-address = "127.0.0.1:${port}"`, `  log-enabled = false`,
+      `  max-body-size = 0`,
+      `[monitor]`, `  store-enabled = false`,
+      `[continuous_queries]`, `  enabled = false`,
+      `[logging]`, `  level = "warn"`,
+    ].join('\n'),
+  );
+  const child = spawn('influxd', ['run', '-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`SS_INFLUXD_EXIT: influxd exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const r = await fetch(`${url}/ping`);
+      if (r.status === 204) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`SS_INFLUXD_TIMEOUT: influxd did not answer /ping in 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port,
+    dir,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      if (!opts.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

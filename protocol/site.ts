@@ -1,0 +1,120 @@
+import Type from 'typebox';
+import { ID_PATTERN } from './ids.ts';
+import { DEVICE_KINDS, type DeviceKind } from './devices.ts';
+import { VENDOR_PROFILE_NAMES, type VendorProfile } from './vendors.ts';
+import { compileChecker } from './validate.ts';
+
+/**
+ * Site config of one edge node (one JSON file, validated at start). Units are in the names.
+ * Device passwords are stored as scrypt hashes (`scrypt$<salt b64>$<hash b64>`), never in clear.
+ */
+export interface SiteDevice {
+  id: string;
+  compound: string;
+  kind: DeviceKind;
+  profile: VendorProfile;
+  /** MQTT username; defaults to the device id. */
+  username?: string;
+  passwordHash?: string;
+  zone?: number;
+  heartbeatSeconds: number;
+}
+
+export interface SiteCompound {
+  id: string;
+  name: string;
+  district: string;
+  households: number;
+}
+
+export interface SiteConfig {
+  v: 1;
+  edge: { id: string; district: string };
+  /** Offset of device local times that carry none (GB/T 28181, most fences): e.g. "+08:00". */
+  timezone: string;
+  /** Key for the privacy stage's keyed hashes; use `SAFESTAR_SITE_SECRET` in production. */
+  privacySecret?: string;
+  /** Accept devices without a passwordHash (commissioning only). */
+  allowAnonymousDevices?: boolean;
+  broker: {
+    host: string;
+    port: number;
+    maxPayloadBytes: number;
+    maxMessagesPerDevicePerSecond: number;
+    maxConnections: number;
+  };
+  uplink: {
+    /** mqtt://host:port of the hub's broker. */
+    url: string;
+    username?: string;
+    password?: string;
+    batchSize: number;
+    maxInflightBatches: number;
+  };
+  outbox: { maxEvents: number };
+  api: { host: string; port: number };
+  dataDir: string;
+  compounds: SiteCompound[];
+  devices: SiteDevice[];
+}
+
+const Id = Type.String({ pattern: ID_PATTERN });
+const Port = Type.Integer({ minimum: 0, maximum: 65_535 });
+
+export const SiteConfigSchema = Type.Object(
+  {
+    v: Type.Literal(1),
+    edge: Type.Object({ id: Id, district: Id }, { additionalProperties: false }),
+    timezone: Type.String({ pattern: '^[+-](0\\d|1[0-4]):[0-5]\\d$' }),
+    privacySecret: Type.Optional(Type.String({ minLength: 16 })),
+    allowAnonymousDevices: Type.Optional(Type.Boolean()),
+    broker: Type.Object(
+      {
+        host: Type.String(),
+        port: Port,
+        maxPayloadBytes: Type.Integer({ minimum: 256, maximum: 1_048_576 }),
+        maxMessagesPerDevicePerSecond: Type.Integer({ minimum: 1 }),
+        maxConnections: Type.Integer({ minimum: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    uplink: Type.Object(
+      {
+        url: Type.String({ pattern: '^mqtts?://' }),
+        username: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String()),
+        batchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+        maxInflightBatches: Type.Integer({ minimum: 1, maximum: 64 }),
+      },
+      { additionalProperties: false },
+    ),
+    outbox: Type.Object({ maxEvents: Type.Integer({ minimum: 100 }) }, { additionalProperties: false }),
+    api: Type.Object({ host: Type.String(), port: Port }, { additionalProperties: false }),
+    dataDir: Type.String({ minLength: 1 }),
+    compounds: Type.Array(
+      Type.Object(
+        { id: Id, name: Type.String({ maxLength: 100 }), district: Id, households: Type.Integer({ minimum: 1 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+    devices: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          compound: Id,
+          kind: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))),
+          profile: Type.Union(VENDOR_PROFILE_NAMES.map((p) => Type.Literal(p))),
+          username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          passwordHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+          zone: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+          heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const checkSiteConfig = compileChecker<SiteConfig>(SiteConfigSchema);
