@@ -30,7 +30,12 @@ export const EventSchema = Type.Object(
     kind: Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k))),
     type: Type.Union(ALL_EVENT_TYPES.map((t) => Type.Literal(t))),
     severity: Type.Union(SEVERITIES.map((s) => Type.Literal(s))),
-    attributes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_]{1,40}$' }), AttributeValue, { maxProperties: 32 }),
+    // propertyNames, not a key pattern: a Record key pattern only selects which keys the value
+    // schema applies to, it does not refuse the others.
+    attributes: Type.Record(Type.String(), AttributeValue, {
+      maxProperties: 32,
+      propertyNames: { pattern: '^[A-Za-z0-9_]{1,40}$' },
+    }),
     /** True when the uplink replayed it after an outage rather than sending it live. */
     backfilled: Type.Optional(Type.Boolean()),
     /** Anomaly score from the edge's model, when one ran. */
