@@ -1,5 +1,39 @@
 import type { Command } from 'commander';
+import { generateCity } from '../../simulators/city.ts';
+import { calibrate, formatCalibration } from './calibrate.ts';
+import { defaultPolicy, loadPolicyFile } from './policy.ts';
 
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`SS_INDEX_CLI_ARG: --${name} must be an integer, got '${v}'`);
+    return n;
+  };
+}
+
+/** `safestar index …`: calibrate the policy on a simulated city; check a policy file. */
 export function registerIndex(program: Command): void {
-  program.command('index').description('(being built)');
+  const index = program.command('index').description('Safety index: policy checks and calibration');
+  index
+    .command('calibrate')
+    .description('rate a simulated city with the policy; print star shares per district, the bottom 10, and a JSON summary line')
+    .option('--compounds <n>', 'compounds in the simulated city', int('compounds'), 2285)
+    .option('--seed <n>', 'seed of the city and its case histories', int('seed'), 1)
+    .option('--policy <file>', 'policy JSON (default: hub/index/policy.default.json)')
+    .option('--at <iso>', 'rating instant (default 2026-05-28T00:00+08:00)')
+    .action((opts: { compounds: number; seed: number; policy?: string; at?: string }) => {
+      const policy = opts.policy ? loadPolicyFile(opts.policy) : defaultPolicy();
+      const at = opts.at ? Date.parse(opts.at) : undefined;
+      if (at !== undefined && Number.isNaN(at)) throw new Error(`SS_INDEX_CLI_ARG: --at must be an ISO date, got '${opts.at}'`);
+      const city = generateCity({ compounds: opts.compounds, seed: opts.seed });
+      const report = calibrate(policy, city, { seed: opts.seed, ...(at !== undefined ? { at } : {}) });
+      process.stdout.write(`policy ${policy.version}, city seed ${opts.seed}\n${formatCalibration(report)}\n`);
+    });
+  index
+    .command('check-policy <file>')
+    .description('validate a policy file; print every problem with its path')
+    .action((file: string) => {
+      const p = loadPolicyFile(file);
+      process.stdout.write(`ok: policy ${p.version}, ${Object.keys(p.categories).length} categories\n`);
+    });
 }

@@ -1,0 +1,121 @@
+// Load generator, run in its own process so the system under test gets the other core.
+import mqtt, { type MqttClient } from 'mqtt';
+import type { FromChild, LoadPlan, ToChild } from './protocol.ts';
+
+const send = (m: FromChild): void => {
+  process.send?.(m);
+};
+
+let plan: LoadPlan | undefined;
+let clients: MqttClient[] = [];
+let stopping = false;
+
+async function connectAll(p: LoadPlan): Promise<number> {
+  const t0 = Date.now();
+  const batch = 50; // connect in waves: 2,000 simultaneous CONNECTs would time out on 2 cores
+  for (let i = 0; i < p.clients.length; i += batch) {
+    const wave = p.clients.slice(i, i + batch).map(
+      (c) =>
+        new Promise<MqttClient>((resolve, reject) => {
+          const client = mqtt.connect(p.url, {
+            clientId: c.clientId,
+            username: c.username,
+            password: c.password,
+            clean: true,
+            reconnectPeriod: 0,
+            connectTimeout: 30_000,
+            keepalive: 120,
+          });
+          client.once('connect', () => {
+            // Nagle adds ~19 ms per message at city-like rates (issue 7 measurement).
+            const s = (client as unknown as { stream?: { setNoDelay?: (v: boolean) => void } }).stream;
+            s?.setNoDelay?.(true);
+            resolve(client);
+          });
+          client.once('error', reject);
+        }),
+    );
+    clients.push(...(await Promise.all(wave)));
+  }
+  return Date.now() - t0;
+}
+
+async function run(p: LoadPlan): Promise<void> {
+  let published = 0;
+  let acked = 0;
+  let errors = 0;
+  const t0 = Date.now();
+  const deadline = t0 + p.durationMs;
+  // Token bucket for the open-loop (rate-limited) mode.
+  let tokens = 0;
+  let lastRefill = t0;
+  const refill = (): void => {
+    if (p.ratePerSecond === undefined) return;
+    const now = Date.now();
+    tokens = Math.min(p.ratePerSecond, tokens + ((now - lastRefill) * p.ratePerSecond) / 1000);
+    lastRefill = now;
+  };
+  const done = clients.map(
+    (client, idx) =>
+      new Promise<void>((resolve) => {
+        const spec = p.clients[idx]!;
+        let inflight = 0;
+        let n = 0;
+        const pump = (): void => {
+          if (stopping || Date.now() >= deadline || (p.maxPerClient !== undefined && n >= p.maxPerClient)) {
+            if (inflight === 0) resolve();
+            return;
+          }
+          while (inflight < p.window) {
+            if (p.maxPerClient !== undefined && n >= p.maxPerClient) break;
+            if (p.ratePerSecond !== undefined) {
+              refill();
+              if (tokens < 1) {
+                setTimeout(pump, 2);
+                return;
+              }
+              tokens -= 1;
+            }
+            const payload = spec.payloads[n % spec.payloads.length]!;
+            n++;
+            inflight++;
+            published++;
+            client.publish(spec.topic, payload, { qos: p.qos }, (err) => {
+              inflight--;
+              if (err) errors++;
+              else acked++;
+              if (p.qos === 0) return;
+              pump();
+            });
+            if (p.qos === 0) inflight--;
+          }
+          if (p.qos === 0) setImmediate(pump);
+        };
+        pump();
+      }),
+  );
+  // Never wait forever on a wedged client: give in-flight acks 10 s after the deadline.
+  await Promise.race([Promise.all(done), new Promise((r) => setTimeout(r, p.durationMs + 10_000))]);
+  send({ type: 'result', result: { published, acked, errors, elapsedMs: Date.now() - t0, connectMs: 0 } });
+}
+
+process.on('message', (m: ToChild) => {
+  void (async () => {
+    try {
+      if (m.type === 'plan') {
+        plan = m.plan;
+        const connectMs = await connectAll(plan);
+        send({ type: 'ready', connectMs });
+      } else if (m.type === 'start' && plan) {
+        await run(plan);
+      } else if (m.type === 'stop') {
+        stopping = true;
+        await Promise.all(clients.map((c) => c.endAsync()));
+        clients = [];
+        process.exit(0);
+      }
+    } catch (err) {
+      send({ type: 'error', message: (err as Error).message });
+    }
+  })();
+});

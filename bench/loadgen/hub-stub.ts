@@ -1,0 +1,33 @@
+// A stand-in hub broker in its own process for the edge benchmark: a bare aedes that PUBACKs
+// edge batches and counts the events inside them (the work a real hub does is measured separately).
+import { createServer } from 'node:net';
+import { Aedes } from 'aedes';
+
+let events = 0;
+let batches = 0;
+const broker = await Aedes.createBroker({
+  published(packet, _client, done) {
+    if (packet.topic.endsWith('/events') && packet.topic.startsWith('ss/v1/edge/')) {
+      try {
+        const batch = JSON.parse(packet.payload.toString()) as { events?: unknown[] };
+        events += batch.events?.length ?? 0;
+        batches++;
+      } catch {
+        /* counted as nothing: the benchmark then reports loss */
+      }
+    }
+    done();
+  },
+});
+const server = createServer((s) => {
+  s.setNoDelay(true);
+  broker.handle(s);
+});
+server.listen(0, '127.0.0.1', () => {
+  const a = server.address();
+  process.send?.({ type: 'ready', port: typeof a === 'object' && a ? a.port : 0 });
+});
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'count') process.send?.({ type: 'count', events, batches });
+  if (m.type === 'stop') broker.close(() => server.close(() => process.exit(0)));
+});

@@ -1,0 +1,37 @@
+/** Messages between the benchmark driver and its load-generator child process. */
+export interface LoadClient {
+  clientId: string;
+  username?: string;
+  password?: string;
+  topic: string;
+  /** Payloads sent round-robin. */
+  payloads: string[];
+}
+
+export interface LoadPlan {
+  url: string;
+  clients: LoadClient[];
+  qos: 0 | 1;
+  /** Max unacknowledged publishes per client (closed loop). */
+  window: number;
+  durationMs: number;
+  /** Total publishes per second across clients; absent = as fast as acks allow. */
+  ratePerSecond?: number;
+  /** Publishes per client at most (absent = unbounded within durationMs). */
+  maxPerClient?: number;
+}
+
+export interface LoadResult {
+  published: number;
+  acked: number;
+  errors: number;
+  elapsedMs: number;
+  /** Publish wall-clock times (ms since epoch) of a sample, for latency joins: `${clientId}#${n}`. */
+  connectMs: number;
+}
+
+export type ToChild = { type: 'plan'; plan: LoadPlan } | { type: 'start' } | { type: 'stop' };
+export type FromChild =
+  | { type: 'ready'; connectMs: number }
+  | { type: 'result'; result: LoadResult }
+  | { type: 'error'; message: string };

@@ -1,0 +1,63 @@
+import { generateCity } from '../../simulators/city.ts';
+import { siteConfigForCity } from '../../simulators/site-config.ts';
+import { generateTraffic } from '../../simulators/traffic.ts';
+import type { City } from '../../protocol/city.ts';
+import type { SiteConfig } from '../../protocol/site.ts';
+import type { LoadClient } from '../loadgen/protocol.ts';
+
+export interface BenchSite {
+  city: City;
+  config: SiteConfig;
+  clients: LoadClient[];
+}
+
+/**
+ * A site with `devices` devices and realistic vendor payloads for each (from the simulators'
+ * pure traffic generator), for the load generator to replay. Only messages that stand for exactly
+ * one canonical event are kept, so "events" and "messages" are the same count in the benchmark.
+ */
+export function benchSite(opts: { devices: number; edgeId: string; hubUrl: string; dataDir: string; seed?: number; payloadsPerDevice?: number }): BenchSite {
+  const seed = opts.seed ?? 7;
+  // ~25 devices per compound on average: grow the city until it has enough devices.
+  let compounds = Math.max(1, Math.ceil(opts.devices / 20));
+  let city = generateCity({ compounds, seed });
+  while (city.compounds.reduce((n, c) => n + c.devices.length, 0) < opts.devices) {
+    compounds = Math.ceil(compounds * 1.3);
+    city = generateCity({ compounds, seed });
+  }
+  const chosen: string[] = [];
+  let left = opts.devices;
+  for (const c of city.compounds) {
+    if (left <= 0) break;
+    chosen.push(c.id);
+    left -= c.devices.length;
+  }
+  const kit = siteConfigForCity(city, { edgeId: opts.edgeId, compoundIds: chosen, hubUrl: opts.hubUrl, dataDir: opts.dataDir });
+  const keep = new Set(kit.config.devices.slice(0, opts.devices).map((d) => d.id));
+  const config: SiteConfig = {
+    ...kit.config,
+    devices: kit.config.devices.filter((d) => keep.has(d.id)),
+    // The benchmark pushes each device far past a real device's rate on purpose.
+    broker: { ...kit.config.broker, maxMessagesPerDevicePerSecond: 1_000_000, maxConnections: opts.devices + 100 },
+    outbox: { maxEvents: Math.max(kit.config.outbox.maxEvents, 2_000_000) },
+  };
+  const want = opts.payloadsPerDevice ?? 50;
+  const byDevice = new Map<string, { topic: string; payloads: string[] }>();
+  const traffic = generateTraffic({
+    city, compoundIds: chosen, seed, startMs: Date.UTC(2026, 10, 29, 0, 0, 0), ratePerSecond: opts.devices * 5,
+    rhythm: 'flat', heartbeats: false, states: false, durationMs: Math.ceil((want * 1.5) / 5) * 1000,
+  });
+  for (const item of traffic) {
+    if (!keep.has(item.device) || item.channel !== 'events' || item.expectedEvents !== 1 || item.bad) continue;
+    const slot = byDevice.get(item.device) ?? { topic: item.topic, payloads: [] };
+    if (slot.payloads.length < want) slot.payloads.push(item.payload.toString());
+    byDevice.set(item.device, slot);
+  }
+  const clients: LoadClient[] = [];
+  for (const d of config.devices) {
+    const slot = byDevice.get(d.id);
+    if (!slot || slot.payloads.length === 0) continue;
+    clients.push({ clientId: d.id, username: d.id, password: kit.passwords[d.id], topic: slot.topic, payloads: slot.payloads });
+  }
+  return { city, config, clients };
+}

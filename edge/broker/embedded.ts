@@ -1,0 +1,140 @@
+import { Aedes, type AedesOptions, type Client } from 'aedes';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { DeviceChannel } from '../../protocol/topics.ts';
+import { publishChannel, subscribeAllowed } from '../auth/acl.ts';
+import type { DeviceAuth } from '../auth/device-auth.ts';
+import type { DeviceEntry } from '../auth/registry.ts';
+import type { EdgeCode } from '../errors.ts';
+import { attachGuard, type GuardOptions } from './guard.ts';
+
+/**
+ * The embedded device broker: aedes behind a plain TCP server, with device auth and the topic ACL
+ * in aedes' hooks. `onPublish` runs inside `authorizePublish`, which aedes awaits BEFORE it sends
+ * the QoS 1 PUBACK (its `published` hook runs after the ack: a durable write there would
+ * promise nothing), so the PUBACK follows the durable outbox write.
+ */
+export type PublishHandler = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void) => void;
+
+export interface BrokerHooks {
+  onPublish: PublishHandler;
+  onRefused: (code: EdgeCode, detail: string, device?: string) => void;
+  onConnection: (entry: DeviceEntry, connected: boolean) => void;
+}
+
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  maxConnections: number;
+  guard: GuardOptions;
+  auth: DeviceAuth;
+  hooks: BrokerHooks;
+}
+
+export interface DeviceBroker {
+  url: string;
+  port: number;
+  aedes: Aedes;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker> {
+  const devices = new WeakMap<Client, DeviceEntry>();
+  const generated = new WeakSet<Client>();
+  const { hooks } = o;
+  // Our own shutdown closes every device connection: their Last Wills would report every device
+  // offline although only the edge stopped. Those wills are ignored; the hub learns of the stop
+  // from the edge's own state message instead.
+  let shuttingDown = false;
+  const refuse = (code: EdgeCode, detail: string, device?: string): Error => {
+    hooks.onRefused(code, detail, device);
+    return new Error(`${code}: ${detail}`);
+  };
+
+  const opts: AedesOptions = {
+    // Our guard has already checked a complete CONNECT; this only backs it up.
+    connectTimeout: o.guard.connectTimeoutMs,
+    maxClientsIdLength: 64,
+    authenticate(client, username, password, done) {
+      const gen = client.id.startsWith('aedes_');
+      if (gen) generated.add(client);
+      o.auth.authenticate(client.id, gen, username, password).then(
+        (r) => {
+          if (r.ok) {
+            devices.set(client, r.entry);
+            done(null, true);
+            return;
+          }
+          const err = refuse(r.code, `client '${client.id}' user '${username ?? ''}'`, r.device) as Error & { returnCode: number };
+          err.returnCode = r.returnCode;
+          done(err as Parameters<typeof done>[0], false);
+        },
+        (e: Error) => done(Object.assign(new Error(e.message), { returnCode: 3 }) as Parameters<typeof done>[0], false),
+      );
+    },
+    authorizePublish(client, packet, done) {
+      if (!client) return done(null); // the broker's own publishes
+      if (shuttingDown && client.closed) return done(null);
+      const entry = devices.get(client);
+      const channel = entry ? publishChannel(entry, packet.topic) : undefined;
+      if (!entry || !channel) {
+        // MQTT 3.1.1 has no negative PUBACK: refusing closes the connection, as Mosquitto does.
+        return done(refuse('SS_ACL_PUBLISH', `'${client.id}' may not publish to '${packet.topic.slice(0, 200)}'`, entry?.device.id));
+      }
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      hooks.onPublish(entry, channel, packet.topic, payload, done);
+    },
+    authorizeSubscribe(client, sub, done) {
+      const entry = devices.get(client);
+      if (!entry || !subscribeAllowed(entry, sub.topic)) {
+        refuse('SS_ACL_SUBSCRIBE', `'${client.id}' may not subscribe to '${sub.topic.slice(0, 200)}'`, entry?.device.id);
+        return done(null, null); // SUBACK 0x80 for this filter, connection stays up
+      }
+      done(null, sub);
+    },
+  };
+  const aedes = await Aedes.createBroker(opts);
+  aedes.on('clientReady', (client) => {
+    const e = devices.get(client);
+    if (e) hooks.onConnection(e, true);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    const e = devices.get(client);
+    if (e) hooks.onConnection(e, false);
+  });
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (!attachGuard(socket, o.guard, (code, detail) => hooks.onRefused(code, detail))) return;
+    aedes.handle(socket);
+  });
+  server.maxConnections = o.maxConnections;
+  server.on('drop', () => hooks.onRefused('SS_GUARD_MAX_CONNECTIONS', `more than ${o.maxConnections} connections`));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `mqtt://${o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host}:${port}`,
+    port,
+    aedes,
+    connections: () => sockets.size,
+    close() {
+      closed ??= (async () => {
+        shuttingDown = true;
+        const stopped = new Promise<void>((r) => server.close(() => r()));
+        await new Promise<void>((r) => aedes.close(() => r()));
+        for (const s of sockets) s.destroy();
+        await stopped;
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The edge's catalogue of stable error / reason codes (STYLE.md habit 6). Codes are data: they
+ * appear in dead-letter records, `/devices` last errors and metric labels, so never rename one.
+ */
+export const EDGE_CODES = {
+  SS_EDGE_CONFIG_READ: 'the site config file could not be read; check the path and permissions',
+  SS_EDGE_CONFIG_JSON: 'the site config is not valid JSON; fix the syntax at the reported position',
+  SS_EDGE_CONFIG_INVALID: 'the site config does not match the schema; fix the field at the reported path',
+  SS_EDGE_CONFIG_REF: 'a device refers to a compound that is not in `compounds`, or ids/usernames repeat',
+  SS_EDGE_DRAIN_TIMEOUT: 'the outbox did not empty in time; check the hub link (uplink) and retry',
+  SS_EDGE_CLOSED: 'the edge is shut down; start a new one',
+  SS_EDGE_OUTBOX_FULL: 'the outbox reached outbox.maxEvents; the oldest non-life-safety events were dropped',
+  SS_EDGE_OUTBOX_WRITE: 'the outbox write failed (disk full or read-only?); free space and restart',
+  SS_EDGE_SCORER_TIMEOUT: 'the anomaly scorer did not answer in time; events were stored unscored',
+  SS_EDGE_SCORER_ERROR: 'the anomaly scorer threw; events were stored unscored',
+  SS_AUTH_UNKNOWN_DEVICE: 'no device with this username / client id in the site config',
+  SS_AUTH_BAD_PASSWORD: 'the password does not match the device passwordHash',
+  SS_AUTH_NO_PASSWORD: 'the device has a passwordHash but connected without a password',
+  SS_AUTH_CLIENT_ID: 'the client id must equal the device id (or be empty with clean session)',
+  SS_ACL_PUBLISH: 'a device may only publish under ss/v1/dev/{its compound}/{its kind}/{its id}/',
+  SS_ACL_SUBSCRIBE: 'a device may only subscribe under its own prefix',
+  SS_GUARD_FIRST_PACKET: 'the first MQTT packet on a connection must be CONNECT [MQTT-3.1.0-1]',
+  SS_GUARD_PACKET_SIZE: 'an MQTT packet exceeded the configured maximum size',
+  SS_GUARD_CONNECT_TIMEOUT: 'no complete CONNECT arrived within the connect timeout',
+  SS_GUARD_CONNECT_INVALID: 'the CONNECT packet broke the MQTT 3.1.1 rules (see reason)',
+  SS_GUARD_MAX_CONNECTIONS: 'broker.maxConnections reached; the connection was refused',
+  SS_RATE_LIMITED: 'the device published faster than broker.maxMessagesPerDevicePerSecond; it was slowed down',
+  SS_PAYLOAD_TOO_LARGE: 'the payload exceeded broker.maxPayloadBytes',
+  SS_EVENT_INVALID: 'the decoded event failed the Event v1 schema (codec bug or out-of-range value)',
+  SS_CODEC_JSON: 'the payload is not valid JSON',
+  SS_CODEC_XML: 'the payload is not well-formed XML',
+  SS_CODEC_SHAPE: 'a required field is missing or has the wrong type',
+  SS_CODEC_UNKNOWN_CODE: 'the vendor event code is not one this profile maps',
+  SS_CODEC_TIME: 'the device time is missing or unparseable',
+  SS_CODEC_STATE: 'a state message must be the text online or offline',
+} as const;
+
+export type EdgeCode = keyof typeof EDGE_CODES;
+
+/** `SS_X: what happened; what to do` (STYLE.md) as an Error with a stable `.code`. */
+export class EdgeError extends Error {
+  readonly code: EdgeCode;
+  constructor(code: EdgeCode, detail?: string) {
+    super(`${code}: ${detail ? `${detail}; ` : ''}${EDGE_CODES[code]}`);
+    this.code = code;
+    this.name = 'EdgeError';
+  }
+}

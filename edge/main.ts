@@ -1,0 +1,26 @@
+import { pino } from 'pino';
+import { loadSiteConfig } from './config.ts';
+import { startEdge } from './edge.ts';
+
+/** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */
+export async function runEdge(configPath: string): Promise<void> {
+  // Logs go to stderr: stdout carries only the one machine-readable ready line.
+  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
+  const config = loadSiteConfig(configPath);
+  const edge = await startEdge(config, { log });
+  log.info({ broker: edge.brokerUrl, api: edge.apiUrl }, 'edge ready');
+  // One line on stdout for scripts (tests, the demo) to pick the ports up.
+  process.stdout.write(`${JSON.stringify({ ready: true, brokerUrl: edge.brokerUrl, apiUrl: edge.apiUrl })}\n`);
+  const stop = (signal: string): void => {
+    log.info({ signal }, 'stopping');
+    edge.close().then(
+      () => process.exit(0),
+      (e: Error) => {
+        log.error({ err: e.message }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,197 @@
+import type { Statement } from 'better-sqlite3';
+import { openDb, type Db } from '../../common/sqlite.ts';
+
+/**
+ * The durable outbox (better-sqlite3, WAL, synchronous=FULL via common/sqlite.ts). Every accepted
+ * event is a row here before the device gets its PUBACK; rows leave only when the hub PUBACKs the
+ * batch that carried them.
+ *
+ * Bound policy (issue 4): at most `maxEvents` rows. When an insert takes the outbox past the
+ * bound, the OLDEST NON-LIFE-SAFETY rows are deleted to make room and counted (`dropped`).
+ * Life-safety rows (protocol/devices.ts LIFE_SAFETY_TYPES) are never dropped, even if that keeps
+ * the outbox above the bound: they are rare, and losing one is worse than a few extra kilobytes.
+ * Dead letters keep the newest `maxDeadLetters` records (the counters keep the totals).
+ */
+export interface OutboxRow {
+  seq: number;
+  body: string;
+  life: boolean;
+}
+
+export interface DeadLetter {
+  at: number;
+  device: string;
+  topic: string;
+  code: string;
+  reason: string;
+  payload: Buffer;
+}
+
+export interface DeadLetterView {
+  seq: number;
+  at: number;
+  device: string;
+  topic: string;
+  code: string;
+  reason: string;
+  /** Raw payload, base64. */
+  payload: string;
+}
+
+export interface NewRow {
+  id: string;
+  life: boolean;
+  /** Edge receive time, ms (outbox age / uplink lag metrics). */
+  at: number;
+  body: string;
+}
+
+export interface OutboxOptions {
+  maxEvents: number;
+  maxDeadLetters?: number;
+}
+
+export class Outbox {
+  readonly db: Db;
+  readonly boot: number;
+  private depthNow: number;
+  private lifeDepth: number;
+  private readonly maxEvents: number;
+  private readonly maxDeadLetters: number;
+  private deadLetterRows: number;
+  private closed = false;
+  private readonly st: {
+    insert: Statement;
+    insertDl: Statement;
+    del: Statement;
+    readLife: Statement;
+    readNormal: Statement;
+    dropOldest: Statement;
+    pruneDl: Statement;
+    listDl: Statement;
+    oldest: Statement;
+    maxSeq: Statement;
+  };
+  private readonly writeTx: (rows: readonly NewRow[], dls: readonly DeadLetter[]) => number;
+  private readonly deleteTx: (seqs: readonly number[]) => number;
+
+  constructor(file: string, opts: OutboxOptions) {
+    this.maxEvents = opts.maxEvents;
+    this.maxDeadLetters = opts.maxDeadLetters ?? 50_000;
+    const db = openDb(file);
+    this.db = db;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, life INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS outbox_life ON outbox (life, seq);
+      CREATE TABLE IF NOT EXISTS deadletters (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, topic TEXT NOT NULL,
+        code TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    `);
+    this.boot = db.transaction(() => {
+      const row = db.prepare(`SELECT v FROM meta WHERE k = 'boot'`).get() as { v: number } | undefined;
+      const next = (row?.v ?? 0) + 1;
+      db.prepare(`INSERT INTO meta (k, v) VALUES ('boot', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`).run(next);
+      return next;
+    })();
+    this.depthNow = (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
+    this.lifeDepth = (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE life = 1').get() as { n: number }).n;
+    this.deadLetterRows = (db.prepare('SELECT COUNT(*) AS n FROM deadletters').get() as { n: number }).n;
+    this.st = {
+      insert: db.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)'),
+      insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+      del: db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING life'),
+      readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? ORDER BY seq LIMIT ?'),
+      readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? ORDER BY seq LIMIT ?'),
+      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 ORDER BY seq LIMIT ?)'),
+      pruneDl: db.prepare('DELETE FROM deadletters WHERE seq IN (SELECT seq FROM deadletters ORDER BY seq LIMIT ?)'),
+      listDl: db.prepare('SELECT seq, at, device, topic, code, reason, payload FROM deadletters WHERE seq < ? AND (? IS NULL OR device = ?) ORDER BY seq DESC LIMIT ?'),
+      oldest: db.prepare('SELECT at FROM outbox ORDER BY seq LIMIT 1'),
+      maxSeq: db.prepare('SELECT MAX(seq) AS s FROM outbox'),
+    };
+    this.writeTx = db.transaction((rows: readonly NewRow[], dls: readonly DeadLetter[]): number => {
+      for (const r of rows) this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body);
+      for (const d of dls) this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, d.payload);
+      let dropped = 0;
+      const over = this.depthNow + rows.length - this.maxEvents;
+      if (over > 0) dropped = this.st.dropOldest.run(over).changes;
+      const dlOver = this.deadLetterRows + dls.length - this.maxDeadLetters;
+      if (dlOver > 0) this.st.pruneDl.run(dlOver);
+      return dropped;
+    });
+    this.deleteTx = db.transaction((seqs: readonly number[]): number => {
+      let life = 0;
+      let n = 0;
+      for (const s of seqs) {
+        const r = this.st.del.get(s) as { life: number } | undefined;
+        if (r) {
+          n++;
+          life += r.life;
+        }
+      }
+      this.depthNow -= n;
+      this.lifeDepth -= life;
+      return n;
+    });
+  }
+
+  /** One transaction for a whole group commit. Returns how many old rows the bound dropped. */
+  write(rows: readonly NewRow[], deadLetters: readonly DeadLetter[]): number {
+    const dropped = this.writeTx(rows, deadLetters);
+    let life = 0;
+    for (const r of rows) if (r.life) life++;
+    this.depthNow += rows.length - dropped;
+    this.lifeDepth += life;
+    this.deadLetterRows = Math.min(this.maxDeadLetters, this.deadLetterRows + deadLetters.length);
+    return dropped;
+  }
+
+  /**
+   * The next rows to send after the two cursors: life-safety rows first (they "always go first"),
+   * then the rest, oldest first within each class.
+   */
+  next(lifeCursor: number, normalCursor: number, limit: number): OutboxRow[] {
+    const out: OutboxRow[] = [];
+    if (this.lifeDepth > 0) {
+      for (const r of this.st.readLife.all(lifeCursor, limit) as { seq: number; body: string }[]) out.push({ seq: r.seq, body: r.body, life: true });
+    }
+    if (out.length < limit) {
+      for (const r of this.st.readNormal.all(normalCursor, limit - out.length) as { seq: number; body: string }[]) {
+        out.push({ seq: r.seq, body: r.body, life: false });
+      }
+    }
+    return out;
+  }
+
+  /** Delete rows the hub acknowledged. Unknown seqs (already dropped) are ignored. */
+  remove(seqs: readonly number[]): number {
+    return this.deleteTx(seqs);
+  }
+
+  depth(): number {
+    return this.depthNow;
+  }
+
+  /** Receive time of the oldest row (ms), undefined when empty. */
+  oldestAt(): number | undefined {
+    return (this.st.oldest.get() as { at: number } | undefined)?.at;
+  }
+
+  maxSeq(): number {
+    return (this.st.maxSeq.get() as { s: number | null }).s ?? 0;
+  }
+
+  /** Newest first; page with `beforeSeq`. */
+  deadLetters(limit = 100, beforeSeq = Number.MAX_SAFE_INTEGER, device?: string): DeadLetterView[] {
+    const d = device ?? null;
+    const rows = this.st.listDl.all(beforeSeq, d, d, limit) as (Omit<DeadLetterView, 'payload'> & { payload: Buffer })[];
+    return rows.map((r) => ({ ...r, payload: r.payload.toString('base64') }));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}

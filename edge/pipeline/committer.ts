@@ -1,0 +1,139 @@
+import { LIFE_SAFETY_TYPES } from '../../protocol/devices.ts';
+import type { Event } from '../../protocol/event.ts';
+import type { DeadLetter, NewRow, Outbox } from '../outbox/outbox.ts';
+import type { Scorer } from './scorer-port.ts';
+
+/**
+ * Group commit in front of the outbox: accepted messages wait a few ms, then one scorer call and
+ * one SQLite transaction serve them all, and only then their callbacks run (which is what lets
+ * aedes send the device's PUBACK). One commit per event manages ~4k/s here; one per 3 ms
+ * batch, >300k/s (issue 7).
+ */
+export interface CommitterOptions {
+  outbox: Outbox;
+  scorer: Scorer;
+  /** How long the first message of a batch waits for company, ms. */
+  lingerMs?: number;
+  /** Commit at once when this many events + dead letters are waiting. */
+  maxBatch?: number;
+  /** Longest wait for the scorer per batch, ms; then the batch is written unscored. */
+  scoreTimeoutMs?: number;
+  onCommitted?: (events: readonly Event[], deadLetters: readonly DeadLetter[], dropped: number) => void;
+  onScorerMiss?: (code: 'SS_EDGE_SCORER_TIMEOUT' | 'SS_EDGE_SCORER_ERROR', events: number, detail: string) => void;
+  onWriteError?: (err: Error, waiting: number) => void;
+}
+
+type Done = (err?: Error | null) => void;
+
+export class GroupCommitter {
+  private events: Event[] = [];
+  private deadLetters: DeadLetter[] = [];
+  private callbacks: Done[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly lingerMs: number;
+  private readonly maxBatch: number;
+  private readonly scoreTimeoutMs: number;
+
+  constructor(private readonly opts: CommitterOptions) {
+    this.lingerMs = opts.lingerMs ?? 3;
+    this.maxBatch = opts.maxBatch ?? 2000;
+    this.scoreTimeoutMs = opts.scoreTimeoutMs ?? 50;
+  }
+
+  /** Queue events / dead letters of one device message; `done` runs after they are durable. */
+  submit(events: readonly Event[], deadLetters: readonly DeadLetter[], done: Done): void {
+    for (const e of events) this.events.push(e);
+    for (const d of deadLetters) this.deadLetters.push(d);
+    this.callbacks.push(done);
+    if (this.events.length + this.deadLetters.length >= this.maxBatch) this.kick(0);
+    else this.kick(this.lingerMs);
+  }
+
+  /** Messages waiting for the next commit. */
+  pending(): number {
+    return this.callbacks.length;
+  }
+
+  /** Commit everything queued now and wait for it (shutdown, tests). */
+  async flush(): Promise<void> {
+    while (this.flushing || this.callbacks.length > 0) {
+      if (this.flushing) await this.flushing;
+      else await this.run();
+    }
+  }
+
+  private kick(delay: number): void {
+    if (this.flushing) return; // the running flush picks up the rest when it ends
+    if (delay === 0) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.run();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.run();
+      }, delay);
+    }
+  }
+
+  private run(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = this.commitOnce().finally(() => {
+      this.flushing = undefined;
+      if (this.callbacks.length > 0) this.kick(this.events.length + this.deadLetters.length >= this.maxBatch ? 0 : this.lingerMs);
+    });
+    return this.flushing;
+  }
+
+  private async commitOnce(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const events = this.events;
+    const deadLetters = this.deadLetters;
+    const callbacks = this.callbacks;
+    this.events = [];
+    this.deadLetters = [];
+    this.callbacks = [];
+    if (callbacks.length === 0) return;
+    if (events.length > 0) await this.score(events);
+    let dropped: number;
+    try {
+      const rows: NewRow[] = new Array(events.length);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as Event;
+        rows[i] = { id: e.id, life: LIFE_SAFETY_TYPES.has(e.type), at: e.receivedAt, body: JSON.stringify(e) };
+      }
+      dropped = this.opts.outbox.write(rows, deadLetters);
+    } catch (e) {
+      // Not durable → no PUBACK: the error makes aedes drop the connection and the device resends.
+      const err = e as Error;
+      this.opts.onWriteError?.(err, callbacks.length);
+      for (const cb of callbacks) cb(err);
+      return;
+    }
+    for (const cb of callbacks) cb(null);
+    this.opts.onCommitted?.(events, deadLetters, dropped);
+  }
+
+  private async score(events: Event[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.scoreTimeoutMs);
+    });
+    try {
+      const r = await Promise.race([this.opts.scorer.scoreBatch(events).then(() => 'ok' as const), timeout]);
+      if (r === 'timeout') {
+        // The late scorer may still write `score` into these objects; they are serialised below,
+        // right after this returns, so a late score is simply absent or present, never torn.
+        this.opts.onScorerMiss?.('SS_EDGE_SCORER_TIMEOUT', events.length, `${this.scoreTimeoutMs} ms`);
+      }
+    } catch (e) {
+      this.opts.onScorerMiss?.('SS_EDGE_SCORER_ERROR', events.length, (e as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

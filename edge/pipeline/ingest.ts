@@ -1,0 +1,89 @@
+import { checkEvent, type Event } from '../../protocol/event.ts';
+import type { DeviceChannel } from '../../protocol/topics.ts';
+import { describeProblems } from '../../protocol/validate.ts';
+import { decode } from '../codecs/registry.ts';
+import type { EventDraft } from '../codecs/types.ts';
+import type { DeadLetter } from '../outbox/outbox.ts';
+import type { Privacy } from './privacy.ts';
+import type { DeviceEntry } from '../auth/registry.ts';
+
+/**
+ * The pure part of the hot path: one device message → canonical events, or one dead letter.
+ * decode (the device's profile codec) → build Event v1 → privacy → validate the final event,
+ * so what is checked is exactly what leaves the edge. Any failure turns the whole message into a
+ * dead letter (raw bytes kept): half a message is never stored.
+ */
+export interface IngestContext {
+  edge: string;
+  timezone: string;
+  maxPayloadBytes: number;
+  mintId: () => string;
+  privacy: Privacy;
+}
+
+export type IngestResult =
+  | { ok: true; events: Event[] }
+  | { ok: false; deadLetter: DeadLetter };
+
+/** Event v1 bounds device time to 2000-2100; a device with a reset clock must not lose its alarms. */
+const MIN_TIME = 946_684_800_000;
+const MAX_TIME = 4_102_444_800_000;
+
+export function ingest(
+  ctx: IngestContext,
+  entry: DeviceEntry,
+  channel: DeviceChannel,
+  topic: string,
+  payload: Buffer,
+  receivedAt: number,
+): IngestResult {
+  const device = entry.device;
+  const dead = (code: string, reason: string): IngestResult => ({
+    ok: false,
+    deadLetter: { at: receivedAt, device: device.id, topic, code, reason, payload },
+  });
+  if (payload.length > ctx.maxPayloadBytes) {
+    return {
+      ok: false,
+      deadLetter: {
+        at: receivedAt, device: device.id, topic, code: 'SS_PAYLOAD_TOO_LARGE',
+        reason: `${payload.length} bytes > broker.maxPayloadBytes ${ctx.maxPayloadBytes}; first 1 KiB kept`,
+        payload: payload.subarray(0, 1024),
+      },
+    };
+  }
+  const r = decode(device.profile, channel, payload, { device: device.id, kind: device.kind, timezone: ctx.timezone, receivedAt });
+  if (!r.ok) return dead(r.code, r.reason);
+  const events: Event[] = new Array(r.drafts.length);
+  for (let i = 0; i < r.drafts.length; i++) {
+    const e = toEvent(ctx, entry, r.drafts[i] as EventDraft, receivedAt);
+    const c = checkEvent(e);
+    if (!c.ok) return dead('SS_EVENT_INVALID', describeProblems(c.problems).slice(0, 500));
+    events[i] = e;
+  }
+  return { ok: true, events };
+}
+
+export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, receivedAt: number): Event {
+  const device = entry.device;
+  const attributes = ctx.privacy.apply(d.attributes);
+  let deviceTime = d.deviceTime;
+  if (!(deviceTime >= MIN_TIME && deviceTime <= MAX_TIME)) {
+    attributes['deviceTimeInvalid'] = true;
+    deviceTime = receivedAt;
+  }
+  return {
+    v: 1,
+    id: ctx.mintId(),
+    deviceTime,
+    receivedAt,
+    district: entry.district,
+    compound: device.compound,
+    edge: ctx.edge,
+    device: device.id,
+    kind: d.kind,
+    type: d.type,
+    severity: d.severity,
+    attributes,
+  };
+}

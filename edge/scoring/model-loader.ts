@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { FEATURE_COUNT, FEATURE_VERSION } from '../../models/features.ts';
+import { readOnnx, type ModelMeta } from '../../models/onnx-export.ts';
+import { scorerMessage, type ScorerErrorCode } from './errors.ts';
+
+export interface LoadedModel {
+  meta: ModelMeta;
+  session: ort.InferenceSession;
+  sha256: string;
+  path: string;
+}
+
+export type LoadResult = { ok: true; model: LoadedModel } | { ok: false; code: ScorerErrorCode; reason: string };
+
+function failed(code: ScorerErrorCode, detail: string): LoadResult {
+  return { ok: false, code, reason: scorerMessage(code, detail) };
+}
+
+/**
+ * Load and vet one model file: it must exist, carry Safestar metadata, expect this release's
+ * features and load in onnxruntime. Never throws: a bad model is a status, not a crash.
+ */
+export async function loadModel(path: string): Promise<LoadResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return failed(code === 'ENOENT' ? 'SS_SCORER_MODEL_MISSING' : 'SS_SCORER_MODEL_LOAD', `${path}: ${code ?? (e as Error).message}`);
+  }
+  const parsed = readOnnx(bytes);
+  if (!parsed.ok) {
+    return failed(parsed.code === 'SS_MODEL_NO_METADATA' ? 'SS_SCORER_MODEL_METADATA' : 'SS_SCORER_MODEL_LOAD', `${path}: ${parsed.reason}`);
+  }
+  const { meta } = parsed;
+  if (meta.featureVersion !== FEATURE_VERSION || parsed.net.mean.length !== FEATURE_COUNT) {
+    return failed('SS_SCORER_FEATURE_VERSION', `${path} expects features ${meta.featureVersion} (${parsed.net.mean.length}), this edge computes ${FEATURE_VERSION} (${FEATURE_COUNT})`);
+  }
+  let session: ort.InferenceSession;
+  try {
+    // One intra-op thread: the edge has other work and our batches are tiny.
+    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  } catch (e) {
+    return failed('SS_SCORER_MODEL_LOAD', `${path}: ${(e as Error).message.slice(0, 200)}`);
+  }
+  return { ok: true, model: { meta, session, sha256: createHash('sha256').update(bytes).digest('hex'), path } };
+}

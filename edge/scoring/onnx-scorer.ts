@@ -1,0 +1,189 @@
+import { watchFile, unwatchFile, type Stats } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { Event } from '../../protocol/event.ts';
+import { FEATURE_COUNT, FeatureExtractor, type FeatureOptions } from '../../models/features.ts';
+import { INPUT_NAME, OUTPUT_NAME } from '../../models/onnx-export.ts';
+import { MicroBatcher, type BatchFn, type MicroBatcherOptions, type BatcherCounters } from './micro-batcher.ts';
+import { loadModel, type LoadedModel } from './model-loader.ts';
+import type { ScorerErrorCode } from './errors.ts';
+
+export interface OnnxScorerOptions {
+  /** Path of the `.onnx` file (models/<name>-<version>.onnx). */
+  modelPath: string;
+  /** Poll the file for changes and hot-swap (ms between polls; false = explicit reload() only). */
+  watchIntervalMs?: number | false;
+  batcher?: Partial<MicroBatcherOptions>;
+  features?: Partial<FeatureOptions>;
+  /** Called once per state change / reload outcome (wire the edge's pino logger here). */
+  onLog?: (level: 'info' | 'warn', msg: string) => void;
+}
+
+export interface ScorerStatus {
+  state: 'ok' | 'degraded' | 'off';
+  /** Model id in use, e.g. "ae16-1.0.0". */
+  model?: string;
+  reason?: string;
+  code?: ScorerErrorCode;
+  sha256?: string;
+  threshold?: number;
+  path: string;
+  reloads: number;
+  scored: number;
+  anomalous: number;
+  unscored: number;
+  batcher: BatcherCounters;
+}
+
+/**
+ * The edge's ONNX anomaly scorer (implements the edge's scorer port): features from
+ * models/features.ts, onnxruntime behind a micro-batcher, score/threshold/model id written to
+ * `event.score`. Without a usable model it reports `degraded` and leaves events unscored, so the
+ * edge runs on with rules.
+ */
+export class OnnxScorer {
+  private current: LoadedModel | undefined;
+  private problem: { code: ScorerErrorCode; reason: string } | undefined;
+  private readonly extractor: FeatureExtractor;
+  private readonly batcher: MicroBatcher;
+  private reloading: Promise<void> = Promise.resolve();
+  private listener: ((cur: Stats, prev: Stats) => void) | undefined;
+  private closed = false;
+  private reloads = 0;
+  private scored = 0;
+  private anomalous = 0;
+  private unscored = 0;
+
+  constructor(private readonly opts: OnnxScorerOptions) {
+    this.extractor = new FeatureExtractor(opts.features);
+    this.batcher = new MicroBatcher(() => this.batchFn(), FEATURE_COUNT, opts.batcher);
+  }
+
+  /** Load the model (never throws) and start watching the file if asked. */
+  async start(): Promise<ScorerStatus> {
+    await this.reload();
+    const interval = this.opts.watchIntervalMs ?? 1_000;
+    if (interval !== false && !this.closed) {
+      // Polling (not fs.watch): deployments replace the file by rename, which fs.watch loses.
+      this.listener = (cur: Stats, prev: Stats) => {
+        if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) void this.reload();
+      };
+      watchFile(this.opts.modelPath, { interval, persistent: false }, this.listener);
+    }
+    return this.status();
+  }
+
+  /**
+   * Load the file again and swap atomically. A failed reload keeps the model already in use (if
+   * any) and says so in `status().reason`; rows already queued finish on the session they met.
+   */
+  reload(): Promise<void> {
+    this.reloading = this.reloading.then(async () => {
+      if (this.closed) return;
+      const r = await loadModel(this.opts.modelPath);
+      if (this.closed) {
+        if (r.ok) await r.model.session.release().catch(() => undefined);
+        return;
+      }
+      if (!r.ok) {
+        this.problem = { code: r.code, reason: this.current ? `${r.reason} (still scoring with ${this.current.meta.id})` : r.reason };
+        this.opts.onLog?.('warn', this.problem.reason);
+        return;
+      }
+      const old = this.current;
+      this.current = r.model;
+      this.problem = undefined;
+      this.reloads++;
+      this.opts.onLog?.('info', `anomaly model ${r.model.meta.id} loaded (sha256 ${r.model.sha256.slice(0, 12)}, threshold ${r.model.meta.threshold})`);
+      if (old) {
+        // Let runs that picked the old session finish before releasing it.
+        const t = setTimeout(() => void old.session.release().catch(() => undefined), this.batcher.options.timeoutMs * 2);
+        t.unref();
+      }
+    });
+    return this.reloading;
+  }
+
+  private batchFn(): BatchFn | undefined {
+    const m = this.current;
+    if (!m) return undefined;
+    return async (rows, n) => {
+      const out = await m.session.run({ [INPUT_NAME]: new ort.Tensor('float32', rows, [n, FEATURE_COUNT]) });
+      const t = out[OUTPUT_NAME];
+      if (!t) throw new Error(`model output '${OUTPUT_NAME}' missing`);
+      return t.data as Float32Array;
+    };
+  }
+
+  /**
+   * Score events in place (sets `event.score`). Features are taken in the given order (the
+   * extractor's windows need time order per device); heartbeats and edge-made events stay
+   * unscored. Resolves when every event is scored or known to stay unscored — bounded by the
+   * batcher's wait + timeout, never by a stuck runtime.
+   */
+  async scoreBatch(events: Event[]): Promise<void> {
+    const model = this.current;
+    const jobs: Promise<void>[] = [];
+    for (const ev of events) {
+      if (ev.attributes['origin'] === 'edge') continue;
+      const row = this.extractor.push(ev);
+      // Features are computed even without a model so a model swapped in later has warm windows.
+      if (row === null || model === undefined) continue;
+      jobs.push(
+        this.batcher.submit(row).then((v) => {
+          if (typeof v !== 'number') {
+            this.unscored++;
+            return;
+          }
+          const m = this.current ?? model;
+          const anomalous = v > m.meta.threshold;
+          ev.score = { value: v, threshold: m.meta.threshold, model: m.meta.id, anomalous };
+          this.scored++;
+          if (anomalous) this.anomalous++;
+        }),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  status(): ScorerStatus {
+    const m = this.current;
+    const base = {
+      path: this.opts.modelPath,
+      reloads: this.reloads,
+      scored: this.scored,
+      anomalous: this.anomalous,
+      unscored: this.unscored,
+      batcher: { ...this.batcher.counters },
+    };
+    if (this.closed) return { ...base, state: 'off', reason: 'scorer closed' };
+    if (!m) {
+      return { ...base, state: 'degraded', reason: this.problem?.reason ?? 'model not loaded yet', ...(this.problem ? { code: this.problem.code } : {}) };
+    }
+    return {
+      ...base,
+      state: 'ok',
+      model: m.meta.id,
+      sha256: m.sha256,
+      threshold: m.meta.threshold,
+      ...(this.problem ? { reason: this.problem.reason, code: this.problem.code } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.listener) unwatchFile(this.opts.modelPath, this.listener);
+    this.batcher.close();
+    await this.reloading;
+    const m = this.current;
+    this.current = undefined;
+    if (m) await m.session.release().catch(() => undefined);
+  }
+}
+
+/** Build and start a scorer: `await createOnnxScorer({ modelPath })`. Never throws for a bad model. */
+export async function createOnnxScorer(opts: OnnxScorerOptions): Promise<OnnxScorer> {
+  const s = new OnnxScorer(opts);
+  await s.start();
+  return s;
+}

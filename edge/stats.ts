@@ -1,0 +1,34 @@
+/**
+ * Plain counters the hot path bumps (a property increment, no label lookups); /metrics and
+ * `Edge.stats()` read them. Maps are keyed by stable codes or kinds, so they stay small.
+ */
+export interface EdgeCounters {
+  /** Device messages accepted (acknowledged) by the edge, dead-lettered ones included. */
+  accepted: number;
+  /** Events written to the outbox (device and edge origin). */
+  events: number;
+  /** Of those, events the edge itself produced (health changes). */
+  edgeEvents: number;
+  deadLettered: number;
+  /** Events the hub acknowledged. */
+  forwarded: number;
+  /** Events the outbox bound deleted before they were forwarded. */
+  outboxDropped: number;
+  rateLimited: number;
+  writeErrors: number;
+  eventsByKind: Map<string, number>;
+  deadLettersByCode: Map<string, number>;
+  refusedByCode: Map<string, number>;
+  scorerMissesByCode: Map<string, number>;
+}
+
+export function newCounters(): EdgeCounters {
+  return {
+    accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0,
+    eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(),
+  };
+}
+
+export function bump(m: Map<string, number>, key: string, by = 1): void {
+  m.set(key, (m.get(key) ?? 0) + by);
+}

@@ -1,0 +1,21 @@
+import type { Registry } from 'prom-client';
+import type { RatingEngine } from '../rating/types.ts';
+import type { DeadLetterRow } from '../store/ingestDb.ts';
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  /** 'up' | 'down' | 'unknown' (not tried yet) | 'disabled' (no InfluxDB configured). */
+  influx: 'up' | 'down' | 'unknown' | 'disabled';
+  queueDepth: number;
+  counters: { received: number; duplicates: number; deadLettered: number; queued: number; written: number };
+  /** Why the status is degraded, with codes (empty when ok). */
+  problems: string[];
+}
+
+/** What the routes need from the hub (injected, so routes are tested with fastify inject). */
+export interface ApiContext {
+  health(): HealthReport | Promise<HealthReport>;
+  rating: RatingEngine;
+  deadLetters(limit: number, reason?: string): DeadLetterRow[];
+  metrics: Registry;
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { HUB_ERRORS } from '../errors.ts';
+import type { ApiContext } from './context.ts';
+
+/** GET /health: 200 when ok, 503 when degraded (load balancers and the demo read the status code). */
+export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/health', async (_req, reply) => {
+    const h = await ctx.health();
+    return reply.code(h.status === 'ok' ? 200 : 503).send(h);
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await ctx.metrics.metrics();
+    return reply.type(ctx.metrics.contentType).send(text);
+  });
+}
+
+export function compoundRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/api/compounds', async () =>
+    ctx.rating.list().map(({ id, name, district, households, index, stars, updatedAt }) => ({ id, name, district, households, index, stars, updatedAt })),
+  );
+  app.get<{ Params: { id: string } }>('/api/compounds/:id', async (req, reply) => {
+    const r = ctx.rating.get(req.params.id);
+    if (!r) {
+      return reply.code(404).send({
+        code: 'SS_HUB_COMPOUND_UNKNOWN',
+        message: `SS_HUB_COMPOUND_UNKNOWN: ${HUB_ERRORS.SS_HUB_COMPOUND_UNKNOWN} ('${req.params.id.slice(0, 100)}'); list them with GET /api/compounds`,
+      });
+    }
+    return r;
+  });
+}
+
+export function deadLetterRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: { limit?: string; reason?: string } }>('/api/deadletters', async (req) => {
+    const n = Number(req.query.limit ?? 100);
+    const limit = Number.isFinite(n) ? Math.max(1, Math.min(1000, Math.floor(n))) : 100;
+    return ctx.deadLetters(limit, req.query.reason);
+  });
+}

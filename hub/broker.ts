@@ -1,0 +1,100 @@
+import { createServer, type Server } from 'node:net';
+import { Aedes, type AuthenticateError } from 'aedes';
+import { parseTopic } from '../protocol/topics.ts';
+import type { EdgeAuth } from './auth.ts';
+import type { DeadLetterDraft } from './ingest/parse.ts';
+
+export interface BrokerHooks {
+  /** An uplink batch from `edge`; call `done` only once it is durable (that releases the PUBACK). */
+  batch(edge: string, payload: Buffer, done: (err: Error | null) => void): void;
+  /** Something an edge published that the hub refuses as data (wrong topic). */
+  deadLetter(d: DeadLetterDraft): void;
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+export interface HubBroker {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function authError(msg: string): AuthenticateError {
+  // 4 = bad user name or password (MQTT 3.1.1 §3.2.2.3); aedes' const enum isn't importable at run time.
+  return Object.assign(new Error(msg), { returnCode: 4 }) as AuthenticateError;
+}
+
+/**
+ * The hub's embedded MQTT broker. Only edges connect (devices never do). The durability trick:
+ * aedes writes the QoS 1 PUBACK only after authorizePublish calls back, so the batch is committed
+ * to SQLite inside authorizePublish and the PUBACK means "durable at the hub" (issue 2, delivery).
+ */
+export async function startHubBroker(opts: { host: string; port: number; auth: EdgeAuth }, hooks: BrokerHooks): Promise<HubBroker> {
+  const aedes = await Aedes.createBroker({
+    // Edge ids are up to 64 chars (protocol/ids.ts); MQTT 3.1's 23-char limit would refuse them.
+    maxClientsIdLength: 64,
+    connectTimeout: 10_000,
+    heartbeatInterval: 60_000,
+  });
+
+  aedes.authenticate = (client, username, password, done) => {
+    opts.auth.check(client.id, username, password).then(
+      (ok) => {
+        if (ok) done(null, true);
+        else {
+          hooks.log.warn({ edge: client.id }, 'SS_HUB_EDGE_AUTH: edge credentials refused; check the edge id and password');
+          done(authError('SS_HUB_EDGE_AUTH'), false);
+        }
+      },
+      () => done(authError('SS_HUB_EDGE_AUTH'), false),
+    );
+  };
+
+  aedes.authorizePublish = (client, packet, done) => {
+    if (!client) return done(null); // a stored Last Will replayed without its client
+    const t = parseTopic(packet.topic);
+    if (t.ok && t.topic.scope === 'edge' && t.topic.edge === client.id) {
+      if (t.topic.channel === 'events') return hooks.batch(client.id, packet.payload as Buffer, done);
+      return done(null); // own retained status
+    }
+    // Bad data, not a bad client: record it, ack it so the edge moves on, route it nowhere.
+    packet.retain = false;
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    hooks.deadLetter({
+      edge: client.id,
+      reason: 'SS_DL_TOPIC_FORBIDDEN',
+      detail: `edge '${client.id}' may publish only under ss/v1/edge/${client.id}/ (got '${packet.topic.slice(0, 200)}')`,
+      raw: payload.subarray(0, 16_384).toString('utf8'),
+    });
+    done(null);
+  };
+
+  // Edges have no reason to subscribe at the hub; refusing keeps one edge from reading another's data.
+  aedes.authorizeSubscribe = (_client, _sub, done) => done(null, null);
+
+  const server: Server = createServer({ noDelay: true }, aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  aedes.on('clientError', (client, err) => hooks.log.warn({ edge: client.id, err: err.message }, 'edge connection error'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `mqtt://${opts.host}:${port}`,
+    port,
+    close() {
+      closing ??= (async () => {
+        // Stop accepting first; server.close resolves only once aedes has dropped the live clients.
+        const serverClosed = new Promise<void>((r) => server.close(() => r()));
+        await new Promise<void>((r) => aedes.close(() => r()));
+        await serverClosed;
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type { Db } from '../../common/sqlite.ts';
+import type { CaseRecord, ConfirmedAlarm } from '../index/types.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS index_cases (
+  id TEXT PRIMARY KEY, department TEXT NOT NULL, category TEXT NOT NULL, compound TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL, registered_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
+  status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS index_cases_compound ON index_cases(compound);
+CREATE TABLE IF NOT EXISTS index_case_versions (
+  id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (id, version)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_alarms (
+  id TEXT PRIMARY KEY, compound TEXT NOT NULL, device TEXT NOT NULL, type TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL, status TEXT NOT NULL, decided_at INTEGER, decided_by TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS index_alarms_compound ON index_alarms(compound, status);
+CREATE INDEX IF NOT EXISTS index_alarms_pending ON index_alarms(status, occurred_at);
+CREATE TABLE IF NOT EXISTS index_survey (compound TEXT PRIMARY KEY, satisfaction REAL NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+interface CaseRow {
+  id: string;
+  department: string;
+  category: string;
+  compound: string;
+  occurred_at: number;
+  registered_at: number;
+  received_at: number;
+  status: string;
+  version: number;
+  updated_at: number;
+}
+
+export type AlarmStatus = 'pending' | 'confirmed' | 'dismissed';
+
+export interface AlarmRow {
+  id: string;
+  compound: string;
+  device: string;
+  type: string;
+  occurred_at: number;
+  status: AlarmStatus;
+  decided_at: number | null;
+  decided_by: string | null;
+}
+
+export interface StoredCase extends CaseRecord {
+  receivedAt: number;
+  version: number;
+  updatedAt: number;
+}
+
+const toCase = (r: CaseRow): StoredCase => ({
+  id: r.id,
+  department: r.department,
+  category: r.category,
+  compound: r.compound,
+  occurredAt: r.occurred_at,
+  registeredAt: r.registered_at,
+  receivedAt: r.received_at,
+  status: r.status,
+  version: r.version,
+  updatedAt: r.updated_at,
+});
+
+export type UpsertResult =
+  | { kind: 'created'; stored: StoredCase }
+  | { kind: 'unchanged'; stored: StoredCase }
+  | { kind: 'updated'; stored: StoredCase; previous: StoredCase };
+
+/** Most pending (unconfirmed) alarms kept; the oldest are pruned past this (they never score). */
+export const MAX_PENDING_ALARMS = 200_000;
+
+/**
+ * Cases, device alarms and survey results in the hub's state database. Every case version is kept
+ * (index_case_versions) so a reclassification is auditable; the engine reads only the current one.
+ */
+export class CaseStore {
+  constructor(readonly db: Db) {
+    db.exec(SCHEMA);
+  }
+
+  getCase(id: string): StoredCase | undefined {
+    const r = this.db.prepare<[string], CaseRow>('SELECT * FROM index_cases WHERE id = ?').get(id);
+    return r ? toCase(r) : undefined;
+  }
+
+  casesOf(compound: string): StoredCase[] {
+    return this.db.prepare<[string], CaseRow>('SELECT * FROM index_cases WHERE compound = ? ORDER BY occurred_at, id').all(compound).map(toCase);
+  }
+
+  caseVersions(id: string): { version: number; at: number; body: CaseRecord }[] {
+    return this.db
+      .prepare<[string], { version: number; at: number; body: string }>('SELECT version, at, body FROM index_case_versions WHERE id = ? ORDER BY version')
+      .all(id)
+      .map((r) => ({ version: r.version, at: r.at, body: JSON.parse(r.body) as CaseRecord }));
+  }
+
+  /**
+   * Idempotent by id: the same content again changes nothing; different content is a new version.
+   * receivedAt stays the first arrival: a correction does not make an old case "new".
+   */
+  upsertCase(c: CaseRecord, now: number): UpsertResult {
+    return this.db.transaction((): UpsertResult => {
+      const prev = this.getCase(c.id);
+      const same = prev && prev.department === c.department && prev.category === c.category && prev.compound === c.compound &&
+        prev.occurredAt === c.occurredAt && prev.registeredAt === c.registeredAt && prev.status === c.status;
+      if (prev && same) return { kind: 'unchanged', stored: prev };
+      const version = (prev?.version ?? 0) + 1;
+      const receivedAt = prev?.receivedAt ?? now;
+      const body: CaseRecord = { id: c.id, department: c.department, category: c.category, compound: c.compound, occurredAt: c.occurredAt, registeredAt: c.registeredAt, status: c.status };
+      this.db
+        .prepare(
+          `INSERT INTO index_cases (id, department, category, compound, occurred_at, registered_at, received_at, status, version, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET department = excluded.department, category = excluded.category, compound = excluded.compound,
+             occurred_at = excluded.occurred_at, registered_at = excluded.registered_at, status = excluded.status,
+             version = excluded.version, updated_at = excluded.updated_at`,
+        )
+        .run(c.id, c.department, c.category, c.compound, c.occurredAt, c.registeredAt, receivedAt, c.status, version, now);
+      this.db.prepare('INSERT INTO index_case_versions (id, version, at, body) VALUES (?, ?, ?, ?)').run(c.id, version, now, JSON.stringify(body));
+      const stored: StoredCase = { ...body, receivedAt, version, updatedAt: now };
+      return prev ? { kind: 'updated', stored, previous: prev } : { kind: 'created', stored };
+    })();
+  }
+
+  /** A device alarm seen on the ingest path; it waits for an operator. Duplicates are ignored. */
+  addPendingAlarm(a: { id: string; compound: string; device: string; type: string; occurredAt: number }): boolean {
+    const r = this.db
+      .prepare("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status) VALUES (?, ?, ?, ?, ?, 'pending')")
+      .run(a.id, a.compound, a.device, a.type, a.occurredAt);
+    return r.changes > 0;
+  }
+
+  prunePendingAlarms(keep = MAX_PENDING_ALARMS): number {
+    const n = this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM index_alarms WHERE status = 'pending'").get()?.n ?? 0;
+    if (n <= keep) return 0;
+    return this.db
+      .prepare("DELETE FROM index_alarms WHERE id IN (SELECT id FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at LIMIT ?)")
+      .run(n - keep).changes;
+  }
+
+  getAlarm(id: string): AlarmRow | undefined {
+    return this.db.prepare<[string], AlarmRow>('SELECT * FROM index_alarms WHERE id = ?').get(id);
+  }
+
+  decideAlarm(id: string, status: 'confirmed' | 'dismissed', at: number, by: string): AlarmRow | undefined {
+    this.db.prepare('UPDATE index_alarms SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?').run(status, at, by, id);
+    return this.getAlarm(id);
+  }
+
+  listAlarms(filter: { status?: AlarmStatus; compound?: string; limit: number }): AlarmRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.status) (where.push('status = ?'), args.push(filter.status));
+    if (filter.compound) (where.push('compound = ?'), args.push(filter.compound));
+    const sql = `SELECT * FROM index_alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY occurred_at DESC LIMIT ?`;
+    return this.db.prepare<(string | number)[], AlarmRow>(sql).all(...args, filter.limit);
+  }
+
+  confirmedAlarmsOf(compound: string): ConfirmedAlarm[] {
+    return this.db
+      .prepare<[string], AlarmRow>("SELECT * FROM index_alarms WHERE compound = ? AND status = 'confirmed' ORDER BY occurred_at, id")
+      .all(compound)
+      .map((r) => ({ id: r.id, compound: r.compound, type: r.type, occurredAt: r.occurred_at, confirmedAt: r.decided_at ?? r.occurred_at }));
+  }
+
+  setSurvey(compound: string, satisfaction: number, at: number): void {
+    this.db
+      .prepare('INSERT INTO index_survey (compound, satisfaction, at) VALUES (?, ?, ?) ON CONFLICT(compound) DO UPDATE SET satisfaction = excluded.satisfaction, at = excluded.at')
+      .run(compound, satisfaction, at);
+  }
+
+  surveyOf(compound: string): number | null {
+    return this.db.prepare<[string], { satisfaction: number }>('SELECT satisfaction FROM index_survey WHERE compound = ?').get(compound)?.satisfaction ?? null;
+  }
+}

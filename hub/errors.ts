@@ -1,0 +1,40 @@
+/**
+ * The hub's error catalogue: every code is stable (dashboards, alerts and docs key on it) and every
+ * message says what happened and what to do (STYLE.md habit 6).
+ */
+export const HUB_ERRORS = {
+  SS_HUB_CONFIG: 'hub options are invalid',
+  SS_HUB_NO_TSDB: 'no InfluxDB is configured; events wait in the durable queue',
+  SS_HUB_DRAIN_TIMEOUT: 'the durable queue did not empty in time',
+  SS_HUB_CLOSED: 'the hub is closed',
+  SS_HUB_INFLUX_DOWN: 'InfluxDB is unreachable; writes are retried with backoff',
+  SS_HUB_INFLUX_REJECTED: 'InfluxDB rejected a write',
+  SS_HUB_COMPOUND_UNKNOWN: 'no compound with this id is registered',
+  SS_HUB_EDGE_AUTH: 'edge credentials were refused',
+} as const;
+
+export type HubErrorCode = keyof typeof HUB_ERRORS;
+
+export class HubError extends Error {
+  readonly code: HubErrorCode;
+  constructor(code: HubErrorCode, detail: string) {
+    super(`${code}: ${detail}`);
+    this.code = code;
+    this.name = 'HubError';
+  }
+}
+
+/**
+ * Reason codes of dead-letter records. A bad batch or event is data, not an exception: it is stored
+ * with one of these, counted by reason, and the rest of the batch carries on.
+ */
+export const DEAD_LETTER_REASONS = {
+  SS_DL_JSON: 'payload is not valid JSON',
+  SS_DL_ENVELOPE: 'payload is not an EventBatch v1 envelope',
+  SS_DL_EDGE_MISMATCH: 'batch or event names another edge than the one that published it',
+  SS_DL_EVENT_INVALID: 'event failed Event v1 validation',
+  SS_DL_TOPIC_FORBIDDEN: 'edge published outside its own topics',
+  SS_DL_INFLUX_REJECTED: 'InfluxDB refused the point (e.g. field type conflict)',
+} as const;
+
+export type DeadLetterReason = keyof typeof DEAD_LETTER_REASONS;

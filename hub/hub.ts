@@ -1,0 +1,252 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { City } from '../protocol/city.ts';
+import { checkCity } from '../protocol/city.ts';
+import { describeProblems } from '../protocol/validate.ts';
+import { buildApi, type ApiPlugin } from './api/app.ts';
+import type { HealthReport } from './api/context.ts';
+import { EdgeAuth, type EdgeCredential } from './auth.ts';
+import { startHubBroker, type HubBroker } from './broker.ts';
+import { HUB_ERRORS, HubError } from './errors.ts';
+import { GroupCommitter } from './ingest/committer.ts';
+import { parseBatch, type DeadLetterDraft } from './ingest/parse.ts';
+import { createHubMetrics } from './metrics.ts';
+import { SimpleRating } from './rating/simple.ts';
+import type { RatingEngine } from './rating/types.ts';
+import { IngestDb } from './store/ingestDb.ts';
+import { InfluxWriter, WRITER_DEFAULTS, type InfluxTarget, type WriterOptions } from './store/influxWriter.ts';
+import { StateDb } from './store/stateDb.ts';
+
+export interface HubOptions {
+  /** SQLite files live here (ingest.db: queue/dedupe/dead letters; state.db: compounds, ratings). */
+  dataDir: string;
+  /** Embedded aedes; port 0 = pick a free one. */
+  mqtt: { host: string; port: number };
+  /** Fastify; port 0 = pick a free one. */
+  api: { host: string; port: number };
+  /** Absent = no time-series store: events wait in the durable queue (said once in the log and in /health). */
+  influx?: InfluxTarget;
+  /** Registers districts/compounds/devices (upsert). */
+  city?: City;
+  /** Absent = accept any edge (dev mode; a warning is logged). */
+  edges?: EdgeCredential[];
+  /** A pino logger, true (info to stdout), false (silent). Default true. */
+  log?: Logger | boolean;
+  /** Replace the simple rating (hub/rating/) with another engine, e.g. the full index engine. */
+  rating?: (ctx: HubContext) => RatingEngine;
+  /** Extra API routes (cases, confirmations, …), registered after the hub's own. */
+  apiPlugins?: Array<(app: FastifyInstance, ctx: HubContext) => void | Promise<void>>;
+  writer?: Partial<WriterOptions>;
+  /** Group-commit window (ms). Default 2. */
+  groupCommitMs?: number;
+  /** How long event ids are remembered for dedupe (ms). Default 7 days. */
+  dedupeRetentionMs?: number;
+  /** Dead-letter records kept on disk (oldest pruned; counters keep totals). Default 100,000. */
+  deadLetterKeep?: number;
+  now?: () => number;
+}
+
+/** What plugins and rating engines get from the hub. */
+export interface HubContext {
+  state: StateDb;
+  log: Logger;
+  now: () => number;
+}
+
+export interface HubStats {
+  received: number;
+  duplicates: number;
+  deadLettered: number;
+  queued: number;
+  written: number;
+}
+
+export interface Hub {
+  mqttUrl: string;
+  apiUrl: string;
+  rating: RatingEngine;
+  stats(): HubStats;
+  /** Resolves when nothing waits for a commit and the queue is empty (all in InfluxDB). */
+  drain(timeoutMs: number): Promise<void>;
+  /** Shut down once: stop accepting, commit what is pending, stop writers, close sockets and files. */
+  close(): Promise<void>;
+}
+
+function makeLogger(log: HubOptions['log']): Logger {
+  if (log && typeof log === 'object') return log;
+  return pino({ name: 'safestar-hub', level: log === false ? 'silent' : 'info' });
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const log = makeLogger(opts.log);
+  const now = opts.now ?? Date.now;
+  if (opts.city) {
+    const c = checkCity(opts.city);
+    if (!c.ok) throw new HubError('SS_HUB_CONFIG', `city is invalid: ${describeProblems(c.problems)}; regenerate it with 'safestar sim city'`);
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  const ingest = new IngestDb(join(opts.dataDir, 'ingest.db'), now);
+  const state = new StateDb(join(opts.dataDir, 'state.db'));
+  if (opts.city) state.registerCity(opts.city);
+  const ctx: HubContext = { state, log, now };
+  const rating = opts.rating ? opts.rating(ctx) : new SimpleRating(state, now);
+
+  const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
+  let writer: InfluxWriter | undefined;
+  const metrics = createHubMetrics(
+    () => ingest.queueDepth(),
+    () => (writer ? (writer.isUp() ? 1 : 0) : -1),
+  );
+
+  const recordDeadLetters = (items: readonly DeadLetterDraft[]): void => {
+    counters.deadLettered += items.length;
+    for (const d of items) metrics.deadLetters.inc({ reason: d.reason });
+  };
+
+  if (opts.influx) {
+    const target = { url: opts.influx.url.replace(/\/+$/, ''), database: opts.influx.database };
+    writer = new InfluxWriter(ingest, target, { ...WRITER_DEFAULTS, ...opts.writer }, {
+      written(points, ms) {
+        counters.written += points;
+        metrics.written.inc(points);
+        metrics.writeSeconds.observe(ms / 1000);
+      },
+      deadLetters(items) {
+        ingest.addDeadLetters(items);
+        recordDeadLetters(items);
+      },
+      state(up, reason) {
+        if (up) log.info({ influx: target.url }, 'InfluxDB is reachable; writing the queue');
+        else log.warn({ influx: target.url, reason, queued: ingest.queueDepth() }, `SS_HUB_INFLUX_DOWN: ${HUB_ERRORS.SS_HUB_INFLUX_DOWN}`);
+      },
+    });
+    writer.start();
+  } else {
+    log.warn({ queued: ingest.queueDepth() }, `SS_HUB_NO_TSDB: ${HUB_ERRORS.SS_HUB_NO_TSDB}; set --influx or SAFESTAR_INFLUX_URL to store them`);
+  }
+  const auth = new EdgeAuth(opts.edges);
+  if (auth.devMode) log.warn('no edge credentials configured: any edge may connect (dev mode)');
+
+  const committer = new GroupCommitter(ingest, { windowMs: opts.groupCommitMs ?? 2, maxEvents: 20_000 }, (batches, results) => {
+    for (let i = 0; i < batches.length; i++) {
+      const r = results[i]!;
+      counters.duplicates += r.duplicates;
+      if (r.duplicates) metrics.duplicates.inc(r.duplicates);
+      recordDeadLetters(batches[i]!.deadLetters);
+      if (r.accepted.length) rating.onEvents(r.accepted);
+    }
+    metrics.batches.inc(batches.length);
+    writer?.kick();
+  });
+
+  let closed = false;
+  let broker: HubBroker;
+  try {
+    broker = await startHubBroker({ host: opts.mqtt.host, port: opts.mqtt.port, auth }, {
+      batch(edge, payload, done) {
+        if (closed) return done(new HubError('SS_HUB_CLOSED', 'hub is shutting down; the edge will resend'));
+        const parsed = parseBatch(payload, edge);
+        counters.received += parsed.items;
+        metrics.received.inc(parsed.items);
+        committer.submit({ events: parsed.events, deadLetters: parsed.deadLetters }, (err) => {
+          if (err) log.error({ edge, err: err.message }, 'SS_HUB_COMMIT: could not commit a batch; the edge will resend it');
+          done(err);
+        });
+      },
+      deadLetter(d) {
+        committer.submit({ events: [], deadLetters: [d] }, () => {});
+      },
+      log,
+    });
+  } catch (e) {
+    await writer?.stop(1000);
+    ingest.close();
+    state.close();
+    throw e;
+  }
+
+  const health = (): HealthReport => {
+    const influx = writer ? (writer.isUp() === undefined ? 'unknown' : writer.isUp() ? 'up' : 'down') : 'disabled';
+    const queueDepth = ingest.queueDepth();
+    const problems: string[] = [];
+    if (influx === 'disabled') problems.push(`SS_HUB_NO_TSDB: ${HUB_ERRORS.SS_HUB_NO_TSDB} (${queueDepth} queued)`);
+    if (influx === 'down') problems.push(`SS_HUB_INFLUX_DOWN: ${HUB_ERRORS.SS_HUB_INFLUX_DOWN} (${queueDepth} queued)`);
+    return { status: problems.length ? 'degraded' : 'ok', influx, queueDepth, counters: stats(), problems };
+  };
+  const stats = (): HubStats => ({ ...counters, queued: ingest.queueDepth() });
+
+  const app = await buildApi(
+    { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason) },
+    (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
+  );
+  let apiUrl: string;
+  try {
+    await app.listen({ host: opts.api.host, port: opts.api.port });
+    const addr = app.server.address();
+    apiUrl = `http://${opts.api.host}:${typeof addr === 'object' && addr ? addr.port : opts.api.port}`;
+  } catch (e) {
+    await broker.close();
+    await writer?.stop(1000);
+    ingest.close();
+    state.close();
+    throw e;
+  }
+
+  const retention = opts.dedupeRetentionMs ?? 7 * 86_400_000;
+  const timers = [
+    setInterval(() => rating.persist?.(), 10_000),
+    setInterval(() => {
+      ingest.pruneSeen(now() - retention);
+      ingest.pruneDeadLetters(opts.deadLetterKeep ?? 100_000);
+    }, 60_000),
+    // When idle, the writer learns nothing about InfluxDB: probe so /health stays true.
+    setInterval(() => {
+      if (writer && writer.busy() === 0) void writer.ping();
+    }, 5_000),
+  ];
+  for (const t of timers) t.unref();
+  if (writer) void writer.ping();
+  log.info({ mqtt: broker.url, api: apiUrl }, 'hub started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    mqttUrl: broker.url,
+    apiUrl,
+    rating,
+    stats,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (committer.pending() === 0 && ingest.queueDepth() === 0) return;
+        if (!writer) throw new HubError('SS_HUB_NO_TSDB', `${ingest.queueDepth()} events wait in the queue and no InfluxDB is configured; start the hub with --influx to drain it`);
+        if (closed) throw new HubError('SS_HUB_CLOSED', 'cannot drain a closed hub');
+        if (Date.now() >= deadline) {
+          throw new HubError('SS_HUB_DRAIN_TIMEOUT', `${ingest.queueDepth()} events still queued after ${timeoutMs} ms (InfluxDB ${health().influx}); check /health`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        for (const t of timers) clearInterval(t);
+        await broker.close();
+        committer.flush();
+        await writer?.stop(5_000);
+        try {
+          rating.persist?.();
+          rating.close?.();
+        } catch (e) {
+          log.error({ err: (e as Error).message }, 'rating could not be persisted on close');
+        }
+        await app.close();
+        ingest.close();
+        state.close();
+        log.info('hub closed');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { Db } from '../../common/sqlite.ts';
+
+interface DeviceState {
+  compound: string;
+  heartbeatMs: number;
+  lastSeen: number;
+  offline: boolean;
+}
+
+/** A device counts as online when heard within this many heartbeat intervals. */
+export const MISSED_HEARTBEATS = 3;
+
+/**
+ * Device online rate per compound, from the events the hub accepts. A device never heard from is
+ * not counted (it may not be installed yet); a compound with none heard has no rate (null), and
+ * the online sub-score then leaves the index.
+ */
+export class DeviceTracker {
+  private readonly devices = new Map<string, DeviceState>();
+  private readonly byCompound = new Map<string, Set<string>>();
+  private readonly dirty = new Set<string>();
+
+  constructor(private readonly db: Db) {
+    db.exec('CREATE TABLE IF NOT EXISTS index_device (id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, offline INTEGER NOT NULL) WITHOUT ROWID');
+  }
+
+  register(id: string, compound: string, heartbeatSeconds: number): void {
+    if (this.devices.has(id)) return;
+    this.devices.set(id, { compound, heartbeatMs: heartbeatSeconds * 1000, lastSeen: 0, offline: false });
+    let set = this.byCompound.get(compound);
+    if (!set) this.byCompound.set(compound, (set = new Set()));
+    set.add(id);
+  }
+
+  /** Restore last-seen times saved by persist(). */
+  load(): void {
+    for (const r of this.db.prepare<[], { id: string; last_seen: number; offline: number }>('SELECT * FROM index_device').iterate()) {
+      const d = this.devices.get(r.id);
+      if (d) Object.assign(d, { lastSeen: r.last_seen, offline: r.offline === 1 });
+    }
+  }
+
+  /** An event from a device: any event proves it alive unless it says 'offline'. Out-of-order events never move time back. */
+  seen(id: string, compound: string, type: string, at: number, defaultHeartbeatS = 60): void {
+    if (!this.devices.has(id)) this.register(id, compound, defaultHeartbeatS);
+    const d = this.devices.get(id);
+    if (!d || at < d.lastSeen) return;
+    d.lastSeen = at;
+    d.offline = type === 'offline';
+    this.dirty.add(id);
+  }
+
+  onlineRate(compound: string, now: number): number | null {
+    const ids = this.byCompound.get(compound);
+    if (!ids) return null;
+    let known = 0;
+    let online = 0;
+    for (const id of ids) {
+      const d = this.devices.get(id);
+      if (!d || d.lastSeen === 0) continue;
+      known++;
+      if (!d.offline && now - d.lastSeen <= MISSED_HEARTBEATS * d.heartbeatMs) online++;
+    }
+    return known === 0 ? null : online / known;
+  }
+
+  persist(): void {
+    if (this.dirty.size === 0) return;
+    const put = this.db.prepare('INSERT OR REPLACE INTO index_device (id, last_seen, offline) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const id of this.dirty) {
+        const d = this.devices.get(id);
+        if (d) put.run(id, d.lastSeen, d.offline ? 1 : 0);
+      }
+    })();
+    this.dirty.clear();
+  }
+}

@@ -1,0 +1,85 @@
+import type { Db } from '../../common/sqlite.ts';
+import type { RatingState } from './rating.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS index_rating (
+  compound TEXT PRIMARY KEY, stars INTEGER NOT NULL, idx REAL NOT NULL, state TEXT NOT NULL,
+  evaluated_at INTEGER NOT NULL, policy_version TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, compound TEXT NOT NULL, at INTEGER NOT NULL,
+  from_stars INTEGER, to_stars INTEGER NOT NULL, idx REAL NOT NULL, trigger TEXT NOT NULL,
+  reason TEXT NOT NULL, policy_version TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS index_audit_compound ON index_audit(compound, seq);
+CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export interface StoredRating {
+  compound: string;
+  stars: number;
+  index: number;
+  state: RatingState;
+  evaluatedAt: number;
+  policyVersion: string;
+}
+
+export interface AuditEntry {
+  seq: number;
+  compound: string;
+  at: number;
+  fromStars: number | null;
+  toStars: number;
+  index: number;
+  /** 'case:<id>', 'alarm:<id>', 'review', 'tick', 'start'. */
+  trigger: string;
+  reason: unknown;
+  policyVersion: string;
+}
+
+/** Published ratings, their review state, and the audit log of every star change. */
+export class RatingStore {
+  constructor(readonly db: Db) {
+    db.exec(SCHEMA);
+  }
+
+  all(): StoredRating[] {
+    return this.db
+      .prepare<[], { compound: string; stars: number; idx: number; state: string; evaluated_at: number; policy_version: string }>('SELECT * FROM index_rating')
+      .all()
+      .map((r) => ({ compound: r.compound, stars: r.stars, index: r.idx, state: JSON.parse(r.state) as RatingState, evaluatedAt: r.evaluated_at, policyVersion: r.policy_version }));
+  }
+
+  /** Save a rating and, when its stars changed, the audit entry, in one transaction. */
+  save(r: StoredRating, change: Omit<AuditEntry, 'seq'> | null): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO index_rating (compound, stars, idx, state, evaluated_at, policy_version) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(compound) DO UPDATE SET stars = excluded.stars, idx = excluded.idx, state = excluded.state,
+             evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version`,
+        )
+        .run(r.compound, r.stars, r.index, JSON.stringify(r.state), r.evaluatedAt, r.policyVersion);
+      if (change) {
+        this.db
+          .prepare('INSERT INTO index_audit (compound, at, from_stars, to_stars, idx, trigger, reason, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(change.compound, change.at, change.fromStars, change.toStars, change.index, change.trigger, JSON.stringify(change.reason), change.policyVersion);
+      }
+    })();
+  }
+
+  audit(compound: string, limit = 100): AuditEntry[] {
+    return this.db
+      .prepare<[string, number], { seq: number; compound: string; at: number; from_stars: number | null; to_stars: number; idx: number; trigger: string; reason: string; policy_version: string }>(
+        'SELECT * FROM index_audit WHERE compound = ? ORDER BY seq DESC LIMIT ?',
+      )
+      .all(compound, limit)
+      .map((r) => ({ seq: r.seq, compound: r.compound, at: r.at, fromStars: r.from_stars, toStars: r.to_stars, index: r.idx, trigger: r.trigger, reason: JSON.parse(r.reason) as unknown, policyVersion: r.policy_version }));
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.db.prepare<[string], { value: string }>('SELECT value FROM index_meta WHERE key = ?').get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO index_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+}

@@ -1,0 +1,31 @@
+import type { Event } from '../../protocol/event.ts';
+
+/** What the API shows for one compound (GET /api/compounds, /api/compounds/:id). */
+export interface CompoundRating {
+  id: string;
+  name: string;
+  district: string;
+  households: number;
+  /** 0–100, higher is safer. */
+  index: number;
+  stars: number;
+  /** ISO 8601: when the inputs of this rating last changed. */
+  updatedAt: string;
+  /** Optional detail (sub-scores etc.); engines add what they can explain. */
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * The hub's rating seam. The simple engine in this folder implements it; the full safety-index
+ * engine (hub/index/) replaces it through HubOptions.rating. Calls are synchronous and cheap:
+ * onEvents runs on the ingest path right after the group commit.
+ */
+export interface RatingEngine {
+  /** Accepted (deduplicated, durable) events, in arrival order. */
+  onEvents(events: readonly Event[]): void;
+  get(id: string): CompoundRating | undefined;
+  list(): CompoundRating[];
+  /** Persist in-memory aggregates (called periodically and on close). */
+  persist?(): void;
+  close?(): void;
+}

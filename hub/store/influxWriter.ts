@@ -1,0 +1,212 @@
+import type { DeadLetterDraft } from '../ingest/parse.ts';
+import type { IngestDb, QueueSlice } from './ingestDb.ts';
+
+export interface InfluxTarget {
+  /** http://host:port */
+  url: string;
+  database: string;
+}
+
+export interface WriterOptions {
+  /** Points per write request (InfluxDB's sweet spot is 5,000–10,000). */
+  batchSize: number;
+  /** Concurrent write requests: InfluxDB parses and indexes them on several cores. */
+  concurrency: number;
+  /** Per request (ms). */
+  timeoutMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
+export const WRITER_DEFAULTS: WriterOptions = { batchSize: 5000, concurrency: 2, timeoutMs: 15_000, backoffMinMs: 100, backoffMaxMs: 5000 };
+
+export interface WriterEvents {
+  written(points: number, ms: number): void;
+  deadLetters(items: DeadLetterDraft[]): void;
+  /** Reachability changed (first call tells the initial state). */
+  state(up: boolean, reason: string): void;
+}
+
+type PostResult = { kind: 'ok' } | { kind: 'rejected'; status: number; error: string } | { kind: 'missing-db' } | { kind: 'down'; error: string };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+/**
+ * Drains the durable queue into InfluxDB: up to `concurrency` requests in flight, each a contiguous
+ * slice of the queue; a slice leaves the queue only after InfluxDB answered 204. While InfluxDB is
+ * down each worker retries its slice with capped exponential backoff (the queue grows on disk).
+ * A 400 means some lines were bad: InfluxDB stored the good ones, so the slice is split in halves
+ * and rewritten until each bad line stands alone (rewrites are idempotent: same series, same time,
+ * same values) and goes to the dead letters.
+ */
+export class InfluxWriter {
+  private cursor = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private workers: Promise<void>[] = [];
+  private up: boolean | undefined;
+  private dbReady = false;
+  private readonly writeUrl: string;
+  private inFlight = 0;
+
+  constructor(
+    private readonly store: IngestDb,
+    private readonly target: InfluxTarget,
+    private readonly opts: WriterOptions,
+    private readonly on: WriterEvents,
+  ) {
+    this.writeUrl = `${target.url}/write?db=${encodeURIComponent(target.database)}&precision=n`;
+  }
+
+  start(): void {
+    for (let i = 0; i < this.opts.concurrency; i++) this.workers.push(this.work());
+  }
+
+  /** New rows were queued: wake idle workers. */
+  kick(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  isUp(): boolean | undefined {
+    return this.up;
+  }
+
+  /** Slices being written right now. */
+  busy(): number {
+    return this.inFlight;
+  }
+
+  /** Stop taking slices; wait for in-flight requests (bounded). Unwritten slices stay queued. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    this.kick();
+    await Promise.race([Promise.all(this.workers), sleep(timeoutMs)]);
+  }
+
+  private setUp(up: boolean, reason: string): void {
+    if (this.up === up) return;
+    this.up = up;
+    this.on.state(up, reason);
+  }
+
+  private async idle(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const prev = this.wake;
+      this.wake = () => {
+        prev?.();
+        resolve();
+      };
+      // Also look again now and then: a slice may have been left by a worker that stopped.
+      setTimeout(() => this.kick(), 1000).unref();
+    });
+  }
+
+  private async work(): Promise<void> {
+    while (!this.stopped) {
+      const slice = this.store.peek(this.cursor, this.opts.batchSize);
+      if (!slice) {
+        await this.idle();
+        continue;
+      }
+      this.cursor = slice.toId;
+      this.inFlight++;
+      try {
+        const t0 = performance.now();
+        const ok = await this.writeSlice(slice.body.split('\n'), true);
+        if (!ok) break; // stopped mid-retry: the slice stays queued for the next start
+        this.store.ack(slice);
+        this.on.written(slice.n - ok.rejected, performance.now() - t0);
+      } finally {
+        this.inFlight--;
+      }
+    }
+  }
+
+  /** Write lines until InfluxDB has taken them all (good ones stored, bad ones dead-lettered). */
+  private async writeSlice(lines: string[], whole: boolean): Promise<{ rejected: number } | undefined> {
+    const r = await this.postUntilAnswered(whole ? lines.join('\n') : lines.join('\n'));
+    if (!r) return undefined;
+    if (r.kind === 'ok') return { rejected: 0 };
+    if (r.kind !== 'rejected') return undefined;
+    if (lines.length === 1) {
+      const line = lines[0]!;
+      this.on.deadLetters([{ edge: /,edge=([^, ]+)/.exec(line)?.[1] ?? '?', reason: 'SS_DL_INFLUX_REJECTED', detail: `HTTP ${r.status}: ${r.error}`.slice(0, 2000), raw: line }]);
+      return { rejected: 1 };
+    }
+    const mid = lines.length >> 1;
+    const a = await this.writeSlice(lines.slice(0, mid), false);
+    if (!a) return undefined;
+    const b = await this.writeSlice(lines.slice(mid), false);
+    if (!b) return undefined;
+    return { rejected: a.rejected + b.rejected };
+  }
+
+  /** Retry through outages until InfluxDB gives a definite answer (undefined: stopped). */
+  private async postUntilAnswered(body: string): Promise<PostResult | undefined> {
+    let backoff = this.opts.backoffMinMs;
+    while (!this.stopped) {
+      if (!this.dbReady) {
+        const c = await this.createDatabase();
+        if (c.kind === 'ok') this.dbReady = true;
+      }
+      const r = this.dbReady ? await this.post(body) : ({ kind: 'down', error: 'database not created yet' } as const);
+      if (r.kind === 'ok' || r.kind === 'rejected') {
+        this.setUp(true, 'write answered');
+        return r;
+      }
+      if (r.kind === 'missing-db') {
+        this.dbReady = false;
+        continue;
+      }
+      this.setUp(false, r.error);
+      await sleep(backoff);
+      backoff = Math.min(this.opts.backoffMaxMs, backoff * 2);
+    }
+    return undefined;
+  }
+
+  private async post(body: string): Promise<PostResult> {
+    try {
+      const res = await fetch(this.writeUrl, { method: 'POST', body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      if (res.status === 204) {
+        await res.arrayBuffer();
+        return { kind: 'ok' };
+      }
+      const text = await res.text();
+      if (res.status === 404 && text.includes('database not found')) return { kind: 'missing-db' };
+      // 400: bad line(s) (parse error, field type conflict); 413: body too big → split.
+      if (res.status === 400 || res.status === 413) return { kind: 'rejected', status: res.status, error: text.trim() };
+      return { kind: 'down', error: `HTTP ${res.status}: ${text.trim().slice(0, 500)}` };
+    } catch (e) {
+      return { kind: 'down', error: (e as Error).message };
+    }
+  }
+
+  async createDatabase(): Promise<PostResult> {
+    try {
+      const q = `CREATE DATABASE "${this.target.database.replace(/["\\]/g, '\\$&')}"`;
+      const res = await fetch(`${this.target.url}/query?q=${encodeURIComponent(q)}`, { method: 'POST', signal: AbortSignal.timeout(this.opts.timeoutMs) });
+      const text = await res.text();
+      if (res.ok && !text.includes('"error"')) return { kind: 'ok' };
+      return { kind: 'down', error: `HTTP ${res.status}: ${text.slice(0, 500)}` };
+    } catch (e) {
+      return { kind: 'down', error: (e as Error).message };
+    }
+  }
+
+  /** Cheap reachability probe for /health when the writer is idle. */
+  async ping(timeoutMs = 1000): Promise<boolean> {
+    try {
+      const res = await fetch(`${this.target.url}/ping`, { signal: AbortSignal.timeout(timeoutMs) });
+      await res.arrayBuffer();
+      const ok = res.status === 204;
+      this.setUp(ok, ok ? 'ping' : `ping HTTP ${res.status}`);
+      return ok;
+    } catch (e) {
+      this.setUp(false, (e as Error).message);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,200 @@
+import type { Event } from '../../protocol/event.ts';
+import { openDb, type Db } from '../../common/sqlite.ts';
+import type { DeadLetterDraft } from '../ingest/parse.ts';
+import { FieldTypes, type FieldType } from './fields.ts';
+import { eventLine } from './line.ts';
+
+/** One uplink batch waiting for the group commit. */
+export interface PendingBatch {
+  events: readonly Event[];
+  deadLetters: readonly DeadLetterDraft[];
+}
+
+export interface CommitResult {
+  /** Events stored for the first time (dedupe passed), in batch order. */
+  accepted: Event[];
+  duplicates: number;
+}
+
+/** A contiguous run of queue chunks, ready to be written to InfluxDB as one request. */
+export interface QueueSlice {
+  fromId: number;
+  toId: number;
+  /** Number of lines (events). */
+  n: number;
+  /** Line protocol, one point per line. */
+  body: string;
+}
+
+export interface DeadLetterRow {
+  id: number;
+  at: number;
+  edge: string;
+  reason: string;
+  detail: string;
+  raw: string;
+}
+
+/** Lines per queue row: small enough that a writer can fill a 5,000-point request tightly. */
+const CHUNK_LINES = 500;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+-- The durable queue: line protocol chunks in arrival order, deleted only after InfluxDB acked them.
+CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, lines TEXT NOT NULL);
+-- Dedupe: every event id accepted in the retention window.
+CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_at ON seen(at);
+CREATE TABLE IF NOT EXISTS deadletters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, edge TEXT NOT NULL,
+  reason TEXT NOT NULL, detail TEXT NOT NULL, raw TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS deadletters_reason ON deadletters(reason);
+CREATE TABLE IF NOT EXISTS field_types (name TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+/**
+ * The hub's ingest store (one SQLite file, WAL, synchronous=FULL): dedupe, durable queue, dead
+ * letters and field types commit in one transaction, so after a crash they always agree.
+ */
+export class IngestDb {
+  readonly db: Db;
+  readonly fields: FieldTypes;
+  private nextSeq: number;
+  private depth: number;
+  private readonly st;
+
+  constructor(file: string, private readonly now: () => number = Date.now) {
+    this.db = openDb(file);
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.st = {
+      seen: db.prepare<[string, number]>('INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)'),
+      chunk: db.prepare<[number, string]>('INSERT INTO queue (n, lines) VALUES (?, ?)'),
+      dead: db.prepare<[number, string, string, string, string]>('INSERT INTO deadletters (at, edge, reason, detail, raw) VALUES (?, ?, ?, ?, ?)'),
+      setSeq: db.prepare<[number]>("INSERT INTO meta (key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      field: db.prepare<[string, string]>('INSERT OR IGNORE INTO field_types (name, type) VALUES (?, ?)'),
+      peek: db.prepare<[number, number], { id: number; n: number; lines: string }>('SELECT id, n, lines FROM queue WHERE id > ? ORDER BY id LIMIT ?'),
+      del: db.prepare<[number, number]>('DELETE FROM queue WHERE id BETWEEN ? AND ?'),
+      pruneSeen: db.prepare<[number, number]>('DELETE FROM seen WHERE id IN (SELECT id FROM seen WHERE at < ? LIMIT ?)'),
+    };
+    const seq = db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'next_seq'").get();
+    this.nextSeq = seq?.value ?? 1;
+    this.depth = db.prepare<[], { d: number | null }>('SELECT SUM(n) AS d FROM queue').get()?.d ?? 0;
+    const known = db.prepare<[], { name: string; type: FieldType }>('SELECT name, type FROM field_types').all();
+    this.fields = new FieldTypes(known.map((r) => [r.name, r.type] as const));
+  }
+
+  /** Events waiting for InfluxDB. */
+  queueDepth(): number {
+    return this.depth;
+  }
+
+  /**
+   * One transaction for many batches (group commit): dedupe each event, queue the new ones as line
+   * protocol with their sequence numbers, store dead letters. Synchronous=FULL: when this returns,
+   * it survives power loss, so the caller may now PUBACK.
+   */
+  commit(batches: readonly PendingBatch[]): CommitResult[] {
+    const at = this.now();
+    const results: CommitResult[] = [];
+    const seqBefore = this.nextSeq;
+    let queued = 0;
+    const run = this.db.transaction(() => {
+      let lines: string[] = [];
+      const flush = (): void => {
+        if (lines.length === 0) return;
+        this.st.chunk.run(lines.length, lines.join('\n'));
+        queued += lines.length;
+        lines = [];
+      };
+      for (const b of batches) {
+        const accepted: Event[] = [];
+        let duplicates = 0;
+        for (const e of b.events) {
+          if (this.st.seen.run(e.id, at).changes === 0) {
+            duplicates++;
+            continue;
+          }
+          accepted.push(e);
+          lines.push(eventLine(e, this.nextSeq++, this.fields));
+          if (lines.length >= CHUNK_LINES) flush();
+        }
+        for (const d of b.deadLetters) this.st.dead.run(at, d.edge, d.reason, d.detail, d.raw);
+        results.push({ accepted, duplicates });
+      }
+      flush();
+      if (this.nextSeq !== seqBefore) this.st.setSeq.run(this.nextSeq);
+      for (const [name, type] of this.fields.takeNew()) this.st.field.run(name, type);
+    });
+    try {
+      run();
+    } catch (e) {
+      this.nextSeq = seqBefore;
+      this.fields.forget(this.fields.takeNew());
+      throw e;
+    }
+    this.depth += queued;
+    return results;
+  }
+
+  /**
+   * The next contiguous run of chunks after `afterId`, at most `maxLines` lines (but at least one
+   * chunk). Reading never deletes: only `ack` does, after InfluxDB confirmed the write.
+   */
+  peek(afterId: number, maxLines: number): QueueSlice | undefined {
+    const parts: string[] = [];
+    let n = 0;
+    let fromId = 0;
+    let toId = 0;
+    // iterate() + break reads only the rows used: chunks vary from 1 to CHUNK_LINES lines.
+    for (const r of this.st.peek.iterate(afterId, maxLines)) {
+      if (parts.length > 0 && n + r.n > maxLines) break;
+      if (parts.length === 0) fromId = r.id;
+      parts.push(r.lines);
+      n += r.n;
+      toId = r.id;
+    }
+    if (parts.length === 0) return undefined;
+    return { fromId, toId, n, body: parts.join('\n') };
+  }
+
+  /** InfluxDB stored the slice: remove it from the queue. */
+  ack(slice: QueueSlice): void {
+    this.st.del.run(slice.fromId, slice.toId);
+    this.depth -= slice.n;
+  }
+
+  addDeadLetters(items: readonly DeadLetterDraft[]): void {
+    if (items.length === 0) return;
+    const at = this.now();
+    this.db.transaction(() => {
+      for (const d of items) this.st.dead.run(at, d.edge, d.reason, d.detail, d.raw);
+    })();
+  }
+
+  deadLetters(limit: number, reason?: string): DeadLetterRow[] {
+    const lim = Math.max(1, Math.min(1000, Math.floor(limit)));
+    if (reason) {
+      return this.db.prepare<[string, number], DeadLetterRow>('SELECT * FROM deadletters WHERE reason = ? ORDER BY id DESC LIMIT ?').all(reason, lim);
+    }
+    return this.db.prepare<[number], DeadLetterRow>('SELECT * FROM deadletters ORDER BY id DESC LIMIT ?').all(lim);
+  }
+
+  deadLetterCount(): number {
+    return this.db.prepare<[], { c: number }>('SELECT COUNT(*) AS c FROM deadletters').get()?.c ?? 0;
+  }
+
+  /** Forget ids older than `olderThanMs`, in bounded steps so one prune never stalls ingest. */
+  pruneSeen(olderThanMs: number, maxRows = 50_000): number {
+    return this.st.pruneSeen.run(olderThanMs, maxRows).changes;
+  }
+
+  /** Keep the newest `keep` dead letters: the table is bounded on disk (the counters keep the totals). */
+  pruneDeadLetters(keep: number): number {
+    return this.db.prepare<[number]>('DELETE FROM deadletters WHERE id <= (SELECT MAX(id) FROM deadletters) - ?').run(keep).changes;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,96 @@
+import { isScorable, type FeatureEvent } from './features.ts';
+import { LruMap } from './windows.ts';
+
+/**
+ * The two baselines the model must beat (issue 5). Both are stateful per device, bounded, and
+ * return a score per event like the model does, so the same threshold/alert machinery rates all.
+ */
+export interface Detector {
+  readonly name: string;
+  /** Score of this event given what came before; null when not scored (heartbeats). */
+  push(ev: FeatureEvent): number | null;
+}
+
+const WRONG_CREDENTIAL_TYPES = new Set(['denied', 'repeated-denied']);
+
+/**
+ * Fixed rules as deployed today: ≥ 5 wrong credentials on one reader within 5 minutes
+ * (GB 50396: alarm after at most 5 consecutive wrong credentials; the controller's own
+ * `repeated-denied` counts too) and door held open. Score 1 = rule fired, 0 = not.
+ */
+export class RulesDetector implements Detector {
+  readonly name = 'rules';
+  private readonly denials = new LruMap<string, number[]>(20_000);
+  constructor(readonly wrongCredentials = 5, readonly windowMs = 5 * 60_000) {}
+
+  push(ev: FeatureEvent): number | null {
+    if (!isScorable(ev)) return null;
+    if (ev.type === 'door-held' || ev.type === 'repeated-denied') return 1;
+    if (!WRONG_CREDENTIAL_TYPES.has(ev.type)) return 0;
+    const times = (this.denials.get(ev.device) ?? []).filter((t) => ev.deviceTime - t < this.windowMs);
+    times.push(ev.deviceTime);
+    if (times.length > this.wrongCredentials) times.shift(); // bounded: only the last N matter
+    this.denials.set(ev.device, times);
+    return times.length >= this.wrongCredentials ? 1 : 0;
+  }
+}
+
+interface BurstState {
+  minute: number;
+  count: number;
+  lambda: number;
+  seen: number;
+}
+
+/**
+ * Per-device EWMA/Poisson burst detector: λ = EWMA of the device's events per minute (empty
+ * minutes included); an event's score is −log10 P(N ≥ n | λ) for the n events so far in its
+ * minute. Classic, cheap, blind to *what* happened — only to how much.
+ */
+export class BurstDetector implements Detector {
+  readonly name = 'ewma-poisson';
+  private readonly state = new LruMap<string, BurstState>(20_000);
+  constructor(readonly alpha = 0.02, readonly lambdaFloor = 0.02) {}
+
+  push(ev: FeatureEvent): number | null {
+    if (!isScorable(ev)) return null;
+    const minute = Math.floor(ev.deviceTime / 60_000);
+    let s = this.state.get(ev.device);
+    if (!s) {
+      s = { minute, count: 0, lambda: this.lambdaFloor, seen: 0 };
+      this.state.set(ev.device, s);
+    }
+    if (minute > s.minute) {
+      // Close the finished minute, then decay through the empty ones.
+      s.lambda = (1 - this.alpha) * s.lambda + this.alpha * s.count;
+      const empty = Math.min(100_000, minute - s.minute - 1);
+      s.lambda *= Math.pow(1 - this.alpha, empty);
+      s.minute = minute;
+      s.count = 0;
+    }
+    s.count++;
+    s.seen++;
+    return -Math.log10(Math.max(poissonTail(s.count, Math.max(this.lambdaFloor, s.lambda)), 1e-300));
+  }
+}
+
+/** P(X ≥ n) for X ~ Poisson(λ), stable for the small n and λ seen per device-minute. */
+export function poissonTail(n: number, lambda: number): number {
+  if (n <= 0) return 1;
+  // 1 − P(X ≤ n−1); for tiny tails sum the upper terms directly instead.
+  let term = Math.exp(-lambda);
+  let cdf = term;
+  for (let k = 1; k < n; k++) {
+    term *= lambda / k;
+    cdf += term;
+  }
+  const tail = 1 - cdf;
+  if (tail > 1e-9) return tail;
+  let t = term * (lambda / n); // P(X = n)
+  let sum = 0;
+  for (let k = n; k < n + 200 && t > 0; k++) {
+    sum += t;
+    t *= lambda / (k + 1);
+  }
+  return sum;
+}

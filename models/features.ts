@@ -1,0 +1,275 @@
+import { ALL_EVENT_TYPES, DEVICE_KINDS, type DeviceKind, type EventType } from '../protocol/devices.ts';
+import type { Event } from '../protocol/event.ts';
+import { DecayingCounts, LruMap, SlidingWindow } from './windows.ts';
+
+/**
+ * THE feature vector: one definition used by training (models/train.ts) and by the edge scorer
+ * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
+ * model refuses to score with another version's features (the version rides in the ONNX metadata).
+ */
+export const FEATURE_VERSION = 'f1';
+
+export const FEATURE_NAMES = [
+  'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
+  'dev_surprise_10m', // Σ type_surprise of this device's non-routine events in 10 min (capped)
+  'dev_denial_ratio_10m', // denials / (grants + denials + 1) on this device in 10 min
+  'dev_distinct_creds_10m', // log1p(distinct credentials/plates on this device in 10 min)
+  'hour_sin', // local hour of day on the unit circle
+  'hour_cos',
+  'weekend', // 1 on Saturday/Sunday (local), else 0
+  'dev_gap_log', // log1p(seconds since this device's previous event), capped at 7 days
+  'cred_other_compound_10m', // 1 when this credential was used in ANOTHER compound within 10 min (cloned card)
+  'cmp_surprise_10m', // Σ type_surprise of the compound's non-routine events in 10 min (capped)
+  'cmp_alarm_devices_10m', // log1p(distinct devices of the compound with non-routine events in 10 min)
+  'door_open_log', // log1p(door/gate open duration in seconds carried by this event)
+  'cred_other_devices_10m', // log1p(distinct OTHER devices this credential was used at in 10 min)
+  'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
+  'hour_surprise', // -ln(24 · p(hour | device)): is this device active at this hour usually?
+  'dev_burst_log', // ln((count_10m + 1) / (expected_10m_at_this_hour + 1))
+] as const;
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/** What the extractor reads of an event: canonical `Event` fields (a full Event fits). */
+export type FeatureEvent = Pick<Event, 'deviceTime' | 'device' | 'compound' | 'kind' | 'type' | 'attributes'>;
+
+/** Routine traffic; everything else counts as an "alarm" in the windows (offline too: storms). */
+export const ROUTINE_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'granted', 'plate-read', 'gate-open', 'gate-close', 'motion', 'online', 'arm', 'disarm',
+  'intrusion-leave', 'heartbeat',
+]);
+const DENIAL_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'denied', 'repeated-denied', 'anti-passback', 'unknown-vehicle', 'blacklist-hit',
+]);
+const GRANT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['granted', 'plate-read']);
+
+/**
+ * Heartbeats are the device's clock, not activity: they would drown every window in a metronome.
+ * Device health (offline storms) still shows through `offline` events.
+ */
+export function isScorable(ev: Pick<FeatureEvent, 'type'>): boolean {
+  return ev.type !== 'heartbeat';
+}
+
+/**
+ * Credential identity. The edge's privacy stage replaces raw `card` / `plate` / `employee` with
+ * keyed hashes; equality is all the features need, so hashed and raw values work alike.
+ */
+const CREDENTIAL_KEYS = ['cardHash', 'card', 'plateHash', 'plate', 'employeeHash', 'employee'] as const;
+export function credentialOf(attrs: Record<string, unknown>): string | undefined {
+  for (const k of CREDENTIAL_KEYS) {
+    const v = attrs[k];
+    if (typeof v === 'string' && v.length > 0) return v;
+  }
+  return undefined;
+}
+
+/** Open duration in seconds (Dahua `DoorNotClosed` Duration, simulators' door-held). */
+const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'] as const;
+export function openSecondsOf(attrs: Record<string, unknown>): number {
+  for (const k of DURATION_KEYS) {
+    const v = attrs[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+  }
+  return 0;
+}
+
+export interface FeatureOptions {
+  /** Site timezone offset for hour/weekday (minutes east of UTC); Xiamen +08:00 = 480. */
+  tzOffsetMinutes: number;
+  /** Sliding window span (ms). */
+  windowMs: number;
+  /** Half-life (ms) of the per-device memory of types and hours. */
+  memoryHalfLifeMs: number;
+  maxDevices: number;
+  maxCompounds: number;
+  maxCredentials: number;
+  /** Ring capacity per device / per compound window (events). */
+  deviceWindowCapacity: number;
+  compoundWindowCapacity: number;
+}
+
+export const DEFAULT_FEATURE_OPTIONS: Readonly<FeatureOptions> = Object.freeze({
+  tzOffsetMinutes: 480,
+  windowMs: 10 * 60_000,
+  memoryHalfLifeMs: 3 * 86_400_000,
+  maxDevices: 20_000,
+  maxCompounds: 5_000,
+  maxCredentials: 50_000,
+  deviceWindowCapacity: 512,
+  compoundWindowCapacity: 4_096,
+});
+
+const TYPE_INDEX = new Map<EventType, number>(ALL_EVENT_TYPES.map((t, i) => [t, i]));
+const N_TYPES = ALL_EVENT_TYPES.length;
+/** Weight of the kind-level prior, in events: a young device borrows its kind's habits. */
+const PRIOR_WEIGHT = 20;
+/**
+ * Pseudo-count of every type in the kind-level prior. Small on purpose: a type this edge has never
+ * seen from the kind (a blacklist hit, a cut wire) must read as far stranger than a nuisance
+ * alarm that turns up once a day somewhere (a fault, a tamper).
+ */
+const KIND_PSEUDO_COUNT = 0.02;
+const MAX_SURPRISE = 20;
+/** Cap of the windowed surprise sums: a storm is a storm, its size beyond this adds nothing. */
+const MAX_SURPRISE_SUM = 200;
+const MAX_GAP_S = 7 * 86_400;
+const FIRST_GAP_S = 3_600;
+const CRED_SIGHTINGS = 4;
+
+interface DeviceState {
+  window: SlidingWindow;
+  types: DecayingCounts;
+  hours: DecayingCounts;
+  firstT: number;
+  lastT: number;
+}
+
+interface KindState {
+  types: DecayingCounts;
+  hours: DecayingCounts;
+}
+
+interface Sighting {
+  device: string;
+  compound: string;
+  t: number;
+}
+
+/**
+ * Stateful, bounded feature extractor. Feed events in time order (per device; late events are
+ * clamped to the device's latest time rather than rewinding its windows). `push` returns the
+ * features of the event in the context of what came before it, or null for events that are not
+ * scored (heartbeats).
+ */
+export class FeatureExtractor {
+  readonly options: FeatureOptions;
+  private readonly devices: LruMap<string, DeviceState>;
+  private readonly compounds: LruMap<string, SlidingWindow>;
+  private readonly credentials: LruMap<string, Sighting[]>;
+  private readonly kinds = new Map<DeviceKind, KindState>();
+
+  constructor(options: Partial<FeatureOptions> = {}) {
+    this.options = { ...DEFAULT_FEATURE_OPTIONS, ...options };
+    this.devices = new LruMap(this.options.maxDevices);
+    this.compounds = new LruMap(this.options.maxCompounds);
+    this.credentials = new LruMap(this.options.maxCredentials);
+    for (const k of DEVICE_KINDS) {
+      this.kinds.set(k, {
+        types: new DecayingCounts(N_TYPES, this.options.memoryHalfLifeMs),
+        hours: new DecayingCounts(24, this.options.memoryHalfLifeMs),
+      });
+    }
+  }
+
+  /** Sizes of the bounded maps (for tests and /health). */
+  sizes(): { devices: number; compounds: number; credentials: number } {
+    return { devices: this.devices.size, compounds: this.compounds.size, credentials: this.credentials.size };
+  }
+
+  push(ev: FeatureEvent, out: Float32Array = new Float32Array(FEATURE_COUNT)): Float32Array | null {
+    if (!isScorable(ev)) return null;
+    const o = this.options;
+    const typeIdx = TYPE_INDEX.get(ev.type);
+    if (typeIdx === undefined) return null;
+    const kind = this.kinds.get(ev.kind);
+    if (kind === undefined) return null;
+
+    let dev = this.devices.get(ev.device);
+    if (dev === undefined) {
+      dev = {
+        window: new SlidingWindow(o.windowMs, o.deviceWindowCapacity),
+        types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
+        hours: new DecayingCounts(24, o.memoryHalfLifeMs),
+        firstT: ev.deviceTime,
+        lastT: Number.NaN,
+      };
+      this.devices.set(ev.device, dev);
+    }
+    let cmp = this.compounds.get(ev.compound);
+    if (cmp === undefined) {
+      cmp = new SlidingWindow(o.windowMs, o.compoundWindowCapacity);
+      this.compounds.set(ev.compound, cmp);
+    }
+
+    const t = Number.isNaN(dev.lastT) ? ev.deviceTime : Math.max(ev.deviceTime, dev.lastT);
+    const gapS = Number.isNaN(dev.lastT) ? FIRST_GAP_S : Math.min((t - dev.lastT) / 1000, MAX_GAP_S);
+    const local = t + o.tzOffsetMinutes * 60_000;
+    const hourF = (((local / 3_600_000) % 24) + 24) % 24;
+    const hour = Math.min(23, Math.floor(hourF));
+    const weekday = (((Math.floor(local / 86_400_000) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+
+    // Surprise is judged against history *before* this event.
+    dev.types.decayTo(t);
+    dev.hours.decayTo(t);
+    kind.types.decayTo(t);
+    kind.hours.decayTo(t);
+    const pKindType = ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
+    const pType = ((dev.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
+    const pKindHour = ((kind.hours.values[hour] ?? 0) + 1) / (kind.hours.total + 24);
+    const pHour = ((dev.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
+    // Expected events in a window at this hour: the device's decayed count is the integral of its
+    // rate under the fading kernel, so divide by the kernel's mass over the device's age.
+    const ageMs = Math.max(t - dev.firstT, o.windowMs);
+    const kernelMs = (o.memoryHalfLifeMs / Math.LN2) * (1 - Math.pow(2, -ageMs / o.memoryHalfLifeMs));
+    const expected = (dev.types.total / kernelMs) * o.windowMs * 24 * pHour;
+
+    const typeSurprise = Math.min(MAX_SURPRISE, -Math.log(pType));
+    const cred = credentialOf(ev.attributes);
+    const routine = ROUTINE_TYPES.has(ev.type);
+    const entry = {
+      t,
+      routine,
+      surprise: routine ? 0 : typeSurprise,
+      denial: DENIAL_TYPES.has(ev.type),
+      grant: GRANT_TYPES.has(ev.type),
+      cred,
+      device: ev.device,
+    };
+    dev.window.push(entry);
+    cmp.push({ ...entry, t: Math.max(t, ev.deviceTime) });
+
+    let otherDevices = 0;
+    let otherCompound = 0;
+    if (cred !== undefined) {
+      // Edge-wide, not per compound: one edge serves the compounds of a police station, and a
+      // cloned card shows up at a door of another compound.
+      const seen = this.credentials.get(cred) ?? [];
+      const distinct = new Set<string>();
+      for (const s of seen) {
+        if (s.device === ev.device || t - s.t > o.windowMs) continue;
+        distinct.add(s.device);
+        if (s.compound !== ev.compound) otherCompound = 1;
+      }
+      otherDevices = distinct.size;
+      seen.push({ device: ev.device, compound: ev.compound, t });
+      if (seen.length > CRED_SIGHTINGS) seen.shift();
+      this.credentials.set(cred, seen);
+    }
+
+    const w = dev.window;
+    out[0] = Math.log1p(w.count);
+    out[1] = Math.min(MAX_SURPRISE_SUM, w.surprise);
+    out[2] = w.denials / (w.grants + w.denials + 1);
+    out[3] = Math.log1p(w.creds.size);
+    out[4] = Math.sin((2 * Math.PI * hourF) / 24);
+    out[5] = Math.cos((2 * Math.PI * hourF) / 24);
+    out[6] = weekday === 0 || weekday === 6 ? 1 : 0;
+    out[7] = Math.log1p(Math.max(0, gapS));
+    out[8] = otherCompound;
+    out[9] = Math.min(MAX_SURPRISE_SUM, cmp.surprise);
+    out[10] = Math.log1p(cmp.alarmDevices.size);
+    out[11] = Math.log1p(openSecondsOf(ev.attributes));
+    out[12] = Math.log1p(otherDevices);
+    out[13] = typeSurprise;
+    out[14] = Math.max(-MAX_SURPRISE, Math.min(MAX_SURPRISE, -Math.log(24 * pHour)));
+    out[15] = Math.log((w.count + 1) / (expected + 1));
+
+    // Learn from this event after scoring it.
+    dev.types.add(typeIdx);
+    dev.hours.add(hour);
+    kind.types.add(typeIdx);
+    kind.hours.add(hour);
+    dev.lastT = t;
+    return out;
+  }
+}

@@ -1,0 +1,40 @@
+import type { CityCompound, CityDevice } from '../../protocol/city.ts';
+import type { DeviceKind, EventType } from '../../protocol/devices.ts';
+import type { Rng } from '../random.ts';
+import type { Attributes, IntentEvent, ProfileEncoder } from '../vendors/types.ts';
+
+export interface DeviceEnv {
+  device: CityDevice;
+  compound: CityCompound;
+  encoder: ProfileEncoder;
+  /** How many devices of this kind the compound has (traffic splits between them). */
+  siblings: number;
+}
+
+/** One message a behaviour wants sent, `delayMs` after the activity starts. */
+export interface Draft {
+  delayMs: number;
+  events: IntentEvent[];
+  marker?: 'end' | 'inactive';
+  markerOf?: EventType;
+  /** Ground truth the payload does not carry (door open time, resident index…). */
+  meta?: Attributes;
+}
+
+export interface Behaviour {
+  kind: DeviceKind;
+  /** Mean events-channel activities per hour (weekly average) for this device. */
+  ratePerHour(env: DeviceEnv): number;
+  /** Drafts for one activity at local hour `hour`: the first at delay 0, follow-ups later. */
+  next(env: DeviceEnv, rng: Rng, hour: number): Draft[];
+}
+
+export function ev(encoder: ProfileEncoder, type: EventType, attributes: Attributes): IntentEvent {
+  return { type, severity: encoder.severity(type), attributes };
+}
+
+/** Weighted pick among the types the device's profile can carry. */
+export function pickType(rng: Rng, encoder: ProfileEncoder, weights: readonly (readonly [EventType, number])[]): EventType {
+  const allowed = weights.filter(([t]) => encoder.supports.has(t));
+  return rng.weighted(allowed.length > 0 ? allowed : weights);
+}

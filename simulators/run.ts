@@ -1,0 +1,330 @@
+import type { MqttClient } from 'mqtt';
+import type { City } from '../protocol/city.ts';
+import { deviceTopic } from '../protocol/topics.ts';
+import { compoundOf } from './city.ts';
+import type { ScenarioPlan } from './scenarios/types.ts';
+import { generateTraffic, type TrafficItem } from './traffic.ts';
+import { connectDevice, dropConnection, publishQos1, type DeviceConnectOptions } from './transport.ts';
+import type { BadKind } from './vendors/types.ts';
+
+/**
+ * Devices over MQTT: one mqtt.js client per device, the traffic of generateTraffic() paced on
+ * the wall clock, QoS 1. `expectedEvents` counts, for every message the broker PUBACKed, the
+ * events the edge should make of it (plus the Last Wills the simulator triggered on purpose):
+ * the demo reconciles it exactly with what the hub stored.
+ */
+export interface SimOptions {
+  city: City;
+  compoundIds: readonly string[];
+  brokerUrl: string;
+  /** deviceId → password (from siteConfigForCity). Devices without one connect without. */
+  passwords: Readonly<Record<string, string>>;
+  seed: number;
+  /** Events-channel messages per second across the devices; omit for realistic rates. */
+  ratePerSecond?: number;
+  /** Default 'flat' when ratePerSecond is set (a load generator), else 'daily'. */
+  rhythm?: 'daily' | 'flat';
+  durationMs?: number;
+  /** Stop once this many events are expected (never exceeds it); `online` messages count too. */
+  maxEvents?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: SimProgress) => void;
+  progressEveryMs?: number;
+  /** Scenarios and bad traffic (planScenarios()); their times must fall inside the run. */
+  plan?: ScenarioPlan;
+  heartbeats?: boolean;
+  /** Max unacknowledged QoS 1 messages across all devices (bounded memory). */
+  maxInflight?: number;
+  connectConcurrency?: number;
+  keepaliveS?: number;
+  tls?: DeviceConnectOptions['tls'];
+  /** How long to wait for in-flight PUBACKs at the end. */
+  drainTimeoutMs?: number;
+  byDevice?: boolean;
+  /** Clock (injectable for tests); default Date.now. */
+  now?: () => number;
+}
+
+export interface SimProgress {
+  elapsedMs: number;
+  sent: number;
+  acked: number;
+  errors: number;
+  expectedEvents: number;
+  /** Acked messages per second over the last interval. */
+  rate: number;
+  connected: number;
+}
+
+export interface BadOutcome {
+  sent: number;
+  acked: number;
+  refused: number;
+  errors: number;
+}
+
+export interface SimReport {
+  /** Messages published (attempted), including `online`. */
+  sent: number;
+  /** Messages PUBACKed. */
+  acked: number;
+  /** Publishes that failed or stayed unacknowledged, and devices that could not connect. */
+  errors: number;
+  /** Events the edge should produce from what was acknowledged (+ Last Wills triggered). */
+  expectedEvents: number;
+  /** Acknowledged canonical events by type. */
+  byType: Record<string, number>;
+  byChannel: Record<string, number>;
+  byDevice?: Record<string, number>;
+  devices: number;
+  connectFailures: { device: string; code: string; reason: string }[];
+  willsTriggered: number;
+  /**
+   * Connections the broker closed on its own (the broker then sends the device's Will, an
+   * `offline` event not in expectedEvents). 0 in a healthy run.
+   */
+  lostConnections: number;
+  /** Bad traffic sent on purpose, by kind (excluded from expectedEvents). */
+  bad: Partial<Record<BadKind, BadOutcome>>;
+  startMs: number;
+  endMs: number;
+  stoppedBy: 'duration' | 'maxEvents' | 'signal' | 'exhausted';
+}
+
+interface Dev {
+  id: string;
+  topicState: string;
+  client?: MqttClient;
+  /** Last connect attempt (ms): a lost device retries at most once a second. */
+  lastAttempt: number;
+  /** The broker closed its link (not us): it reconnects on its next message. */
+  lost?: boolean;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function runSimulation(opts: SimOptions): Promise<SimReport> {
+  const now = opts.now ?? Date.now;
+  const maxInflight = opts.maxInflight ?? 2000;
+  const report: SimReport = {
+    sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [],
+    willsTriggered: 0, lostConnections: 0, bad: {}, startMs: now(), endMs: 0, stoppedBy: 'exhausted',
+    ...(opts.byDevice ? { byDevice: {} } : {}),
+  };
+  const devs = new Map<string, Dev>();
+  for (const id of opts.compoundIds) {
+    const c = compoundOf(opts.city, id);
+    for (const d of c.devices) devs.set(d.id, { id: d.id, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0 });
+  }
+  report.devices = devs.size;
+  let budget = opts.maxEvents ?? Infinity;
+  let inflight = 0;
+  const waiters: (() => void)[] = [];
+  const release = (): void => {
+    inflight--;
+    waiters.shift()?.();
+  };
+  const slot = async (): Promise<void> => {
+    while (inflight >= maxInflight) await new Promise<void>((r) => waiters.push(r));
+    inflight++;
+  };
+  const pendingAll = new Set<Promise<void>>();
+  const track = (p: Promise<void>): void => {
+    pendingAll.add(p);
+    void p.finally(() => pendingAll.delete(p));
+  };
+
+  const account = (ok: boolean, item: Pick<TrafficItem, 'device' | 'channel' | 'expectedEvents' | 'intent'>): void => {
+    if (!ok) {
+      report.errors++;
+      return;
+    }
+    report.acked++;
+    report.expectedEvents += item.expectedEvents;
+    report.byChannel[item.channel] = (report.byChannel[item.channel] ?? 0) + 1;
+    for (const e of item.intent.events) report.byType[e.type] = (report.byType[e.type] ?? 0) + 1;
+    if (report.byDevice) report.byDevice[item.device] = (report.byDevice[item.device] ?? 0) + 1;
+  };
+
+  const onlineItem = (dev: Dev): Pick<TrafficItem, 'device' | 'channel' | 'expectedEvents' | 'intent'> => ({
+    device: dev.id,
+    channel: 'state',
+    expectedEvents: 1,
+    intent: { kind: 'access', channel: 'state', time: now(), deviceTime: now(), events: [{ type: 'online', severity: 'info', attributes: {} }] },
+  });
+
+  let stopping = false;
+  const connect = async (dev: Dev): Promise<void> => {
+    dev.lastAttempt = now();
+    const password = opts.passwords[dev.id];
+    const r = await connectDevice({
+      url: opts.brokerUrl, clientId: dev.id, username: dev.id, ...(password !== undefined ? { password } : {}),
+      willTopic: dev.topicState, keepaliveS: opts.keepaliveS ?? 60, ...(opts.tls ? { tls: opts.tls } : {}),
+    });
+    if (!r.ok) {
+      report.errors++;
+      report.connectFailures.push({ device: dev.id, code: r.code, reason: r.reason });
+      return;
+    }
+    dev.client = r.client;
+    dev.lost = false;
+    const client = r.client;
+    client.on('close', () => {
+      if (dev.client !== client) return; // we dropped or ended it on purpose
+      dev.client = undefined;
+      dev.lost = true;
+      if (!stopping) report.lostConnections++;
+    });
+    // Announce `online` after CONNACK (the Will says `offline` if the link dies).
+    if (budget < 1) return;
+    budget -= 1;
+    report.sent++;
+    await slot();
+    const res = await publishQos1(r.client, dev.topicState, 'online');
+    release();
+    account(res.ok, onlineItem(dev));
+  };
+
+  // Connect with bounded concurrency: a whole city must not SYN-flood its own edge.
+  const all = [...devs.values()];
+  const conc = opts.connectConcurrency ?? 50;
+  for (let i = 0; i < all.length && !opts.signal?.aborted; i += conc) {
+    await Promise.all(all.slice(i, i + conc).map(connect));
+  }
+
+  const startMs = now();
+  report.startMs = startMs;
+  const end = opts.durationMs !== undefined ? startMs + opts.durationMs : Infinity;
+  const rhythm = opts.rhythm ?? (opts.ratePerSecond !== undefined ? 'flat' : 'daily');
+  const traffic = generateTraffic({
+    city: opts.city, compoundIds: opts.compoundIds, seed: opts.seed, startMs,
+    ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
+    ...(opts.ratePerSecond !== undefined ? { ratePerSecond: opts.ratePerSecond } : {}),
+    rhythm, heartbeats: opts.heartbeats ?? true, states: false,
+    ...(opts.plan ? { plan: opts.plan } : {}),
+  });
+
+  let lastProgress = now();
+  let lastAcked = 0;
+  const every = opts.progressEveryMs ?? 1000;
+  const progress = (): void => {
+    const t = now();
+    const rate = ((report.acked - lastAcked) * 1000) / Math.max(1, t - lastProgress);
+    lastProgress = t;
+    lastAcked = report.acked;
+    let connected = 0;
+    for (const d of devs.values()) if (d.client?.connected) connected++;
+    opts.onProgress?.({ elapsedMs: t - startMs, sent: report.sent, acked: report.acked, errors: report.errors, expectedEvents: report.expectedEvents, rate, connected });
+  };
+  const timer = opts.onProgress ? setInterval(progress, every) : undefined;
+
+  const badOutcome = (k: BadKind): BadOutcome => (report.bad[k] ??= { sent: 0, acked: 0, refused: 0, errors: 0 });
+
+  const sendBad = async (item: TrafficItem, dev: Dev | undefined): Promise<void> => {
+    const k = item.bad as BadKind;
+    const o = badOutcome(k);
+    o.sent++;
+    report.sent++;
+    let client = dev?.client;
+    let ephemeral: MqttClient | undefined;
+    if (item.credentials || item.separate || !client) {
+      // Foreign credentials or a probe outside the device's rights: its own connection, so a
+      // refusal never takes the real device down with it.
+      const r = await connectDevice({
+        url: opts.brokerUrl, clientId: `${item.credentials?.username ?? item.device}.probe`,
+        ...(item.credentials ?? { username: item.device, password: opts.passwords[item.device] ?? '' }),
+        ...(opts.tls ? { tls: opts.tls } : {}),
+      });
+      if (!r.ok) {
+        o.refused++;
+        return;
+      }
+      client = ephemeral = r.client;
+    }
+    const res = await publishQos1(client, item.topic, item.payload);
+    if (res.ok) o.acked++;
+    else o.refused++;
+    if (ephemeral) await ephemeral.endAsync(true).catch(() => {});
+  };
+
+  /** Devices whose link a scenario cut: they stay down until its `connect`. */
+  const dropped = new Set<string>();
+  let lastYield = now();
+  for (const item of traffic) {
+    if (opts.signal?.aborted) { report.stoppedBy = 'signal'; break; }
+    if (item.t >= end) { report.stoppedBy = 'duration'; break; }
+    if (budget <= 0) { report.stoppedBy = 'maxEvents'; break; }
+    // Pace on the wall clock; a late publisher catches up without sleeping.
+    const wait = item.t - now();
+    if (wait > 1) {
+      await sleep(wait, opts.signal);
+      if (opts.signal?.aborted) { report.stoppedBy = 'signal'; break; }
+    } else if (now() - lastYield > 20) {
+      lastYield = now();
+      await new Promise((r) => setImmediate(r));
+    }
+    const dev = devs.get(item.device);
+    if (item.bad) {
+      await slot();
+      const p = sendBad(item, dev).finally(release);
+      track(p);
+      continue;
+    }
+    if (!dev) continue;
+    if (item.action === 'drop') {
+      if (dev.client?.connected) {
+        const c = dev.client;
+        dev.client = undefined;
+        dropped.add(dev.id);
+        dropConnection(c);
+        // The broker publishes the Will on our behalf: one `offline` event.
+        report.willsTriggered++;
+        report.expectedEvents += item.expectedEvents;
+        report.byType['offline'] = (report.byType['offline'] ?? 0) + 1;
+      }
+      continue;
+    }
+    if (item.action === 'connect') {
+      dropped.delete(dev.id);
+      if (!dev.client) await connect(dev);
+      continue;
+    }
+    if (item.expectedEvents > budget) continue; // never overshoot maxEvents
+    // A device the broker cut off reconnects (at most once a second), as real ones do.
+    if (!dev.client && dev.lost && !dropped.has(dev.id) && now() - dev.lastAttempt > 1000) await connect(dev);
+    const client = dev.client;
+    if (!client) continue; // offline (dropped or refused): a real device buffers or loses it
+    budget -= item.expectedEvents;
+    report.sent++;
+    await slot();
+    const p = publishQos1(client, item.topic, item.payload).then((res) => {
+      release();
+      account(res.ok, item);
+    });
+    track(p);
+  }
+  if (opts.signal?.aborted && report.stoppedBy === 'exhausted') report.stoppedBy = 'signal';
+
+  // Wait for in-flight acknowledgements (bounded), then disconnect cleanly (no Wills).
+  const drain = Promise.all([...pendingAll]);
+  const drainTimeout = opts.drainTimeoutMs ?? 15_000;
+  await Promise.race([drain, sleep(drainTimeout)]);
+  stopping = true;
+  await Promise.all([...devs.values()].map((d) => d.client?.endAsync().catch(() => {})));
+  await Promise.race([drain, sleep(1000)]);
+  if (timer) clearInterval(timer);
+  progress();
+  report.endMs = now();
+  return report;
+}

@@ -1,0 +1,82 @@
+import type { City } from '../protocol/city.ts';
+import type { SiteConfig, SiteDevice } from '../protocol/site.ts';
+import { hashPassword } from '../edge/auth/password.ts';
+import { compoundOf } from './city.ts';
+import { Rng } from './random.ts';
+
+/**
+ * Site config of one edge for some compounds of a simulated city, plus the commissioning kit:
+ * each device's clear password (which only the simulator / installer holds) and its scrypt hash
+ * in the config (which is all the edge ever sees).
+ */
+export interface SiteConfigOptions {
+  edgeId: string;
+  compoundIds: readonly string[];
+  /** mqtt://host:port of the hub's broker. */
+  hubUrl: string;
+  dataDir: string;
+  /** Device broker port; 0 (default) = any free port. */
+  brokerPort?: number;
+  /** Local API port; 0 (default) = any free port. */
+  apiPort?: number;
+  /** Privacy key (>= 16 chars). Default: a seeded demo key; set SAFESTAR_SITE_SECRET in production. */
+  secret?: string;
+  /** Password seed (default: the city's seed): same seed → same passwords. */
+  seed?: number;
+  /** Hash function (default scrypt from edge/auth): tests may inject a cheaper one. */
+  hash?: (password: string) => string;
+  brokerHost?: string;
+}
+
+export interface SiteKit {
+  config: SiteConfig;
+  /** deviceId → clear password. */
+  passwords: Record<string, string>;
+}
+
+export function siteConfigForCity(city: City, opts: SiteConfigOptions): SiteKit {
+  if (opts.compoundIds.length === 0) throw new Error('SS_SIM_SITE_EMPTY: compoundIds is empty; give at least one compound of the city');
+  const hash = opts.hash ?? hashPassword;
+  const rng = new Rng(opts.seed ?? city.seed).fork(`site:${opts.edgeId}`);
+  const compounds = opts.compoundIds.map((id) => compoundOf(city, id));
+  const first = compounds[0];
+  if (!first) throw new Error('SS_SIM_SITE_EMPTY: no compound');
+  const passwords: Record<string, string> = {};
+  const devices: SiteDevice[] = [];
+  for (const c of compounds) {
+    for (const d of c.devices) {
+      const password = rng.token(20);
+      passwords[d.id] = password;
+      devices.push({
+        id: d.id,
+        compound: c.id,
+        kind: d.kind,
+        profile: d.profile,
+        username: d.id,
+        passwordHash: hash(password),
+        ...(d.zone !== undefined ? { zone: d.zone } : {}),
+        heartbeatSeconds: d.heartbeatSeconds,
+      });
+    }
+  }
+  const config: SiteConfig = {
+    v: 1,
+    edge: { id: opts.edgeId, district: first.district },
+    timezone: '+08:00',
+    privacySecret: opts.secret ?? `demo-${rng.token(24)}`,
+    broker: {
+      host: opts.brokerHost ?? '127.0.0.1',
+      port: opts.brokerPort ?? 0,
+      maxPayloadBytes: 65_536, // bytes; vendor payloads are < 4 KiB, images go by URL
+      maxMessagesPerDevicePerSecond: 50,
+      maxConnections: Math.max(100, devices.length * 2),
+    },
+    uplink: { url: opts.hubUrl, batchSize: 500, maxInflightBatches: 4 },
+    outbox: { maxEvents: 1_000_000 },
+    api: { host: '127.0.0.1', port: opts.apiPort ?? 0 },
+    dataDir: opts.dataDir,
+    compounds: compounds.map((c) => ({ id: c.id, name: c.name, district: c.district, households: c.households })),
+    devices,
+  };
+  return { config, passwords };
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURE_COUNT, FEATURE_NAMES, FeatureExtractor, type FeatureEvent } from '../../models/features.ts';
+import type { EventType } from '../../protocol/devices.ts';
+
+const F = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<(typeof FEATURE_NAMES)[number], number>;
+// 2026-11-30 is a Monday; 00:00 +08:00 = 2026-11-29T16:00Z.
+const MONDAY_LOCAL_MIDNIGHT = Date.parse('2026-11-29T16:00:00Z');
+
+function access(t: number, type: EventType, device = 'c0001-acc-01', attributes: FeatureEvent['attributes'] = {}): FeatureEvent {
+  return { deviceTime: t, device, compound: 'c0001', kind: 'access', type, attributes };
+}
+
+describe('FeatureExtractor', () => {
+  it('produces FEATURE_COUNT finite values and skips heartbeats', () => {
+    const fx = new FeatureExtractor();
+    expect(fx.push(access(MONDAY_LOCAL_MIDNIGHT, 'heartbeat'))).toBeNull();
+    const row = fx.push(access(MONDAY_LOCAL_MIDNIGHT, 'granted', undefined, { card: 'k1' }))!;
+    expect(row).toHaveLength(FEATURE_COUNT);
+    expect(Array.from(row).every(Number.isFinite)).toBe(true);
+  });
+
+  it('encodes local hour and weekday in the site timezone', () => {
+    const fx = new FeatureExtractor({ tzOffsetMinutes: 480 });
+    const row = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 3 * 3_600_000, 'granted'))!;
+    expect(row[F.hour_sin]).toBeCloseTo(Math.sin((2 * Math.PI * 3) / 24), 5);
+    expect(row[F.hour_cos]).toBeCloseTo(Math.cos((2 * Math.PI * 3) / 24), 5);
+    expect(row[F.weekend]).toBe(0);
+    const sat = fx.push(access(MONDAY_LOCAL_MIDNIGHT - 36 * 3_600_000, 'granted', 'c0001-acc-02'))!; // Saturday noon
+    expect(sat[F.weekend]).toBe(1);
+  });
+
+  it('counts the sliding window, denial ratio and distinct credentials, and forgets after 10 min', () => {
+    const fx = new FeatureExtractor();
+    let row: Float32Array | null = null;
+    for (let i = 0; i < 6; i++) row = fx.push(access(MONDAY_LOCAL_MIDNIGHT + i * 1000, 'denied', undefined, { card: `bad${i}` }));
+    expect(row![F.dev_count_10m]).toBeCloseTo(Math.log1p(6), 5);
+    expect(row![F.dev_denial_ratio_10m]).toBeCloseTo(6 / 7, 5);
+    expect(row![F.dev_distinct_creds_10m]).toBeCloseTo(Math.log1p(6), 5);
+    expect(row![F.dev_alarm_10m]).toBeCloseTo(Math.log1p(6), 5);
+    const later = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 11 * 60_000, 'granted', undefined, { card: 'ok' }))!;
+    expect(later[F.dev_count_10m]).toBeCloseTo(Math.log1p(1), 5);
+    expect(later[F.dev_denial_ratio_10m]).toBe(0);
+    expect(later[F.dev_gap_log]).toBeCloseTo(Math.log1p(11 * 60 - 5), 3);
+  });
+
+  it('sees one credential at another device within the window (card cloning)', () => {
+    const fx = new FeatureExtractor();
+    fx.push(access(MONDAY_LOCAL_MIDNIGHT, 'granted', 'c0001-acc-01', { card: 'same' }));
+    const row = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 60_000, 'granted', 'c0001-acc-09', { card: 'same' }))!;
+    expect(row[F.cred_other_devices_10m]).toBeCloseTo(Math.log1p(1), 5);
+    const other = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 61_000, 'granted', 'c0001-acc-09', { card: 'different' }))!;
+    expect(other[F.cred_other_devices_10m]).toBe(0);
+    expect(row[F.cred_other_compound_10m]).toBe(0);
+    const far = fx.push({ ...access(MONDAY_LOCAL_MIDNIGHT + 120_000, 'granted', 'c0007-acc-01', { card: 'same' }), compound: 'c0007' })!;
+    expect(far[F.cred_other_compound_10m]).toBe(1);
+  });
+
+  it('finds a type the device never emits more surprising than its usual type', () => {
+    const fx = new FeatureExtractor();
+    let usual: Float32Array | null = null;
+    for (let i = 0; i < 500; i++) usual = fx.push(access(MONDAY_LOCAL_MIDNIGHT + i * 60_000, 'granted', undefined, { card: `r${i % 50}` }));
+    const usualSurprise = usual![F.type_surprise]!;
+    const forced = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 501 * 60_000, 'door-forced'))!;
+    expect(forced[F.type_surprise]).toBeGreaterThan(usualSurprise + 3);
+    expect(forced[F.door_open_log]).toBe(0);
+    const held = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 502 * 60_000, 'door-held', undefined, { durationS: 300 }))!;
+    expect(held[F.door_open_log]).toBeCloseTo(Math.log1p(300), 5);
+  });
+
+  it('keeps memory bounded however many devices and credentials it sees', () => {
+    const fx = new FeatureExtractor({ maxDevices: 100, maxCompounds: 10, maxCredentials: 50 });
+    for (let i = 0; i < 5_000; i++) {
+      fx.push({ deviceTime: MONDAY_LOCAL_MIDNIGHT + i, device: `d${i}`, compound: `c${i}`, kind: 'access', type: 'granted', attributes: { card: `k${i}` } });
+    }
+    expect(fx.sizes()).toEqual({ devices: 100, compounds: 10, credentials: 50 });
+  });
+
+  it('is deterministic: same events, same features', () => {
+    const run = (): number[] => {
+      const fx = new FeatureExtractor();
+      const out: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const r = fx.push(access(MONDAY_LOCAL_MIDNIGHT + i * 37_000, i % 7 === 0 ? 'denied' : 'granted', `c0001-acc-0${i % 3}`, { card: `k${i % 11}` }));
+        out.push(...Array.from(r!));
+      }
+      return out;
+    };
+    expect(run()).toEqual(run());
+  });
+});
