@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { startInfluxd, type InfluxdHandle } from '../common/influxd.ts';
 import { startHub } from '../hub/hub.ts';
 import type { WriterOptions } from '../hub/store/influxWriter.ts';
+import type { City } from '../protocol/city.ts';
 import { edgeTopic } from '../protocol/topics.ts';
 import { rawInfluxWrite } from './baselines/influx-raw.ts';
 import { LoadGenerator } from './loadgen/driver.ts';
@@ -22,6 +23,8 @@ export interface HubIngestOptions {
   influxUrl?: string;
   writer?: Partial<WriterOptions>;
   onProgress?: (msg: string) => void;
+  /** Skip the raw baseline (profiling the hub alone); rawPointsPerSec is then NaN. */
+  skipRaw?: boolean;
 }
 
 export interface HubIngestResult {
@@ -70,6 +73,33 @@ function selfCpuUs(): number {
 
 const BASE = Date.UTC(2026, 10, 29, 0, 0, 0);
 
+/**
+ * A registered city shaped like Xiamen's (2,285 compounds) with `devicesPerCompound` devices each
+ * (44 → 100,540 devices). The ingest payloads use the first 8 access devices of each compound.
+ */
+export function benchCity(compounds = 2285, devicesPerCompound = 44): City {
+  const kinds = ['access', 'barrier', 'fence', 'camera'] as const;
+  const profile = { access: 'hik-access', barrier: 'anpr-json', fence: 'gbt7946-fence', camera: 'hik-camera-alert' } as const;
+  return {
+    v: 1,
+    seed: 1,
+    name: 'bench city',
+    districts: Array.from({ length: 6 }, (_, d) => ({ id: `d${d}`, name: `District ${d}` })),
+    compounds: Array.from({ length: compounds }, (_, c) => ({
+      id: `c${c}`,
+      name: `Compound ${c}`,
+      district: `d${c % 6}`,
+      households: 200 + ((c * 37) % 1800),
+      lat: 24.4 + (c % 100) / 1000,
+      lon: 118.0 + Math.floor(c / 100) / 1000,
+      devices: Array.from({ length: devicesPerCompound }, (_, k) => {
+        const kind = k < 8 ? 'access' : kinds[k % 4]!;
+        return { id: k < 8 ? `c${c}-acc-${k}` : `c${c}-${kind}-${k}`, kind, profile: profile[kind], heartbeatSeconds: 60 };
+      }),
+    })),
+  };
+}
+
 /** Edge-shaped uplink payloads: unique ids, realistic tags, the raw baseline's field set. */
 function payloads(edge: string, edgeIdx: number, edges: number, perEdge: number, batchSize: number): string[] {
   const out: string[] = [];
@@ -116,13 +146,16 @@ export async function benchHubIngest(opts: HubIngestOptions = {}): Promise<HubIn
     await settle(ipid);
     let c0 = selfCpuUs();
     let i0 = procCpuUs(ipid);
-    const rawPointsPerSec = await rawInfluxWrite(url, `bench_raw_${tag}`, events, 5000);
+    const rawPointsPerSec = opts.skipRaw ? NaN : await rawInfluxWrite(url, `bench_raw_${tag}`, events, 5000);
     // (the raw figure's CPU includes building its points, as the influx client must)
     const rawClientUsPerPoint = (selfCpuUs() - c0) / events;
     const rawInfluxdUsPerPoint = (procCpuUs(ipid) - i0) / events;
 
     const database = `bench_hub_${tag}`;
-    const hub = await startHub({ dataDir, mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 }, influx: { url, database }, log: false, writer: opts.writer });
+    const hub = await startHub({
+      dataDir, mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 }, influx: { url, database },
+      city: benchCity(), log: false, writer: opts.writer,
+    });
     try {
       const perEdge = Math.ceil(events / edges);
       const clients = Array.from({ length: edges }, (_, k) => {

@@ -1,3 +1,4 @@
+const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 import { IngestDb } from '../hub/store/ingestDb.ts';
 import { parseBatch } from '../hub/ingest/parse.ts';
 import { eventLine } from '../hub/store/line.ts';
@@ -12,20 +13,20 @@ for (let b = 0; b < N; b += 1000) {
   payloads.push(JSON.stringify({ v: 1, edge: 'bench-edge-0', events }));
 }
 for (let rep = 0; rep < 2; rep++) {
-  let t = performance.now();
+  let t = cpuNow();
   const parsed = payloads.map((p) => parseBatch(p, 'bench-edge-0'));
-  console.log('parse+validate µs/ev', ((performance.now() - t) * 1000 / N).toFixed(2));
-  t = performance.now();
+  console.log('parse+validate µs/ev', ((cpuNow() - t) * 1000 / N).toFixed(2));
+  t = cpuNow();
   const ft = new FieldTypes(); let len = 0;
   for (const p of parsed) for (let k = 0; k < p.events.length; k++) len += eventLine(p.events[k]!, k, ft).length;
-  console.log('line µs/ev', ((performance.now() - t) * 1000 / N).toFixed(2));
+  console.log('line µs/ev', ((cpuNow() - t) * 1000 / N).toFixed(2));
   const dir = mkdtempSync('/tmp/cm-');
   const db = new IngestDb(`${dir}/i.db`);
-  t = performance.now();
+  t = cpuNow();
   for (let i = 0; i < parsed.length; i += 4) db.commit(parsed.slice(i, i + 4).map((p) => ({ events: p.events, deadLetters: [] })));
-  console.log('commit µs/ev', ((performance.now() - t) * 1000 / N).toFixed(2));
-  t = performance.now();
+  console.log('commit µs/ev', ((cpuNow() - t) * 1000 / N).toFixed(2));
+  t = cpuNow();
   let s; while ((s = db.peek(0, 5000))) db.ack(s);
-  console.log('peek+ack µs/ev', ((performance.now() - t) * 1000 / N).toFixed(2));
+  console.log('peek+ack µs/ev', ((cpuNow() - t) * 1000 / N).toFixed(2));
   db.close(); rmSync(dir, { recursive: true });
 }

@@ -5,6 +5,7 @@ import { registerEdge } from '../edge/cli.ts';
 import { registerHub } from '../hub/cli.ts';
 import { registerIndex } from '../hub/index/cli.ts';
 import { registerModels } from '../models/cli.ts';
+import { registerBench } from '../bench/cli.ts';
 
 // Wiring only: each area registers its own subcommands.
 const program = new Command('safestar')
@@ -17,5 +18,6 @@ registerEdge(program);
 registerSim(program);
 registerIndex(program);
 registerModels(program);
+registerBench(program);
 
 await program.parseAsync(process.argv);

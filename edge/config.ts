@@ -34,6 +34,11 @@ export function validateSiteConfig(value: unknown, source = 'site config'): Read
     if (users.has(user)) throw new EdgeError('SS_EDGE_CONFIG_REF', `${source}: /devices/${i}/username: '${user}' repeats`);
     users.add(user);
   });
+  (cfg.opcua ?? []).forEach((ep, i) => {
+    ep.items.forEach((it, j) => {
+      if (!ids.has(it.device)) throw new EdgeError('SS_EDGE_CONFIG_REF', `${source}: /opcua/${i}/items/${j}/device: '${it.device}' is not in /devices`);
+    });
+  });
   return deepFreeze(cfg);
 }
 

@@ -7,7 +7,11 @@ import { createMetrics } from './api/metrics.ts';
 import { RecentEvents } from './api/recent.ts';
 import { DeviceAuth } from './auth/device-auth.ts';
 import { DeviceRegistry, type DeviceEntry } from './auth/registry.ts';
-import { startDeviceBroker, type DeviceBroker } from './broker/embedded.ts';
+import { startDeviceBroker } from './broker/embedded.ts';
+import { attachToBroker } from './connectors/mqtt-attach.ts';
+import type { OpcuaConnector } from './connectors/opcua.ts';
+import { opcuaDraft } from './codecs/opcua-signal.ts';
+import { RateLimiter } from './broker/rate-limit.ts';
 import { validateSiteConfig } from './config.ts';
 import { EdgeError, type EdgeCode } from './errors.ts';
 import { HealthTracker, type HealthTransition } from './health/health.ts';
@@ -122,7 +126,18 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       attributes: { origin: 'edge', reason: t.reason, silentS: t.silentS },
     }, at);
 
+  const limiter = new RateLimiter(cfg.broker.maxMessagesPerDevicePerSecond);
   const onPublish = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void): void => {
+    const wait = limiter.take(entry.device.id, clock());
+    if (wait > 0) {
+      counters.rateLimited++;
+      health.rateLimited(entry.device.id);
+      setTimeout(handleMessage, wait, entry, channel, topic, payload, done);
+      return;
+    }
+    handleMessage(entry, channel, topic, payload, done);
+  };
+  const handleMessage = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void): void => {
     const now = clock();
     counters.accepted++;
     const back = health.seen(entry.device.id, now);
@@ -143,11 +158,33 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     log.warn({ code, device, detail }, 'refused');
   };
 
-  let broker: DeviceBroker | undefined;
+  let broker: { url: string; connections(): number; close(): Promise<void> } | undefined;
   let api: ReturnType<typeof buildApi> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
-    broker = await startDeviceBroker({
+    const attach = cfg.broker.attach;
+    broker = attach
+      ? await attachToBroker({
+        url: attach.url,
+        clientId: attach.clientId ?? cfg.edge.id,
+        ...(attach.username !== undefined ? { username: attach.username } : {}),
+        ...(attach.password !== undefined ? { password: attach.password } : {}),
+        compounds: cfg.compounds.map((c) => c.id),
+        registry,
+        onPublish,
+        onForeign(code, topic, payload, reason, done) {
+          counters.accepted++;
+          bump(counters.refusedByCode, code);
+          committer.submit([], [{ at: clock(), device: '', topic, code, reason, payload }], done);
+        },
+        onConnectionChange(connected) {
+          log.info({ connected, url: attach.url }, connected ? 'attached to the site broker' : 'site broker link down');
+        },
+        onError(err) {
+          log.warn({ err: err.message }, 'site broker error');
+        },
+      })
+      : await startDeviceBroker({
       host: cfg.broker.host,
       port: cfg.broker.port,
       maxConnections: cfg.broker.maxConnections,
@@ -210,6 +247,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
           devices: online,
           connections: b.connections(),
           scorer: scorer.status(),
+          opcua: connectors.map((c, i) => ({ url: cfg.opcua?.[i]?.url, ...c.stats() })),
           counters: statsNow(),
         };
       },
@@ -227,6 +265,49 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     outbox.close();
     throw e;
   }
+
+  // OPC UA connectors: value changes → events (codecs/opcua-signal.ts). Previous values live here,
+  // not in the connector, so a rebuilt session's initial values are not reported again.
+  const opcuaPrev = new Map<string, unknown>();
+  // node-opcua takes seconds to load: only sites with OPC UA endpoints pay for it.
+  const opcuaMod = cfg.opcua && cfg.opcua.length > 0 ? await import('./connectors/opcua.ts') : undefined;
+  const connectors: OpcuaConnector[] = (opcuaMod ? (cfg.opcua ?? []) : []).map((endpoint) => {
+    const { OpcuaConnector, pkiDirFor } = opcuaMod as typeof import('./connectors/opcua.ts');
+    const devices = [...new Set(endpoint.items.map((i) => i.device))];
+    const c = new OpcuaConnector({
+      endpoint,
+      pkiDir: pkiDirFor(cfg.dataDir),
+      clock,
+      onValue({ item, value, time }) {
+        const entry = registry.get(item.device);
+        if (!entry) return;
+        const now = clock();
+        const key = `${endpoint.url}|${item.nodeId}`;
+        const prev = opcuaPrev.get(key);
+        opcuaPrev.set(key, value);
+        const back = health.seen(entry.device.id, now);
+        const events = back ? [edgeEvent(back, now)] : [];
+        const attributes: Event['attributes'] = { source: 'opcua', node: item.nodeId.slice(0, 200) };
+        if (item.zone !== undefined) attributes['zone'] = item.zone;
+        const d = opcuaDraft(item.signal, entry.device.kind, prev, value, time, attributes);
+        if (d) events.push(toEvent(ctx, entry, d, now));
+        if (events.length > 0) committer.submit(events, [], () => undefined);
+      },
+      onAlive() {
+        const now = clock();
+        for (const id of devices) {
+          const back = health.seen(id, now, false);
+          const entry = registry.get(id);
+          if (back && entry) committer.submit([edgeEvent(back, now)], [], () => undefined);
+        }
+      },
+      onState(state, detail) {
+        log[state === 'up' ? 'info' : 'warn']({ url: endpoint.url, state, detail }, `OPC UA ${state}`);
+      },
+    });
+    c.start();
+    return c;
+  });
 
   sweepTimer = setInterval(() => {
     const now = clock();
@@ -266,6 +347,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     close() {
       closing ??= (async () => {
         clearInterval(sweepTimer);
+        await Promise.all(connectors.map((c) => c.close()));
         await a.close();
         await b.close();
         await committer.flush();

@@ -29,6 +29,7 @@ export class HubError extends Error {
  * with one of these, counted by reason, and the rest of the batch carries on.
  */
 export const DEAD_LETTER_REASONS = {
+  SS_DL_TOO_LARGE: 'payload is larger than a batch can legitimately be',
   SS_DL_JSON: 'payload is not valid JSON',
   SS_DL_ENVELOPE: 'payload is not an EventBatch v1 envelope',
   SS_DL_EDGE_MISMATCH: 'batch or event names another edge than the one that published it',

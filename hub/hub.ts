@@ -91,7 +91,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const state = new StateDb(join(opts.dataDir, 'state.db'));
   if (opts.city) state.registerCity(opts.city);
   const ctx: HubContext = { state, log, now };
-  const rating = opts.rating ? opts.rating(ctx) : new SimpleRating(state, now);
+  const rating = opts.rating ? opts.rating(ctx) : new SimpleRating(state, now, !opts.city);
 
   const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
   let writer: InfluxWriter | undefined;
@@ -129,7 +129,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const auth = new EdgeAuth(opts.edges);
   if (auth.devMode) log.warn('no edge credentials configured: any edge may connect (dev mode)');
 
-  const committer = new GroupCommitter(ingest, { windowMs: opts.groupCommitMs ?? 2, maxEvents: 20_000 }, (batches, results) => {
+  const committer = new GroupCommitter(ingest, { windowMs: opts.groupCommitMs ?? 2, maxEvents: 5_000 }, (batches, results) => {
     for (let i = 0; i < batches.length; i++) {
       const r = results[i]!;
       counters.duplicates += r.duplicates;

@@ -1,5 +1,6 @@
 import { isScorable, type FeatureEvent } from './features.ts';
 import { LruMap } from './windows.ts';
+import { poissonTail } from './poisson.ts';
 
 /**
  * The two baselines the model must beat (issue 5). Both are stateful per device, bounded, and
@@ -72,25 +73,4 @@ export class BurstDetector implements Detector {
     s.seen++;
     return -Math.log10(Math.max(poissonTail(s.count, Math.max(this.lambdaFloor, s.lambda)), 1e-300));
   }
-}
-
-/** P(X ≥ n) for X ~ Poisson(λ), stable for the small n and λ seen per device-minute. */
-export function poissonTail(n: number, lambda: number): number {
-  if (n <= 0) return 1;
-  // 1 − P(X ≤ n−1); for tiny tails sum the upper terms directly instead.
-  let term = Math.exp(-lambda);
-  let cdf = term;
-  for (let k = 1; k < n; k++) {
-    term *= lambda / k;
-    cdf += term;
-  }
-  const tail = 1 - cdf;
-  if (tail > 1e-9) return tail;
-  let t = term * (lambda / n); // P(X = n)
-  let sum = 0;
-  for (let k = n; k < n + 200 && t > 0; k++) {
-    sum += t;
-    t *= lambda / (k + 1);
-  }
-  return sum;
 }

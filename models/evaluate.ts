@@ -5,7 +5,8 @@ import type { Autoencoder } from './network.ts';
 import type { ModelCard } from './pipeline.ts';
 import { scoreDataset } from './pipeline.ts';
 import type { Recipe } from './recipe.ts';
-import { startMsOf, trafficEvents } from './sources.ts';
+import { cityFor, startMsOf, trafficEvents } from './sources.ts';
+import { evaluationPlan } from './scenario-plan.ts';
 import type { ScenarioPlan } from '../simulators/scenarios/types.ts';
 
 const DAY = 86_400_000;
@@ -50,6 +51,18 @@ function rounded(e: AlertEvaluation): AlertEvaluation {
   };
 }
 
+/** The recipe's evaluation incidents (after the warm-up day, so the windows are warm). */
+export function planFor(recipe: Recipe): ScenarioPlan {
+  const spec = recipe.evaluate;
+  return evaluationPlan({
+    city: cityFor(spec),
+    seed: spec.scenarioSeed,
+    fromMs: startMsOf(spec) + recipe.warmupDays * DAY,
+    days: spec.days - recipe.warmupDays,
+    perCompoundDay: spec.scenariosPerCompoundDay,
+  });
+}
+
 /** Incidents of the plan that fall in the scored period (bad-traffic records are not anomalies). */
 export function incidentsOf(plan: ScenarioPlan, from: number, until: number): Incident[] {
   return plan.truth
@@ -62,7 +75,7 @@ export function incidentsOf(plan: ScenarioPlan, from: number, until: number): In
  * Every detector's threshold comes from normal validation traffic under the same alert budget
  * (the model card has them); rules are also shown as deployed (fire on every rule hit).
  */
-export function evaluate(net: Autoencoder, card: ModelCard, recipe: Recipe, plan: ScenarioPlan): EvaluationReport {
+export function evaluate(net: Autoencoder, card: ModelCard, recipe: Recipe, plan: ScenarioPlan = planFor(recipe)): EvaluationReport {
   const spec = recipe.evaluate;
   const start = startMsOf(spec);
   const from = start + recipe.warmupDays * DAY;

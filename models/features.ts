@@ -1,17 +1,18 @@
 import { ALL_EVENT_TYPES, DEVICE_KINDS, type DeviceKind, type EventType } from '../protocol/devices.ts';
 import type { Event } from '../protocol/event.ts';
 import { DecayingCounts, LruMap, SlidingWindow } from './windows.ts';
+import { poissonSurprise } from './poisson.ts';
 
 /**
  * THE feature vector: one definition used by training (models/train.ts) and by the edge scorer
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f1';
+export const FEATURE_VERSION = 'f2';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
-  'dev_surprise_10m', // Σ type_surprise of this device's non-routine events in 10 min (capped)
+  'dev_type_burst', // −log10 P(≥ n events of this type on this device in 10 min | its own rate at this hour)
   'dev_denial_ratio_10m', // denials / (grants + denials + 1) on this device in 10 min
   'dev_distinct_creds_10m', // log1p(distinct credentials/plates on this device in 10 min)
   'hour_sin', // local hour of day on the unit circle
@@ -19,8 +20,8 @@ export const FEATURE_NAMES = [
   'weekend', // 1 on Saturday/Sunday (local), else 0
   'dev_gap_log', // log1p(seconds since this device's previous event), capped at 7 days
   'cred_other_compound_10m', // 1 when this credential was used in ANOTHER compound within 10 min (cloned card)
-  'cmp_surprise_10m', // Σ type_surprise of the compound's non-routine events in 10 min (capped)
-  'cmp_alarm_devices_10m', // log1p(distinct devices of the compound with non-routine events in 10 min)
+  'cmp_type_burst', // the same for this type across the whole compound (offline storms, coordinated events)
+  'cmp_rare_devices_10m', // log1p(distinct devices of the compound with a rare event in 10 min): fence + camera + door = burglary
   'door_open_log', // log1p(door/gate open duration in seconds carried by this event)
   'cred_other_devices_10m', // log1p(distinct OTHER devices this credential was used at in 10 min)
   'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
@@ -110,8 +111,10 @@ const PRIOR_WEIGHT = 20;
  */
 const KIND_PSEUDO_COUNT = 0.02;
 const MAX_SURPRISE = 20;
-/** Cap of the windowed surprise sums: a storm is a storm, its size beyond this adds nothing. */
-const MAX_SURPRISE_SUM = 200;
+/** Type surprise (nats) above which an event is "rare" for its device: p < e^-6 ≈ 1/400. */
+const RARE_SURPRISE = 6;
+/** Cap of the burst features (orders of magnitude): a storm is a storm past this. */
+const MAX_BURST = 30;
 const MAX_GAP_S = 7 * 86_400;
 const FIRST_GAP_S = 3_600;
 const CRED_SIGHTINGS = 4;
@@ -122,6 +125,13 @@ interface DeviceState {
   hours: DecayingCounts;
   firstT: number;
   lastT: number;
+}
+
+interface CompoundState {
+  window: SlidingWindow;
+  types: DecayingCounts;
+  hours: DecayingCounts;
+  firstT: number;
 }
 
 interface KindState {
@@ -144,7 +154,7 @@ interface Sighting {
 export class FeatureExtractor {
   readonly options: FeatureOptions;
   private readonly devices: LruMap<string, DeviceState>;
-  private readonly compounds: LruMap<string, SlidingWindow>;
+  private readonly compounds: LruMap<string, CompoundState>;
   private readonly credentials: LruMap<string, Sighting[]>;
   private readonly kinds = new Map<DeviceKind, KindState>();
 
@@ -187,7 +197,12 @@ export class FeatureExtractor {
     }
     let cmp = this.compounds.get(ev.compound);
     if (cmp === undefined) {
-      cmp = new SlidingWindow(o.windowMs, o.compoundWindowCapacity);
+      cmp = {
+        window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
+        types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
+        hours: new DecayingCounts(24, o.memoryHalfLifeMs),
+        firstT: ev.deviceTime,
+      };
       this.compounds.set(ev.compound, cmp);
     }
 
@@ -201,6 +216,8 @@ export class FeatureExtractor {
     // Surprise is judged against history *before* this event.
     dev.types.decayTo(t);
     dev.hours.decayTo(t);
+    cmp.types.decayTo(t);
+    cmp.hours.decayTo(t);
     kind.types.decayTo(t);
     kind.hours.decayTo(t);
     const pKindType = ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
@@ -209,9 +226,10 @@ export class FeatureExtractor {
     const pHour = ((dev.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
     // Expected events in a window at this hour: the device's decayed count is the integral of its
     // rate under the fading kernel, so divide by the kernel's mass over the device's age.
-    const ageMs = Math.max(t - dev.firstT, o.windowMs);
-    const kernelMs = (o.memoryHalfLifeMs / Math.LN2) * (1 - Math.pow(2, -ageMs / o.memoryHalfLifeMs));
-    const expected = (dev.types.total / kernelMs) * o.windowMs * 24 * pHour;
+    const expected = this.expectedInWindow(dev.types.total, t - dev.firstT) * 24 * pHour;
+    const pCmpType = ((cmp.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (cmp.types.total + PRIOR_WEIGHT);
+    const pCmpHour = ((cmp.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (cmp.hours.total + PRIOR_WEIGHT);
+    const cmpExpected = this.expectedInWindow(cmp.types.total, t - cmp.firstT) * 24 * pCmpHour;
 
     const typeSurprise = Math.min(MAX_SURPRISE, -Math.log(pType));
     const cred = credentialOf(ev.attributes);
@@ -219,14 +237,15 @@ export class FeatureExtractor {
     const entry = {
       t,
       routine,
-      surprise: routine ? 0 : typeSurprise,
+      type: typeIdx,
+      rare: !routine && typeSurprise > RARE_SURPRISE,
       denial: DENIAL_TYPES.has(ev.type),
       grant: GRANT_TYPES.has(ev.type),
       cred,
       device: ev.device,
     };
     dev.window.push(entry);
-    cmp.push({ ...entry, t: Math.max(t, ev.deviceTime) });
+    cmp.window.push(entry);
 
     let otherDevices = 0;
     let otherCompound = 0;
@@ -247,8 +266,14 @@ export class FeatureExtractor {
     }
 
     const w = dev.window;
+    const cw = cmp.window;
+    // Bursts of one type: n of this type in the window vs. what this device (compound) does at
+    // this hour. One never-seen event, six tailgatings in ten minutes and twenty devices going
+    // offline at once all land far out; a nuisance alarm that comes daily does not.
+    const devBurst = poissonSurprise(w.types.get(typeIdx) ?? 0, expected * pType, MAX_BURST);
+    const cmpBurst = poissonSurprise(cw.types.get(typeIdx) ?? 0, cmpExpected * pCmpType, MAX_BURST);
     out[0] = Math.log1p(w.count);
-    out[1] = Math.min(MAX_SURPRISE_SUM, w.surprise);
+    out[1] = devBurst;
     out[2] = w.denials / (w.grants + w.denials + 1);
     out[3] = Math.log1p(w.creds.size);
     out[4] = Math.sin((2 * Math.PI * hourF) / 24);
@@ -256,8 +281,8 @@ export class FeatureExtractor {
     out[6] = weekday === 0 || weekday === 6 ? 1 : 0;
     out[7] = Math.log1p(Math.max(0, gapS));
     out[8] = otherCompound;
-    out[9] = Math.min(MAX_SURPRISE_SUM, cmp.surprise);
-    out[10] = Math.log1p(cmp.alarmDevices.size);
+    out[9] = cmpBurst;
+    out[10] = Math.log1p(cw.rareDevices.size);
     out[11] = Math.log1p(openSecondsOf(ev.attributes));
     out[12] = Math.log1p(otherDevices);
     out[13] = typeSurprise;
@@ -267,9 +292,19 @@ export class FeatureExtractor {
     // Learn from this event after scoring it.
     dev.types.add(typeIdx);
     dev.hours.add(hour);
+    cmp.types.add(typeIdx);
+    cmp.hours.add(hour);
     kind.types.add(typeIdx);
     kind.hours.add(hour);
     dev.lastT = t;
     return out;
+  }
+
+  /** Events expected in one window from a fading count accumulated over `ageMs`. */
+  private expectedInWindow(decayedTotal: number, ageMs: number): number {
+    const o = this.options;
+    const age = Math.max(ageMs, o.windowMs);
+    const kernelMs = (o.memoryHalfLifeMs / Math.LN2) * (1 - Math.pow(2, -age / o.memoryHalfLifeMs));
+    return (decayedTotal / kernelMs) * o.windowMs;
   }
 }

@@ -82,16 +82,18 @@ function rowsWhere(ds: Dataset, keep: (i: number) => boolean): Dataset {
 export function trainModel(recipe: Recipe, log: (msg: string) => void = () => undefined): TrainedModel {
   const start = startMsOf(recipe.train);
   const trainFrom = start + recipe.warmupDays * DAY;
-  const valFrom = trainFrom + recipe.trainDays * DAY;
-  const valUntil = valFrom + recipe.validationDays * DAY;
+  const until = trainFrom + (recipe.trainDays + recipe.validationDays) * DAY;
   log(`generating ${recipe.train.days} days of normal traffic for ${recipe.train.compounds} compounds`);
   const all = buildDataset(trafficEvents(recipe.train), {
     keepFrom: trainFrom,
-    keepUntil: valUntil,
+    keepUntil: until,
     detectors: [new RulesDetector(), new BurstDetector()],
   });
-  const trainSet = rowsWhere(all, (i) => all.t[i]! < valFrom);
-  const valSet = rowsWhere(all, (i) => all.t[i]! >= valFrom);
+  // Alternate days (train, validate, train, …) so both sides see weekdays and a weekend day: a
+  // feature that is constant in training (weekend = 0) would make every Saturday an anomaly.
+  const isTrainDay = (i: number): boolean => Math.floor((all.t[i]! - trainFrom) / DAY) % 2 === 0;
+  const trainSet = rowsWhere(all, isTrainDay);
+  const valSet = rowsWhere(all, (i) => !isTrainDay(i));
   log(`features: ${trainSet.n} training rows, ${valSet.n} validation rows`);
 
   const { net, lossHistory, samplesUsed } = trainAutoencoder(trainSet.x, trainSet.n, FEATURE_COUNT, recipe.options);
@@ -137,7 +139,7 @@ export function trainModel(recipe: Recipe, log: (msg: string) => void = () => un
       tzOffsetMinutes: DEFAULT_FEATURE_OPTIONS.tzOffsetMinutes,
     },
     training: {
-      data: 'normal traffic only (no scenarios, heartbeats off) from simulators/traffic.ts generateTraffic; canonical events read from each message\'s intent',
+      data: 'normal traffic only (no scenarios, heartbeats off) from simulators/traffic.ts generateTraffic; canonical events read from each message\'s intent; after the warm-up day, days alternate training / validation',
       traffic: recipe.train,
       warmupDays: recipe.warmupDays,
       trainDays: recipe.trainDays,
@@ -151,7 +153,7 @@ export function trainModel(recipe: Recipe, log: (msg: string) => void = () => un
     threshold: {
       value: choice.threshold,
       how:
-        `lowest score threshold whose alerts on the ${recipe.validationDays} held-out normal validation days (after the training days, same compounds) ` +
+        `lowest score threshold whose alerts on the ${recipe.validationDays} held-out normal validation days (alternating with the training days, same compounds, one weekend day included) ` +
         `stay within ${recipe.alerts.maxPerCompoundDay} × ${recipe.alerts.safety} alerts per compound per day; an alert is the first event of a compound scoring above the threshold, ` +
         `later flagged events of that compound within ${recipe.alerts.refractoryMs / 60_000} min join it. The ${recipe.alerts.safety} safety factor leaves room for day-to-day variation so the bound of ${recipe.alerts.maxPerCompoundDay} holds on unseen days.`,
       validation: { ...choice, compoundDays },

@@ -23,15 +23,15 @@ export interface Recipe {
 export const RECIPE: Readonly<Recipe> = Object.freeze({
   name: 'ae16',
   version: '1.0.0',
-  // 2026-09-07 is a Monday: the 8 days cover both weekend days.
-  train: { citySeed: 11, compounds: 10, trafficSeed: 101, start: '2026-09-07T00:00:00+08:00', days: 8 },
+  // 2026-09-07 is a Monday: the 7 days cover a weekend (training Tue–Thu, validation Fri–Sun).
+  train: { citySeed: 11, compounds: 8, trafficSeed: 101, start: '2026-09-07T00:00:00+08:00', days: 7 },
   warmupDays: 1,
-  trainDays: 4,
+  trainDays: 3,
   validationDays: 3,
   options: { ...DEFAULT_TRAIN_OPTIONS },
   alerts: { maxPerCompoundDay: 1, safety: 0.5, refractoryMs: 10 * 60_000 },
   evaluate: {
-    citySeed: 22, compounds: 10, trafficSeed: 202, start: '2026-10-05T00:00:00+08:00', days: 5,
+    citySeed: 22, compounds: 10, trafficSeed: 202, start: '2026-10-07T00:00:00+08:00', days: 5,
     scenarioSeed: 303, scenariosPerCompoundDay: 1,
   },
 });

@@ -41,8 +41,10 @@ export interface WindowEntry {
   /** Credential (hashed at the edge) or undefined. */
   cred: string | undefined;
   device: string;
-  /** How unexpected the event was for its device (type surprise, nats); 0 for routine events. */
-  surprise: number;
+  /** Event type index (models/features.ts TYPE order). */
+  type: number;
+  /** A type this device almost never emits (see features.ts RARE_SURPRISE). */
+  rare: boolean;
 }
 
 /**
@@ -58,12 +60,12 @@ export class SlidingWindow {
   alarms = 0;
   denials = 0;
   grants = 0;
-  /** Sum of `surprise` over the window: evidence piling up (several odd events close together). */
-  surprise = 0;
+  /** type index → occurrences in the window */
+  readonly types = new Map<number, number>();
   /** credential → occurrences in the window */
   readonly creds = new Map<string, number>();
-  /** device → non-routine occurrences in the window */
-  readonly alarmDevices = new Map<string, number>();
+  /** device → rare-event occurrences in the window */
+  readonly rareDevices = new Map<string, number>();
 
   constructor(readonly spanMs: number, readonly capacity: number) {
     this.ring = new Array<WindowEntry | undefined>(capacity);
@@ -75,13 +77,11 @@ export class SlidingWindow {
     this.ring[(this.head + this.len) % this.capacity] = e;
     this.len++;
     this.count++;
-    if (!e.routine) {
-      this.alarms++;
-      this.alarmDevices.set(e.device, (this.alarmDevices.get(e.device) ?? 0) + 1);
-    }
+    if (!e.routine) this.alarms++;
+    if (e.rare) this.rareDevices.set(e.device, (this.rareDevices.get(e.device) ?? 0) + 1);
     if (e.denial) this.denials++;
     if (e.grant) this.grants++;
-    this.surprise += e.surprise;
+    this.types.set(e.type, (this.types.get(e.type) ?? 0) + 1);
     if (e.cred !== undefined) this.creds.set(e.cred, (this.creds.get(e.cred) ?? 0) + 1);
   }
 
@@ -100,19 +100,16 @@ export class SlidingWindow {
     this.len--;
     if (e === undefined) return;
     this.count--;
-    if (!e.routine) {
-      this.alarms--;
-      decrement(this.alarmDevices, e.device);
-    }
+    if (!e.routine) this.alarms--;
+    if (e.rare) decrement(this.rareDevices, e.device);
     if (e.denial) this.denials--;
     if (e.grant) this.grants--;
-    // Clamp: float subtraction must never leave a tiny negative "evidence".
-    this.surprise = this.len === 0 ? 0 : Math.max(0, this.surprise - e.surprise);
+    decrement(this.types, e.type);
     if (e.cred !== undefined) decrement(this.creds, e.cred);
   }
 }
 
-function decrement(m: Map<string, number>, key: string): void {
+function decrement<K>(m: Map<K, number>, key: K): void {
   const n = (m.get(key) ?? 0) - 1;
   if (n <= 0) m.delete(key);
   else m.set(key, n);

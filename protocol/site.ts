@@ -27,6 +27,30 @@ export interface SiteCompound {
   households: number;
 }
 
+/**
+ * OPC UA monitored items (fence controllers, barrier PLCs) and what their values mean. Booleans
+ * fire on the rising edge (`power-ok` on the falling edge → power-loss); `armed` gives arm/disarm
+ * on change; `gate-state` (0 closed, 1 opening, 2 open, 3 closing) gives gate-open / gate-close.
+ */
+export const OPCUA_SIGNALS = ['fence-alarm', 'wire-cut', 'short-circuit', 'tamper', 'power-ok', 'armed', 'gate-state', 'gate-fault'] as const;
+export type OpcuaSignal = (typeof OPCUA_SIGNALS)[number];
+
+export interface OpcuaItemConfig {
+  /** e.g. "ns=1;s=fence.zone1.WireCut" */
+  nodeId: string;
+  /** A device of this site config that the value belongs to. */
+  device: string;
+  signal: OpcuaSignal;
+  zone?: number;
+}
+
+export interface OpcuaEndpointConfig {
+  /** opc.tcp://host:port */
+  url: string;
+  samplingMs?: number;
+  items: OpcuaItemConfig[];
+}
+
 export interface SiteConfig {
   v: 1;
   edge: { id: string; district: string };
@@ -42,6 +66,12 @@ export interface SiteConfig {
     maxPayloadBytes: number;
     maxMessagesPerDevicePerSecond: number;
     maxConnections: number;
+    /**
+     * Attach to an existing MQTT broker (e.g. the site's Mosquitto) instead of embedding one:
+     * devices connect and authenticate there; the edge subscribes to its compounds' device topics
+     * with a persistent QoS 1 session and acknowledges each message only after its outbox write.
+     */
+    attach?: { url: string; username?: string; password?: string; clientId?: string };
   };
   uplink: {
     /** mqtt://host:port of the hub's broker. */
@@ -56,6 +86,7 @@ export interface SiteConfig {
   dataDir: string;
   compounds: SiteCompound[];
   devices: SiteDevice[];
+  opcua?: OpcuaEndpointConfig[];
 }
 
 const Id = Type.String({ pattern: ID_PATTERN });
@@ -75,6 +106,17 @@ export const SiteConfigSchema = Type.Object(
         maxPayloadBytes: Type.Integer({ minimum: 256, maximum: 1_048_576 }),
         maxMessagesPerDevicePerSecond: Type.Integer({ minimum: 1 }),
         maxConnections: Type.Integer({ minimum: 1 }),
+        attach: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^mqtts?://' }),
+              username: Type.Optional(Type.String()),
+              password: Type.Optional(Type.String()),
+              clientId: Type.Optional(Id),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -111,6 +153,29 @@ export const SiteConfigSchema = Type.Object(
           heartbeatSeconds: Type.Integer({ minimum: 1, maximum: 86_400 }),
         },
         { additionalProperties: false },
+      ),
+    ),
+    opcua: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            url: Type.String({ pattern: '^opc\\.tcp://' }),
+            samplingMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
+            items: Type.Array(
+              Type.Object(
+                {
+                  nodeId: Type.String({ minLength: 1, maxLength: 256 }),
+                  device: Id,
+                  signal: Type.Union(OPCUA_SIGNALS.map((s) => Type.Literal(s))),
+                  zone: Type.Optional(Type.Integer({ minimum: 0, maximum: 999 })),
+                },
+                { additionalProperties: false },
+              ),
+              { minItems: 1, maxItems: 10_000 },
+            ),
+          },
+          { additionalProperties: false },
+        ),
       ),
     ),
   },

@@ -2,7 +2,8 @@ import type { MqttClient } from 'mqtt';
 import type { City } from '../protocol/city.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import { compoundOf } from './city.ts';
-import type { ScenarioPlan } from './scenarios/types.ts';
+import { planScenarios } from './scenarios/plan.ts';
+import type { BadSpec, ScenarioPlan, ScenarioSpec, TruthRecord } from './scenarios/types.ts';
 import { generateTraffic, type TrafficItem } from './traffic.ts';
 import { connectDevice, dropConnection, publishQos1, type DeviceConnectOptions } from './transport.ts';
 import type { BadKind } from './vendors/types.ts';
@@ -30,8 +31,16 @@ export interface SimOptions {
   signal?: AbortSignal;
   onProgress?: (p: SimProgress) => void;
   progressEveryMs?: number;
-  /** Scenarios and bad traffic (planScenarios()); their times must fall inside the run. */
+  /** A ready plan (planScenarios()); its times must fall inside the run. */
   plan?: ScenarioPlan;
+  /**
+   * Or: incidents and bad traffic to plan once the devices are connected (use `afterMs` for
+   * times relative to the start). The run is extended to cover them; the truth is in the report.
+   */
+  scenarios?: ScenarioSpec[];
+  bad?: BadSpec[];
+  /** Incident playback speed (see planScenarios). */
+  speed?: number;
   heartbeats?: boolean;
   /** Max unacknowledged QoS 1 messages across all devices (bounded memory). */
   maxInflight?: number;
@@ -86,6 +95,8 @@ export interface SimReport {
   lostConnections: number;
   /** Bad traffic sent on purpose, by kind (excluded from expectedEvents). */
   bad: Partial<Record<BadKind, BadOutcome>>;
+  /** Ground truth of the incidents and bad traffic of this run. */
+  truth: TruthRecord[];
   startMs: number;
   endMs: number;
   stoppedBy: 'duration' | 'maxEvents' | 'signal' | 'exhausted';
@@ -119,7 +130,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const maxInflight = opts.maxInflight ?? 2000;
   const report: SimReport = {
     sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [],
-    willsTriggered: 0, lostConnections: 0, bad: {}, startMs: now(), endMs: 0, stoppedBy: 'exhausted',
+    willsTriggered: 0, lostConnections: 0, bad: {}, truth: [], startMs: now(), endMs: 0, stoppedBy: 'exhausted',
     ...(opts.byDevice ? { byDevice: {} } : {}),
   };
   const devs = new Map<string, Dev>();
@@ -205,14 +216,28 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
 
   const startMs = now();
   report.startMs = startMs;
-  const end = opts.durationMs !== undefined ? startMs + opts.durationMs : Infinity;
+  let durationMs = opts.durationMs;
+  let plan = opts.plan;
+  if (opts.scenarios?.length || opts.bad?.length) {
+    plan = planScenarios({
+      city: opts.city, compoundIds: opts.compoundIds, seed: opts.seed, startMs, durationMs: durationMs ?? 3_600_000,
+      ...(opts.scenarios ? { scenarios: opts.scenarios } : {}), ...(opts.bad ? { bad: opts.bad } : {}), ...(opts.speed ? { speed: opts.speed } : {}),
+    });
+  }
+  if (plan) {
+    report.truth = plan.truth;
+    // Run until the last planned message is out (+2 s), whatever the duration said.
+    const last = Math.max(...plan.messages.map((m) => m.at), startMs);
+    if (durationMs !== undefined) durationMs = Math.max(durationMs, last - startMs + 2000);
+  }
+  const end = durationMs !== undefined ? startMs + durationMs : Infinity;
   const rhythm = opts.rhythm ?? (opts.ratePerSecond !== undefined ? 'flat' : 'daily');
   const traffic = generateTraffic({
     city: opts.city, compoundIds: opts.compoundIds, seed: opts.seed, startMs,
-    ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
+    ...(durationMs !== undefined ? { durationMs } : {}),
     ...(opts.ratePerSecond !== undefined ? { ratePerSecond: opts.ratePerSecond } : {}),
     rhythm, heartbeats: opts.heartbeats ?? true, states: false,
-    ...(opts.plan ? { plan: opts.plan } : {}),
+    ...(plan ? { plan } : {}),
   });
 
   let lastProgress = now();
@@ -314,15 +339,22 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     });
     track(p);
   }
-  if (opts.signal?.aborted && report.stoppedBy === 'exhausted') report.stoppedBy = 'signal';
+  if (report.stoppedBy === 'exhausted') {
+    // The generator ends at the duration on its own.
+    if (opts.signal?.aborted) report.stoppedBy = 'signal';
+    else if (durationMs !== undefined) report.stoppedBy = 'duration';
+  }
 
   // Wait for in-flight acknowledgements (bounded), then disconnect cleanly (no Wills).
   const drain = Promise.all([...pendingAll]);
   const drainTimeout = opts.drainTimeoutMs ?? 15_000;
-  await Promise.race([drain, sleep(drainTimeout)]);
+  // The bounding timers are cancelled once the drain wins, or they would hold the process open.
+  const drained = new AbortController();
+  await Promise.race([drain, sleep(drainTimeout, drained.signal)]);
   stopping = true;
   await Promise.all([...devs.values()].map((d) => d.client?.endAsync().catch(() => {})));
-  await Promise.race([drain, sleep(1000)]);
+  await Promise.race([drain, sleep(1000, drained.signal)]);
+  drained.abort();
   if (timer) clearInterval(timer);
   progress();
   report.endMs = now();

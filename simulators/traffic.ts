@@ -84,6 +84,8 @@ class DeviceStream {
   private nextHeartbeat: number;
   private pending: Pending[] = [];
   private silences: { from: number; to: number }[] = [];
+  /** Topics built once: the topic module validates ids on every call. */
+  private readonly topics: Record<DeviceChannel, string>;
 
   constructor(
     env: DeviceEnv,
@@ -91,6 +93,12 @@ class DeviceStream {
     private readonly opts: { startMs: number; ratePerHour: number; flat: boolean; heartbeats: boolean; states: boolean; drift: boolean; tz: number },
   ) {
     this.env = env;
+    const { compound, device } = env;
+    this.topics = {
+      events: deviceTopic(compound.id, device.kind, device.id, 'events'),
+      heartbeat: deviceTopic(compound.id, device.kind, device.id, 'heartbeat'),
+      state: deviceTopic(compound.id, device.kind, device.id, 'state'),
+    };
     this.rng = new Rng(rootSeed).fork(`dev:${env.device.id}`);
     this.clock = drawClock(this.rng, opts.startMs, opts.drift);
     this.startedAt = opts.startMs - Math.round(this.rng.uniform(3_600_000, 60 * 86_400_000));
@@ -113,6 +121,7 @@ class DeviceStream {
   }
 
   private silent(t: number): boolean {
+    if (this.silences.length === 0) return false;
     for (const s of this.silences) if (t >= s.from && t < s.to) return true;
     return false;
   }
@@ -163,7 +172,7 @@ class DeviceStream {
     const { device, compound, encoder } = this.env;
     const seq = ++this.seq;
     const action = p.action ?? 'publish';
-    const topic = p.raw?.topic ?? deviceTopic(compound.id, device.kind, device.id, p.channel);
+    const topic = p.raw?.topic ?? this.topics[p.channel];
     const base = { t: p.at, device: device.id, compound: compound.id, kind: device.kind, topic, channel: p.channel, action, ...(p.truthId ? { truthId: p.truthId } : {}) };
     const intent: Intent = {
       kind: device.kind,
@@ -187,7 +196,7 @@ class DeviceStream {
       const state = action === 'drop' ? 'offline' : 'online';
       intent.events = [{ type: state, severity: 'info', attributes: {} }];
       const enc = encodeState(state);
-      return { ...base, channel: 'state', topic: deviceTopic(compound.id, device.kind, device.id, 'state'), payload: enc.payload, expectedEvents: enc.expectedEvents, intent };
+      return { ...base, channel: 'state', topic: this.topics.state, payload: enc.payload, expectedEvents: enc.expectedEvents, intent };
     }
     const ctx = { device, compound, seq, tzOffsetMinutes: this.opts.tz };
     const enc = p.channel === 'heartbeat' ? encodeHeartbeat(intent, ctx, this.startedAt) : encoder.encode(intent, ctx);

@@ -67,10 +67,10 @@ export class HealthTracker {
   }
 
   /** Any message from the device. Returns a transition when the edge had declared it offline. */
-  seen(id: string, at: number): HealthTransition | undefined {
+  seen(id: string, at: number, countMessage = true): HealthTransition | undefined {
     const s = this.states.get(id);
     if (!s) return undefined;
-    s.counters.messages++;
+    if (countMessage) s.counters.messages++;
     const silentS = s.lastSeen === null ? 0 : Math.round((at - s.lastSeen) / 1000);
     s.lastSeen = at;
     if (s.online === false && s.declaredBy === 'edge') {

@@ -6,6 +6,7 @@ import { INPUT_NAME, OUTPUT_NAME } from '../../models/onnx-export.ts';
 import { MicroBatcher, type BatchFn, type MicroBatcherOptions, type BatcherCounters } from './micro-batcher.ts';
 import { loadModel, type LoadedModel } from './model-loader.ts';
 import type { ScorerErrorCode } from './errors.ts';
+import type { Scorer } from '../pipeline/scorer-port.ts';
 
 export interface OnnxScorerOptions {
   /** Path of the `.onnx` file (models/<name>-<version>.onnx). */
@@ -40,7 +41,7 @@ export interface ScorerStatus {
  * `event.score`. Without a usable model it reports `degraded` and leaves events unscored, so the
  * edge runs on with rules.
  */
-export class OnnxScorer {
+export class OnnxScorer implements Scorer {
   private current: LoadedModel | undefined;
   private problem: { code: ScorerErrorCode; reason: string } | undefined;
   private readonly extractor: FeatureExtractor;
@@ -142,6 +143,8 @@ export class OnnxScorer {
         }),
       );
     }
+    // The caller's batch is a natural micro-batch: send it now rather than wait out maxWaitMs.
+    if (jobs.length > 0) this.batcher.flush();
     await Promise.all(jobs);
   }
 

@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+type Statement = Database.Statement<unknown[], unknown>;
 import type { Db } from '../../common/sqlite.ts';
 import type { CaseRecord, ConfirmedAlarm } from '../index/types.ts';
 
@@ -76,22 +78,30 @@ export const MAX_PENDING_ALARMS = 200_000;
  * (index_case_versions) so a reclassification is auditable; the engine reads only the current one.
  */
 export class CaseStore {
+  private readonly stmts = new Map<string, Statement>();
+  /** Statements are prepared once: preparing costs more than running these small queries. */
+  private p<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s as unknown as Database.Statement<P, R>;
+  }
+
   constructor(readonly db: Db) {
     db.exec(SCHEMA);
   }
 
   getCase(id: string): StoredCase | undefined {
-    const r = this.db.prepare<[string], CaseRow>('SELECT * FROM index_cases WHERE id = ?').get(id);
+    const r = this.p<[string], CaseRow>('SELECT * FROM index_cases WHERE id = ?').get(id);
     return r ? toCase(r) : undefined;
   }
 
   casesOf(compound: string): StoredCase[] {
-    return this.db.prepare<[string], CaseRow>('SELECT * FROM index_cases WHERE compound = ? ORDER BY occurred_at, id').all(compound).map(toCase);
+    return this.p<[string], CaseRow>('SELECT * FROM index_cases WHERE compound = ? ORDER BY occurred_at, id').all(compound).map(toCase);
   }
 
   caseVersions(id: string): { version: number; at: number; body: CaseRecord }[] {
-    return this.db
-      .prepare<[string], { version: number; at: number; body: string }>('SELECT version, at, body FROM index_case_versions WHERE id = ? ORDER BY version')
+    return this
+      .p<[string], { version: number; at: number; body: string }>('SELECT version, at, body FROM index_case_versions WHERE id = ? ORDER BY version')
       .all(id)
       .map((r) => ({ version: r.version, at: r.at, body: JSON.parse(r.body) as CaseRecord }));
   }
@@ -101,7 +111,14 @@ export class CaseStore {
    * receivedAt stays the first arrival: a correction does not make an old case "new".
    */
   upsertCase(c: CaseRecord, now: number): UpsertResult {
-    return this.db.transaction((): UpsertResult => {
+    this.upsertTx ??= this.db.transaction((c: CaseRecord, now: number) => this.upsertInTx(c, now));
+    return this.upsertTx(c, now);
+  }
+
+  private upsertTx: ((c: CaseRecord, now: number) => UpsertResult) | undefined;
+
+  private upsertInTx(c: CaseRecord, now: number): UpsertResult {
+    {
       const prev = this.getCase(c.id);
       const same = prev && prev.department === c.department && prev.category === c.category && prev.compound === c.compound &&
         prev.occurredAt === c.occurredAt && prev.registeredAt === c.registeredAt && prev.status === c.status;
@@ -109,8 +126,8 @@ export class CaseStore {
       const version = (prev?.version ?? 0) + 1;
       const receivedAt = prev?.receivedAt ?? now;
       const body: CaseRecord = { id: c.id, department: c.department, category: c.category, compound: c.compound, occurredAt: c.occurredAt, registeredAt: c.registeredAt, status: c.status };
-      this.db
-        .prepare(
+      this
+        .p(
           `INSERT INTO index_cases (id, department, category, compound, occurred_at, registered_at, received_at, status, version, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET department = excluded.department, category = excluded.category, compound = excluded.compound,
@@ -118,34 +135,34 @@ export class CaseStore {
              version = excluded.version, updated_at = excluded.updated_at`,
         )
         .run(c.id, c.department, c.category, c.compound, c.occurredAt, c.registeredAt, receivedAt, c.status, version, now);
-      this.db.prepare('INSERT INTO index_case_versions (id, version, at, body) VALUES (?, ?, ?, ?)').run(c.id, version, now, JSON.stringify(body));
+      this.p('INSERT INTO index_case_versions (id, version, at, body) VALUES (?, ?, ?, ?)').run(c.id, version, now, JSON.stringify(body));
       const stored: StoredCase = { ...body, receivedAt, version, updatedAt: now };
       return prev ? { kind: 'updated', stored, previous: prev } : { kind: 'created', stored };
-    })();
+    }
   }
 
   /** A device alarm seen on the ingest path; it waits for an operator. Duplicates are ignored. */
   addPendingAlarm(a: { id: string; compound: string; device: string; type: string; occurredAt: number }): boolean {
-    const r = this.db
-      .prepare("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status) VALUES (?, ?, ?, ?, ?, 'pending')")
+    const r = this
+      .p("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status) VALUES (?, ?, ?, ?, ?, 'pending')")
       .run(a.id, a.compound, a.device, a.type, a.occurredAt);
     return r.changes > 0;
   }
 
   prunePendingAlarms(keep = MAX_PENDING_ALARMS): number {
-    const n = this.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM index_alarms WHERE status = 'pending'").get()?.n ?? 0;
+    const n = this.p<[], { n: number }>("SELECT count(*) AS n FROM index_alarms WHERE status = 'pending'").get()?.n ?? 0;
     if (n <= keep) return 0;
-    return this.db
-      .prepare("DELETE FROM index_alarms WHERE id IN (SELECT id FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at LIMIT ?)")
+    return this
+      .p("DELETE FROM index_alarms WHERE id IN (SELECT id FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at LIMIT ?)")
       .run(n - keep).changes;
   }
 
   getAlarm(id: string): AlarmRow | undefined {
-    return this.db.prepare<[string], AlarmRow>('SELECT * FROM index_alarms WHERE id = ?').get(id);
+    return this.p<[string], AlarmRow>('SELECT * FROM index_alarms WHERE id = ?').get(id);
   }
 
   decideAlarm(id: string, status: 'confirmed' | 'dismissed', at: number, by: string): AlarmRow | undefined {
-    this.db.prepare('UPDATE index_alarms SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?').run(status, at, by, id);
+    this.p('UPDATE index_alarms SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?').run(status, at, by, id);
     return this.getAlarm(id);
   }
 
@@ -155,23 +172,23 @@ export class CaseStore {
     if (filter.status) (where.push('status = ?'), args.push(filter.status));
     if (filter.compound) (where.push('compound = ?'), args.push(filter.compound));
     const sql = `SELECT * FROM index_alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY occurred_at DESC LIMIT ?`;
-    return this.db.prepare<(string | number)[], AlarmRow>(sql).all(...args, filter.limit);
+    return this.p<(string | number)[], AlarmRow>(sql).all(...args, filter.limit);
   }
 
   confirmedAlarmsOf(compound: string): ConfirmedAlarm[] {
-    return this.db
-      .prepare<[string], AlarmRow>("SELECT * FROM index_alarms WHERE compound = ? AND status = 'confirmed' ORDER BY occurred_at, id")
+    return this
+      .p<[string], AlarmRow>("SELECT * FROM index_alarms WHERE compound = ? AND status = 'confirmed' ORDER BY occurred_at, id")
       .all(compound)
       .map((r) => ({ id: r.id, compound: r.compound, type: r.type, occurredAt: r.occurred_at, confirmedAt: r.decided_at ?? r.occurred_at }));
   }
 
   setSurvey(compound: string, satisfaction: number, at: number): void {
-    this.db
-      .prepare('INSERT INTO index_survey (compound, satisfaction, at) VALUES (?, ?, ?) ON CONFLICT(compound) DO UPDATE SET satisfaction = excluded.satisfaction, at = excluded.at')
+    this
+      .p('INSERT INTO index_survey (compound, satisfaction, at) VALUES (?, ?, ?) ON CONFLICT(compound) DO UPDATE SET satisfaction = excluded.satisfaction, at = excluded.at')
       .run(compound, satisfaction, at);
   }
 
   surveyOf(compound: string): number | null {
-    return this.db.prepare<[string], { satisfaction: number }>('SELECT satisfaction FROM index_survey WHERE compound = ?').get(compound)?.satisfaction ?? null;
+    return this.p<[string], { satisfaction: number }>('SELECT satisfaction FROM index_survey WHERE compound = ?').get(compound)?.satisfaction ?? null;
   }
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { generateCity } from '../../simulators/city.ts';
 import { calibrate, formatCalibration } from './calibrate.ts';
 import { defaultPolicy, loadPolicyFile } from './policy.ts';
+import { caseBodies, generateCaseHistories } from '../../simulators/cases/generate.ts';
 
 function int(name: string) {
   return (v: string): number => {
@@ -28,6 +29,18 @@ export function registerIndex(program: Command): void {
       const city = generateCity({ compounds: opts.compounds, seed: opts.seed });
       const report = calibrate(policy, city, { seed: opts.seed, ...(at !== undefined ? { at } : {}) });
       process.stdout.write(`policy ${policy.version}, city seed ${opts.seed}\n${formatCalibration(report)}\n`);
+    });
+  index
+    .command('cases')
+    .description('print the simulated case histories of a city as NDJSON bodies for POST /api/cases')
+    .option('--compounds <n>', 'compounds in the simulated city', int('compounds'), 2285)
+    .option('--seed <n>', 'seed of the city and its case histories', int('seed'), 1)
+    .option('--at <iso>', 'end of the history (default: now)')
+    .action((opts: { compounds: number; seed: number; at?: string }) => {
+      const at = opts.at ? Date.parse(opts.at) : Date.now();
+      if (Number.isNaN(at)) throw new Error(`SS_INDEX_CLI_ARG: --at must be an ISO date, got '${opts.at}'`);
+      const city = generateCity({ compounds: opts.compounds, seed: opts.seed });
+      for (const body of caseBodies(generateCaseHistories(city, { seed: opts.seed, at }))) process.stdout.write(`${JSON.stringify(body)}\n`);
     });
   index
     .command('check-policy <file>')

@@ -41,6 +41,9 @@ export class IndexHistory {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private dbReady = false;
+  /** Rows queued; counted once at start, then kept in step (count(*) scans the table). */
+  private queued: number;
+  private put: ReturnType<Db['prepare']> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -48,23 +51,27 @@ export class IndexHistory {
     private readonly opts: { intervalMs?: number; timeoutMs?: number; max?: number } = {},
   ) {
     db.exec('CREATE TABLE IF NOT EXISTS index_history_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL)');
+    this.queued = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM index_history_queue').get()?.n ?? 0;
   }
 
   record(points: readonly HistoryPoint[]): void {
     if (points.length === 0) return;
-    const put = this.db.prepare('INSERT INTO index_history_queue (line) VALUES (?)');
+    this.put ??= this.db.prepare('INSERT INTO index_history_queue (line) VALUES (?)');
+    const put = this.put;
     this.db.transaction(() => {
       for (const p of points) put.run(historyLine(p));
+      this.queued += points.length;
+      const over = this.queued - (this.opts.max ?? HISTORY_QUEUE_MAX);
+      if (over > 0) {
+        const gone = this.db.prepare('DELETE FROM index_history_queue WHERE seq IN (SELECT seq FROM index_history_queue ORDER BY seq LIMIT ?)').run(over).changes;
+        this.queued -= gone;
+        this.dropped += gone;
+      }
     })();
-    const over = this.depth() - (this.opts.max ?? HISTORY_QUEUE_MAX);
-    if (over > 0) {
-      this.db.prepare('DELETE FROM index_history_queue WHERE seq IN (SELECT seq FROM index_history_queue ORDER BY seq LIMIT ?)').run(over);
-      this.dropped += over;
-    }
   }
 
   depth(): number {
-    return this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM index_history_queue').get()?.n ?? 0;
+    return this.queued;
   }
 
   start(): void {
@@ -106,7 +113,7 @@ export class IndexHistory {
       const res = await this.post(`/write?db=${encodeURIComponent(this.target.database)}&precision=ms`, rows.map((r) => r.line).join('\n'));
       if (res.status !== 204) throw new Error(`SS_INDEX_HISTORY_WRITE: InfluxDB answered ${res.status}: ${(await res.text()).slice(0, 300)}; points stay queued`);
       if (!this.db.open) return;
-      this.db.prepare('DELETE FROM index_history_queue WHERE seq <= ?').run(last.seq);
+      this.queued -= this.db.prepare('DELETE FROM index_history_queue WHERE seq <= ?').run(last.seq).changes;
       this.written += rows.length;
     }
   }

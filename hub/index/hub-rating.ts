@@ -19,6 +19,8 @@ export interface IndexRatingOptions {
   history?: HistoryTarget;
   /** How often reviews are checked and every compound re-rated (ms). Default 60 s. */
   tickMs?: number;
+  /** Ticks per full re-rating sweep of the city between reviews. Default 10. */
+  sweepTicks?: number;
   /** Timers off (tests drive `tick()` themselves). */
   manual?: boolean;
 }
@@ -49,9 +51,13 @@ export class IndexRating implements RatingEngine {
   private readonly cache = new Map<string, Cached>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private sweepAt = 0;
+  private readonly sweepTicks: number;
 
   constructor(private readonly ctx: Pick<HubContext, 'state' | 'now'> & { log?: HubContext['log'] }, opts: IndexRatingOptions = {}) {
     this.policy = opts.policy ?? defaultPolicy();
+    this.sweepTicks = Math.max(1, opts.sweepTicks ?? 10);
     const db = ctx.state.db;
     this.cases = new CaseStore(db);
     this.ratings = new RatingStore(db);
@@ -119,21 +125,21 @@ export class IndexRating implements RatingEngine {
     return { onlineRate: this.tracker.onlineRate(id, now), survey: this.cases.surveyOf(id) };
   }
 
-  private evaluateAt(c: Cached, at: number, cases: readonly CaseRecord[]): Evaluation {
-    return evaluate(this.policy, { compound: c.compound, cases, alarms: this.cases.confirmedAlarmsOf(c.compound.id), ...this.signals(c.compound.id, at), at });
+  private evaluateAt(c: Cached, at: number, cases: readonly CaseRecord[], signals = this.signals(c.compound.id, at)): Evaluation {
+    return evaluate(this.policy, { compound: c.compound, cases, alarms: this.cases.confirmedAlarmsOf(c.compound.id), ...signals, at });
   }
 
   /** Re-rate one compound now; writes audit (star change) and history (new value). */
-  rerate(id: string, trigger: string): Cached | undefined {
+  rerate(id: string, trigger: string, withDetail = false): Cached | undefined {
     const c = this.cache.get(id);
     if (!c) return undefined;
     const now = this.ctx.now();
     const cases = this.cases.casesOf(id);
-    const ev = this.evaluateAt(c, now, cases);
+    const signals = this.signals(id, now);
+    const ev = this.evaluateAt(c, now, cases, signals);
     const stars = publishedStars(this.policy, c.state, ev);
     const changed = stars !== c.stars;
     const moved = changed || ev.index !== c.index || trigger === 'review';
-    const signals = this.signals(id, now);
     c.rating = {
       id,
       name: c.compound.name,
@@ -142,7 +148,8 @@ export class IndexRating implements RatingEngine {
       index: ev.index,
       stars,
       updatedAt: new Date(now).toISOString(),
-      detail: explain(ev, stars, c.state, cases, signals),
+      // The explanation is built for reads only; sweeps and reviews need just the numbers.
+      ...(withDetail ? { detail: explain(ev, stars, c.state, cases, signals) } : {}),
     };
     if (moved) {
       this.ratings.save(
@@ -195,14 +202,30 @@ export class IndexRating implements RatingEngine {
     } else {
       due = reviewTimes(review, tz, Number(last), now);
     }
-    for (const t of due) {
-      for (const c of this.cache.values()) {
-        // Signals are the current ones: the hub keeps no history of online rates.
-        c.state = reviewStep(this.policy, c.state, this.evaluateAt(c, t, this.cases.casesOf(c.compound.id)));
+    // One transaction per tick: thousands of small commits would hold the event loop for seconds.
+    this.ctx.state.db.transaction(() => {
+      for (const t of due) {
+        for (const c of this.cache.values()) {
+          // Signals are the current ones: the hub keeps no history of online rates.
+          c.state = reviewStep(this.policy, c.state, this.evaluateAt(c, t, this.cases.casesOf(c.compound.id)));
+        }
+        this.ratings.setMeta(REVIEW_KEY, String(t));
       }
-      this.ratings.setMeta(REVIEW_KEY, String(t));
-    }
-    for (const id of this.cache.keys()) this.rerate(id, due.length > 0 ? 'review' : trigger);
+      if (due.length > 0 || trigger === 'start') {
+        for (const id of this.cache.keys()) this.rerate(id, due.length > 0 ? 'review' : trigger);
+        return;
+      }
+      // Between reviews only time moves the index (decay, effects expiring): re-rate what events
+      // touched plus a slice of the city, so a full sweep takes `sweepTicks` ticks and no tick
+      // holds the event loop for long. Reads (get) are always computed fresh.
+      for (const id of [...this.dirty]) this.rerate(id, trigger);
+      const ids = [...this.cache.keys()];
+      const n = Math.ceil(ids.length / this.sweepTicks);
+      for (let i = 0; i < n && ids.length > 0; i++) {
+        this.sweepAt = this.sweepAt % ids.length;
+        this.rerate(ids[this.sweepAt++] as string, trigger);
+      }
+    })();
   }
 
   /** Store a case (idempotent by id) and re-rate the compounds it touches, at once. */
@@ -229,7 +252,7 @@ export class IndexRating implements RatingEngine {
   }
 
   get(id: string): CompoundRating | undefined {
-    return this.rerate(id, 'read')?.rating;
+    return this.rerate(id, 'read', true)?.rating;
   }
 
   list(): CompoundRating[] {
@@ -246,6 +269,8 @@ export class IndexRating implements RatingEngine {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.history.stop();

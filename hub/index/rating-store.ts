@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+type Statement = Database.Statement<unknown[], unknown>;
 import type { Db } from '../../common/sqlite.ts';
 import type { RatingState } from './rating.ts';
 
@@ -37,22 +39,37 @@ export interface AuditEntry {
 
 /** Published ratings, their review state, and the audit log of every star change. */
 export class RatingStore {
+  private readonly stmts = new Map<string, Statement>();
+  /** Statements are prepared once: preparing costs more than running these small queries. */
+  private p<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s as unknown as Database.Statement<P, R>;
+  }
+
   constructor(readonly db: Db) {
     db.exec(SCHEMA);
   }
 
   all(): StoredRating[] {
-    return this.db
-      .prepare<[], { compound: string; stars: number; idx: number; state: string; evaluated_at: number; policy_version: string }>('SELECT * FROM index_rating')
+    return this
+      .p<[], { compound: string; stars: number; idx: number; state: string; evaluated_at: number; policy_version: string }>('SELECT * FROM index_rating')
       .all()
       .map((r) => ({ compound: r.compound, stars: r.stars, index: r.idx, state: JSON.parse(r.state) as RatingState, evaluatedAt: r.evaluated_at, policyVersion: r.policy_version }));
   }
 
   /** Save a rating and, when its stars changed, the audit entry, in one transaction. */
   save(r: StoredRating, change: Omit<AuditEntry, 'seq'> | null): void {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
+    this.saveTx ??= this.db.transaction((r: StoredRating, change: Omit<AuditEntry, 'seq'> | null) => this.saveInTx(r, change));
+    this.saveTx(r, change);
+  }
+
+  private saveTx: ((r: StoredRating, change: Omit<AuditEntry, 'seq'> | null) => void) | undefined;
+
+  private saveInTx(r: StoredRating, change: Omit<AuditEntry, 'seq'> | null): void {
+    {
+      this
+        .p(
           `INSERT INTO index_rating (compound, stars, idx, state, evaluated_at, policy_version) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT(compound) DO UPDATE SET stars = excluded.stars, idx = excluded.idx, state = excluded.state,
              evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version`,
@@ -63,12 +80,12 @@ export class RatingStore {
           .prepare('INSERT INTO index_audit (compound, at, from_stars, to_stars, idx, trigger, reason, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(change.compound, change.at, change.fromStars, change.toStars, change.index, change.trigger, JSON.stringify(change.reason), change.policyVersion);
       }
-    })();
+    }
   }
 
   audit(compound: string, limit = 100): AuditEntry[] {
-    return this.db
-      .prepare<[string, number], { seq: number; compound: string; at: number; from_stars: number | null; to_stars: number; idx: number; trigger: string; reason: string; policy_version: string }>(
+    return this
+      .p<[string, number], { seq: number; compound: string; at: number; from_stars: number | null; to_stars: number; idx: number; trigger: string; reason: string; policy_version: string }>(
         'SELECT * FROM index_audit WHERE compound = ? ORDER BY seq DESC LIMIT ?',
       )
       .all(compound, limit)
@@ -76,10 +93,10 @@ export class RatingStore {
   }
 
   getMeta(key: string): string | undefined {
-    return this.db.prepare<[string], { value: string }>('SELECT value FROM index_meta WHERE key = ?').get(key)?.value;
+    return this.p<[string], { value: string }>('SELECT value FROM index_meta WHERE key = ?').get(key)?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO index_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.p('INSERT INTO index_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 }

@@ -19,6 +19,12 @@ export interface ParsedBatch {
   items: number;
 }
 
+/**
+ * 1,000 events (EVENT_BATCH_MAX) of at most 32 attributes of 256 chars stay far below this; anything
+ * bigger is refused unparsed, so one edge can't make the hub build a huge object graph.
+ */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
 /** Dead letters keep at most this many characters of the raw input: enough to debug, bounded on disk. */
 export const RAW_MAX = 16_384;
 
@@ -39,6 +45,10 @@ function rawOf(value: unknown): string {
  * Checked in two steps (envelope, then each event) so one bad event never costs its batch-mates.
  */
 export function parseBatch(payload: Buffer | string, edge: string): ParsedBatch {
+  if (payload.length > MAX_BATCH_BYTES) {
+    const head = (typeof payload === 'string' ? payload.slice(0, RAW_MAX) : payload.subarray(0, RAW_MAX).toString('utf8'));
+    return { events: [], items: 0, deadLetters: [{ edge, reason: 'SS_DL_TOO_LARGE', detail: `${payload.length} bytes > ${MAX_BATCH_BYTES}; send smaller batches`, raw: bounded(head) }] };
+  }
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   let json: unknown;
   try {

@@ -42,9 +42,15 @@ export class SimpleRating implements RatingEngine {
   private learnedCompounds: CompoundRow[] = [];
   private learnedDevices: DeviceRow[] = [];
 
+  /**
+   * `learn`: register compounds/devices first seen in events. On in dev mode (no city given); with a
+   * registered city an unknown compound id is more likely a typo at an edge than a new compound, and
+   * must not appear on the public list with five stars.
+   */
   constructor(
     private readonly state: StateDb,
     private readonly now: () => number = Date.now,
+    private readonly learnUnknown = true,
   ) {
     state.db.exec(SCHEMA);
     for (const c of state.compounds()) {
@@ -88,6 +94,7 @@ export class SimpleRating implements RatingEngine {
   /** Events for compounds/devices the city didn't list (dev mode) register them, within caps. */
   private learn(e: Event): CompoundState | undefined {
     let c = this.compounds.get(e.compound);
+    if (!this.learnUnknown) return c;
     if (!c) {
       if (this.compounds.size >= MAX_COMPOUNDS) return undefined;
       c = { id: e.compound, name: e.compound, district: e.district, households: P.householdsFloor, alarmR: 0, alarmAt: 0, updatedAt: 0, devices: [] };

@@ -1,5 +1,6 @@
 import type { DeadLetterDraft } from '../ingest/parse.ts';
-import type { IngestDb, QueueSlice } from './ingestDb.ts';
+import { HttpPoster } from './httpPost.ts';
+import type { IngestDb } from './ingestDb.ts';
 
 export interface InfluxTarget {
   /** http://host:port */
@@ -29,7 +30,18 @@ export interface WriterEvents {
 
 type PostResult = { kind: 'ok' } | { kind: 'rejected'; status: number; error: string } | { kind: 'missing-db' } | { kind: 'down'; error: string };
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    t.unref();
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * Drains the durable queue into InfluxDB: up to `concurrency` requests in flight, each a contiguous
@@ -42,12 +54,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class InfluxWriter {
   private cursor = 0;
   private stopped = false;
+  /** Wakes workers sleeping in a retry backoff when the hub shuts down. */
+  private readonly halt = new AbortController();
   private wake: (() => void) | undefined;
   private workers: Promise<void>[] = [];
   private up: boolean | undefined;
   private dbReady = false;
   private readonly writeUrl: string;
   private inFlight = 0;
+  private readonly http: HttpPoster;
 
   constructor(
     private readonly store: IngestDb,
@@ -56,6 +71,7 @@ export class InfluxWriter {
     private readonly on: WriterEvents,
   ) {
     this.writeUrl = `${target.url}/write?db=${encodeURIComponent(target.database)}&precision=n`;
+    this.http = new HttpPoster(target.url.startsWith('https:'), opts.concurrency + 1);
   }
 
   start(): void {
@@ -81,8 +97,10 @@ export class InfluxWriter {
   /** Stop taking slices; wait for in-flight requests (bounded). Unwritten slices stay queued. */
   async stop(timeoutMs: number): Promise<void> {
     this.stopped = true;
+    this.halt.abort();
     this.kick();
     await Promise.race([Promise.all(this.workers), sleep(timeoutMs)]);
+    this.http.close();
   }
 
   private setUp(up: boolean, reason: string): void {
@@ -104,6 +122,15 @@ export class InfluxWriter {
   }
 
   private async work(): Promise<void> {
+    try {
+      await this.workLoop();
+    } catch (e) {
+      // Only reachable when the store closed under a worker (shutdown timeout): the slice stays queued.
+      if (!this.stopped) this.on.state(false, `writer stopped: ${(e as Error).message}`);
+    }
+  }
+
+  private async workLoop(): Promise<void> {
     while (!this.stopped) {
       const slice = this.store.peek(this.cursor, this.opts.batchSize);
       if (!slice) {
@@ -114,8 +141,11 @@ export class InfluxWriter {
       this.inFlight++;
       try {
         const t0 = performance.now();
-        const ok = await this.writeSlice(slice.body.split('\n'), true);
-        if (!ok) break; // stopped mid-retry: the slice stays queued for the next start
+        const ok = await this.writeSlice(slice.body);
+        // Stopped mid-retry: the slice stays queued for the next start. After stop, the store may be
+        // closed: touch it no more (an unacked written slice is rewritten later, idempotently).
+        if (!ok) break;
+        if (!this.store.isOpen()) break;
         this.store.ack(slice);
         this.on.written(slice.n - ok.rejected, performance.now() - t0);
       } finally {
@@ -125,20 +155,25 @@ export class InfluxWriter {
   }
 
   /** Write lines until InfluxDB has taken them all (good ones stored, bad ones dead-lettered). */
-  private async writeSlice(lines: string[], whole: boolean): Promise<{ rejected: number } | undefined> {
-    const r = await this.postUntilAnswered(whole ? lines.join('\n') : lines.join('\n'));
+  private async writeSlice(body: string, lines?: string[]): Promise<{ rejected: number } | undefined> {
+    const r = await this.postUntilAnswered(body);
     if (!r) return undefined;
     if (r.kind === 'ok') return { rejected: 0 };
     if (r.kind !== 'rejected') return undefined;
+    // Split only when InfluxDB refused something: the happy path never splits the body into lines.
+    lines ??= body.split('\n');
+    if (!this.store.isOpen()) return undefined;
     if (lines.length === 1) {
       const line = lines[0]!;
       this.on.deadLetters([{ edge: /,edge=([^, ]+)/.exec(line)?.[1] ?? '?', reason: 'SS_DL_INFLUX_REJECTED', detail: `HTTP ${r.status}: ${r.error}`.slice(0, 2000), raw: line }]);
       return { rejected: 1 };
     }
     const mid = lines.length >> 1;
-    const a = await this.writeSlice(lines.slice(0, mid), false);
+    const left = lines.slice(0, mid);
+    const right = lines.slice(mid);
+    const a = await this.writeSlice(left.join('\n'), left);
     if (!a) return undefined;
-    const b = await this.writeSlice(lines.slice(mid), false);
+    const b = await this.writeSlice(right.join('\n'), right);
     if (!b) return undefined;
     return { rejected: a.rejected + b.rejected };
   }
@@ -161,7 +196,7 @@ export class InfluxWriter {
         continue;
       }
       this.setUp(false, r.error);
-      await sleep(backoff);
+      await sleep(backoff, this.halt.signal);
       backoff = Math.min(this.opts.backoffMaxMs, backoff * 2);
     }
     return undefined;
@@ -169,12 +204,9 @@ export class InfluxWriter {
 
   private async post(body: string): Promise<PostResult> {
     try {
-      const res = await fetch(this.writeUrl, { method: 'POST', body, signal: AbortSignal.timeout(this.opts.timeoutMs) });
-      if (res.status === 204) {
-        await res.arrayBuffer();
-        return { kind: 'ok' };
-      }
-      const text = await res.text();
+      const res = await this.http.post(this.writeUrl, body, this.opts.timeoutMs);
+      if (res.status === 204) return { kind: 'ok' };
+      const text = res.body;
       if (res.status === 404 && text.includes('database not found')) return { kind: 'missing-db' };
       // 400: bad line(s) (parse error, field type conflict); 413: body too big → split.
       if (res.status === 400 || res.status === 413) return { kind: 'rejected', status: res.status, error: text.trim() };

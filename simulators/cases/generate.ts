@@ -91,3 +91,19 @@ export function generateCaseHistories(city: City, opts: CaseHistoryOptions): Com
   const days = opts.days ?? 400;
   return city.compounds.map((c) => historyOf(root.fork(c.id), c, opts.at, days));
 }
+
+/** The histories' cases as bodies for POST /api/cases (times as ISO 8601), oldest registration first. */
+export function caseBodies(histories: readonly CompoundHistory[]): Record<string, string>[] {
+  return histories
+    .flatMap((h) => h.cases)
+    .sort((a, b) => a.registeredAt - b.registeredAt || (a.id < b.id ? -1 : 1))
+    .map((c) => ({
+      id: c.id,
+      department: c.department,
+      category: c.category,
+      compound: c.compound,
+      occurredAt: new Date(c.occurredAt).toISOString(),
+      registeredAt: new Date(c.registeredAt).toISOString(),
+      status: c.status,
+    }));
+}

@@ -32,11 +32,15 @@ const CURVES: Record<DeviceKind, ReturnType<typeof normalised>> = {
   fence: normalised(FLAT, FLAT),
 };
 
-/** Local wall-clock hour (fractional) and weekend flag of epoch ms at a fixed offset. */
+/**
+ * Local wall-clock hour (fractional) and weekend flag of epoch ms at a fixed offset. Plain
+ * arithmetic (no Date): it runs for every candidate event. 1970-01-01 was a Thursday.
+ */
 export function localClock(ms: number, tzOffsetMinutes: number): { hour: number; weekend: boolean } {
-  const d = new Date(ms + tzOffsetMinutes * 60_000);
-  const day = d.getUTCDay();
-  return { hour: d.getUTCHours() + d.getUTCMinutes() / 60 + d.getUTCSeconds() / 3600, weekend: day === 0 || day === 6 };
+  const local = ms + tzOffsetMinutes * 60_000;
+  const day = Math.floor(local / 86_400_000);
+  const weekday = (((day + 4) % 7) + 7) % 7; // 0 = Sunday
+  return { hour: (local - day * 86_400_000) / 3_600_000, weekend: weekday === 0 || weekday === 6 };
 }
 
 /** Activity multiplier at `ms` (weekly mean 1), linearly interpolated between hour midpoints. */

@@ -33,8 +33,18 @@ export function ev(encoder: ProfileEncoder, type: EventType, attributes: Attribu
   return { type, severity: encoder.severity(type), attributes };
 }
 
-/** Weighted pick among the types the device's profile can carry. */
-export function pickType(rng: Rng, encoder: ProfileEncoder, weights: readonly (readonly [EventType, number])[]): EventType {
-  const allowed = weights.filter(([t]) => encoder.supports.has(t));
-  return rng.weighted(allowed.length > 0 ? allowed : weights);
+type Weights = readonly (readonly [EventType, number])[];
+const allowedCache = new WeakMap<Weights, Map<string, Weights>>();
+
+/** Weighted pick among the types the device's profile can carry (filtered once per profile). */
+export function pickType(rng: Rng, encoder: ProfileEncoder, weights: Weights): EventType {
+  let byProfile = allowedCache.get(weights);
+  if (!byProfile) allowedCache.set(weights, (byProfile = new Map()));
+  let allowed = byProfile.get(encoder.profile);
+  if (!allowed) {
+    const f = weights.filter(([t]) => encoder.supports.has(t));
+    allowed = f.length > 0 ? f : weights;
+    byProfile.set(encoder.profile, allowed);
+  }
+  return rng.weighted(allowed);
 }

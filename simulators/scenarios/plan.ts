@@ -16,6 +16,16 @@ export interface PlanOptions {
   scenarios?: readonly ScenarioSpec[];
   bad?: readonly BadSpec[];
   tzOffsetMinutes?: number;
+  /**
+   * Play incidents faster than life: offsets inside an incident are divided by `speed`
+   * (a 30-minute burglary at speed 60 takes 30 s). Default 1.
+   */
+  speed?: number;
+}
+
+function compress<T extends { at: number }>(items: T[], at: number, speed: number): void {
+  if (speed === 1) return;
+  for (const m of items) m.at = Math.round(at + (m.at - at) / speed);
 }
 
 /** A time for an unscheduled incident: night hours (01–04 local) for night scenarios when the window has any. */
@@ -45,10 +55,16 @@ export function planScenarios(o: PlanOptions): ScenarioPlan {
   (o.scenarios ?? []).forEach((spec, i) => {
     const rng = root.fork(`incident:${i}:${spec.scenario}`);
     const compound = spec.compound ? compoundOf(o.city, spec.compound) : rng.pick(compounds);
-    const at = spec.at ?? drawTime(rng, o, NIGHT_SCENARIOS.has(spec.scenario));
+    const at = spec.at ?? (spec.afterMs !== undefined ? o.startMs + spec.afterMs : drawTime(rng, o, NIGHT_SCENARIOS.has(spec.scenario)));
     const id = `${spec.scenario}-${compound.id}-${i + 1}`;
     const ctx = new ScenarioContext(id, spec.scenario, o.city, compound, at, rng, compounds.filter((c) => c.id !== compound.id));
     const notes = INCIDENTS[spec.scenario](ctx);
+    const speed = o.speed ?? 1;
+    compress(ctx.messages, at, speed);
+    for (const sl of ctx.silences) {
+      sl.from = Math.round(at + (sl.from - at) / speed);
+      sl.to = Math.round(at + (sl.to - at) / speed);
+    }
     plan.truth.push(ctx.truth(notes));
     plan.messages.push(...ctx.messages);
     plan.silences.push(...ctx.silences);
@@ -56,7 +72,7 @@ export function planScenarios(o: PlanOptions): ScenarioPlan {
   (o.bad ?? []).forEach((spec, i) => {
     const rng = root.fork(`bad:${i}:${spec.bad}`);
     const compound = spec.compound ? compoundOf(o.city, spec.compound) : rng.pick(compounds);
-    const at = spec.at ?? drawTime(rng, o, false);
+    const at = spec.at ?? (spec.afterMs !== undefined ? o.startMs + spec.afterMs : drawTime(rng, o, false));
     const r = planBad({ id: `bad-${spec.bad}-${compound.id}-${i + 1}`, bad: spec.bad, compound, at, rng, ...(spec.count !== undefined ? { count: spec.count } : {}) });
     plan.truth.push(r.truth);
     plan.messages.push(...r.messages);

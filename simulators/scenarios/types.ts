@@ -60,13 +60,17 @@ export interface ScenarioPlan {
 export interface ScenarioSpec {
   scenario: ScenarioName;
   compound?: string;
+  /** Absolute start (epoch ms). */
   at?: number;
+  /** Start relative to the run's start (ms), when `at` is not given. */
+  afterMs?: number;
 }
 
 export interface BadSpec {
   bad: BadKind;
   compound?: string;
   at?: number;
+  afterMs?: number;
   /** Repetitions (floods, duplicates); default per kind. */
   count?: number;
 }

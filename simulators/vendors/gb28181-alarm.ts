@@ -16,8 +16,15 @@ function priority(type: EventType): number {
   return s === 'critical' ? 1 : s === 'major' ? 2 : s === 'minor' ? 3 : 4;
 }
 
+const gbIds = new Map<string, string>();
+
 export function gbDeviceId(deviceId: string): string {
-  return `3502000000132${0}${String(hash32(deviceId) % 1_000_000).padStart(6, '0')}`;
+  let id = gbIds.get(deviceId);
+  if (id === undefined) {
+    id = `35020000001320${String(hash32(deviceId) % 1_000_000).padStart(6, '0')}`;
+    if (gbIds.size < 200_000) gbIds.set(deviceId, id);
+  }
+  return id;
 }
 
 const DESCRIPTION: Partial<Record<EventType, string>> = {

@@ -36,7 +36,7 @@ describe('FeatureExtractor', () => {
     expect(row![F.dev_count_10m]).toBeCloseTo(Math.log1p(6), 5);
     expect(row![F.dev_denial_ratio_10m]).toBeCloseTo(6 / 7, 5);
     expect(row![F.dev_distinct_creds_10m]).toBeCloseTo(Math.log1p(6), 5);
-    expect(row![F.dev_alarm_10m]).toBeCloseTo(Math.log1p(6), 5);
+    expect(row![F.cmp_type_burst]).toBeGreaterThan(0);
     const later = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 11 * 60_000, 'granted', undefined, { card: 'ok' }))!;
     expect(later[F.dev_count_10m]).toBeCloseTo(Math.log1p(1), 5);
     expect(later[F.dev_denial_ratio_10m]).toBe(0);
@@ -63,7 +63,11 @@ describe('FeatureExtractor', () => {
     const forced = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 501 * 60_000, 'door-forced'))!;
     expect(forced[F.type_surprise]).toBeGreaterThan(usualSurprise + 3);
     expect(forced[F.door_open_log]).toBe(0);
-    const held = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 502 * 60_000, 'door-held', undefined, { durationS: 300 }))!;
+    // a burst of one type piles up: the 6th tailgating in 2 minutes is far stranger than the 1st
+    const burst: Float32Array[] = [];
+    for (let i = 0; i < 6; i++) burst.push(Float32Array.from(fx.push(access(MONDAY_LOCAL_MIDNIGHT + 501 * 60_000 + i * 20_000, 'tailgating'))!));
+    expect(burst[5]![F.dev_type_burst]).toBeGreaterThan(burst[0]![F.dev_type_burst]! + 5);
+    const held = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 504 * 60_000, 'door-held', undefined, { durationS: 300 }))!;
     expect(held[F.door_open_log]).toBeCloseTo(Math.log1p(300), 5);
   });
 

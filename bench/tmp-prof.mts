@@ -1,0 +1,10 @@
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { benchHubIngest } from './hub-ingest.ts';
+const s = new Session(); s.connect();
+await s.post('Profiler.enable');
+const r = await benchHubIngest({ events: 100_000, skipRaw: true, onProgress: async (m) => { if (m.startsWith('hub')) await s.post('Profiler.start'); } });
+const { profile } = await s.post('Profiler.stop');
+writeFileSync('/tmp/hub-only.cpuprofile', JSON.stringify(profile));
+console.log(JSON.stringify(r));
+const g = (globalThis as any).__cm; if (g) console.log('commit wall µs/ev', (g.wall * 1000 / g.n).toFixed(2), 'cpu µs/ev', (g.cpu * 1000 / g.n).toFixed(2), 'commits', g.commits);

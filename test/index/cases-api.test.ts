@@ -1,0 +1,169 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Event } from '../../protocol/event.ts';
+import { TOKENS, rig, type Rig } from './api-helpers.ts';
+
+const DAY = 86_400_000;
+/** 2026-06-15 00:00 UTC+8 */
+const T = Date.UTC(2026, 5, 14, 16);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+let r: Rig | undefined;
+afterEach(async () => {
+  await r?.close();
+  r = undefined;
+});
+
+const post = (rg: Rig, body: unknown, token = TOKENS.police) =>
+  rg.app.inject({ method: 'POST', url: '/api/cases', headers: { authorization: `Bearer ${token}` }, payload: body as object });
+
+const kase = (id: string, category: string, extra: Record<string, unknown> = {}) => ({
+  id, department: 'police', category, compound: 'c0001', occurredAt: iso(T - DAY), registeredAt: iso(T - DAY / 2), status: 'registered', ...extra,
+});
+
+const compound = async (rg: Rig, id = 'c0001') => (await rg.app.inject({ method: 'GET', url: `/api/compounds/${id}` })).json();
+
+describe('cases API', () => {
+  it('a homicide drops the stars to 0 at once, with the case visible; reclassifying it lifts the veto', async () => {
+    r = await rig(T);
+    expect((await compound(r)).stars).toBe(5);
+    const res = await post(r, kase('HOM-1', 'homicide'));
+    expect(res.statusCode).toBe(201);
+    const body = res.json();
+    expect(body.compounds[0]).toMatchObject({ id: 'c0001', stars: 0, previousStars: 5, veto: { category: 'homicide', case: { id: 'HOM-1' } } });
+    const c = await compound(r);
+    expect(c.stars).toBe(0);
+    expect(c.detail.veto.case.id).toBe('HOM-1');
+    expect(c.detail.veto.until).toBe('2026-12-31T16:00:00.000Z');
+    expect(c.detail.policyVersion).toBe('2026.1');
+
+    const re = await post(r, kase('HOM-1', 'assault'));
+    expect(re.statusCode).toBe(200);
+    expect(re.json().result).toBe('updated');
+    const after = await compound(r);
+    expect(after.detail.veto).toBeNull();
+    expect(after.stars).toBeGreaterThan(0);
+    const audit = (await r.app.inject({ method: 'GET', url: '/api/compounds/c0001/audit' })).json();
+    expect(audit.map((a: { fromStars: number; toStars: number }) => [a.fromStars, a.toStars])).toEqual([[0, after.stars], [5, 0], [null, 5]]);
+    const versions = (await r.app.inject({ method: 'GET', url: '/api/cases/HOM-1', headers: { authorization: `Bearer ${TOKENS.police}` } })).json().versions;
+    expect(versions.map((v: { body: { category: string } }) => v.body.category)).toEqual(['homicide', 'assault']);
+  });
+
+  it('a burglary takes off one star and names the case', async () => {
+    r = await rig(T);
+    const res = await post(r, kase('B-1', 'burglary'));
+    expect(res.json().compounds[0]).toMatchObject({ stars: 4, previousStars: 5 });
+    const c = await compound(r);
+    expect(c.detail.downgrades).toEqual([expect.objectContaining({ rule: 'burglary', stars: 1, cases: [expect.objectContaining({ id: 'B-1', category: 'burglary' })] })]);
+  });
+
+  it('is idempotent by id', async () => {
+    r = await rig(T);
+    expect((await post(r, kase('F-1', 'fraud-victim'))).statusCode).toBe(201);
+    const again = await post(r, kase('F-1', 'fraud-victim'));
+    expect(again.statusCode).toBe(200);
+    expect(again.json().result).toBe('unchanged');
+    expect(r.engine.cases.caseVersions('F-1')).toHaveLength(1);
+    expect(r.engine.cases.casesOf('c0001')).toHaveLength(1);
+  });
+
+  it('refuses bad cases with the reason and stores nothing', async () => {
+    r = await rig(T);
+    const cat = await post(r, kase('X-1', 'jaywalking'));
+    expect(cat.statusCode).toBe(400);
+    expect(cat.json().code).toBe('SS_CASE_UNKNOWN_CATEGORY');
+    expect(cat.json().message).toContain('jaywalking');
+    const cmp = await post(r, kase('X-2', 'burglary', { compound: 'c9999' }));
+    expect(cmp.statusCode).toBe(400);
+    expect(cmp.json().code).toBe('SS_CASE_UNKNOWN_COMPOUND');
+    const shape = await post(r, { ...kase('X-3', 'burglary'), extra: 1 });
+    expect(shape.statusCode).toBe(400);
+    expect(shape.json().code).toBe('SS_CASE_INVALID');
+    const time = await post(r, kase('X-4', 'burglary', { occurredAt: iso(T + 10 * DAY), registeredAt: iso(T + 10 * DAY) }));
+    expect(time.json().code).toBe('SS_CASE_TIME');
+    const noZone = await post(r, kase('X-5', 'burglary', { occurredAt: '2026-06-14T10:00:00' }));
+    expect(noZone.json().code).toBe('SS_CASE_TIME');
+    expect(r.engine.cases.casesOf('c0001')).toHaveLength(0);
+    expect(r.engine.cases.getCase('X-2')).toBeUndefined();
+    expect((await compound(r)).stars).toBe(5);
+    const stats = (await r.app.inject({ method: 'GET', url: '/api/index/stats' })).json();
+    expect(stats.rejected).toMatchObject({ SS_CASE_UNKNOWN_CATEGORY: 1, SS_CASE_UNKNOWN_COMPOUND: 1, SS_CASE_INVALID: 1, SS_CASE_TIME: 2 });
+  });
+
+  it('checks tokens: none → 401, another department → 403, operators cannot post cases', async () => {
+    r = await rig(T);
+    expect((await r.app.inject({ method: 'POST', url: '/api/cases', payload: kase('A-1', 'burglary') })).statusCode).toBe(401);
+    expect((await post(r, kase('A-1', 'burglary'), 'not-a-known-token-at-all')).statusCode).toBe(401);
+    expect((await post(r, kase('A-1', 'burglary'), TOKENS.court)).statusCode).toBe(403);
+    expect((await post(r, kase('A-1', 'burglary'), TOKENS.operator)).statusCode).toBe(403);
+    expect(r.engine.cases.getCase('A-1')).toBeUndefined();
+    // A court may not rewrite a police case under the same id.
+    expect((await post(r, kase('A-2', 'burglary'))).statusCode).toBe(201);
+    expect((await post(r, kase('A-2', 'civil-case', { department: 'court' }), TOKENS.court)).statusCode).toBe(403);
+  });
+
+  it('only confirmed device alarms count', async () => {
+    r = await rig(T);
+    const event = (id: string, type: Event['type']): Event => ({
+      v: 1, id, deviceTime: T - 60_000, receivedAt: T - 59_000, district: 'siming', compound: 'c0001', edge: 'e1', device: 'c0001-acc-01', kind: 'access', type, severity: 'major', attributes: {},
+    });
+    r.engine.onEvents([event('edge1:0001:door', 'door-forced'), event('edge1:0002:dur', 'duress')]);
+    const before = (await compound(r)).index;
+    const pending = (await r.app.inject({ method: 'GET', url: '/api/alarms?status=pending', headers: { authorization: `Bearer ${TOKENS.operator}` } })).json();
+    expect(pending.map((a: { id: string }) => a.id).sort()).toEqual(['edge1:0001:door', 'edge1:0002:dur']);
+    expect((await r.app.inject({ method: 'POST', url: '/api/alarms/edge1:0002:dur/confirm', headers: { authorization: `Bearer ${TOKENS.police}` } })).statusCode).toBe(403);
+    const ok = await r.app.inject({ method: 'POST', url: '/api/alarms/edge1:0002:dur/confirm', headers: { authorization: `Bearer ${TOKENS.operator}` } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().alarm.status).toBe('confirmed');
+    const after = await compound(r);
+    expect(after.index).toBeLessThan(before);
+    expect(after.detail.subScores.iot.drivers.map((d: { id: string }) => d.id)).toEqual(['edge1:0002:dur']);
+    await r.app.inject({ method: 'POST', url: '/api/alarms/edge1:0002:dur/dismiss', headers: { authorization: `Bearer ${TOKENS.operator}` } });
+    expect((await compound(r)).index).toBe(before);
+    expect((await r.app.inject({ method: 'POST', url: '/api/alarms/nope:1234567/confirm', headers: { authorization: `Bearer ${TOKENS.operator}` } })).statusCode).toBe(404);
+  });
+
+  it('upgrades wait for the reviews (hysteresis); drops from the index wait for the next review', async () => {
+    r = await rig(T);
+    for (let i = 0; i < 10; i++) await post(r, kase(`FR-${i}`, 'fraud-victim'));
+    const low = await compound(r);
+    expect(low.detail.computedStars).toBe(4);
+    expect(low.stars).toBe(5); // first list was 5★; an index drop waits for the review
+    r.clock.now = Date.UTC(2026, 5, 30, 16, 0, 1); // just after the 1 July review
+    r.engine.tick();
+    expect((await compound(r)).stars).toBe(4);
+    // The cases turn out unfounded: the index is back up at once, the plaque only after two runs ≥ 92.
+    r.clock.now += 9 * DAY;
+    for (let i = 0; i < 10; i++) await post(r, kase(`FR-${i}`, 'fraud-victim', { status: 'unfounded' }));
+    const fixed = await compound(r);
+    expect(fixed.index).toBeGreaterThan(92);
+    expect(fixed.stars).toBe(4);
+    r.clock.now = Date.UTC(2026, 6, 31, 16, 0, 1); // 1 August review: one good run
+    r.engine.tick();
+    expect((await compound(r)).stars).toBe(4);
+    r.clock.now = Date.UTC(2026, 7, 31, 16, 0, 1); // 1 September: two good runs
+    r.engine.tick();
+    expect((await compound(r)).stars).toBe(5);
+    const audit = r.engine.ratings.audit('c0001');
+    expect(audit[0]).toMatchObject({ fromStars: 4, toStars: 5, trigger: 'review' });
+  });
+
+  it('keeps cases, ratings and review state across a restart', async () => {
+    r = await rig(T);
+    await post(r, kase('B-9', 'burglary'));
+    const file = r.file;
+    await r.app.close();
+    r.engine.close();
+    r.state.close();
+    r = undefined;
+    const r2 = await rig(T + 1000, file);
+    try {
+      const c = await compound(r2);
+      expect(c.stars).toBe(4);
+      expect(r2.engine.ratings.audit('c0001').map((a) => a.toStars)).toEqual([4, 5]);
+    } finally {
+      await r2.app.close();
+      r2.engine.close();
+      r2.state.close();
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { defaultPolicy } from '../../hub/index/policy.ts';
+import { rate } from '../../hub/index/rating.ts';
+import { reviewTimes } from '../../hub/index/time.ts';
+import type { CaseRecord } from '../../hub/index/types.ts';
+import { COMPOUND, DAY, kase } from './helpers.ts';
+
+const policy = defaultPolicy();
+const tz = policy.timezoneOffsetMinutes;
+const START = Date.UTC(2025, 11, 31, 16); // 2026-01-01 00:00 +08:00, the review epoch
+const END = Date.UTC(2026, 10, 28, 16);
+const nonEffect = Object.keys(policy.categories).filter(
+  (c) => !policy.veto.categories.includes(c) && !policy.downgrades.rules.some((r) => r.categories.includes(c)),
+);
+
+const input = (cases: CaseRecord[]) => ({ compound: COMPOUND, cases, alarms: [], onlineRate: 0.99, survey: 0.97 });
+const arbCases = (cats: string[], max = 40) =>
+  fc.array(
+    fc.record({ category: fc.constantFrom(...cats), t: fc.integer({ min: START - 200 * DAY, max: END }), lag: fc.integer({ min: 0, max: 20 * DAY }) }),
+    { maxLength: max },
+  ).map((xs) => xs.map((x) => kase(x.category, x.t, { receivedAt: x.t + x.lag })));
+
+describe('rating (reviews and hysteresis)', () => {
+  it('reviews fall on the 1st of each month at local midnight', () => {
+    const times = reviewTimes(policy.review, tz, START - 1, END);
+    expect(times).toHaveLength(11);
+    expect(new Date(times[1] as number).toISOString()).toBe('2026-01-31T16:00:00.000Z');
+  });
+
+  it('property: without veto or downgrade cases the plaque changes only at reviews, and up only after two runs ≥ threshold + 2', () => {
+    fc.assert(
+      fc.property(arbCases(nonEffect), fc.integer({ min: START, max: END - 40 * DAY }), (cases, t) => {
+        const reviews = reviewTimes(policy.review, tz, -Infinity, END);
+        const next = reviews.find((x) => x > t) ?? END;
+        const a = rate(policy, input(cases), t);
+        const b = rate(policy, input(cases), next - 1);
+        expect(b.stars).toBe(a.stars);
+        const after = rate(policy, input(cases), next);
+        if (after.stars > b.stars && after.stars > 0) {
+          const floor = policy.stars.bands.find((x) => x.stars === after.stars)?.min ?? 0;
+          const last2 = after.reviews.slice(-policy.review.consecutiveRuns);
+          for (const run of last2) expect(run.index).toBeGreaterThanOrEqual(floor + policy.review.hysteresisPoints);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('property: a veto gives 0 at once and downgrades lower the review level at once', () => {
+    fc.assert(
+      fc.property(arbCases(Object.keys(policy.categories), 20), fc.integer({ min: START, max: END }), (cases, t) => {
+        const r = rate(policy, input(cases), t);
+        if (r.evaluation.veto) expect(r.stars).toBe(0);
+        if (r.evaluation.downgradeStars > 0) expect(r.stars).toBeLessThanOrEqual(Math.max(1, (r.state.reviewStars ?? 5) - r.evaluation.downgradeStars));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('property: replaying the same cases in any order gives the same rating', () => {
+    fc.assert(
+      fc.property(
+        arbCases(Object.keys(policy.categories), 30).chain((cs) => fc.tuple(fc.constant(cs), fc.shuffledSubarray(cs, { minLength: cs.length, maxLength: cs.length }))),
+        fc.integer({ min: START, max: END }),
+        ([a, b], t) => {
+          expect(rate(policy, input(b), t)).toEqual(rate(policy, input(a), t));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a late case counts from when it is known: past reviews stay as they were', () => {
+    const occurred = Date.UTC(2026, 2, 10);
+    const late = kase('fraud-victim', occurred, { receivedAt: Date.UTC(2026, 4, 20) });
+    const many = Array.from({ length: 12 }, () => kase('fraud-victim', occurred, { receivedAt: late.receivedAt }));
+    const r = rate(policy, input(many), Date.UTC(2026, 4, 25));
+    const clean = rate(policy, input([]), Date.UTC(2026, 4, 25));
+    expect(r.reviews).toEqual(clean.reviews);
+    expect(r.evaluation.index).toBeLessThan(clean.evaluation.index);
+  });
+});
