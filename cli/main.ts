@@ -6,6 +6,7 @@ import { registerHub } from '../hub/cli.ts';
 import { registerIndex } from '../hub/index/cli.ts';
 import { registerModels } from '../models/cli.ts';
 import { registerBench } from '../bench/cli.ts';
+import { registerDashboards } from '../dashboards/cli.ts';
 
 // Wiring only: each area registers its own subcommands.
 const program = new Command('safestar')
@@ -19,5 +20,6 @@ registerSim(program);
 registerIndex(program);
 registerModels(program);
 registerBench(program);
+registerDashboards(program);
 
 await program.parseAsync(process.argv);

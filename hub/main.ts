@@ -1,5 +1,6 @@
 import { loadCity, loadEdges, parseInfluxUrl } from './config.ts';
 import { startHub, type Hub } from './hub.ts';
+import { safetyIndex } from './index/wire.ts';
 
 export interface HubCliOptions {
   data: string;
@@ -14,11 +15,16 @@ export interface HubCliOptions {
 /** Wiring only: read files, start the hub, close it once on SIGINT/SIGTERM. */
 export async function runHub(o: HubCliOptions): Promise<Hub> {
   const influxUrl = o.influx ?? process.env['SAFESTAR_INFLUX_URL'];
+  const influx = influxUrl ? parseInfluxUrl(influxUrl) : undefined;
+  // The safety-index engine (hub/index) and the cases API (hub/cases) replace the simple rating.
+  const index = safetyIndex({ history: influx });
   const hub = await startHub({
     dataDir: o.data,
     mqtt: { host: o.host, port: o.mqttPort },
     api: { host: o.host, port: o.apiPort },
-    influx: influxUrl ? parseInfluxUrl(influxUrl) : undefined,
+    influx,
+    rating: index.rating,
+    apiPlugins: index.apiPlugins,
     city: o.city ? loadCity(o.city) : undefined,
     edges: o.edges ? loadEdges(o.edges) : undefined,
     log: true,

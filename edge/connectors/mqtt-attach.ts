@@ -63,7 +63,10 @@ export async function attachToBroker(o: AttachOptions): Promise<AttachedBroker> 
     // An outbox write error leaves the message unacknowledged: the broker redelivers it.
     o.onPublish(entry, channel, p.topic, payload, (err) => (err ? client.end(true) : callback()));
   };
-  client.on('connect', () => o.onConnectionChange?.(true));
+  client.on('connect', () => {
+    (client.stream as { setNoDelay?: (v: boolean) => void } | undefined)?.setNoDelay?.(true);
+    o.onConnectionChange?.(true);
+  });
   client.on('close', () => o.onConnectionChange?.(false));
   client.on('error', (e) => o.onError?.(e));
   await new Promise<void>((resolve, reject) => {

@@ -98,7 +98,10 @@ export class GroupCommitter {
     this.deadLetters = [];
     this.callbacks = [];
     if (callbacks.length === 0) return;
-    if (events.length > 0) await this.score(events);
+    if (events.length > 0) {
+      await this.score(events);
+      this.checkScores(events);
+    }
     let dropped: number;
     try {
       const rows: NewRow[] = new Array(events.length);
@@ -116,6 +119,26 @@ export class GroupCommitter {
     }
     for (const cb of callbacks) cb(null);
     this.opts.onCommitted?.(events, deadLetters, dropped);
+  }
+
+  /**
+   * Events were validated before scoring; a score that breaks Event v1 would get the whole event
+   * dead-lettered at the hub, so a bad score is removed here (the event matters more) and counted.
+   */
+  private checkScores(events: Event[]): void {
+    let bad = 0;
+    for (const e of events) {
+      const s = e.score;
+      if (s === undefined) continue;
+      if (
+        typeof s !== 'object' || s === null || !Number.isFinite(s.value) || !Number.isFinite(s.threshold) ||
+        typeof s.anomalous !== 'boolean' || typeof s.model !== 'string' || s.model.length > 64 || Object.keys(s).length !== 4
+      ) {
+        delete e.score;
+        bad++;
+      }
+    }
+    if (bad > 0) this.opts.onScorerMiss?.('SS_EDGE_SCORER_ERROR', bad, 'score did not match Event v1; removed');
   }
 
   private async score(events: Event[]): Promise<void> {

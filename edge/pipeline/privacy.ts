@@ -12,6 +12,7 @@ const HASHED = ['card', 'employee', 'plate'] as const;
 const DROPPED = ['person'] as const;
 /** 128 bits of the HMAC, hex: collision-free at city scale, short in InfluxDB fields. */
 const HASH_HEX_CHARS = 32;
+const MEMO_MAX = 20_000;
 
 export type Attributes = Record<string, string | number | boolean>;
 
@@ -22,7 +23,18 @@ export interface Privacy {
 
 export function createPrivacy(secret: string | Buffer): Privacy {
   const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
-  const hash = (value: string): string => createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_CHARS);
+  // Cards and plates repeat all day (residents): a bounded memo saves the HMAC on the hot path.
+  // Cleared when full rather than LRU: simpler, and a refill costs one HMAC per value.
+  const memo = new Map<string, string>();
+  const hash = (value: string): string => {
+    let h = memo.get(value);
+    if (h === undefined) {
+      h = createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_CHARS);
+      if (memo.size >= MEMO_MAX) memo.clear();
+      memo.set(value, h);
+    }
+    return h;
+  };
   return {
     hash,
     apply(attributes) {

@@ -162,7 +162,13 @@ export class Uplink {
     const c = this.client;
     if (c.connected) {
       // A planned stop tells the hub the same thing the Last Will would have.
-      await new Promise<void>((resolve) => c.publish(edgeTopic(this.o.edgeId, 'state'), this.statePayload('offline'), { qos: 1, retain: true }, () => resolve()));
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 2000); // a hub that never acks must not hold the shutdown
+        c.publish(edgeTopic(this.o.edgeId, 'state'), this.statePayload('offline'), { qos: 1, retain: true }, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
     }
     // Give in-flight batches a moment to be acked, then stop; unacked rows stay in the outbox.
     await new Promise<void>((resolve) => {

@@ -56,7 +56,7 @@ export function checkCase(policy: Policy, body: unknown, hasCompound: (id: strin
   const r = checkBody(body);
   if (!r.ok) return { ok: false, status: 400, error: caseError('SS_CASE_INVALID', 'case body is invalid', r.problems) };
   const b = r.value;
-  if (!(b.category in policy.categories)) {
+  if (!Object.hasOwn(policy.categories, b.category)) {
     return { ok: false, status: 400, error: caseError('SS_CASE_UNKNOWN_CATEGORY', `'${b.category}' (known: ${Object.keys(policy.categories).join(', ')})`) };
   }
   if (!policy.departments.includes(b.department)) {

@@ -11,7 +11,7 @@ export function knownAt(c: CaseRecord): number {
 export function countingCases(policy: Policy, cases: readonly CaseRecord[], compound: string, at: number): CaseRecord[] {
   const counting = new Set(policy.statuses.counting);
   return cases
-    .filter((c) => c.compound === compound && counting.has(c.status) && knownAt(c) <= at && c.occurredAt <= at && c.category in policy.categories)
+    .filter((c) => c.compound === compound && counting.has(c.status) && knownAt(c) <= at && c.occurredAt <= at && Object.hasOwn(policy.categories, c.category))
     // A fixed order makes float sums and tie-breaks independent of arrival order (replay).
     .sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -106,7 +106,7 @@ export class IndexRating implements RatingEngine {
       this.tracker.seen(e.device, e.compound, e.type, at);
       // Edge-made health records are not alarms; device alarms wait for an operator (only
       // confirmed ones score, DOMAIN.md "IoT").
-      if (e.type in this.policy.iot.weights && e.attributes['origin'] !== 'edge') {
+      if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
         this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at });
       }
       this.dirty.add(e.compound);

@@ -46,6 +46,7 @@ describe('hub killed with SIGKILL', () => {
     await until(async () => (await influxCount(influxd.url, opts.database).catch(() => 0)) === 600, 30_000, '600 points in InfluxDB');
     const health = (await (await fetch(`${second.apiUrl}/health`)).json()) as { queueDepth: number };
     expect(health.queueDepth).toBe(0);
+    expect(await influxCount(influxd.url, opts.database)).toBe(600); // and no event twice
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));
     await proxy.down();

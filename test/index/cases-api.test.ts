@@ -72,6 +72,7 @@ describe('cases API', () => {
     expect(cat.statusCode).toBe(400);
     expect(cat.json().code).toBe('SS_CASE_UNKNOWN_CATEGORY');
     expect(cat.json().message).toContain('jaywalking');
+    expect((await post(r, kase('X-1b', 'toString'))).json().code).toBe('SS_CASE_UNKNOWN_CATEGORY');
     const cmp = await post(r, kase('X-2', 'burglary', { compound: 'c9999' }));
     expect(cmp.statusCode).toBe(400);
     expect(cmp.json().code).toBe('SS_CASE_UNKNOWN_COMPOUND');
@@ -86,7 +87,7 @@ describe('cases API', () => {
     expect(r.engine.cases.getCase('X-2')).toBeUndefined();
     expect((await compound(r)).stars).toBe(5);
     const stats = (await r.app.inject({ method: 'GET', url: '/api/index/stats' })).json();
-    expect(stats.rejected).toMatchObject({ SS_CASE_UNKNOWN_CATEGORY: 1, SS_CASE_UNKNOWN_COMPOUND: 1, SS_CASE_INVALID: 1, SS_CASE_TIME: 2 });
+    expect(stats.rejected).toMatchObject({ SS_CASE_UNKNOWN_CATEGORY: 2, SS_CASE_UNKNOWN_COMPOUND: 1, SS_CASE_INVALID: 1, SS_CASE_TIME: 2 });
   });
 
   it('checks tokens: none → 401, another department → 403, operators cannot post cases', async () => {

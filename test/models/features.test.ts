@@ -66,7 +66,7 @@ describe('FeatureExtractor', () => {
     // a burst of one type piles up: the 6th tailgating in 2 minutes is far stranger than the 1st
     const burst: Float32Array[] = [];
     for (let i = 0; i < 6; i++) burst.push(Float32Array.from(fx.push(access(MONDAY_LOCAL_MIDNIGHT + 501 * 60_000 + i * 20_000, 'tailgating'))!));
-    expect(burst[5]![F.dev_type_burst]).toBeGreaterThan(burst[0]![F.dev_type_burst]! + 5);
+    expect(burst[5]![F.dev_type_burst]).toBeGreaterThan(burst[0]![F.dev_type_burst]! + 2);
     const held = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 504 * 60_000, 'door-held', undefined, { durationS: 300 }))!;
     expect(held[F.door_open_log]).toBeCloseTo(Math.log1p(300), 5);
   });
@@ -90,5 +90,21 @@ describe('FeatureExtractor', () => {
       return out;
     };
     expect(run()).toEqual(run());
+  });
+});
+
+describe('type_hour_surprise', () => {
+  it('finds a forced door at 3 a.m. stranger than one at 10 a.m. when forced doors happen by day', () => {
+    const fx = new FeatureExtractor();
+    const day = (d: number, h: number, m = 0): number => MONDAY_LOCAL_MIDNIGHT + d * 86_400_000 + h * 3_600_000 + m * 60_000;
+    // a week of daytime traffic with a daily nuisance forced door at 10:00
+    for (let d = 0; d < 7; d++) {
+      for (let h = 7; h < 22; h++) for (let m = 0; m < 60; m += 10) fx.push(access(day(d, h, m), 'granted', `c0001-acc-0${m % 3}`, { card: `k${m}` }));
+      fx.push(access(day(d, 10, 5), 'door-forced', 'c0001-acc-01'));
+    }
+    const F15 = F.type_hour_surprise;
+    const night = fx.push(access(day(7, 3), 'door-forced', 'c0001-acc-01'))!;
+    const morning = fx.push(access(day(7, 10, 5), 'door-forced', 'c0001-acc-02'))!;
+    expect(night[F15]).toBeGreaterThan(morning[F15]! + 2);
   });
 });
