@@ -187,6 +187,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       : await startDeviceBroker({
       host: cfg.broker.host,
       port: cfg.broker.port,
+      ...(cfg.broker.tls ? { tls: cfg.broker.tls } : {}),
       maxConnections: cfg.broker.maxConnections,
       // Payload + topic (≤ ~100 bytes here) + headers: anything bigger is not a device message.
       guard: { maxPacketBytes: cfg.broker.maxPayloadBytes + 512, connectTimeoutMs: opts.connectTimeoutMs ?? 5000 },
@@ -203,7 +204,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     uplink = new Uplink({
       url: cfg.uplink.url,
       edgeId: cfg.edge.id,
-      ...(cfg.uplink.username !== undefined ? { username: cfg.uplink.username } : {}),
+      // The hub authenticates edges by username = edge id unless the config says otherwise.
+      username: cfg.uplink.username ?? cfg.edge.id,
       ...(cfg.uplink.password !== undefined ? { password: cfg.uplink.password } : {}),
       batchSize: cfg.uplink.batchSize,
       maxInflightBatches: cfg.uplink.maxInflightBatches,

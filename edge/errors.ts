@@ -23,6 +23,7 @@ export const EDGE_CODES = {
   SS_GUARD_PACKET_SIZE: 'an MQTT packet exceeded the configured maximum size',
   SS_GUARD_CONNECT_TIMEOUT: 'no complete CONNECT arrived within the connect timeout',
   SS_GUARD_CONNECT_INVALID: 'the CONNECT packet broke the MQTT 3.1.1 rules (see reason)',
+  SS_GUARD_TLS: 'the TLS handshake failed (no or untrusted client certificate, wrong protocol?)',
   SS_GUARD_MAX_CONNECTIONS: 'broker.maxConnections reached; the connection was refused',
   SS_RATE_LIMITED: 'the device published faster than broker.maxMessagesPerDevicePerSecond; it was slowed down',
   SS_PAYLOAD_TOO_LARGE: 'the payload exceeded broker.maxPayloadBytes',

@@ -8,7 +8,7 @@ import { poissonSurprise } from './poisson.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f3';
+export const FEATURE_VERSION = 'f2';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -26,7 +26,7 @@ export const FEATURE_NAMES = [
   'cred_other_devices_10m', // log1p(distinct OTHER devices this credential was used at in 10 min)
   'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
   'hour_surprise', // -ln(24 · p(hour | device)): is this device active at this hour usually?
-  'type_hour_surprise', // −ln p(time-of-day bucket | type, kind): a forced door at 3 a.m., not at 8 a.m.
+  'dev_burst_log', // ln((count_10m + 1) / (expected_10m_at_this_hour + 1))
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -137,13 +137,7 @@ interface CompoundState {
 interface KindState {
   types: DecayingCounts;
   hours: DecayingCounts;
-  /** [type × 4-hour bucket] counts: when in the day each type usually happens for this kind. */
-  typeBuckets: DecayingCounts;
 }
-
-const HOUR_BUCKETS = 6;
-/** Pseudo-count spreading a type's bucket distribution like the kind's overall activity. */
-const BUCKET_PRIOR_WEIGHT = 1;
 
 interface Sighting {
   device: string;
@@ -173,7 +167,6 @@ export class FeatureExtractor {
       this.kinds.set(k, {
         types: new DecayingCounts(N_TYPES, this.options.memoryHalfLifeMs),
         hours: new DecayingCounts(24, this.options.memoryHalfLifeMs),
-        typeBuckets: new DecayingCounts(N_TYPES * HOUR_BUCKETS, this.options.memoryHalfLifeMs),
       });
     }
   }
@@ -227,7 +220,6 @@ export class FeatureExtractor {
     cmp.hours.decayTo(t);
     kind.types.decayTo(t);
     kind.hours.decayTo(t);
-    kind.typeBuckets.decayTo(t);
     const pKindType = ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
     const pType = ((dev.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
     const pKindHour = ((kind.hours.values[hour] ?? 0) + 1) / (kind.hours.total + 24);
@@ -273,13 +265,6 @@ export class FeatureExtractor {
       this.credentials.set(cred, seen);
     }
 
-    const bucket = Math.floor(hour / (24 / HOUR_BUCKETS));
-    let kindBucketActivity = 0;
-    for (let h = bucket * 4; h < bucket * 4 + 4; h++) kindBucketActivity += kind.hours.values[h] ?? 0;
-    const pBucketPrior = (kindBucketActivity + 1) / (kind.hours.total + HOUR_BUCKETS);
-    const pBucket =
-      ((kind.typeBuckets.values[typeIdx * HOUR_BUCKETS + bucket] ?? 0) + BUCKET_PRIOR_WEIGHT * pBucketPrior) /
-      ((kind.types.values[typeIdx] ?? 0) + BUCKET_PRIOR_WEIGHT);
     const w = dev.window;
     const cw = cmp.window;
     // Bursts of one type: n of this type in the window vs. what this device (compound) does at
@@ -302,7 +287,7 @@ export class FeatureExtractor {
     out[12] = Math.log1p(otherDevices);
     out[13] = typeSurprise;
     out[14] = Math.max(-MAX_SURPRISE, Math.min(MAX_SURPRISE, -Math.log(24 * pHour)));
-    out[15] = Math.min(MAX_SURPRISE, -Math.log(pBucket));
+    out[15] = Math.log((w.count + 1) / (expected + 1));
 
     // Learn from this event after scoring it.
     dev.types.add(typeIdx);
@@ -311,7 +296,6 @@ export class FeatureExtractor {
     cmp.hours.add(hour);
     kind.types.add(typeIdx);
     kind.hours.add(hour);
-    kind.typeBuckets.add(typeIdx * HOUR_BUCKETS + bucket);
     dev.lastT = t;
     return out;
   }

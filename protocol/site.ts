@@ -72,6 +72,11 @@ export interface SiteConfig {
      * with a persistent QoS 1 session and acknowledges each message only after its outbox write.
      */
     attach?: { url: string; username?: string; password?: string; clientId?: string };
+    /**
+     * Serve devices over TLS (mqtts) instead of plain TCP. PEM files; with `caFile` and
+     * `requireClientCert` devices must present a certificate signed by that CA (and still log in).
+     */
+    tls?: { certFile: string; keyFile: string; caFile?: string; requireClientCert?: boolean };
   };
   uplink: {
     /** mqtt://host:port of the hub's broker. */
@@ -113,6 +118,17 @@ export const SiteConfigSchema = Type.Object(
               username: Type.Optional(Type.String()),
               password: Type.Optional(Type.String()),
               clientId: Type.Optional(Id),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        tls: Type.Optional(
+          Type.Object(
+            {
+              certFile: Type.String({ minLength: 1 }),
+              keyFile: Type.String({ minLength: 1 }),
+              caFile: Type.Optional(Type.String({ minLength: 1 })),
+              requireClientCert: Type.Optional(Type.Boolean()),
             },
             { additionalProperties: false },
           ),

@@ -108,6 +108,8 @@ export function summary(r: SimReport): string {
     `by type: ${Object.entries(r.byType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
   if (r.connectFailures.length) lines.push(`could not connect: ${r.connectFailures.slice(0, 5).map((f) => `${f.device} (${f.code}: ${f.reason})`).join('; ')}${r.connectFailures.length > 5 ? ` … +${r.connectFailures.length - 5}` : ''}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  if (r.stoppedBy === 'no-devices') lines.push('no device could connect: check --broker, --passwords and that the edge is running');
   if (r.willsTriggered) lines.push(`Last Wills triggered on purpose: ${r.willsTriggered}`);
   if (r.lostConnections) lines.push(`connections the broker closed: ${r.lostConnections} (their Wills are not in expected events)`);
   for (const [k, o] of Object.entries(r.bad)) lines.push(`bad traffic ${k}: sent ${o.sent}, acked ${o.acked}, refused ${o.refused}`);

@@ -95,11 +95,13 @@ export interface SimReport {
   lostConnections: number;
   /** Bad traffic sent on purpose, by kind (excluded from expectedEvents). */
   bad: Partial<Record<BadKind, BadOutcome>>;
+  /** Things that may make the numbers surprising (e.g. a rate above the edge's per-device limit). */
+  warnings: string[];
   /** Ground truth of the incidents and bad traffic of this run. */
   truth: TruthRecord[];
   startMs: number;
   endMs: number;
-  stoppedBy: 'duration' | 'maxEvents' | 'signal' | 'exhausted';
+  stoppedBy: 'duration' | 'maxEvents' | 'signal' | 'exhausted' | 'no-devices';
 }
 
 interface Dev {
@@ -130,7 +132,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const maxInflight = opts.maxInflight ?? 2000;
   const report: SimReport = {
     sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [],
-    willsTriggered: 0, lostConnections: 0, bad: {}, truth: [], startMs: now(), endMs: 0, stoppedBy: 'exhausted',
+    willsTriggered: 0, lostConnections: 0, bad: {}, truth: [], warnings: [], startMs: now(), endMs: 0, stoppedBy: 'exhausted',
     ...(opts.byDevice ? { byDevice: {} } : {}),
   };
   const devs = new Map<string, Dev>();
@@ -139,6 +141,10 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     for (const d of c.devices) devs.set(d.id, { id: d.id, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0 });
   }
   report.devices = devs.size;
+  if (opts.ratePerSecond !== undefined && devs.size > 0 && opts.ratePerSecond / devs.size > 40) {
+    // Edges rate-limit each device (site config maxMessagesPerDevicePerSecond, 50 by default).
+    report.warnings.push(`SS_SIM_RATE_PER_DEVICE: ${opts.ratePerSecond}/s over ${devs.size} devices is ${(opts.ratePerSecond / devs.size).toFixed(0)}/s per device; an edge limiting devices to ~50/s will refuse some; add compounds or lower --rate`);
+  }
   let budget = opts.maxEvents ?? Infinity;
   let inflight = 0;
   const waiters: (() => void)[] = [];
@@ -216,6 +222,12 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
 
   const startMs = now();
   report.startMs = startMs;
+  if (![...devs.values()].some((d) => d.client)) {
+    // Nobody got in (wrong broker, wrong passwords): say so now instead of idling until the end.
+    report.stoppedBy = 'no-devices';
+    report.endMs = now();
+    return report;
+  }
   let durationMs = opts.durationMs;
   let plan = opts.plan;
   if (opts.scenarios?.length || opts.bad?.length) {

@@ -1,4 +1,3 @@
-import { randomBytes, scrypt } from 'node:crypto';
 import type { City } from '../protocol/city.ts';
 import type { SiteConfig, SiteDevice } from '../protocol/site.ts';
 import { hashPassword } from '../edge/auth/password.ts';
@@ -24,7 +23,10 @@ export interface SiteConfigOptions {
   secret?: string;
   /** Password seed (default: the city's seed): same seed → same passwords. */
   seed?: number;
-  /** Hash function (default scrypt from edge/auth): tests may inject a cheaper one. */
+  /**
+   * Hash function (default `hashPassword` from edge/auth/password.ts, so the parameters can never
+   * drift from what the edge verifies); tests may inject a cheaper one.
+   */
   hash?: (password: string) => string;
   brokerHost?: string;
 }
@@ -37,38 +39,6 @@ export interface SiteKit {
 
 export function siteConfigForCity(city: City, opts: SiteConfigOptions): SiteKit {
   return build(city, opts, opts.hash ?? hashPassword);
-}
-
-/**
- * scrypt off the event loop (libuv pool): the same format and parameters as edge/auth/password.ts
- * (`scrypt$<salt b64>$<hash b64>`, N=16384, r=8, p=1, 32 bytes), so the edge verifies them.
- */
-function hashPasswordAsync(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, 32, { N: 16_384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err, key) => {
-      if (err) reject(err);
-      else resolve(`scrypt$${salt.toString('base64')}$${key.toString('base64')}`);
-    });
-  });
-}
-
-/**
- * The same kit with the hashes computed in parallel on the libuv pool (~30 ms each): use it for
- * hundreds of devices (a demo city) so the event loop stays free and cores are used.
- */
-export async function siteConfigForCityAsync(city: City, opts: Omit<SiteConfigOptions, 'hash'> & { hash?: (password: string) => Promise<string> }): Promise<SiteKit> {
-  const pending: Promise<string>[] = [];
-  const kit = build(city, opts, (pw) => {
-    pending.push((opts.hash ?? hashPasswordAsync)(pw));
-    return `pending:${pending.length - 1}`;
-  });
-  const hashes = await Promise.all(pending);
-  for (const d of kit.config.devices) {
-    const i = Number(d.passwordHash?.slice('pending:'.length));
-    d.passwordHash = hashes[i] as string;
-  }
-  return kit;
 }
 
 function build(city: City, opts: SiteConfigOptions, hash: (password: string) => string): SiteKit {

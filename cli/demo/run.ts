@@ -8,6 +8,8 @@ import { startHub, type Hub } from '../../hub/hub.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import type { City } from '../../protocol/city.ts';
 import { resolveInflux, type InfluxTarget } from './influx-target.ts';
+import { safetyIndex } from '../../hub/index/wire.ts';
+import { randomBytes } from 'node:crypto';
 
 export interface DemoOptions {
   compounds: number;
@@ -62,6 +64,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   else o.say('InfluxDB: none (SAFESTAR_INFLUX_URL unset and no influxd on PATH): events will wait in the hub\'s durable queue.');
   const before = influx ? await countEvents(influx).catch(() => 0) : 0;
 
+  // Demo tokens, new every run, printed so a user can post a case or confirm an alarm right away.
+  const tokens = { police: randomBytes(12).toString('hex'), operator: randomBytes(12).toString('hex') };
+  const index = safetyIndex({
+    ...(influx ? { history: { url: influx.url, database: influx.database } } : {}),
+    tokens: { departments: { police: [tokens.police] }, operators: [tokens.operator] },
+  });
   let hub: Hub | undefined;
   const edges: Edge[] = [];
   try {
@@ -72,8 +80,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       ...(influx ? { influx: { url: influx.url, database: influx.database } } : {}),
       city,
       log: false,
+      rating: index.rating,
+      apiPlugins: index.apiPlugins,
     });
     o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
+    o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);
+    o.say(`Operator token (confirm device alarms: POST /api/alarms/:id/confirm): ${tokens.operator}`);
     const sites = edgesFor(city);
     const kits = sites.map((s) =>
       siteConfigForCity(city, { edgeId: s.edgeId, compoundIds: s.compoundIds, hubUrl: hub!.mqttUrl, dataDir: join(o.dataDir, s.edgeId) }),

@@ -1,5 +1,7 @@
 import { Aedes, type AedesOptions, type Client } from 'aedes';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { DeviceChannel } from '../../protocol/topics.ts';
 import { publishChannel, subscribeAllowed } from '../auth/acl.ts';
 import type { DeviceAuth } from '../auth/device-auth.ts';
@@ -21,8 +23,16 @@ export interface BrokerHooks {
   onConnection: (entry: DeviceEntry, connected: boolean) => void;
 }
 
+export interface BrokerTls {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+  requireClientCert?: boolean;
+}
+
 export interface BrokerOptions {
   host: string;
+  tls?: BrokerTls;
   port: number;
   maxConnections: number;
   guard: GuardOptions;
@@ -104,12 +114,31 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   });
 
   const sockets = new Set<Socket>();
-  const server: Server = createServer({ noDelay: true }, (socket) => {
+  const onSocket = (socket: Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // On TLS the guard sees decrypted bytes: TLSSocket pushes plaintext through the same `push`.
     if (!attachGuard(socket, o.guard, (code, detail) => hooks.onRefused(code, detail))) return;
     aedes.handle(socket);
-  });
+  };
+  const tls = o.tls;
+  const server: Server = tls
+    ? createTlsServer(
+      {
+        cert: readFileSync(tls.certFile),
+        key: readFileSync(tls.keyFile),
+        ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+        requestCert: tls.requireClientCert === true,
+        rejectUnauthorized: tls.requireClientCert === true,
+        handshakeTimeout: o.guard.connectTimeoutMs,
+      },
+      (socket) => {
+        socket.setNoDelay(true);
+        onSocket(socket);
+      },
+    )
+    : createServer({ noDelay: true }, onSocket);
+  server.on('tlsClientError', (err: Error) => hooks.onRefused('SS_GUARD_TLS', err.message.slice(0, 200)));
   server.maxConnections = o.maxConnections;
   server.on('drop', () => hooks.onRefused('SS_GUARD_MAX_CONNECTIONS', `more than ${o.maxConnections} connections`));
   await new Promise<void>((resolve, reject) => {
@@ -122,7 +151,7 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   const port = (server.address() as AddressInfo).port;
   let closed: Promise<void> | undefined;
   return {
-    url: `mqtt://${o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host}:${port}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://${o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host}:${port}`,
     port,
     aedes,
     connections: () => sockets.size,

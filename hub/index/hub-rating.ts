@@ -100,6 +100,11 @@ export class IndexRating implements RatingEngine {
 
   onEvents(events: readonly Event[]): void {
     const now = this.ctx.now();
+    // One transaction per accepted batch: alarm bursts must not cost one commit each.
+    this.ctx.state.db.transaction(() => this.takeEvents(events, now))();
+  }
+
+  private takeEvents(events: readonly Event[], now: number): void {
     for (const e of events) {
       if (!this.cache.has(e.compound)) this.learn(e);
       const at = Math.min(e.deviceTime, now);
@@ -149,7 +154,15 @@ export class IndexRating implements RatingEngine {
       stars,
       updatedAt: new Date(now).toISOString(),
       // The explanation is built for reads only; sweeps and reviews need just the numbers.
-      ...(withDetail ? { detail: explain(ev, stars, c.state, cases, signals) } : {}),
+      ...(withDetail
+        ? {
+            detail: {
+              ...explain(ev, stars, c.state, cases, signals),
+              // Shown, never scored, until an operator confirms them (DOMAIN.md "IoT").
+              unconfirmedAlarms: this.cases.listAlarms({ status: 'pending', compound: id, limit: 20 }).map((a) => ({ id: a.id, device: a.device, type: a.type, occurredAt: new Date(a.occurred_at).toISOString() })),
+            },
+          }
+        : {}),
     };
     if (moved) {
       this.ratings.save(

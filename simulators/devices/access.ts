@@ -58,8 +58,18 @@ export const accessBehaviour: Behaviour = {
       }
       case 'anti-passback':
         return [{ delayMs: 0, events: [ev(encoder, 'anti-passback', { card: who.card, door, direction })] }];
-      case 'repeated-denied':
-        return [{ delayMs: 0, events: [ev(encoder, 'repeated-denied', { door, count: 5 })] }];
+      case 'repeated-denied': {
+        // GB 50396: the alarm follows 5 consecutive wrong credentials, so the denials come first.
+        const card = strangerCard(rng);
+        const drafts: Draft[] = [];
+        let t = 0;
+        for (let i = 0; i < 5; i++) {
+          drafts.push({ delayMs: t, events: [ev(encoder, 'denied', { method: 'card', card, reason: 'unknown-card', door, direction })] });
+          t += Math.round(rng.uniform(3_000, 12_000));
+        }
+        drafts.push({ delayMs: t - 2_000, events: [ev(encoder, 'repeated-denied', { door, count: 5 })] });
+        return drafts;
+      }
       case 'tailgating':
         return [{ delayMs: 0, events: [ev(encoder, 'tailgating', { door })] }];
       default:

@@ -145,6 +145,19 @@ describe('byte-level guard in front of aedes', () => {
     expect(await refused(edge)).toContain('safestar_edge_refused_total{code="SS_GUARD_PACKET_SIZE"} 1');
   });
 
+  it('refuses a PUBLISH whose topic is not valid UTF-8 (it can never match a device prefix)', async () => {
+    const { edge } = await setup();
+    const r = await raw(edge.brokerUrl);
+    r.sock.write(connectBytes({ clientId: 'f1', username: 'f1', password: PASSWORD }));
+    await until(() => r.received().length >= 4, 5000, 'CONNACK');
+    const topic = Buffer.concat([Buffer.from('ss/v1/dev/c1/fence/f1/'), Buffer.from([0xc3, 0x28])]);
+    const body = Buffer.concat([str(topic), Buffer.from([0x00, 0x01]), Buffer.from('{}')]);
+    r.sock.write(Buffer.concat([Buffer.from([0x32]), varint(body.length), body]));
+    await r.closed;
+    expect(await refused(edge)).toContain('safestar_edge_refused_total{code="SS_ACL_PUBLISH"} 1');
+    expect(edge.stats().accepted).toBe(0);
+  });
+
   it('refuses connections beyond broker.maxConnections and counts them', async () => {
     const { edge } = await setup({ broker: { host: '127.0.0.1', port: 0, maxPayloadBytes: 16_384, maxMessagesPerDevicePerSecond: 1000, maxConnections: 2 } });
     const a = await connectDevice(edge.brokerUrl, { clientId: 'f1', username: 'f1', password: PASSWORD });

@@ -108,7 +108,10 @@ describe('cases API', () => {
       v: 1, id, deviceTime: T - 60_000, receivedAt: T - 59_000, district: 'siming', compound: 'c0001', edge: 'e1', device: 'c0001-acc-01', kind: 'access', type, severity: 'major', attributes: {},
     });
     r.engine.onEvents([event('edge1:0001:door', 'door-forced'), event('edge1:0002:dur', 'duress')]);
-    const before = (await compound(r)).index;
+    const shown = await compound(r);
+    expect(shown.detail.unconfirmedAlarms.map((a: { id: string }) => a.id).sort()).toEqual(['edge1:0001:door', 'edge1:0002:dur']);
+    expect(shown.detail.subScores.iot.score).toBe(100);
+    const before = shown.index;
     const pending = (await r.app.inject({ method: 'GET', url: '/api/alarms?status=pending', headers: { authorization: `Bearer ${TOKENS.operator}` } })).json();
     expect(pending.map((a: { id: string }) => a.id).sort()).toEqual(['edge1:0001:door', 'edge1:0002:dur']);
     expect((await r.app.inject({ method: 'POST', url: '/api/alarms/edge1:0002:dur/confirm', headers: { authorization: `Bearer ${TOKENS.police}` } })).statusCode).toBe(403);

@@ -93,18 +93,3 @@ describe('FeatureExtractor', () => {
   });
 });
 
-describe('type_hour_surprise', () => {
-  it('finds a forced door at 3 a.m. stranger than one at 10 a.m. when forced doors happen by day', () => {
-    const fx = new FeatureExtractor();
-    const day = (d: number, h: number, m = 0): number => MONDAY_LOCAL_MIDNIGHT + d * 86_400_000 + h * 3_600_000 + m * 60_000;
-    // a week of daytime traffic with a daily nuisance forced door at 10:00
-    for (let d = 0; d < 7; d++) {
-      for (let h = 7; h < 22; h++) for (let m = 0; m < 60; m += 10) fx.push(access(day(d, h, m), 'granted', `c0001-acc-0${m % 3}`, { card: `k${m}` }));
-      fx.push(access(day(d, 10, 5), 'door-forced', 'c0001-acc-01'));
-    }
-    const F15 = F.type_hour_surprise;
-    const night = fx.push(access(day(7, 3), 'door-forced', 'c0001-acc-01'))!;
-    const morning = fx.push(access(day(7, 10, 5), 'door-forced', 'c0001-acc-02'))!;
-    expect(night[F15]).toBeGreaterThan(morning[F15]! + 2);
-  });
-});

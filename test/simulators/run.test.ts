@@ -54,4 +54,11 @@ describe('runSimulation against a real aedes', () => {
     expect(report.errors).toBe(1);
     expect(broker.received.some((m) => m.clientId === c1.devices[0]!.id)).toBe(false);
   });
+
+  it('an unreachable broker ends the run at once with every device reported', async () => {
+    const report = await runSimulation({ city, compoundIds: [c1.id], brokerUrl: 'mqtt://127.0.0.1:9', passwords, seed: 6, ratePerSecond: 10 });
+    expect(report.stoppedBy).toBe('no-devices');
+    expect(report.connectFailures).toHaveLength(c1.devices.length);
+    expect(report.sent).toBe(0);
+  });
 });

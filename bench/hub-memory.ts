@@ -1,0 +1,136 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startInfluxd, type InfluxdHandle } from '../common/influxd.ts';
+import { startHub } from '../hub/hub.ts';
+import { edgeTopic } from '../protocol/topics.ts';
+import { benchCity } from './hub-ingest.ts';
+import { LoadGenerator } from './loadgen/driver.ts';
+
+export interface HubMemoryOptions {
+  /** How long to ingest at `ratePerSecond` while sampling RSS (ms). Default 60 s. */
+  durationMs?: number;
+  /** Events per second across edges. Default 5,000. */
+  ratePerSecond?: number;
+  edges?: number;
+  compounds?: number;
+  devicesPerCompound?: number;
+  influxUrl?: string;
+  onProgress?: (msg: string) => void;
+}
+
+export interface HubMemoryResult {
+  /** Registered city size. */
+  compounds: number;
+  devices: number;
+  /** RSS right after start with the city registered (MiB). */
+  rssStartMiB: number;
+  /** Highest RSS while ingesting (MiB). */
+  rssMaxMiB: number;
+  /** Least-squares slope of RSS over the second half of the run (MiB per minute): ~0 = flat. */
+  rssSlopeMiBPerMin: number;
+  events: number;
+}
+
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+/**
+ * Hub RSS with a whole city registered (issue 7: 2,285 compounds, 100,000 devices, target < 1 GiB)
+ * while edges stream events at a city-like rate; the slope says whether dedupe, queue and rating
+ * memory stay flat. The hub runs in this process (RSS includes Node and the TypeScript loader).
+ */
+export async function benchHubMemory(opts: HubMemoryOptions = {}): Promise<HubMemoryResult> {
+  const durationMs = opts.durationMs ?? 60_000;
+  const rate = opts.ratePerSecond ?? 5000;
+  const edges = opts.edges ?? 10;
+  const say = opts.onProgress ?? (() => {});
+  const city = benchCity(opts.compounds ?? 2285, opts.devicesPerCompound ?? 44);
+  const devices = city.compounds.reduce((n, c) => n + c.devices.length, 0);
+  const dataDir = mkdtempSync(join(tmpdir(), 'safestar-bench-hubmem-'));
+  let influxd: InfluxdHandle | undefined;
+  try {
+    if (!opts.influxUrl) influxd = await startInfluxd();
+    const url = opts.influxUrl ?? influxd!.url;
+    const hub = await startHub({
+      dataDir, mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 },
+      influx: { url, database: `bench_mem_${process.pid}_${Date.now()}` }, city, log: false,
+    });
+    try {
+      const rssStartMiB = process.memoryUsage().rss / 2 ** 20;
+      // 100-event batches, unique ids: enough payloads for the whole run, sent once each.
+      const batch = 100;
+      const perEdge = Math.ceil((rate * durationMs) / 1000 / edges / batch) + 1;
+      const base = Date.now() - 3_600_000;
+      const clients = Array.from({ length: edges }, (_, k) => {
+        const edge = `mem-edge-${k}`;
+        const payloads: string[] = [];
+        for (let b = 0; b < perEdge; b++) {
+          const events = [];
+          for (let j = 0; j < batch; j++) {
+            const i = (b * batch + j) * edges + k;
+            const c = i % city.compounds.length;
+            const cp = city.compounds[c]!;
+            const dev = cp.devices[i % cp.devices.length]!;
+            events.push({
+              v: 1, id: `${edge}.${i}`, deviceTime: base + (i % 3_000_000), receivedAt: base + (i % 3_000_000) + 2,
+              district: cp.district, compound: cp.id, edge, device: dev.id, kind: dev.kind, type: 'heartbeat', severity: 'info',
+              attributes: { uptimeS: i },
+            });
+          }
+          payloads.push(JSON.stringify({ v: 1, edge, events }));
+        }
+        return { clientId: edge, username: edge, topic: edgeTopic(edge, 'events'), payloads };
+      });
+      const { gen } = await LoadGenerator.connect({
+        url: hub.mqttUrl, clients, qos: 1, window: 4, durationMs, ratePerSecond: rate / batch, maxPerClient: perEdge,
+      });
+      const xs: number[] = [];
+      const ys: number[] = [];
+      let rssMax = rssStartMiB;
+      const t0 = Date.now();
+      const sampler = setInterval(() => {
+        const rss = process.memoryUsage().rss / 2 ** 20;
+        rssMax = Math.max(rssMax, rss);
+        const t = (Date.now() - t0) / 60_000;
+        if (Date.now() - t0 > durationMs / 2) {
+          xs.push(t);
+          ys.push(rss);
+        }
+        say(`hub memory: ${Math.round(rss)} MiB RSS, ${hub.stats().received} events`);
+      }, 1000);
+      await gen.run();
+      clearInterval(sampler);
+      await gen.stop();
+      const events = hub.stats().received;
+      return { compounds: city.compounds.length, devices, rssStartMiB, rssMaxMiB: rssMax, rssSlopeMiBPerMin: slope(xs, ys), events };
+    } finally {
+      await hub.close();
+    }
+  } finally {
+    await influxd?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+// `node --import tsx bench/hub-memory.ts [seconds] [rate]`: one run, JSON on stdout.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const r = await benchHubMemory({
+    durationMs: Number(process.argv[2] ?? 60) * 1000,
+    ratePerSecond: Number(process.argv[3] ?? 5000),
+    onProgress: (m) => process.stderr.write(`${m}\n`),
+  });
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+}
