@@ -18,7 +18,15 @@ export interface HubMemoryOptions {
   devicesPerCompound?: number;
   influxUrl?: string;
   onProgress?: (msg: string) => void;
+  /**
+   * Collect garbage before each sample (needs `node --expose-gc`; default on when available): the
+   * slope then shows live memory, not how lazily V8 collects. Without it, RSS climbs for minutes
+   * before the first major GC and looks like a leak that isn't one.
+   */
+  forceGc?: boolean;
 }
+
+const gc = (globalThis as { gc?: () => void }).gc;
 
 export interface HubMemoryResult {
   /** Registered city size. */
@@ -31,6 +39,8 @@ export interface HubMemoryResult {
   /** Least-squares slope of RSS over the second half of the run (MiB per minute): ~0 = flat. */
   rssSlopeMiBPerMin: number;
   events: number;
+  /** Whether samples were taken after a forced GC (see HubMemoryOptions.forceGc). */
+  gcForced: boolean;
 }
 
 function slope(xs: number[], ys: number[]): number {
@@ -97,11 +107,16 @@ export async function benchHubMemory(opts: HubMemoryOptions = {}): Promise<HubMe
       const { gen } = await LoadGenerator.connect({
         url: hub.mqttUrl, clients, qos: 1, window: 4, durationMs, ratePerSecond: rate / batch, maxPerClient: perEdge,
       });
+      // The payloads now live in the load generator's process: drop this process's copy, so the RSS
+      // measured below is the hub's.
+      for (const c of clients) c.payloads = [];
+      gc?.();
       const xs: number[] = [];
       const ys: number[] = [];
       let rssMax = rssStartMiB;
       const t0 = Date.now();
       const sampler = setInterval(() => {
+        if (opts.forceGc !== false) gc?.();
         const rss = process.memoryUsage().rss / 2 ** 20;
         rssMax = Math.max(rssMax, rss);
         const t = (Date.now() - t0) / 60_000;
@@ -109,13 +124,13 @@ export async function benchHubMemory(opts: HubMemoryOptions = {}): Promise<HubMe
           xs.push(t);
           ys.push(rss);
         }
-        say(`hub memory: ${Math.round(rss)} MiB RSS, ${hub.stats().received} events`);
+        say(`hub memory: ${Math.round(rss)} MiB RSS, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB, ${hub.stats().received} events`);
       }, 1000);
       await gen.run();
       clearInterval(sampler);
       await gen.stop();
       const events = hub.stats().received;
-      return { compounds: city.compounds.length, devices, rssStartMiB, rssMaxMiB: rssMax, rssSlopeMiBPerMin: slope(xs, ys), events };
+      return { compounds: city.compounds.length, devices, rssStartMiB, rssMaxMiB: rssMax, rssSlopeMiBPerMin: slope(xs, ys), events, gcForced: opts.forceGc !== false && gc !== undefined };
     } finally {
       await hub.close();
     }

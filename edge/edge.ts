@@ -49,6 +49,8 @@ export interface StartEdgeOptions {
   connectTimeoutMs?: number;
   /** Uplink reconnect period, ms (default 1000). */
   uplinkReconnectMs?: number;
+  /** Reconnect the uplink when a batch waits this long for its PUBACK, ms (default 30000). */
+  uplinkAckTimeoutMs?: number;
 }
 
 export interface EdgeStats {
@@ -213,6 +215,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       devices: registry.size,
       clock,
       ...(opts.uplinkReconnectMs !== undefined ? { reconnectPeriodMs: opts.uplinkReconnectMs } : {}),
+      ...(opts.uplinkAckTimeoutMs !== undefined ? { ackTimeoutMs: opts.uplinkAckTimeoutMs } : {}),
       onForwarded(n) {
         counters.forwarded += n;
       },

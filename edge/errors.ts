@@ -9,6 +9,7 @@ export const EDGE_CODES = {
   SS_EDGE_CONFIG_REF: 'a device refers to a compound that is not in `compounds`, or ids/usernames repeat',
   SS_EDGE_DRAIN_TIMEOUT: 'the outbox did not empty in time; check the hub link (uplink) and retry',
   SS_EDGE_CLOSED: 'the edge is shut down; start a new one',
+  SS_EDGE_UPLINK_STUCK: 'a batch got no PUBACK in time on a live hub link; the edge reconnected to resend it',
   SS_EDGE_OUTBOX_FULL: 'the outbox reached outbox.maxEvents; the oldest non-life-safety events were dropped',
   SS_EDGE_OUTBOX_WRITE: 'the outbox write failed (disk full or read-only?); free space and restart',
   SS_EDGE_SCORER_TIMEOUT: 'the anomaly scorer did not answer in time; events were stored unscored',

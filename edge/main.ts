@@ -1,14 +1,38 @@
-import { pino } from 'pino';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
 import { loadSiteConfig } from './config.ts';
 import { startEdge } from './edge.ts';
+import type { Scorer } from './pipeline/scorer-port.ts';
+
+/** The anomaly model shipped in the package (models/, see its model card). */
+export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'ae16-1.0.0.onnx');
+
+export interface RunEdgeOptions {
+  /** `.onnx` model for the anomaly scorer; default DEFAULT_MODEL when present; `false` = no scorer. */
+  model?: string | false;
+}
+
+/** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
+async function loadScorer(model: string | false | undefined, log: Logger): Promise<Scorer | undefined> {
+  if (model === false) return undefined;
+  const path = model === undefined ? DEFAULT_MODEL : resolve(model);
+  if (!existsSync(path)) {
+    if (model !== undefined) log.warn({ path }, 'model file not found; running without anomaly scoring');
+    return undefined;
+  }
+  const { createOnnxScorer } = await import('./scoring/onnx-scorer.ts');
+  return createOnnxScorer({ modelPath: path, onLog: (level, msg) => log[level](msg) });
+}
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */
-export async function runEdge(configPath: string): Promise<void> {
+export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Promise<void> {
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const config = loadSiteConfig(configPath);
-  const edge = await startEdge(config, { log });
-  log.info({ broker: edge.brokerUrl, api: edge.apiUrl }, 'edge ready');
+  const scorer = await loadScorer(opts.model, log);
+  const edge = await startEdge(config, { log, ...(scorer ? { scorer } : {}) });
+  log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
   // One line on stdout for scripts (tests, the demo) to pick the ports up.
   process.stdout.write(`${JSON.stringify({ ready: true, brokerUrl: edge.brokerUrl, apiUrl: edge.apiUrl })}\n`);
   const stop = (signal: string): void => {

@@ -122,6 +122,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         else log.warn({ influx: target.url, reason, queued: ingest.queueDepth() }, `SS_HUB_INFLUX_DOWN: ${HUB_ERRORS.SS_HUB_INFLUX_DOWN}`);
       },
     });
+    // A reused database (fresh data folder, same InfluxDB) already fixed some field types: adopt
+    // them before the first line is built, or those lines would be refused as type conflicts.
+    const adopted = ingest.adoptFieldTypes(await writer.fieldTypes());
+    if (adopted) log.info({ adopted }, 'field types adopted from InfluxDB');
     writer.start();
   } else {
     log.warn({ queued: ingest.queueDepth() }, `SS_HUB_NO_TSDB: ${HUB_ERRORS.SS_HUB_NO_TSDB}; set --influx or SAFESTAR_INFLUX_URL to store them`);

@@ -112,7 +112,7 @@ const PRIOR_WEIGHT = 20;
 const KIND_PSEUDO_COUNT = 0.02;
 const MAX_SURPRISE = 20;
 /** Type surprise (nats) above which an event is "rare" for its device: p < e^-6 ≈ 1/400. */
-const RARE_SURPRISE = 6;
+const RARE_SURPRISE = 4;
 /** Cap of the burst features (orders of magnitude): a storm is a storm past this. */
 const MAX_BURST = 30;
 const MAX_GAP_S = 7 * 86_400;

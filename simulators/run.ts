@@ -1,12 +1,16 @@
 import type { MqttClient } from 'mqtt';
 import type { City } from '../protocol/city.ts';
+import type { DeviceKind } from '../protocol/devices.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import { compoundOf } from './city.ts';
 import { planScenarios } from './scenarios/plan.ts';
-import type { BadSpec, ScenarioPlan, ScenarioSpec, TruthRecord } from './scenarios/types.ts';
-import { generateTraffic, type TrafficItem } from './traffic.ts';
+import { sendBadTraffic } from './bad-sender.ts';
+import { account, newReport, type Accountable, type SimProgress, type SimReport } from './run-report.ts';
+import type { BadSpec, ScenarioPlan, ScenarioSpec } from './scenarios/types.ts';
+import { generateTraffic } from './traffic.ts';
 import { connectDevice, dropConnection, publishQos1, type DeviceConnectOptions } from './transport.ts';
-import type { BadKind } from './vendors/types.ts';
+
+export type { BadOutcome, SimProgress, SimReport } from './run-report.ts';
 
 /**
  * Devices over MQTT: one mqtt.js client per device, the traffic of generateTraffic() paced on
@@ -54,58 +58,9 @@ export interface SimOptions {
   now?: () => number;
 }
 
-export interface SimProgress {
-  elapsedMs: number;
-  sent: number;
-  acked: number;
-  errors: number;
-  expectedEvents: number;
-  /** Acked messages per second over the last interval. */
-  rate: number;
-  connected: number;
-}
-
-export interface BadOutcome {
-  sent: number;
-  acked: number;
-  refused: number;
-  errors: number;
-}
-
-export interface SimReport {
-  /** Messages published (attempted), including `online`. */
-  sent: number;
-  /** Messages PUBACKed. */
-  acked: number;
-  /** Publishes that failed or stayed unacknowledged, and devices that could not connect. */
-  errors: number;
-  /** Events the edge should produce from what was acknowledged (+ Last Wills triggered). */
-  expectedEvents: number;
-  /** Acknowledged canonical events by type. */
-  byType: Record<string, number>;
-  byChannel: Record<string, number>;
-  byDevice?: Record<string, number>;
-  devices: number;
-  connectFailures: { device: string; code: string; reason: string }[];
-  willsTriggered: number;
-  /**
-   * Connections the broker closed on its own (the broker then sends the device's Will, an
-   * `offline` event not in expectedEvents). 0 in a healthy run.
-   */
-  lostConnections: number;
-  /** Bad traffic sent on purpose, by kind (excluded from expectedEvents). */
-  bad: Partial<Record<BadKind, BadOutcome>>;
-  /** Things that may make the numbers surprising (e.g. a rate above the edge's per-device limit). */
-  warnings: string[];
-  /** Ground truth of the incidents and bad traffic of this run. */
-  truth: TruthRecord[];
-  startMs: number;
-  endMs: number;
-  stoppedBy: 'duration' | 'maxEvents' | 'signal' | 'exhausted' | 'no-devices';
-}
-
 interface Dev {
   id: string;
+  kind: DeviceKind;
   topicState: string;
   client?: MqttClient;
   /** Last connect attempt (ms): a lost device retries at most once a second. */
@@ -130,15 +85,12 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const now = opts.now ?? Date.now;
   const maxInflight = opts.maxInflight ?? 2000;
-  const report: SimReport = {
-    sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [],
-    willsTriggered: 0, lostConnections: 0, bad: {}, truth: [], warnings: [], startMs: now(), endMs: 0, stoppedBy: 'exhausted',
-    ...(opts.byDevice ? { byDevice: {} } : {}),
-  };
+  const report = newReport(now(), opts.byDevice === true);
+
   const devs = new Map<string, Dev>();
   for (const id of opts.compoundIds) {
     const c = compoundOf(opts.city, id);
-    for (const d of c.devices) devs.set(d.id, { id: d.id, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0 });
+    for (const d of c.devices) devs.set(d.id, { id: d.id, kind: d.kind, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0 });
   }
   report.devices = devs.size;
   if (opts.ratePerSecond !== undefined && devs.size > 0 && opts.ratePerSecond / devs.size > 40) {
@@ -162,23 +114,11 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     void p.finally(() => pendingAll.delete(p));
   };
 
-  const account = (ok: boolean, item: Pick<TrafficItem, 'device' | 'channel' | 'expectedEvents' | 'intent'>): void => {
-    if (!ok) {
-      report.errors++;
-      return;
-    }
-    report.acked++;
-    report.expectedEvents += item.expectedEvents;
-    report.byChannel[item.channel] = (report.byChannel[item.channel] ?? 0) + 1;
-    for (const e of item.intent.events) report.byType[e.type] = (report.byType[e.type] ?? 0) + 1;
-    if (report.byDevice) report.byDevice[item.device] = (report.byDevice[item.device] ?? 0) + 1;
-  };
-
-  const onlineItem = (dev: Dev): Pick<TrafficItem, 'device' | 'channel' | 'expectedEvents' | 'intent'> => ({
+  const onlineItem = (dev: Dev): Accountable => ({
     device: dev.id,
     channel: 'state',
     expectedEvents: 1,
-    intent: { kind: 'access', channel: 'state', time: now(), deviceTime: now(), events: [{ type: 'online', severity: 'info', attributes: {} }] },
+    intent: { kind: dev.kind, channel: 'state', time: now(), deviceTime: now(), events: [{ type: 'online', severity: 'info', attributes: {} }] },
   });
 
   let stopping = false;
@@ -210,7 +150,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     await slot();
     const res = await publishQos1(r.client, dev.topicState, 'online');
     release();
-    account(res.ok, onlineItem(dev));
+    account(report, res.ok, onlineItem(dev));
   };
 
   // Connect with bounded concurrency: a whole city must not SYN-flood its own edge.
@@ -266,35 +206,6 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   };
   const timer = opts.onProgress ? setInterval(progress, every) : undefined;
 
-  const badOutcome = (k: BadKind): BadOutcome => (report.bad[k] ??= { sent: 0, acked: 0, refused: 0, errors: 0 });
-
-  const sendBad = async (item: TrafficItem, dev: Dev | undefined): Promise<void> => {
-    const k = item.bad as BadKind;
-    const o = badOutcome(k);
-    o.sent++;
-    report.sent++;
-    let client = dev?.client;
-    let ephemeral: MqttClient | undefined;
-    if (item.credentials || item.separate || !client) {
-      // Foreign credentials or a probe outside the device's rights: its own connection, so a
-      // refusal never takes the real device down with it.
-      const r = await connectDevice({
-        url: opts.brokerUrl, clientId: `${item.credentials?.username ?? item.device}.probe`,
-        ...(item.credentials ?? { username: item.device, password: opts.passwords[item.device] ?? '' }),
-        ...(opts.tls ? { tls: opts.tls } : {}),
-      });
-      if (!r.ok) {
-        o.refused++;
-        return;
-      }
-      client = ephemeral = r.client;
-    }
-    const res = await publishQos1(client, item.topic, item.payload);
-    if (res.ok) o.acked++;
-    else o.refused++;
-    if (ephemeral) await ephemeral.endAsync(true).catch(() => {});
-  };
-
   /** Devices whose link a scenario cut: they stay down until its `connect`. */
   const dropped = new Set<string>();
   let lastYield = now();
@@ -314,7 +225,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     const dev = devs.get(item.device);
     if (item.bad) {
       await slot();
-      const p = sendBad(item, dev).finally(release);
+      const p = sendBadTraffic(item, dev?.client, { brokerUrl: opts.brokerUrl, passwords: opts.passwords, ...(opts.tls ? { tls: opts.tls } : {}) }, report).finally(release);
       track(p);
       continue;
     }
@@ -347,7 +258,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     await slot();
     const p = publishQos1(client, item.topic, item.payload).then((res) => {
       release();
-      account(res.ok, item);
+      account(report, res.ok, item);
     });
     track(p);
   }

@@ -1,4 +1,5 @@
 import { watchFile, unwatchFile, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { Event } from '../../protocol/event.ts';
 import { FEATURE_COUNT, FeatureExtractor, type FeatureOptions } from '../../models/features.ts';
@@ -47,7 +48,9 @@ export class OnnxScorer implements Scorer {
   private readonly extractor: FeatureExtractor;
   private readonly batcher: MicroBatcher;
   private reloading: Promise<void> = Promise.resolve();
-  private listener: ((cur: Stats, prev: Stats) => void) | undefined;
+  private listener: ((cur: Stats) => void) | undefined;
+  /** Identity of the file version last tried (ino:size:mtime; zeros when missing, as watchFile reports). */
+  private seen = '';
   private closed = false;
   private reloads = 0;
   private scored = 0;
@@ -65,8 +68,10 @@ export class OnnxScorer implements Scorer {
     const interval = this.opts.watchIntervalMs ?? 1_000;
     if (interval !== false && !this.closed) {
       // Polling (not fs.watch): deployments replace the file by rename, which fs.watch loses.
-      this.listener = (cur: Stats, prev: Stats) => {
-        if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) void this.reload();
+      // Compare with the version we loaded, not watchFile's first poll: a file replaced between
+      // our load and that first poll would otherwise never be noticed.
+      this.listener = (cur: Stats) => {
+        if (fileKey(cur) !== this.seen) void this.reload();
       };
       watchFile(this.opts.modelPath, { interval, persistent: false }, this.listener);
     }
@@ -80,6 +85,7 @@ export class OnnxScorer implements Scorer {
   reload(): Promise<void> {
     this.reloading = this.reloading.then(async () => {
       if (this.closed) return;
+      this.seen = fileKey(await stat(this.opts.modelPath).catch(() => undefined));
       const r = await loadModel(this.opts.modelPath);
       if (this.closed) {
         if (r.ok) await r.model.session.release().catch(() => undefined);
@@ -182,6 +188,10 @@ export class OnnxScorer implements Scorer {
     this.current = undefined;
     if (m) await m.session.release().catch(() => undefined);
   }
+}
+
+function fileKey(st: Pick<Stats, 'ino' | 'size' | 'mtimeMs'> | undefined): string {
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '0:0:0';
 }
 
 /** Build and start a scorer: `await createOnnxScorer({ modelPath })`. Never throws for a bad model. */

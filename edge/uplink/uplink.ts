@@ -32,6 +32,8 @@ export interface UplinkOptions {
   onConnectionChange?: (connected: boolean) => void;
   onError?: (err: Error) => void;
   reconnectPeriodMs?: number;
+  /** A batch unacknowledged this long on a live link means a stuck session: reconnect (ms). */
+  ackTimeoutMs?: number;
 }
 
 export interface UplinkStats {
@@ -53,6 +55,9 @@ export class Uplink {
   private replayBoundary = 0;
   private inflight = 0;
   private closing = false;
+  /** Send times of in-flight batches, oldest first (acks may come out of order; the minimum is what matters). */
+  private readonly sentAt = new Set<{ at: number }>();
+  private readonly watchdog: NodeJS.Timeout;
   private readonly topic: string;
   private readonly prefix: string;
   private readonly st: UplinkStats = {
@@ -91,6 +96,21 @@ export class Uplink {
       }
     });
     this.client.on('error', (err) => o.onError?.(err));
+    const ackTimeout = o.ackTimeoutMs ?? 30_000;
+    this.watchdog = setInterval(() => {
+      if (!this.client.connected) return;
+      const now = o.clock();
+      for (const s of this.sentAt) {
+        if (now - s.at > ackTimeout) {
+          o.onError?.(new Error(`SS_EDGE_UPLINK_STUCK: a batch waited ${ackTimeout} ms for its PUBACK; reconnecting`));
+          for (const x of this.sentAt) x.at = now; // give the resend a fresh deadline
+          this.client.stream?.destroy();
+          return;
+        }
+        break; // Set iteration is insertion order: the first is the oldest
+      }
+    }, Math.min(5000, ackTimeout / 2));
+    this.watchdog.unref();
   }
 
   private statePayload(state: 'online' | 'offline'): string {
@@ -137,8 +157,11 @@ export class Uplink {
     body += ']}';
     this.inflight++;
     this.st.batchesSent++;
+    const sent = { at: this.o.clock() };
+    this.sentAt.add(sent);
     this.client.publish(this.topic, body, { qos: 1 }, (err) => {
       this.inflight--;
+      this.sentAt.delete(sent);
       if (err) {
         // mqtt.js gave up on this batch (client ending): rewind so the rows go again later.
         this.lifeCursor = 0;
@@ -159,6 +182,7 @@ export class Uplink {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearInterval(this.watchdog);
     const c = this.client;
     if (c.connected) {
       // A planned stop tells the hub the same thing the Last Will would have.

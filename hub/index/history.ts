@@ -17,6 +17,10 @@ export interface HistoryPoint {
   veto: boolean;
   downgradeStars: number;
   policyVersion: string;
+  /** Zero-incident flags for the calendar year (DOMAIN.md "Zero incidents"), for the dashboards. */
+  zeroAlertsYear?: boolean;
+  zeroPreventableYear?: boolean;
+  daysSinceIncident?: number | null;
 }
 
 /** Rows kept while InfluxDB is away (≈ 200 B each); past this the oldest go, counted. */
@@ -27,6 +31,9 @@ const BATCH = 5000;
 export function historyLine(p: HistoryPoint): string {
   const fields = [`index=${p.index}`, `stars=${p.stars}i`, `veto=${p.veto}`, `downgrade=${p.downgradeStars}i`];
   for (const [k, v] of Object.entries(p.subScores)) if (typeof v === 'number') fields.push(`${k}=${v}`);
+  if (p.zeroAlertsYear !== undefined) fields.push(`zeroAlertsYear=${p.zeroAlertsYear}`);
+  if (p.zeroPreventableYear !== undefined) fields.push(`zeroPreventableYear=${p.zeroPreventableYear}`);
+  if (typeof p.daysSinceIncident === 'number') fields.push(`daysSinceIncident=${Math.floor(p.daysSinceIncident)}i`);
   return `safety_index,compound=${p.compound},district=${p.district},policy=${p.policyVersion} ${fields.join(',')} ${Math.round(p.at)}`;
 }
 

@@ -191,6 +191,9 @@ export class IndexRating implements RatingEngine {
           veto: ev.veto !== null,
           downgradeStars: ev.downgradeStars,
           policyVersion: this.policy.version,
+          zeroAlertsYear: ev.streaks.year.zeroAlerts,
+          zeroPreventableYear: ev.streaks.year.zeroPreventable,
+          daysSinceIncident: ev.streaks.daysSinceLastIncident,
         },
       ]);
     }

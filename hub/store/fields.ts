@@ -84,6 +84,17 @@ export class FieldTypes {
     this.fresh.push([key, type]);
   }
 
+  /**
+   * Take the type InfluxDB already has for `name` (a reused database, a fresh data folder). It wins
+   * over declared and earlier decisions: a line with any other type would be refused anyway.
+   * Returns whether anything changed.
+   */
+  adopt(name: string, type: FieldType): boolean {
+    if (this.types.get(name) === type) return false;
+    this.learn(name, type);
+    return true;
+  }
+
   /** Decisions made since the last call: the caller persists them with the lines that used them. */
   takeNew(): Array<[string, FieldType]> {
     const out = this.fresh;

@@ -1,5 +1,7 @@
 import type { DeadLetterDraft } from '../ingest/parse.ts';
+import type { FieldType } from './fields.ts';
 import { HttpPoster } from './httpPost.ts';
+import { MEASUREMENT_EVENTS, MEASUREMENT_HEALTH } from './line.ts';
 import type { IngestDb } from './ingestDb.ts';
 
 export interface InfluxTarget {
@@ -226,6 +228,27 @@ export class InfluxWriter {
     } catch (e) {
       return { kind: 'down', error: (e as Error).message };
     }
+  }
+
+  /**
+   * Field types the database already holds, `events` first then `device_health` (our measurements).
+   * Empty when InfluxDB or the database isn't there yet.
+   */
+  async fieldTypes(timeoutMs = 2000): Promise<Array<[string, FieldType]>> {
+    const out: Array<[string, FieldType]> = [];
+    for (const m of [MEASUREMENT_EVENTS, MEASUREMENT_HEALTH]) {
+      try {
+        const q = encodeURIComponent(`SHOW FIELD KEYS FROM "${m}"`);
+        const res = await fetch(`${this.target.url}/query?db=${encodeURIComponent(this.target.database)}&q=${q}`, { signal: AbortSignal.timeout(timeoutMs) });
+        const body = (await res.json()) as { results?: Array<{ series?: Array<{ values?: Array<[string, string]> }> }> };
+        for (const [name, type] of body.results?.[0]?.series?.[0]?.values ?? []) {
+          if (type === 'string' || type === 'integer' || type === 'float' || type === 'boolean') out.push([name, type]);
+        }
+      } catch {
+        return out;
+      }
+    }
+    return out;
   }
 
   /** Cheap reachability probe for /health when the writer is idle. */

@@ -196,6 +196,18 @@ export class IngestDb {
     })();
   }
 
+  /** Adopt field types InfluxDB already has (see FieldTypes.adopt) and persist them. */
+  adoptFieldTypes(known: ReadonlyArray<readonly [string, FieldType]>): number {
+    let n = 0;
+    for (const [name, type] of known) if (this.fields.adopt(name, type)) n++;
+    const fresh = this.fields.takeNew();
+    const put = this.db.prepare<[string, string]>('INSERT OR REPLACE INTO field_types (name, type) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const [name, type] of fresh) put.run(name, type);
+    })();
+    return n;
+  }
+
   addDeadLetters(items: readonly DeadLetterDraft[]): void {
     if (items.length === 0) return;
     const at = this.now();

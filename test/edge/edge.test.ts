@@ -1,4 +1,6 @@
+import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkEvent } from '../../protocol/event.ts';
@@ -166,5 +168,35 @@ describe('edge walking skeleton', () => {
     expect(replayed.every((e) => e['backfilled'] === true)).toBe(true);
     expect(hub.events.slice(0, 50).some((e) => e['backfilled'] === true)).toBe(false);
     expect(edge.stats()).toMatchObject({ accepted: 550, events: 550, forwarded: 550, outboxDepth: 0 });
+  });
+
+  it('reconnects and resends when the hub swallows a PUBACK on a live link', async () => {
+    let swallowed = 0;
+    const hubBroker = await Aedes.createBroker({
+      authorizePublish(client, packet, cb) {
+        // The first batch never gets its PUBACK: a stuck hub session.
+        if (packet.topic.endsWith('/events') && swallowed++ === 0) return;
+        cb(null);
+      },
+    });
+    const got: string[] = [];
+    hubBroker.on('publish', (p) => {
+      if (p.topic.endsWith('/events')) for (const e of (JSON.parse(p.payload.toString()) as { events: { id: string }[] }).events) got.push(e.id);
+    });
+    const srv = createServer((s) => hubBroker.handle(s));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => hubBroker.close(() => srv.close(() => r()))));
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const d = device('f1');
+    const edge = await startEdge(siteConfig(t.dir, `mqtt://127.0.0.1:${(srv.address() as AddressInfo).port}`, [d]), { uplinkAckTimeoutMs: 300, uplinkReconnectMs: 100 });
+    cleanups.push(() => edge.close());
+    const c = await connectDevice(edge.brokerUrl, { clientId: 'f1', username: 'f1', password: PASSWORD });
+    cleanups.push(() => void c.end(true));
+    await publish(c, topicOf(d), fenceAlarm(1));
+    await edge.drain(10_000);
+    expect(swallowed).toBeGreaterThanOrEqual(2);
+    expect(new Set(got).size).toBe(1);
+    expect(edge.stats().forwarded).toBe(1);
   });
 });

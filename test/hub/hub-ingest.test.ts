@@ -123,6 +123,23 @@ describe('hub ingest into a real InfluxDB', () => {
     await edge.endAsync();
     await hub.close();
   });
+
+  it('adopts field types a reused InfluxDB database already has', async () => {
+    const db = `adopt_${process.pid}`;
+    await fetch(`${influxd.url}/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`, { method: 'POST' });
+    // an earlier life wrote 'zone' as float and 'lane' as string (the hub declares both integer)
+    const w = await fetch(`${influxd.url}/write?db=${db}`, { method: 'POST', body: 'events,compound=old zone=1.5,lane="A" 1' });
+    expect(w.status).toBe(204);
+    const { hub } = await hubFor({ influx: { url: influxd.url, database: db } });
+    const edge = await edgeClient(hub.mqttUrl);
+    await publishBatch(edge, 'edge-1', [makeEvent(1, { attributes: { zone: 3, lane: 2 } })]);
+    await hub.drain(20_000);
+    expect(hub.stats().deadLettered).toBe(0);
+    const rows = await influxQuery(influxd.url, db, "SELECT zone, lane FROM events WHERE compound = 'c1'");
+    expect(rows.map((r) => [r[1], r[2]])).toEqual([[3, '2']]);
+    await edge.endAsync();
+    await hub.close();
+  });
 });
 
 describe('hub durability', () => {
