@@ -22,4 +22,12 @@ registerModels(program);
 registerBench(program);
 registerDashboards(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Errors carry a stable code and say what to do; a stack trace only helps a developer.
+  const e = err as Error & { code?: string };
+  process.stderr.write(`${e.code && !e.message.startsWith(e.code) ? `${e.code}: ` : ''}${e.message}\n`);
+  if (process.env['SAFESTAR_DEBUG']) process.stderr.write(`${e.stack ?? ''}\n`);
+  process.exitCode = 1;
+}

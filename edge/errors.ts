@@ -8,6 +8,8 @@ export const EDGE_CODES = {
   SS_EDGE_CONFIG_INVALID: 'the site config does not match the schema; fix the field at the reported path',
   SS_EDGE_CONFIG_REF: 'a device refers to a compound that is not in `compounds`, or ids/usernames repeat',
   SS_EDGE_DRAIN_TIMEOUT: 'the outbox did not empty in time; check the hub link (uplink) and retry',
+  SS_EDGE_ATTACH: 'attach mode could not connect or subscribe to the site broker; check broker.attach and its ACL',
+  SS_API_NOT_FOUND: 'no such device in the site config; check the id',
   SS_EDGE_CLOSED: 'the edge is shut down; start a new one',
   SS_EDGE_UPLINK_STUCK: 'a batch got no PUBACK in time on a live hub link; the edge reconnected to resend it',
   SS_EDGE_OUTBOX_FULL: 'the outbox reached outbox.maxEvents; the oldest non-life-safety events were dropped',

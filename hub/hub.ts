@@ -139,7 +139,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       counters.duplicates += r.duplicates;
       if (r.duplicates) metrics.duplicates.inc(r.duplicates);
       recordDeadLetters(batches[i]!.deadLetters);
-      if (r.accepted.length) rating.onEvents(r.accepted);
+      if (r.accepted.length) {
+        try {
+          rating.onEvents(r.accepted);
+        } catch (e) {
+          // The events are durable and will be stored; only the live rating missed them.
+          log.error({ err: (e as Error).message }, 'SS_HUB_RATING: the rating engine failed on accepted events');
+        }
+      }
     }
     metrics.batches.inc(batches.length);
     writer?.kick();
@@ -181,16 +188,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   };
   const stats = (): HubStats => ({ ...counters, queued: ingest.queueDepth() });
 
-  const app = await buildApi(
-    { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason) },
-    (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
-  );
+  let app: FastifyInstance | undefined;
   let apiUrl: string;
   try {
+    app = await buildApi(
+      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason) },
+      (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
+    );
     await app.listen({ host: opts.api.host, port: opts.api.port });
     const addr = app.server.address();
     apiUrl = `http://${opts.api.host}:${typeof addr === 'object' && addr ? addr.port : opts.api.port}`;
   } catch (e) {
+    await app?.close();
     await broker.close();
     await writer?.stop(1000);
     ingest.close();

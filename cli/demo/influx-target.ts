@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { influxdAvailable, startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
+import { parseInfluxUrl } from '../../hub/config.ts';
 
 export interface InfluxTarget {
   url: string;
@@ -7,24 +8,6 @@ export interface InfluxTarget {
   /** Where it came from, for the user: env, private or none. */
   source: 'env' | 'private';
   stop(): Promise<void>;
-}
-
-/** Parse `http://host:port/db` (SAFESTAR_INFLUX_URL). The path names the database. */
-export function parseInfluxUrl(raw: string): { url: string; database: string } {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new Error(`SS_DEMO_INFLUX_URL: '${raw}' is not a URL; use e.g. http://127.0.0.1:8086/safestar`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    throw new Error(`SS_DEMO_INFLUX_URL: '${raw}' must be http(s); use e.g. http://127.0.0.1:8086/safestar`);
-  }
-  const database = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, '')) || 'safestar';
-  if (!/^[A-Za-z0-9_]{1,64}$/.test(database)) {
-    throw new Error(`SS_DEMO_INFLUX_URL: database '${database}' must match [A-Za-z0-9_]{1,64}`);
-  }
-  return { url: `${u.protocol}//${u.host}`, database };
 }
 
 /**

@@ -45,6 +45,6 @@ describe('safestar demo (the CLI)', () => {
   it('refuses a malformed SAFESTAR_INFLUX_URL with a coded error and a non-zero exit', async () => {
     await expect(
       run(process.execPath, [BIN, 'demo', '--seconds', '1', '--data', join(dir, 'bad')], { env: { ...process.env, SAFESTAR_INFLUX_URL: 'ftp://nowhere/x' } }),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining('SS_DEMO_INFLUX_URL') });
+    ).rejects.toMatchObject({ stderr: expect.stringContaining('SS_HUB_CONFIG') });
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
+import { safetyIndex } from '../../hub/index/wire.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
 import { runSimulation } from '../../simulators/run.ts';
@@ -24,6 +25,7 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
   let compound: CityCompound;
   let passwords: Record<string, string>;
   let influx: InfluxDB;
+  const operator = 'operator-token-e2e-0123';
 
   beforeAll(async () => {
     influxd = await startInfluxd();
@@ -37,6 +39,8 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
       influx: { url: influxd.url, database: 'safestar' },
       city,
       log: false,
+      // The product's hub: the full safety-index engine and its API (as `safestar hub` runs it).
+      ...safetyIndex({ history: { url: influxd.url, database: 'safestar' }, tokens: { departments: {}, operators: [operator] } }),
     });
     const kit = siteConfigForCity(city, { edgeId: 'edge-e2e', compoundIds: [compound.id], hubUrl: hub.mqttUrl, dataDir: join(dir, 'edge') });
     passwords = kit.passwords;
@@ -71,7 +75,7 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
     }
   }
 
-  it('stores exactly the K events the simulator sent, dead-letters a malformed payload, and the index reacts', async () => {
+  it('stores exactly the K events the simulator sent, dead-letters a malformed payload, and a confirmed alarm moves the index', async () => {
     const K = 300;
     const report = await runSimulation({
       city, compoundIds: [compound.id], brokerUrl: edge.brokerUrl, passwords, seed: 5,
@@ -108,8 +112,18 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
     const duressRows = await influx.query(`SELECT count("id") AS count FROM "events" WHERE "compound" = '${compound.id}' AND "type" = 'duress'`);
     expect(duressRows[0]).toMatchObject({ count: 1 });
 
-    const after = (await (await fetch(`${hub.apiUrl}/api/compounds/${compound.id}`)).json()) as { index: number; stars: number };
+    // Device alarms are shown but not scored until an operator confirms them (DOMAIN.md, IoT).
+    const auth = { authorization: `Bearer ${operator}` };
+    const pending = (await (await fetch(`${hub.apiUrl}/api/alarms?status=pending&compound=${compound.id}`, { headers: auth })).json()) as { id: string; type: string }[];
+    const alarm = pending.find((a) => a.type === 'duress');
+    expect(alarm, JSON.stringify(pending)).toBeDefined();
+    const unconfirmed = (await (await fetch(`${hub.apiUrl}/api/compounds/${compound.id}`)).json()) as { index: number };
+    expect(unconfirmed.index).toBe(before.index);
+    const confirm = await fetch(`${hub.apiUrl}/api/alarms/${encodeURIComponent(alarm!.id)}/confirm`, { method: 'POST', headers: auth });
+    expect(confirm.status).toBe(200);
+    const after = (await (await fetch(`${hub.apiUrl}/api/compounds/${compound.id}`)).json()) as { index: number; detail: { subScores: { iot: { score: number } } } };
     expect(after.index).toBeLessThan(before.index);
+    expect(after.detail.subScores.iot.score).toBeLessThan(100);
 
     const list = (await (await fetch(`${hub.apiUrl}/api/compounds`)).json()) as { id: string }[];
     expect(list.map((c) => c.id).sort()).toEqual(city.compounds.map((c) => c.id).sort());

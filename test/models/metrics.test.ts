@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { BurstDetector, RulesDetector } from '../../models/baselines.ts';
+import { averagePrecision, evaluateAlerts } from '../../models/metrics.ts';
+import { poissonSurprise, poissonTail } from '../../models/poisson.ts';
+import { alertTimes, chooseThreshold, countAlerts } from '../../models/threshold.ts';
+import type { FeatureEvent } from '../../models/features.ts';
+
+const MIN = 60_000;
+
+describe('average precision (PR-AUC)', () => {
+  it('is 1 for a perfect ranking, the positive rate for a constant score, and handles ties as a group', () => {
+    expect(averagePrecision([0.9, 0.8, 0.1, 0.0], [true, true, false, false])).toBe(1);
+    expect(averagePrecision([1, 1, 1, 1], [true, false, false, false])).toBe(0.25);
+    expect(averagePrecision([0.1, 0.9], [true, false])).toBe(0.5);
+    expect(averagePrecision([0.5, 0.4], [false, false])).toBe(0);
+  });
+});
+
+describe('alerts and thresholds', () => {
+  const pts = [
+    { t: 0, compound: 'a', score: 5 },
+    { t: 2 * MIN, compound: 'a', score: 6 }, // joins the alert at t=0 (refractory 10 min)
+    { t: 3 * MIN, compound: 'b', score: 4 },
+    { t: 15 * MIN, compound: 'a', score: 3 },
+    { t: 16 * MIN, compound: 'a', score: 9 },
+  ];
+  it('groups flagged events of a compound within the refractory window', () => {
+    expect(alertTimes(pts, 4.5).map((a) => [a.compound, a.t])).toEqual([['a', 0], ['a', 16 * MIN]]);
+    expect(countAlerts(pts, 0)).toBe(3);
+  });
+  it('picks the lowest threshold within the budget', () => {
+    const c = chooseThreshold(pts, { compoundDays: 2, maxPerCompoundDay: 1, safety: 1 });
+    expect(c.budget).toBe(2);
+    expect(c.alerts).toBeLessThanOrEqual(2);
+    expect(countAlerts(pts, c.threshold)).toBe(c.alerts);
+    // one notch lower would break the budget
+    expect(countAlerts(pts, 3.5)).toBeGreaterThan(2);
+  });
+  it('rates incidents: recall, false alerts, precision, F1 within ±5 min, per scenario', () => {
+    const inc = [{ id: 'i1', scenario: 'burglary-night', compound: 'a', devices: ['d1'], start: 14 * MIN, end: 20 * MIN }];
+    const e = evaluateAlerts(pts, inc, 4.5, { compoundDays: 1 });
+    expect(e).toMatchObject({ incidents: 1, detected: 1, recall: 1, alerts: 2, falseAlerts: 1, precision: 0.5 });
+    expect(e.f1).toBeCloseTo(2 / 3, 10);
+    expect(e.byScenario['burglary-night']).toEqual({ incidents: 1, detected: 1, recall: 1 });
+    // a flag at another compound's device of the incident (a cloned card elsewhere) also counts
+    const far = evaluateAlerts([{ t: 15 * MIN, compound: 'z', device: 'd1', score: 9 }], inc, 1, { compoundDays: 1 });
+    expect(far.recall).toBe(1);
+  });
+});
+
+describe('baselines', () => {
+  const ev = (t: number, type: FeatureEvent['type'], device = 'acc-1'): FeatureEvent => ({ deviceTime: t, device, compound: 'c', kind: 'access', type, attributes: {} });
+  it('rules fire on the 5th wrong credential within 5 min and on door held open, not before', () => {
+    const r = new RulesDetector();
+    const scores = [0, 1, 2, 3, 4].map((i) => r.push(ev(i * MIN, 'denied')));
+    expect(scores).toEqual([0, 0, 0, 0, 1]);
+    expect(new RulesDetector().push(ev(0, 'door-held'))).toBe(1);
+    const slow = new RulesDetector();
+    expect([0, 2, 4, 6, 8].map((i) => slow.push(ev(i * MIN, 'denied')))).toEqual([0, 0, 0, 0, 0]);
+    expect(slow.push(ev(0, 'heartbeat'))).toBeNull();
+  });
+  it('the burst detector scores a burst far above the device routine', () => {
+    const b = new BurstDetector();
+    let routine = 0;
+    for (let i = 0; i < 300; i++) routine = b.push(ev(i * 2 * MIN, 'granted'))!;
+    let burst = 0;
+    for (let i = 0; i < 8; i++) burst = b.push(ev(600 * MIN + i * 1000, 'granted'))!;
+    expect(burst).toBeGreaterThan(routine + 5);
+  });
+  it('Poisson tail is exact for small counts and stable far out', () => {
+    expect(poissonTail(1, 2)).toBeCloseTo(1 - Math.exp(-2), 12);
+    expect(poissonTail(0, 5)).toBe(1);
+    const far = poissonTail(30, 0.01);
+    expect(far).toBeGreaterThan(0);
+    expect(far).toBeLessThan(1e-60);
+    expect(poissonSurprise(30, 0.01, 30)).toBe(30);
+  });
+});
