@@ -1,30 +1,27 @@
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { Event } from '../protocol/event.ts';
 import type { SiteConfig } from '../protocol/site.ts';
 import { buildApi } from './api/server.ts';
 import { createMetrics } from './api/metrics.ts';
 import { RecentEvents } from './api/recent.ts';
 import { DeviceAuth } from './auth/device-auth.ts';
-import { DeviceRegistry, type DeviceEntry } from './auth/registry.ts';
+import { DeviceRegistry } from './auth/registry.ts';
 import { startDeviceBroker } from './broker/embedded.ts';
 import { attachToBroker } from './connectors/mqtt-attach.ts';
-import type { OpcuaConnector } from './connectors/opcua.ts';
-import { opcuaDraft } from './codecs/opcua-signal.ts';
-import { RateLimiter } from './broker/rate-limit.ts';
+import { startOpcuaEvents } from './connectors/opcua-events.ts';
+import { createDeviceMessages } from './pipeline/device-messages.ts';
 import { validateSiteConfig } from './config.ts';
 import { EdgeError, type EdgeCode } from './errors.ts';
-import { HealthTracker, type HealthTransition } from './health/health.ts';
+import { HealthTracker } from './health/health.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
-import { ingest, toEvent, type IngestContext } from './pipeline/ingest.ts';
+import type { IngestContext } from './pipeline/ingest.ts';
 import { createPrivacy } from './pipeline/privacy.ts';
 import { noopScorer, type Scorer } from './pipeline/scorer-port.ts';
 import { resolvePrivacyKey } from './privacy-key.ts';
 import { bump, newCounters } from './stats.ts';
 import { Uplink } from './uplink/uplink.ts';
-import type { DeviceChannel } from '../protocol/topics.ts';
 
 export { loadSiteConfig, validateSiteConfig } from './config.ts';
 export { hashPassword, verifyPassword } from './auth/password.ts';
@@ -122,37 +119,9 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     },
   });
 
-  const edgeEvent = (t: HealthTransition, at: number): Event =>
-    toEvent(ctx, t.entry, {
-      kind: t.entry.device.kind, type: t.type, severity: t.type === 'offline' ? 'minor' : 'info', deviceTime: at,
-      attributes: { origin: 'edge', reason: t.reason, silentS: t.silentS },
-    }, at);
-
-  const limiter = new RateLimiter(cfg.broker.maxMessagesPerDevicePerSecond);
-  const onPublish = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void): void => {
-    const wait = limiter.take(entry.device.id, clock());
-    if (wait > 0) {
-      counters.rateLimited++;
-      health.rateLimited(entry.device.id);
-      setTimeout(handleMessage, wait, entry, channel, topic, payload, done);
-      return;
-    }
-    handleMessage(entry, channel, topic, payload, done);
-  };
-  const handleMessage = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void): void => {
-    const now = clock();
-    counters.accepted++;
-    const back = health.seen(entry.device.id, now);
-    const extra = back ? [edgeEvent(back, now)] : [];
-    if (back) counters.edgeEvents++;
-    const r = ingest(ctx, entry, channel, topic, payload, now);
-    if (r.ok) {
-      committer.submit(extra.length > 0 ? extra.concat(r.events) : r.events, [], done);
-    } else {
-      health.deadLettered(entry.device.id, r.deadLetter.code, r.deadLetter.reason, now);
-      committer.submit(extra, [r.deadLetter], done);
-    }
-  };
+  const { onPublish, edgeEvent } = createDeviceMessages({
+    ctx, health, committer, counters, clock, maxMessagesPerDevicePerSecond: cfg.broker.maxMessagesPerDevicePerSecond,
+  });
 
   const onRefused = (code: EdgeCode, detail: string, device?: string): void => {
     bump(counters.refusedByCode, code);
@@ -271,48 +240,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     throw e;
   }
 
-  // OPC UA connectors: value changes → events (codecs/opcua-signal.ts). Previous values live here,
-  // not in the connector, so a rebuilt session's initial values are not reported again.
-  const opcuaPrev = new Map<string, unknown>();
-  // node-opcua takes seconds to load: only sites with OPC UA endpoints pay for it.
-  const opcuaMod = cfg.opcua && cfg.opcua.length > 0 ? await import('./connectors/opcua.ts') : undefined;
-  const connectors: OpcuaConnector[] = (opcuaMod ? (cfg.opcua ?? []) : []).map((endpoint) => {
-    const { OpcuaConnector, pkiDirFor } = opcuaMod as typeof import('./connectors/opcua.ts');
-    const devices = [...new Set(endpoint.items.map((i) => i.device))];
-    const c = new OpcuaConnector({
-      endpoint,
-      pkiDir: pkiDirFor(cfg.dataDir),
-      clock,
-      onValue({ item, value, time }) {
-        const entry = registry.get(item.device);
-        if (!entry) return;
-        const now = clock();
-        const key = `${endpoint.url}|${item.nodeId}`;
-        const prev = opcuaPrev.get(key);
-        opcuaPrev.set(key, value);
-        const back = health.seen(entry.device.id, now);
-        const events = back ? [edgeEvent(back, now)] : [];
-        const attributes: Event['attributes'] = { source: 'opcua', node: item.nodeId.slice(0, 200) };
-        if (item.zone !== undefined) attributes['zone'] = item.zone;
-        const d = opcuaDraft(item.signal, entry.device.kind, prev, value, time, attributes);
-        if (d) events.push(toEvent(ctx, entry, d, now));
-        if (events.length > 0) committer.submit(events, [], () => undefined);
-      },
-      onAlive() {
-        const now = clock();
-        for (const id of devices) {
-          const back = health.seen(id, now, false);
-          const entry = registry.get(id);
-          if (back && entry) committer.submit([edgeEvent(back, now)], [], () => undefined);
-        }
-      },
-      onState(state, detail) {
-        log[state === 'up' ? 'info' : 'warn']({ url: endpoint.url, state, detail }, `OPC UA ${state}`);
-      },
-    });
-    c.start();
-    return c;
-  });
+  const connectors = await startOpcuaEvents({ cfg, registry, health, committer, ctx, clock, log, edgeEvent });
 
   sweepTimer = setInterval(() => {
     const now = clock();

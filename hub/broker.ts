@@ -18,6 +18,8 @@ export interface HubBroker {
   close(): Promise<void>;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function authError(msg: string): AuthenticateError {
   // 4 = bad user name or password (MQTT 3.1.1 §3.2.2.3); aedes' const enum isn't importable at run time.
   return Object.assign(new Error(msg), { returnCode: 4 }) as AuthenticateError;
@@ -53,7 +55,16 @@ export async function startHubBroker(opts: { host: string; port: number; auth: E
     if (!client) return done(null); // a stored Last Will replayed without its client
     const t = parseTopic(packet.topic);
     if (t.ok && t.topic.scope === 'edge' && t.topic.edge === client.id) {
-      if (t.topic.channel === 'events') return hooks.batch(client.id, packet.payload as Buffer, done);
+      if (t.topic.channel === 'events') {
+        // Batches are consumed here, never routed: don't let a retain flag park one in broker memory.
+        packet.retain = false;
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        hooks.batch(client.id, payload, done);
+        // The batch hook parses synchronously; nobody may subscribe here, so aedes routes an empty
+        // packet and the (up to MBs) payload is garbage as soon as the hook is done with it.
+        packet.payload = EMPTY;
+        return;
+      }
       return done(null); // own retained status
     }
     // Bad data, not a bad client: record it, ack it so the edge moves on, route it nowhere.

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from './features.ts';
+import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureExtractor, type FeatureEvent } from './features.ts';
 import { Evaluator, type Autoencoder } from './network.ts';
 import { buildOnnx, readOnnx, INPUT_NAME, OUTPUT_NAME } from './onnx-export.ts';
 import { modelId, RECIPE } from './recipe.ts';
@@ -22,6 +22,8 @@ export interface BenchResult {
   model: string;
   network: string;
   rows: BenchRow[];
+  /** Feature extraction (models/features.ts) per event, measured in the same run: the edge pays it too. */
+  featuresUsPerEvent: number;
 }
 
 /** A network of the shipped shape with seeded weights: cost does not depend on the weights. */
@@ -95,5 +97,25 @@ export async function benchScoring(opts: { batches?: number[]; budgetMsPerCase?:
     await session.release();
   }
   const hidden = net.layers.map((l) => l.outSize);
-  return { model, network: [FEATURE_COUNT, ...hidden].join('→'), rows };
+  return { model, network: [FEATURE_COUNT, ...hidden].join('→'), rows, featuresUsPerEvent: await benchFeatures(budget) };
+}
+
+/** Per-event cost of the stateful extractor on a stream over 200 devices of 10 compounds. */
+async function benchFeatures(budgetMs: number): Promise<number> {
+  const fx = new FeatureExtractor();
+  const types = ['granted', 'granted', 'granted', 'denied', 'door-held'] as const;
+  const events: FeatureEvent[] = Array.from({ length: 4096 }, (_, i) => ({
+    deviceTime: 0, device: `c${i % 10}-acc-${i % 20}`, compound: `c${i % 10}`, kind: 'access',
+    type: types[i % types.length]!, attributes: { card: `k${(i * 7) % 500}` },
+  }));
+  const row = new Float32Array(FEATURE_COUNT);
+  let t = Date.parse('2026-10-01T00:00:00Z');
+  const { us } = await timeLoop(budgetMs, () => {
+    for (const ev of events) {
+      t += 150; // ~6.7 events/s across the compounds
+      ev.deviceTime = t;
+      fx.push(ev, row);
+    }
+  });
+  return us / events.length;
 }

@@ -8,7 +8,7 @@ import { poissonSurprise } from './poisson.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f2';
+export const FEATURE_VERSION = 'f3';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -111,7 +111,7 @@ const PRIOR_WEIGHT = 20;
  */
 const KIND_PSEUDO_COUNT = 0.02;
 const MAX_SURPRISE = 20;
-/** Type surprise (nats) above which an event is "rare" for its device: p < e^-6 ≈ 1/400. */
+/** Type surprise (nats) above which an event is "rare" for its device: p < e^-4 ≈ 1/55. */
 const RARE_SURPRISE = 4;
 /** Cap of the burst features (orders of magnitude): a storm is a storm past this. */
 const MAX_BURST = 30;

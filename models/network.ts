@@ -48,9 +48,8 @@ export class Evaluator {
     const d = mean.length;
     this.ensure(n);
     const xn = this.xn;
-    for (let i = 0; i < n * d; i++) {
-      const j = i % d;
-      xn[i] = Math.fround(x[i]! - mean[j]!) * invStd[j]!;
+    for (let s = 0, i = 0; s < n; s++) {
+      for (let j = 0; j < d; j++, i++) xn[i] = Math.fround(x[i]! - mean[j]!) * invStd[j]!;
     }
     let input: Float32Array = xn;
     for (let li = 0; li < layers.length; li++) {

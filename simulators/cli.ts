@@ -1,9 +1,10 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DEVICE_KINDS, type DeviceKind } from '../protocol/devices.ts';
+import { DEVICE_KINDS, type DeviceKind, type EventType } from '../protocol/devices.ts';
 import { isVendorProfile } from '../protocol/vendors.ts';
 import { cityToJson, compoundOf, generateCity } from './city.ts';
 import { commissionDevice } from './commission.ts';
+import { confirmDevices } from './confirm.ts';
 import { runSimulation, type SimOptions } from './run.ts';
 import { planScenarios } from './scenarios/plan.ts';
 import { siteConfigForCity } from './site-config.ts';
@@ -26,7 +27,7 @@ function cityOptions(c: Command): Command {
 
 function mqttOptions(c: Command): Command {
   return c
-    .option('--broker <url>', 'the edge broker devices connect to (mqtt:// or mqtts://)', 'mqtt://127.0.0.1:1883')
+    .requiredOption('--broker <url>', "the edge's device broker (mqtt://host:port or mqtts://…); `safestar edge` prints it")
     .option('--ca <file>', 'TLS: CA certificate (PEM) to trust')
     .option('--cert <file>', 'TLS: client certificate (PEM)')
     .option('--key <file>', 'TLS: client key (PEM)')
@@ -47,6 +48,7 @@ interface RunArgs extends CityArgs, TlsArgs {
   speed: number;
   delay: number;
   heartbeats: boolean;
+  edgeApi?: string;
 }
 
 async function runFromCli(a: RunArgs, scenarios: string[]): Promise<void> {
@@ -70,6 +72,7 @@ async function runFromCli(a: RunArgs, scenarios: string[]): Promise<void> {
     scenarios: scenarioNames(scenarios.join(',')).map((scenario, i) => ({ scenario, afterMs: a.delay * 1000 + i * 2000 })),
     ...(a.bad ? { bad: badKinds(a.bad).map((bad, i) => ({ bad, afterMs: a.delay * 1000 + i * 1000 })) } : {}),
     speed: a.speed,
+    byDevice: true,
   };
   process.stderr.write(`simulating ${compoundIds.length} compound(s) against ${a.broker}${scenarios.length ? `, incidents: ${scenarios.join(', ')}` : ''} (Ctrl-C stops)\n`);
   const report = await runSimulation(opts);
@@ -78,6 +81,19 @@ async function runFromCli(a: RunArgs, scenarios: string[]): Promise<void> {
   if (a.truth) writeFileSync(a.truth, truthLines(report.truth));
   process.stderr.write(summary(report));
   if (a.truth) process.stderr.write(`ground truth: ${a.truth} (${report.truth.length} records)\n`);
+  if (a.edgeApi) {
+    const c = await confirmDevices(a.edgeApi, report.byDevice ?? {}, report.startMs);
+    if (!c.ok) process.stderr.write(`edge API: ${c.error}\n`);
+    else {
+      for (const d of c.devices) {
+        const e = d.edge;
+        process.stderr.write(`${d.confirmed ? 'confirmed    ' : 'NOT CONFIRMED'} ${d.device.padEnd(16)} sent ${String(d.simAcked).padStart(5)}  edge saw ${e ? `${e.messages} msgs, ${e.events} events, last ${e.lastEvent ?? '-'}${e.lastError ? `, error ${e.lastError.code}: ${e.lastError.reason}` : ''}` : 'nothing (not in its site config?)'}\n`);
+      }
+      const bad = c.devices.filter((d) => !d.confirmed).length;
+      process.stderr.write(`${c.devices.length - bad} of ${c.devices.length} devices confirmed by the edge\n`);
+      if (bad > 0) process.exitCode = 1;
+    }
+  }
   process.stdout.write(`${JSON.stringify({ sent: report.sent, acked: report.acked, errors: report.errors, expectedEvents: report.expectedEvents, devices: report.devices, truth: report.truth.length })}\n`);
   if (report.errors > 0 || report.connectFailures.length > 0) process.exitCode = 1;
 }
@@ -94,7 +110,8 @@ function runOptions(c: Command): Command {
     .option('--truth <file>', 'write the ground truth (JSONL) of incidents and bad traffic here')
     .option('--speed <x>', 'play incidents x times faster than life', num, 1)
     .option('--delay <s>', 'start incidents this many seconds into the run', num, 5)
-    .option('--no-heartbeats', 'do not send heartbeats');
+    .option('--no-heartbeats', 'do not send heartbeats')
+    .option('--edge-api <url>', "edge's local API: at the end, show what the edge saw of every device");
 }
 
 export function registerSim(program: Command): void {
@@ -123,9 +140,10 @@ export function registerSim(program: Command): void {
     .option('--api-port <n>', 'local API port (0 = free port)', int, 0)
     .option('--out <file>', 'site config file', 'site.json')
     .option('--passwords-out <file>', 'device passwords (keep it secret)', 'passwords.json')
-    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string }) => {
+    .option('--random-passwords', 'draw passwords from the OS random source instead of the seed (for anything real)')
+    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; randomPasswords?: boolean }) => {
       const city = loadCity(a);
-      const kit = siteConfigForCity(city, { edgeId: a.edgeId, compoundIds: compoundIdsOf(city, a.compoundIds), hubUrl: a.hub, dataDir: a.data, brokerPort: a.brokerPort, apiPort: a.apiPort, seed: a.seed });
+      const kit = siteConfigForCity(city, { edgeId: a.edgeId, compoundIds: compoundIdsOf(city, a.compoundIds), hubUrl: a.hub, dataDir: a.data, brokerPort: a.brokerPort, apiPort: a.apiPort, seed: a.seed, ...(a.randomPasswords ? { randomPasswords: true } : {}) });
       writeFileSync(a.out, `${JSON.stringify(kit.config, null, 2)}\n`);
       writeFileSync(a.passwordsOut, `${JSON.stringify(kit.passwords, null, 2)}\n`, { mode: 0o600 });
       process.stderr.write(`${a.out}: ${kit.config.devices.length} devices in ${kit.config.compounds.length} compounds; passwords in ${a.passwordsOut}\n`);
@@ -154,7 +172,8 @@ export function registerSim(program: Command): void {
     .option('--kind <kind>', `device kind (${DEVICE_KINDS.join(', ')})`)
     .option('--profile <profile>', 'vendor profile (see protocol/VENDORS.md)')
     .option('--count <n>', 'event messages to send after online and a heartbeat', int, 3)
-    .action(async (a: TlsArgs & { broker: string; id: string; password?: string; username?: string; edgeApi?: string; city?: string; compounds?: number; seed: number; compound?: string; kind?: string; profile?: string; count: number }) => {
+    .option('--types <types>', 'send these event types instead, e.g. door-forced,tamper')
+    .action(async (a: TlsArgs & { broker: string; id: string; password?: string; username?: string; edgeApi?: string; city?: string; compounds?: number; seed: number; compound?: string; kind?: string; profile?: string; count: number; types?: string }) => {
       let compound = a.compound;
       let kind = a.kind as DeviceKind | undefined;
       let profile = a.profile;
@@ -173,6 +192,7 @@ export function registerSim(program: Command): void {
       const tls = tlsOf(a);
       const r = await commissionDevice({
         brokerUrl: a.broker, deviceId: a.id, compound, kind, profile, count: a.count, seed: a.seed,
+        ...(a.types ? { types: list(a.types) as EventType[] } : {}),
         ...(zone !== undefined ? { zone } : {}), ...(a.password !== undefined ? { password: a.password } : {}),
         ...(a.username ? { username: a.username } : {}), ...(a.edgeApi ? { edgeApiUrl: a.edgeApi } : {}), ...(tls ? { tls } : {}),
       });

@@ -2,7 +2,7 @@ import type { DeviceKind, EventType } from '../protocol/devices.ts';
 import { deviceTopic, type DeviceChannel } from '../protocol/topics.ts';
 import type { VendorProfile } from '../protocol/vendors.ts';
 import { hash32, Rng } from './random.ts';
-import { BEHAVIOURS } from './devices/index.ts';
+import { BEHAVIOURS, type DeviceEnv, type Draft } from './devices/index.ts';
 import { connectDevice, publishQos1, type DeviceConnectOptions } from './transport.ts';
 import { encodeHeartbeat, encoderFor, type Intent } from './vendors/index.ts';
 
@@ -24,6 +24,8 @@ export interface CommissionOptions {
   edgeApiUrl?: string;
   /** Event messages to send after online + heartbeat (default 3). */
   count?: number;
+  /** Send these event types (one message each) instead of `count` typical ones, e.g. ['door-forced']. */
+  types?: EventType[];
   seed?: number;
   tls?: DeviceConnectOptions['tls'];
   /** How long to wait for the edge's API to reflect a message. */
@@ -78,6 +80,13 @@ function sleep(ms: number): Promise<void> {
 
 export async function commissionDevice(o: CommissionOptions): Promise<CommissionReport> {
   const report: CommissionReport = { device: o.deviceId, connected: false, steps: [], ok: false };
+  const rng = new Rng(o.seed ?? hash32(o.deviceId));
+  const encoder = encoderFor(o.profile);
+  const device = { id: o.deviceId, kind: o.kind, profile: o.profile, ...(o.zone !== undefined ? { zone: o.zone } : {}) };
+  const compound = { id: o.compound, name: o.compound, district: 'unknown', households: 600, lat: 24.48, lon: 118.09, devices: [] };
+  const env: DeviceEnv = { device: { ...device, heartbeatSeconds: 60 }, compound, encoder, siblings: 1 };
+  // Decided before connecting: an impossible --types fails without touching the edge.
+  const drafts = pickDrafts(o, env, rng);
   const before = await readDevice(o);
   if (o.edgeApiUrl) report.edgeApi = before.ok ? { ok: true } : { ok: false, ...(before.status ? { status: before.status } : {}), error: before.error };
   const conn = await connectDevice({
@@ -90,11 +99,6 @@ export async function commissionDevice(o: CommissionOptions): Promise<Commission
   }
   report.connected = true;
   const client = conn.client;
-  const rng = new Rng(o.seed ?? hash32(o.deviceId));
-  const encoder = encoderFor(o.profile);
-  const device = { id: o.deviceId, kind: o.kind, profile: o.profile, ...(o.zone !== undefined ? { zone: o.zone } : {}) };
-  const compound = { id: o.compound, name: o.compound, district: 'unknown', households: 600, lat: 24.48, lon: 118.09, devices: [] };
-  const env = { device: { ...device, heartbeatSeconds: 60 }, compound, encoder, siblings: 1 };
   let view = before.ok ? before.view : undefined;
 
   const send = async (channel: DeviceChannel, payload: string | Buffer, expected: EventType[]): Promise<void> => {
@@ -134,11 +138,7 @@ export async function commissionDevice(o: CommissionOptions): Promise<Commission
   const t0 = Date.now();
   const hb: Intent = { kind: o.kind, channel: 'heartbeat', time: t0, deviceTime: t0, events: [] };
   await send('heartbeat', encodeHeartbeat(hb, { device, compound, seq: 1, tzOffsetMinutes: 480 }, t0 - 3_600_000).payload, ['heartbeat']);
-  const count = o.count ?? 3;
-  for (let i = 0; i < count; i++) {
-    const drafts = BEHAVIOURS[o.kind].next(env, rng, 12);
-    const d = drafts[0];
-    if (!d) continue;
+  for (const [i, d] of drafts.entries()) {
     const t = Date.now();
     const intent: Intent = { kind: o.kind, channel: 'events', time: t, deviceTime: t, events: d.events, ...(d.marker ? { marker: d.marker } : {}), ...(d.markerOf ? { markerOf: d.markerOf } : {}) };
     const enc = encoder.encode(intent, { device, compound, seq: 2 + i, tzOffsetMinutes: 480 });
@@ -147,4 +147,32 @@ export async function commissionDevice(o: CommissionOptions): Promise<Commission
   await client.endAsync().catch(() => {});
   report.ok = report.connected && report.steps.every((s) => s.acked && (o.edgeApiUrl ? s.decoded === 'yes' : true));
   return report;
+}
+
+/**
+ * The event messages to send: `count` typical ones from the device's behaviour, or one per
+ * requested type (drawn from the behaviour until it produces that type, so attributes are
+ * realistic; a bare event when the behaviour never does).
+ */
+function pickDrafts(o: CommissionOptions, env: DeviceEnv, rng: Rng): Draft[] {
+  const behaviour = BEHAVIOURS[o.kind];
+  if (!o.types) {
+    const out: Draft[] = [];
+    for (let i = 0; i < (o.count ?? 3); i++) {
+      const d = behaviour.next(env, rng, 12)[0];
+      if (d) out.push(d);
+    }
+    return out;
+  }
+  return o.types.map((type) => {
+    if (!env.encoder.supports.has(type)) {
+      throw new Error(`SS_SIM_DEVICE_TYPE: profile '${o.profile}' cannot send '${type}'; it can send ${[...env.encoder.supports].join(', ')}`);
+    }
+    for (let i = 0; i < 20_000; i++) {
+      const d = behaviour.next(env, rng, 12)[0];
+      if (d && d.events.length === 1 && d.events[0]?.type === type) return d;
+    }
+    const zone = o.zone ?? 1;
+    return { delayMs: 0, events: [{ type, severity: env.encoder.severity(type), attributes: { zone, door: zone, lane: zone } }] };
+  });
 }

@@ -12,20 +12,21 @@ import { Rng } from './random.ts';
  * A simulated OPC UA site: a perimeter fence controller (zones with armed state, alarm flags and
  * voltage) and a barrier-gate PLC (per lane: arm state, fault, loop occupancy, pass counter).
  * Values change over time from a seeded stream; `inject()` forces an incident for tests and
- * scenarios. Node ids are strings in the namespace OPCUA_NAMESPACE_URI (index 1 on this server):
+ * scenarios. Node ids are strings in the namespace OPCUA_NAMESPACE_URI — index 2 on this server
+ * (index 1 is node-opcua's own server namespace); clients should resolve the index by URI:
  *
- *   ns=1;s=fence.Armed              Boolean   controller armed
- *   ns=1;s=fence.PowerOk            Boolean   mains present (false = power-loss)
- *   ns=1;s=fence.Tamper             Boolean   enclosure open
- *   ns=1;s=fence.zone{n}.Armed      Boolean
- *   ns=1;s=fence.zone{n}.Alarm      Boolean   touch / intrusion (fence-alarm)
- *   ns=1;s=fence.zone{n}.WireCut    Boolean   open circuit (wire-cut)
- *   ns=1;s=fence.zone{n}.Short      Boolean   short between wires (short-circuit)
- *   ns=1;s=fence.zone{n}.VoltageKv  Double    pulse voltage, ~7.5–8.5 kV healthy, ~0.3 when cut
- *   ns=1;s=barrier.lane{n}.ArmState Int32     0 closed, 1 opening, 2 open, 3 closing
- *   ns=1;s=barrier.lane{n}.Fault    Boolean   gate fault
- *   ns=1;s=barrier.lane{n}.LoopOccupied Boolean vehicle on the induction loop
- *   ns=1;s=barrier.lane{n}.PassCount UInt32   vehicles passed since start
+ *   ns=2;s=fence.Armed              Boolean   controller armed
+ *   ns=2;s=fence.PowerOk            Boolean   mains present (false = power-loss)
+ *   ns=2;s=fence.Tamper             Boolean   enclosure open
+ *   ns=2;s=fence.zone{n}.Armed      Boolean
+ *   ns=2;s=fence.zone{n}.Alarm      Boolean   touch / intrusion (fence-alarm)
+ *   ns=2;s=fence.zone{n}.WireCut    Boolean   open circuit (wire-cut)
+ *   ns=2;s=fence.zone{n}.Short      Boolean   short between wires (short-circuit)
+ *   ns=2;s=fence.zone{n}.VoltageKv  Double    pulse voltage, ~7.5–8.5 kV healthy, ~0.3 when cut
+ *   ns=2;s=barrier.lane{n}.ArmState Int32     0 closed, 1 opening, 2 open, 3 closing
+ *   ns=2;s=barrier.lane{n}.Fault    Boolean   gate fault
+ *   ns=2;s=barrier.lane{n}.LoopOccupied Boolean vehicle on the induction loop
+ *   ns=2;s=barrier.lane{n}.PassCount UInt32   vehicles passed since start
  */
 export const OPCUA_NAMESPACE_URI = 'urn:safestar:sim';
 

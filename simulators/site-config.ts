@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { City } from '../protocol/city.ts';
 import type { SiteConfig, SiteDevice } from '../protocol/site.ts';
 import { hashPassword } from '../edge/auth/password.ts';
@@ -23,6 +24,11 @@ export interface SiteConfigOptions {
   secret?: string;
   /** Password seed (default: the city's seed): same seed → same passwords. */
   seed?: number;
+  /**
+   * Draw passwords from the OS CSPRNG instead of the seed. Seeded passwords are for simulations
+   * (anyone with the seed can recompute them); use this for a kit that guards anything real.
+   */
+  randomPasswords?: boolean;
   /**
    * Hash function (default `hashPassword` from edge/auth/password.ts, so the parameters can never
    * drift from what the edge verifies); tests may inject a cheaper one.
@@ -51,7 +57,7 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
   const devices: SiteDevice[] = [];
   for (const c of compounds) {
     for (const d of c.devices) {
-      const password = rng.token(20);
+      const password = opts.randomPasswords ? randomBytes(15).toString('base64url') : rng.token(20);
       passwords[d.id] = password;
       devices.push({
         id: d.id,

@@ -56,7 +56,7 @@ export class HealthTracker {
   private readonly states = new Map<string, State>();
   private readonly startedAt: number;
 
-  constructor(registry: DeviceRegistry, private readonly clock: () => number, private readonly missedHeartbeats = 3) {
+  constructor(registry: DeviceRegistry, clock: () => number, private readonly missedHeartbeats = 3) {
     this.startedAt = clock();
     for (const entry of registry.all()) {
       this.states.set(entry.device.id, {

@@ -63,7 +63,7 @@ export class Outbox {
   private readonly st: {
     insert: Statement;
     insertDl: Statement;
-    del: Statement;
+    delRange: Statement;
     readLife: Statement;
     readNormal: Statement;
     dropOldest: Statement;
@@ -73,7 +73,7 @@ export class Outbox {
     maxSeq: Statement;
   };
   private readonly writeTx: (rows: readonly NewRow[], dls: readonly DeadLetter[]) => number;
-  private readonly deleteTx: (seqs: readonly number[]) => number;
+  private readonly deleteTx: (rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]) => number;
 
   constructor(file: string, opts: OutboxOptions) {
     this.maxEvents = opts.maxEvents;
@@ -101,7 +101,7 @@ export class Outbox {
     this.st = {
       insert: db.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)'),
       insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)'),
-      del: db.prepare('DELETE FROM outbox WHERE seq = ? RETURNING life'),
+      delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND life = ?'),
       readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? ORDER BY seq LIMIT ?'),
       readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? ORDER BY seq LIMIT ?'),
       dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 ORDER BY seq LIMIT ?)'),
@@ -120,19 +120,25 @@ export class Outbox {
       if (dlOver > 0) this.st.pruneDl.run(dlOver);
       return dropped;
     });
-    this.deleteTx = db.transaction((seqs: readonly number[]): number => {
-      let life = 0;
-      let n = 0;
-      for (const s of seqs) {
-        const r = this.st.del.get(s) as { life: number } | undefined;
-        if (r) {
-          n++;
-          life += r.life;
+    this.deleteTx = db.transaction((rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]): number => {
+      // A batch holds consecutive rows of each class (the uplink reads each class in seq order
+      // from its own cursor), so two range deletes remove exactly its rows: no row of another
+      // batch lies inside either range within the same class.
+      let lifeLo = Infinity, lifeHi = -Infinity, normLo = Infinity, normHi = -Infinity;
+      for (const r of rows) {
+        if (r.life) {
+          if (r.seq < lifeLo) lifeLo = r.seq;
+          if (r.seq > lifeHi) lifeHi = r.seq;
+        } else {
+          if (r.seq < normLo) normLo = r.seq;
+          if (r.seq > normHi) normHi = r.seq;
         }
       }
-      this.depthNow -= n;
+      const life = lifeHi >= lifeLo ? this.st.delRange.run(lifeLo, lifeHi, 1).changes : 0;
+      const normal = normHi >= normLo ? this.st.delRange.run(normLo, normHi, 0).changes : 0;
+      this.depthNow -= life + normal;
       this.lifeDepth -= life;
-      return n;
+      return life + normal;
     });
   }
 
@@ -164,9 +170,12 @@ export class Outbox {
     return out;
   }
 
-  /** Delete rows the hub acknowledged. Unknown seqs (already dropped) are ignored. */
-  remove(seqs: readonly number[]): number {
-    return this.deleteTx(seqs);
+  /**
+   * Delete the rows of one acknowledged batch (as returned by `next`). Rows the bound already
+   * dropped are simply not there any more.
+   */
+  remove(rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]): number {
+    return rows.length === 0 ? 0 : this.deleteTx(rows);
   }
 
   depth(): number {

@@ -117,7 +117,6 @@ export class Uplink {
     return JSON.stringify({ v: 1, edge: this.o.edgeId, state, devices: this.o.devices, at: this.o.clock() });
   }
 
-
   connected(): boolean {
     return this.st.connected;
   }
@@ -137,12 +136,10 @@ export class Uplink {
   }
 
   private send(rows: OutboxRow[]): void {
-    const seqs: number[] = new Array(rows.length);
     let body = this.prefix;
     let backfilled = 0;
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as OutboxRow;
-      seqs[i] = r.seq;
       if (r.life) this.lifeCursor = Math.max(this.lifeCursor, r.seq);
       else this.normalCursor = Math.max(this.normalCursor, r.seq);
       if (i > 0) body += ',';
@@ -171,7 +168,7 @@ export class Uplink {
       }
       this.st.batchesAcked++;
       this.st.lastAckAt = this.o.clock();
-      const n = this.o.outbox.remove(seqs);
+      const n = this.o.outbox.remove(rows);
       this.st.forwarded += n;
       this.st.backfilled += backfilled;
       this.o.onForwarded?.(n);

@@ -118,7 +118,7 @@ export class InfluxWriter {
         prev?.();
         resolve();
       };
-      // Also look again now and then: a slice may have been left by a worker that stopped.
+      // Also look again now and then: cheap insurance against a missed kick.
       setTimeout(() => this.kick(), 1000).unref();
     });
   }

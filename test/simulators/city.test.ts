@@ -89,4 +89,13 @@ describe('siteConfigForCity', () => {
     expect(verifyPasswordSync(kit.passwords[d.id]!, d.passwordHash!)).toBe(true);
     expect(verifyPasswordSync('wrong', d.passwordHash!)).toBe(false);
   });
+
+  it('random passwords differ run to run', () => {
+    const o = { edgeId: 'edge-4', compoundIds: ['c0001'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap, randomPasswords: true };
+    const a = siteConfigForCity(city, o);
+    const b = siteConfigForCity(city, o);
+    const id = Object.keys(a.passwords)[0]!;
+    expect(a.passwords[id]).not.toBe(b.passwords[id]);
+    expect(a.passwords[id]!.length).toBeGreaterThanOrEqual(20);
+  });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { commissionDevice } from '../../simulators/commission.ts';
+import { confirmDevices } from '../../simulators/confirm.ts';
 import { runSimulation } from '../../simulators/run.ts';
 import { siteConfigForCity, type SiteKit } from '../../simulators/site-config.ts';
 import { startTestBroker, type TestBroker } from './broker.ts';
@@ -38,7 +39,7 @@ afterAll(async () => {
 
 describe('simulators against a real edge', () => {
   it('the edge forwards exactly the events the simulator expects', async () => {
-    const report = await runSimulation({ city, compoundIds: [c1.id], brokerUrl: edge.brokerUrl, passwords: kit.passwords, seed: 1, ratePerSecond: 400, maxEvents: 400 });
+    const report = await runSimulation({ city, compoundIds: [c1.id], brokerUrl: edge.brokerUrl, passwords: kit.passwords, seed: 1, ratePerSecond: 400, maxEvents: 400, byDevice: true });
     expect(report.errors).toBe(0);
     expect(report.expectedEvents).toBe(400);
     await edge.drain(10_000);
@@ -48,6 +49,15 @@ describe('simulators against a real edge', () => {
     const byType: Record<string, number> = {};
     for (const e of events) byType[e.type] = (byType[e.type] ?? 0) + 1;
     expect(byType).toEqual(report.byType);
+    // Every device confirmed from the edge's own API.
+    const c = await confirmDevices(edge.apiUrl, report.byDevice!, report.startMs);
+    expect(c.ok).toBe(true);
+    if (c.ok) {
+      expect(c.devices.map((d) => d.device).sort()).toEqual(c1.devices.map((d) => d.id).sort());
+      expect(c.devices.filter((d) => !d.confirmed)).toEqual([]);
+    }
+    const unknown = await confirmDevices(edge.apiUrl, { 'c9999-acc-01': 1 }, report.startMs);
+    expect(unknown.ok && unknown.devices[0]!.confirmed).toBe(false);
   });
 
   it('sim device: the edge confirms each message it decoded', async () => {
@@ -60,6 +70,13 @@ describe('simulators against a real edge', () => {
       expect(s.decoded, JSON.stringify(s)).toBe('yes');
     }
     expect(r.ok).toBe(true);
+  });
+
+  it('sim device: chosen event types, including a rare alarm', async () => {
+    const d = c1.devices.find((x) => x.kind === 'camera')!;
+    const r = await commissionDevice({ brokerUrl: edge.brokerUrl, deviceId: d.id, password: kit.passwords[d.id]!, compound: c1.id, kind: d.kind, profile: d.profile, edgeApiUrl: edge.apiUrl, types: ['tamper', 'intrusion-enter'] });
+    expect(r.steps.slice(2).map((s) => [s.expected, s.decoded, s.edgeSaw?.type])).toEqual([[['tamper'], 'yes', 'tamper'], [['intrusion-enter'], 'yes', 'intrusion-enter']]);
+    await expect(commissionDevice({ brokerUrl: edge.brokerUrl, deviceId: d.id, compound: c1.id, kind: d.kind, profile: d.profile, types: ['granted'] })).rejects.toThrow(/SS_SIM_DEVICE_TYPE/);
   });
 
   it('sim device: a wrong password is reported as not connected', async () => {

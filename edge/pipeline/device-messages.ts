@@ -1,0 +1,69 @@
+import type { Event } from '../../protocol/event.ts';
+import type { DeviceChannel } from '../../protocol/topics.ts';
+import type { DeviceEntry } from '../auth/registry.ts';
+import type { PublishHandler } from '../broker/embedded.ts';
+import { RateLimiter } from '../broker/rate-limit.ts';
+import type { HealthTracker, HealthTransition } from '../health/health.ts';
+import type { EdgeCounters } from '../stats.ts';
+import type { GroupCommitter } from './committer.ts';
+import { ingest, toEvent, type IngestContext } from './ingest.ts';
+
+/**
+ * What happens to one device message between the broker hook and the group commit:
+ * per-device rate limit (delay, never drop) → health (last seen; back-online event) → ingest
+ * (decode → event → privacy → validate, or one dead letter) → group commit, whose callback is
+ * the device's PUBACK.
+ */
+export interface DeviceMessagesDeps {
+  ctx: IngestContext;
+  health: HealthTracker;
+  committer: GroupCommitter;
+  counters: EdgeCounters;
+  clock: () => number;
+  maxMessagesPerDevicePerSecond: number;
+}
+
+export interface DeviceMessages {
+  onPublish: PublishHandler;
+  /** An edge-origin health event (device offline after silence, back online). */
+  edgeEvent(t: HealthTransition, at: number): Event;
+}
+
+export function createDeviceMessages(d: DeviceMessagesDeps): DeviceMessages {
+  const { ctx, health, committer, counters, clock } = d;
+  const limiter = new RateLimiter(d.maxMessagesPerDevicePerSecond);
+
+  const edgeEvent = (t: HealthTransition, at: number): Event =>
+    toEvent(ctx, t.entry, {
+      kind: t.entry.device.kind, type: t.type, severity: t.type === 'offline' ? 'minor' : 'info', deviceTime: at,
+      attributes: { origin: 'edge', reason: t.reason, silentS: t.silentS },
+    }, at);
+
+  const handle = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void): void => {
+    const now = clock();
+    counters.accepted++;
+    const back = health.seen(entry.device.id, now);
+    const extra = back ? [edgeEvent(back, now)] : [];
+    if (back) counters.edgeEvents++;
+    const r = ingest(ctx, entry, channel, topic, payload, now);
+    if (r.ok) {
+      committer.submit(extra.length > 0 ? extra.concat(r.events) : r.events, [], done);
+    } else {
+      health.deadLettered(entry.device.id, r.deadLetter.code, r.deadLetter.reason, now);
+      committer.submit(extra, [r.deadLetter], done);
+    }
+  };
+
+  const onPublish: PublishHandler = (entry, channel, topic, payload, done) => {
+    const wait = limiter.take(entry.device.id, clock());
+    if (wait > 0) {
+      counters.rateLimited++;
+      health.rateLimited(entry.device.id);
+      setTimeout(handle, wait, entry, channel, topic, payload, done);
+      return;
+    }
+    handle(entry, channel, topic, payload, done);
+  };
+
+  return { onPublish, edgeEvent };
+}
