@@ -7,13 +7,11 @@ import type { OpcuaEndpointConfig, OpcuaItemConfig } from '../protocol/site.ts';
  * index 2, where `startOpcuaServer` registers `urn:safestar:sim`.
  */
 export interface OpcuaMapping {
-  url: string;
   fenceDevice: string;
   barrierDevice: string;
   zones?: number;
   lanes?: number;
   nsIndex?: number;
-  samplingMs?: number;
 }
 
 export function opcuaItems(m: OpcuaMapping): OpcuaItemConfig[] {
@@ -44,6 +42,6 @@ export function opcuaEndpointFor(compound: CityCompound, url: string, opts: { zo
   return {
     url,
     ...(opts.samplingMs ? { samplingMs: opts.samplingMs } : {}),
-    items: opcuaItems({ url, fenceDevice: fence.id, barrierDevice: barrier.id, ...(opts.zones ? { zones: opts.zones } : {}), ...(opts.lanes ? { lanes: opts.lanes } : {}) }),
+    items: opcuaItems({ fenceDevice: fence.id, barrierDevice: barrier.id, ...(opts.zones ? { zones: opts.zones } : {}), ...(opts.lanes ? { lanes: opts.lanes } : {}) }),
   };
 }

@@ -67,6 +67,8 @@ interface Dev {
   lastAttempt: number;
   /** The broker closed its link (not us): it reconnects on its next message. */
   lost?: boolean;
+  /** This device's unacknowledged publishes (awaited before a deliberate drop). */
+  inflight: Set<Promise<void>>;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -90,7 +92,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const devs = new Map<string, Dev>();
   for (const id of opts.compoundIds) {
     const c = compoundOf(opts.city, id);
-    for (const d of c.devices) devs.set(d.id, { id: d.id, kind: d.kind, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0 });
+    for (const d of c.devices) devs.set(d.id, { id: d.id, kind: d.kind, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0, inflight: new Set() });
   }
   report.devices = devs.size;
   if (opts.ratePerSecond !== undefined && devs.size > 0 && opts.ratePerSecond / devs.size > 40) {
@@ -232,7 +234,11 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     if (!dev) continue;
     if (item.action === 'drop') {
       if (dev.client?.connected) {
+        // Let its in-flight messages be acknowledged first: a PUBACK lost in the cut would leave
+        // an event stored by the edge but not counted here.
+        if (dev.inflight.size > 0) await Promise.race([Promise.all([...dev.inflight]), sleep(2000)]);
         const c = dev.client;
+        if (!c) continue;
         dev.client = undefined;
         dropped.add(dev.id);
         dropConnection(c);
@@ -261,6 +267,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
       account(report, res.ok, item);
     });
     track(p);
+    dev.inflight.add(p);
+    void p.finally(() => dev.inflight.delete(p));
   }
   if (report.stoppedBy === 'exhausted') {
     // The generator ends at the duration on its own.
