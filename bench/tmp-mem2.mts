@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import { benchHubMemory } from './hub-memory.ts';
 let done = false;
-const r = await benchHubMemory({ durationMs: 40_000, ratePerSecond: 5000, onProgress: (m) => {
+const r = await benchHubMemory({ durationMs: 60_000, ratePerSecond: 5000, onProgress: (m) => {
   const h = process.memoryUsage().heapUsed / 2 ** 20;
   if (h > 120 && !done) {
     done = true;

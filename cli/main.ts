@@ -1,26 +1,32 @@
 import { Command } from 'commander';
-import { registerDemo } from './demo.ts';
-import { registerSim } from '../simulators/cli.ts';
-import { registerEdge } from '../edge/cli.ts';
-import { registerHub } from '../hub/cli.ts';
-import { registerIndex } from '../hub/index/cli.ts';
-import { registerModels } from '../models/cli.ts';
-import { registerBench } from '../bench/cli.ts';
-import { registerDashboards } from '../dashboards/cli.ts';
 
-// Wiring only: each area registers its own subcommands.
+type Register = (program: Command) => void;
+
+/**
+ * Every top-level command and where it lives. Only the area being run is imported: loading all of
+ * them (node-opcua, onnxruntime, fastify, the simulators) took ~5 s before any command started.
+ */
+const AREAS: { name: string; description: string; load: () => Promise<Register> }[] = [
+  { name: 'demo', description: 'run a whole demo city on this machine: simulators → edges → hub → InfluxDB', load: async () => (await import('./demo.ts')).registerDemo },
+  { name: 'hub', description: 'run the city hub: MQTT ingest from edges, InfluxDB writer, safety ratings, HTTP API', load: async () => (await import('../hub/cli.ts')).registerHub },
+  { name: 'edge', description: 'run an edge node: device broker, codecs, durable outbox, uplink to the hub', load: async () => (await import('../edge/cli.ts')).registerEdge },
+  { name: 'sim', description: 'device simulators: a city, a site, one device, incidents with ground truth, an OPC UA site', load: async () => (await import('../simulators/cli.ts')).registerSim },
+  { name: 'index', description: 'safety index: policy checks, calibration, simulated cases', load: async () => (await import('../hub/index/cli.ts')).registerIndex },
+  { name: 'models', description: 'anomaly models: train, evaluate, benchmark', load: async () => (await import('../models/cli.ts')).registerModels },
+  { name: 'bench', description: 'benchmarks against raw baselines: edge, hub, e2e, memory, scaling, scoring', load: async () => (await import('../bench/cli.ts')).registerBench },
+  { name: 'dashboards', description: 'build the Grafana dashboards and provisioning files from code', load: async () => (await import('../dashboards/cli.ts')).registerDashboards },
+];
+
 const program = new Command('safestar')
   .description('Safe star-rated compounds: edge nodes, city hub, device simulators')
   .showHelpAfterError();
 
-registerDemo(program);
-registerHub(program);
-registerEdge(program);
-registerSim(program);
-registerIndex(program);
-registerModels(program);
-registerBench(program);
-registerDashboards(program);
+const args = process.argv.slice(2);
+const wanted = args[0] === 'help' ? args[1] : args[0];
+for (const area of AREAS) {
+  if (area.name === wanted) (await area.load())(program);
+  else program.command(area.name).description(area.description); // listed in --help; never run
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { severityFromGbPriority, type EventType } from '../../protocol/devices.ts';
+import { parseSimpleXml } from './simple-xml.ts';
 import { fail, ok, type Codec, type EventDraft } from './types.ts';
 import { isObject, parseDeviceTime, str, timeFail } from './util.ts';
 
@@ -14,9 +15,14 @@ const DEVICE: Record<string, EventType> = { '1': 'video-loss', '2': 'tamper', '3
 
 export const gb28181Alarm: Codec = (payload, ctx) => {
   const text = payload.toString('utf8');
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) return fail('SS_CODEC_XML', `${valid.err.code}: ${valid.err.msg} (line ${valid.err.line})`.slice(0, 200));
-  const doc: unknown = parser.parse(text);
+  // The common, simple documents take the fast scanner; everything else (and every error) the
+  // full validator + parser, which give the same result for what the scanner accepts.
+  let doc: unknown = parseSimpleXml(text);
+  if (doc === undefined) {
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) return fail('SS_CODEC_XML', `${valid.err.code}: ${valid.err.msg} (line ${valid.err.line})`.slice(0, 200));
+    doc = parser.parse(text);
+  }
   const n = isObject(doc) ? doc['Notify'] : undefined;
   if (!isObject(n)) return fail('SS_CODEC_SHAPE', '<Notify> root missing');
   if (n['CmdType'] !== 'Alarm') return fail('SS_CODEC_UNKNOWN_CODE', `CmdType ${JSON.stringify(n['CmdType'])?.slice(0, 40)} is not mapped`);
