@@ -1,10 +1,17 @@
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../../common/sqlite.ts';
+import { WalSync } from './wal-sync.ts';
 
 /**
- * The durable outbox (better-sqlite3, WAL, synchronous=FULL via common/sqlite.ts). Every accepted
- * event is a row here before the device gets its PUBACK; rows leave only when the hub PUBACKs the
- * batch that carried them.
+ * The durable outbox (better-sqlite3, WAL). Every accepted event is a row here, fsynced, before
+ * the device gets its PUBACK; rows leave only when the hub PUBACKs the batch that carried them.
+ *
+ * Durability: commits run with synchronous=NORMAL and `sync()` fsyncs the WAL on the thread pool
+ * (wal-sync.ts), so a group commit no longer stops the event loop for the fsync. `write()` alone
+ * is NOT durable: callers ack only after `sync()`. The uplink reads only up to `durableSeq()`, so
+ * nothing reaches the hub that a power cut could still take back (its device would resend it
+ * under a new id: a duplicate). Deletes after the hub's PUBACK are not fsynced: one lost
+ * to a power cut only means those rows go again, and the hub drops them by id.
  *
  * Bound policy (issue 4): at most `maxEvents` rows. When an insert takes the outbox past the
  * bound, the OLDEST NON-LIFE-SAFETY rows are deleted to make room and counted (`dropped`).
@@ -72,6 +79,10 @@ export class Outbox {
     oldest: Statement;
     maxSeq: Statement;
   };
+  private readonly wal: WalSync;
+  /** Highest seq inserted, and highest seq known to be on disk. */
+  private writtenSeq: number;
+  private durableSeqNow: number;
   private readonly writeTx: (rows: readonly NewRow[], dls: readonly DeadLetter[]) => number;
   private readonly deleteTx: (rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]) => number;
 
@@ -79,6 +90,8 @@ export class Outbox {
     this.maxEvents = opts.maxEvents;
     this.maxDeadLetters = opts.maxDeadLetters ?? 50_000;
     const db = openDb(file);
+    // FULL would fsync inside every commit on this thread; `sync()` does it off the loop instead.
+    db.pragma('synchronous = NORMAL');
     this.db = db;
     db.exec(`
       CREATE TABLE IF NOT EXISTS outbox (
@@ -102,16 +115,24 @@ export class Outbox {
       insert: db.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)'),
       insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)'),
       delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND life = ?'),
-      readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? ORDER BY seq LIMIT ?'),
-      readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? ORDER BY seq LIMIT ?'),
+      readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+      readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 ORDER BY seq LIMIT ?)'),
       pruneDl: db.prepare('DELETE FROM deadletters WHERE seq IN (SELECT seq FROM deadletters ORDER BY seq LIMIT ?)'),
       listDl: db.prepare('SELECT seq, at, device, topic, code, reason, payload FROM deadletters WHERE seq < ? AND (? IS NULL OR device = ?) ORDER BY seq DESC LIMIT ?'),
       oldest: db.prepare('SELECT at FROM outbox ORDER BY seq LIMIT 1'),
       maxSeq: db.prepare('SELECT MAX(seq) AS s FROM outbox'),
     };
+    // Rows that were here at open were committed by an earlier run: as durable as they will get.
+    this.writtenSeq = this.maxSeq();
+    this.durableSeqNow = this.writtenSeq;
+    // The boot transaction above has created the WAL file; from here on it keeps its inode.
+    this.wal = new WalSync(`${file}-wal`);
     this.writeTx = db.transaction((rows: readonly NewRow[], dls: readonly DeadLetter[]): number => {
-      for (const r of rows) this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body);
+      for (const r of rows) {
+        const seq = Number(this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body).lastInsertRowid);
+        if (seq > this.writtenSeq) this.writtenSeq = seq;
+      }
       for (const d of dls) this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, d.payload);
       let dropped = 0;
       const over = this.depthNow + rows.length - this.maxEvents;
@@ -142,7 +163,10 @@ export class Outbox {
     });
   }
 
-  /** One transaction for a whole group commit. Returns how many old rows the bound dropped. */
+  /**
+   * One transaction for a whole group commit. Returns how many old rows the bound dropped.
+   * Not yet durable: await `sync()` before acknowledging anything.
+   */
   write(rows: readonly NewRow[], deadLetters: readonly DeadLetter[]): number {
     const dropped = this.writeTx(rows, deadLetters);
     let life = 0;
@@ -153,17 +177,29 @@ export class Outbox {
     return dropped;
   }
 
+  /** Resolves when every row and dead letter written so far is on disk (fsync of the WAL). */
+  async sync(): Promise<void> {
+    const upto = this.writtenSeq;
+    await this.wal.sync();
+    if (upto > this.durableSeqNow) this.durableSeqNow = upto;
+  }
+
+  /** Highest seq a finished `sync()` covered (rows above it may still be lost to a power cut). */
+  durableSeq(): number {
+    return this.durableSeqNow;
+  }
+
   /**
-   * The next rows to send after the two cursors: life-safety rows first (they "always go first"),
+   * The next rows (seq ≤ `upToSeq`) to send after the two cursors: life-safety rows first (they "always go first"),
    * then the rest, oldest first within each class.
    */
-  next(lifeCursor: number, normalCursor: number, limit: number): OutboxRow[] {
+  next(lifeCursor: number, normalCursor: number, limit: number, upToSeq = Number.MAX_SAFE_INTEGER): OutboxRow[] {
     const out: OutboxRow[] = [];
     if (this.lifeDepth > 0) {
-      for (const r of this.st.readLife.all(lifeCursor, limit) as { seq: number; body: string }[]) out.push({ seq: r.seq, body: r.body, life: true });
+      for (const r of this.st.readLife.all(lifeCursor, upToSeq, limit) as { seq: number; body: string }[]) out.push({ seq: r.seq, body: r.body, life: true });
     }
     if (out.length < limit) {
-      for (const r of this.st.readNormal.all(normalCursor, limit - out.length) as { seq: number; body: string }[]) {
+      for (const r of this.st.readNormal.all(normalCursor, upToSeq, limit - out.length) as { seq: number; body: string }[]) {
         out.push({ seq: r.seq, body: r.body, life: false });
       }
     }
@@ -201,6 +237,7 @@ export class Outbox {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.wal.close();
     this.db.close();
   }
 }

@@ -5,9 +5,11 @@ import type { Scorer } from './scorer-port.ts';
 
 /**
  * Group commit in front of the outbox: accepted messages wait a few ms, then one scorer call and
- * one SQLite transaction serve them all, and only then their callbacks run (which is what lets
- * aedes send the device's PUBACK). One commit per event manages ~4k/s here; one per 3 ms
- * batch, >300k/s (issue 7).
+ * one SQLite transaction serve them all, and only once the outbox's fsync covering that
+ * transaction is done do their callbacks run (which is what lets aedes send the device's
+ * PUBACK). One commit per event manages ~4k/s here; one per 3 ms batch, >300k/s (issue 7).
+ * The fsync runs off the event loop (outbox/wal-sync.ts): while batch N waits for the disk,
+ * batch N+1 is already scored and written, and both share the next fsync if they can.
  */
 export interface CommitterOptions {
   outbox: Outbox;
@@ -31,6 +33,9 @@ export class GroupCommitter {
   private callbacks: Done[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  /** Written batches waiting for their fsync, and how many callbacks they hold. */
+  private readonly syncing = new Set<Promise<void>>();
+  private syncingCallbacks = 0;
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly scoreTimeoutMs: number;
@@ -50,16 +55,17 @@ export class GroupCommitter {
     else this.kick(this.lingerMs);
   }
 
-  /** Messages waiting for the next commit. */
+  /** Messages waiting for their commit (queued, or written and waiting for the fsync). */
   pending(): number {
-    return this.callbacks.length;
+    return this.callbacks.length + this.syncingCallbacks;
   }
 
   /** Commit everything queued now and wait for it (shutdown, tests). */
   async flush(): Promise<void> {
-    while (this.flushing || this.callbacks.length > 0) {
+    while (this.flushing || this.callbacks.length > 0 || this.syncing.size > 0) {
       if (this.flushing) await this.flushing;
-      else await this.run();
+      else if (this.callbacks.length > 0) await this.run();
+      else await Promise.all(this.syncing);
     }
   }
 
@@ -111,14 +117,33 @@ export class GroupCommitter {
       }
       dropped = this.opts.outbox.write(rows, deadLetters);
     } catch (e) {
-      // Not durable → no PUBACK: the error makes aedes drop the connection and the device resends.
-      const err = e as Error;
-      this.opts.onWriteError?.(err, callbacks.length);
-      for (const cb of callbacks) cb(err);
+      this.failed(e as Error, callbacks);
       return;
     }
-    for (const cb of callbacks) cb(null);
-    this.opts.onCommitted?.(events, deadLetters, dropped);
+    // Not awaited: the next batch may be scored and written while this one waits for the disk.
+    this.syncingCallbacks += callbacks.length;
+    const durable = this.opts.outbox.sync().then(
+      () => {
+        this.syncingCallbacks -= callbacks.length;
+        for (const cb of callbacks) cb(null);
+        this.opts.onCommitted?.(events, deadLetters, dropped);
+      },
+      (e: Error) => {
+        this.syncingCallbacks -= callbacks.length;
+        this.failed(e, callbacks);
+      },
+    );
+    this.syncing.add(durable);
+    const settled = (): void => {
+      this.syncing.delete(durable);
+    };
+    durable.then(settled, settled);
+  }
+
+  /** Not durable → no PUBACK: the error makes aedes drop the connection and the device resends. */
+  private failed(err: Error, callbacks: Done[]): void {
+    this.opts.onWriteError?.(err, callbacks.length);
+    for (const cb of callbacks) cb(err);
   }
 
   /**

@@ -129,7 +129,7 @@ export class Uplink {
   pump(): void {
     if (this.closing || !this.client.connected) return;
     while (this.inflight < this.o.maxInflightBatches) {
-      const rows = this.o.outbox.next(this.lifeCursor, this.normalCursor, this.o.batchSize);
+      const rows = this.o.outbox.next(this.lifeCursor, this.normalCursor, this.o.batchSize, this.o.outbox.durableSeq());
       if (rows.length === 0) return;
       this.send(rows);
     }
