@@ -1,6 +1,6 @@
 import type { EventType, Severity } from '../../protocol/devices.ts';
 import { fail, ok, type Codec, type EventDraft } from './types.ts';
-import { idStr, isObject, num, parseDeviceTime, parseJsonObject, str, timeFail } from './util.ts';
+import { idStr, isObject, num, parseDeviceTime, parseJsonObject, put, str, timeFail } from './util.ts';
 
 /** `anpr-json`: plate recognition camera with a gate relay (VENDORS.md). */
 const VERDICTS: Record<string, [EventType, Severity]> = {
@@ -24,16 +24,13 @@ export const anprJson: Codec = (payload, ctx) => {
   if (msgType !== 'plate' && msgType !== 'gate') return fail('SS_CODEC_UNKNOWN_CODE', `msg_type ${JSON.stringify(m['msg_type'])?.slice(0, 40)} is not mapped`);
   if (deviceTime === undefined) return timeFail('event_time', m['event_time']);
   const attributes: EventDraft['attributes'] = {};
-  const put = (k: string, v: string | number | boolean | undefined): void => {
-    if (v !== undefined) attributes[k] = v;
-  };
-  put('lane', num(m['lane']));
+  put(attributes, 'lane', num(m['lane']));
 
   if (msgType === 'gate') {
     const state = str(m['state']);
     const g = state === undefined ? undefined : GATE[state];
     if (!g) return fail('SS_CODEC_UNKNOWN_CODE', `gate state ${JSON.stringify(m['state'])?.slice(0, 40)} is not mapped`);
-    put('reason', str(m['reason'])?.slice(0, 64));
+    put(attributes, 'reason', str(m['reason'])?.slice(0, 64));
     return ok([{ kind: 'barrier', type: g[0], severity: g[1], deviceTime, attributes }]);
   }
 
@@ -44,16 +41,16 @@ export const anprJson: Codec = (payload, ctx) => {
   if (!v) return fail('SS_CODEC_UNKNOWN_CODE', `verdict ${JSON.stringify(m['verdict'])?.slice(0, 40)} is not mapped`);
   attributes['plate'] = plate;
   attributes['verdict'] = verdict as string;
-  put('country', str(m['country']));
-  put('confidence', num(m['confidence']));
-  put('plateColour', str(m['plate_type']));
-  put('direction', str(m['direction']));
-  put('serial', idStr(m['parking_serial']));
+  put(attributes, 'country', str(m['country']));
+  put(attributes, 'confidence', num(m['confidence']));
+  put(attributes, 'plateColour', str(m['plate_type']));
+  put(attributes, 'direction', str(m['direction']));
+  put(attributes, 'serial', idStr(m['parking_serial']));
   const veh = m['vehicle'];
   if (isObject(veh)) {
-    put('vehicleType', str(veh['type']));
-    put('vehicleColour', str(veh['colour']));
-    put('vehicleMake', str(veh['make'])?.slice(0, 64));
+    put(attributes, 'vehicleType', str(veh['type']));
+    put(attributes, 'vehicleColour', str(veh['colour']));
+    put(attributes, 'vehicleMake', str(veh['make'])?.slice(0, 64));
   }
   return ok([{ kind: 'barrier', type: v[0], severity: v[1], deviceTime, attributes }]);
 };

@@ -1,6 +1,6 @@
 import type { EventType, Severity } from '../../protocol/devices.ts';
 import { fail, ok, type Codec, type EventDraft } from './types.ts';
-import { idStr, isObject, num, parseJsonObject, str } from './util.ts';
+import { idStr, isObject, num, parseJsonObject, put, str } from './util.ts';
 
 /** `dahua-access`: Dahua event JSON (VENDORS.md). `Data.UTC` is epoch seconds. */
 const METHODS: Record<number, string> = {
@@ -32,15 +32,12 @@ export const dahuaAccess: Codec = (payload) => {
   const deviceTime = Math.round(utc * 1000);
 
   const attributes: EventDraft['attributes'] = { code };
-  const put = (k: string, v: string | number | boolean | undefined): void => {
-    if (v !== undefined) attributes[k] = v;
-  };
-  put('card', idStr(data['CardNo']));
-  put('employee', idStr(data['UserID']));
-  put('person', str(data['Name']));
-  put('reader', idStr(data['ReaderID']));
-  put('recNo', num(data['RecNo']));
-  put('direction', str(data['Type']));
+  put(attributes, 'card', idStr(data['CardNo']));
+  put(attributes, 'employee', idStr(data['UserID']));
+  put(attributes, 'person', str(data['Name']));
+  put(attributes, 'reader', idStr(data['ReaderID']));
+  put(attributes, 'recNo', num(data['RecNo']));
+  put(attributes, 'direction', str(data['Type']));
   const draft = (type: EventType, severity: Severity): EventDraft => ({ kind: 'access', type, severity, deviceTime, attributes });
 
   if (code === 'AccessControl') {
@@ -48,11 +45,11 @@ export const dahuaAccess: Codec = (payload) => {
     if (m !== undefined) attributes['method'] = METHODS[m] ?? `code-${m}`;
     if (num(data['CardType']) === DURESS_CARD_TYPE) return ok([draft('duress', 'critical')]);
     if (num(data['Status']) === 1) return ok([draft('granted', 'info')]);
-    put('reason', idStr(data['ErrorCode']) ?? 'unknown');
+    put(attributes, 'reason', idStr(data['ErrorCode']) ?? 'unknown');
     return ok([draft('denied', 'minor')]);
   }
   const [type, severity] = ALARMS[code] as [EventType, Severity];
-  put('durationS', num(data['Duration']));
-  put('count', num(data['Count']));
+  put(attributes, 'durationS', num(data['Duration']));
+  put(attributes, 'count', num(data['Count']));
   return ok([draft(type, severity)]);
 };

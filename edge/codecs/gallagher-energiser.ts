@@ -1,6 +1,6 @@
 import type { EventType, Severity } from '../../protocol/devices.ts';
 import { fail, ok, type Codec, type EventDraft } from './types.ts';
-import { idStr, isObject, num, parseDeviceTime, parseJsonObject, str, timeFail } from './util.ts';
+import { idStr, isObject, num, parseDeviceTime, parseJsonObject, put, str, timeFail } from './util.ts';
 
 /**
  * `gallagher-energiser`: status report (VENDORS.md). One event per zone alarm; a report without
@@ -51,14 +51,11 @@ export const gallagherEnergiser: Codec = (payload, ctx) => {
   if (drafts.length > 0) return ok(drafts);
 
   const attributes: EventDraft['attributes'] = { status: true };
-  const put = (k: string, v: string | number | boolean | undefined): void => {
-    if (v !== undefined) attributes[k] = v;
-  };
-  put('controller', controller);
-  put('system', system);
-  put('batteryPct', num(m['BatteryPct']));
-  put('signalPct', num(m['SignalPct']));
-  put('pulseIntervalS', num(m['PulseIntervalS']));
+  put(attributes, 'controller', controller);
+  put(attributes, 'system', system);
+  put(attributes, 'batteryPct', num(m['BatteryPct']));
+  put(attributes, 'signalPct', num(m['SignalPct']));
+  put(attributes, 'pulseIntervalS', num(m['PulseIntervalS']));
   for (const z of zones.slice(0, MAX_STATUS_ZONES)) {
     const zone = isObject(z) ? num(z['Zone']) : undefined;
     const kv = isObject(z) ? num(z['VoltageKv']) : undefined;

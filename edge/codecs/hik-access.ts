@@ -1,6 +1,6 @@
 import type { EventType, Severity } from '../../protocol/devices.ts';
 import { fail, ok, type Codec, type EventDraft } from './types.ts';
-import { idStr, isObject, num, parseDeviceTime, parseJsonObject, str, timeFail } from './util.ts';
+import { idStr, isObject, num, parseDeviceTime, parseJsonObject, put, str, timeFail } from './util.ts';
 
 /**
  * `hik-access`: Hikvision ISAPI AccessControllerEvent (VENDORS.md). Major type 5 = access event,
@@ -32,17 +32,14 @@ export const hikAccess: Codec = (payload, ctx) => {
   if (deviceTime === undefined) return timeFail('dateTime', msg['dateTime']);
 
   const attributes: EventDraft['attributes'] = { majorEventType: major, subEventType: minor };
-  const put = (k: string, v: string | number | boolean | undefined): void => {
-    if (v !== undefined) attributes[k] = v;
-  };
-  put('card', idStr(ev['cardNo']));
-  put('employee', idStr(ev['employeeNoString']));
-  put('person', str(ev['name']));
-  put('reader', num(ev['cardReaderNo']));
-  put('door', num(ev['doorNo']));
-  put('verifyMode', str(ev['currentVerifyMode']));
-  put('serialNo', num(ev['serialNo']));
-  put('deviceName', str(ev['deviceName'])?.slice(0, 100));
+  put(attributes, 'card', idStr(ev['cardNo']));
+  put(attributes, 'employee', idStr(ev['employeeNoString']));
+  put(attributes, 'person', str(ev['name']));
+  put(attributes, 'reader', num(ev['cardReaderNo']));
+  put(attributes, 'door', num(ev['doorNo']));
+  put(attributes, 'verifyMode', str(ev['currentVerifyMode']));
+  put(attributes, 'serialNo', num(ev['serialNo']));
+  put(attributes, 'deviceName', str(ev['deviceName'])?.slice(0, 100));
 
   const draft = (type: EventType, severity: Severity): EventDraft => ({ kind: 'access', type, severity, deviceTime, attributes });
 

@@ -1,6 +1,6 @@
 import type { EventType, Severity } from '../../protocol/devices.ts';
 import { fail, ok, type Codec, type DecodeResult, type EventDraft } from './types.ts';
-import { idStr, isObject, num, parseDeviceTime, parseJsonObject, str, timeFail } from './util.ts';
+import { idStr, isObject, num, parseDeviceTime, parseJsonObject, put, str, timeFail } from './util.ts';
 
 /** `hikcentral-parking`: HikCentral OpenAPI OnEventNotify push with 1..n events (VENDORS.md). */
 const TYPES: Record<number, [EventType, Severity, string?]> = {
@@ -38,19 +38,16 @@ function decodeOne(e: unknown, i: number, timezone: string): EventDraft | Decode
   const deviceTime = parseDeviceTime(e['happenTime'], timezone);
   if (deviceTime === undefined) return timeFail(`params.events[${i}].happenTime`, e['happenTime']);
   const attributes: EventDraft['attributes'] = { eventType: code as number };
-  const put = (k: string, v: string | number | boolean | undefined): void => {
-    if (v !== undefined) attributes[k] = v;
-  };
-  put('eventId', idStr(e['eventId']));
-  put('lane', idStr(e['srcIndex']));
+  put(attributes, 'eventId', idStr(e['eventId']));
+  put(attributes, 'lane', idStr(e['srcIndex']));
   const data = e['data'];
   let direction = t[2];
   if (isObject(data)) {
-    put('plate', str(data['plateNo']));
+    put(attributes, 'plate', str(data['plateNo']));
     const colour = num(data['plateColor']);
     if (colour !== undefined) attributes['plateColour'] = PLATE_COLOURS[colour] ?? `code-${colour}`;
-    put('vehicleColour', num(data['vehicleColor']));
-    put('vehicleType', num(data['vehicleType']));
+    put(attributes, 'vehicleColour', num(data['vehicleColor']));
+    put(attributes, 'vehicleType', num(data['vehicleType']));
     const conf = num(data['confidence']);
     // HikCentral gives a percentage; anpr-json gives a fraction: events carry the fraction.
     if (conf !== undefined) attributes['confidence'] = Math.round(conf * 10) / 1000;

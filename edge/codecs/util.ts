@@ -12,6 +12,14 @@ export function parseJsonObject(payload: Buffer): { ok: true; value: Record<stri
   return { ok: true, value: v };
 }
 
+/**
+ * Set an attribute when the value is present. Module level on purpose: a `put` closure per
+ * message cost measurable time on the hot path (allocation + tsx's name helper, issue 7).
+ */
+export function put(attributes: Record<string, string | number | boolean>, k: string, v: string | number | boolean | undefined): void {
+  if (v !== undefined) attributes[k] = v;
+}
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -53,6 +53,12 @@ export interface NewRow {
   body: string;
 }
 
+/**
+ * Rows per multi-row INSERT: one statement step per 32 rows instead of per row saves ~1/3 of the
+ * insert CPU (~3 µs/row here, issue 7). 128 bound parameters, far below SQLite's limit.
+ */
+const INSERT_CHUNK = 32;
+
 export interface OutboxOptions {
   maxEvents: number;
   maxDeadLetters?: number;
@@ -69,6 +75,7 @@ export class Outbox {
   private closed = false;
   private readonly st: {
     insert: Statement;
+    insertMany: Statement;
     insertDl: Statement;
     delRange: Statement;
     readLife: Statement;
@@ -113,6 +120,7 @@ export class Outbox {
     this.deadLetterRows = (db.prepare('SELECT COUNT(*) AS n FROM deadletters').get() as { n: number }).n;
     this.st = {
       insert: db.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)'),
+      insertMany: db.prepare(`INSERT INTO outbox (id, life, at, body) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`),
       insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)'),
       delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND life = ?'),
       readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
@@ -129,10 +137,27 @@ export class Outbox {
     // The boot transaction above has created the WAL file; from here on it keeps its inode.
     this.wal = new WalSync(`${file}-wal`);
     this.writeTx = db.transaction((rows: readonly NewRow[], dls: readonly DeadLetter[]): number => {
-      for (const r of rows) {
-        const seq = Number(this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body).lastInsertRowid);
-        if (seq > this.writtenSeq) this.writtenSeq = seq;
+      // Full chunks in one statement each (SQLite numbers VALUES rows in order), the rest singly.
+      let i = 0;
+      let last = 0;
+      if (rows.length >= INSERT_CHUNK) {
+        const args: (string | number)[] = new Array(INSERT_CHUNK * 4);
+        for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
+          for (let j = 0; j < INSERT_CHUNK; j++) {
+            const r = rows[i + j] as NewRow;
+            args[j * 4] = r.id;
+            args[j * 4 + 1] = r.life ? 1 : 0;
+            args[j * 4 + 2] = r.at;
+            args[j * 4 + 3] = r.body;
+          }
+          last = Number(this.st.insertMany.run(args).lastInsertRowid);
+        }
       }
+      for (; i < rows.length; i++) {
+        const r = rows[i] as NewRow;
+        last = Number(this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body).lastInsertRowid);
+      }
+      if (last > this.writtenSeq) this.writtenSeq = last;
       for (const d of dls) this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, d.payload);
       let dropped = 0;
       const over = this.depthNow + rows.length - this.maxEvents;

@@ -38,10 +38,6 @@ export function ingest(
   receivedAt: number,
 ): IngestResult {
   const device = entry.device;
-  const dead = (code: string, reason: string): IngestResult => ({
-    ok: false,
-    deadLetter: { at: receivedAt, device: device.id, topic, code, reason, payload },
-  });
   if (payload.length > ctx.maxPayloadBytes) {
     return {
       ok: false,
@@ -53,15 +49,20 @@ export function ingest(
     };
   }
   const r = decode(device.profile, channel, payload, { device: device.id, kind: device.kind, timezone: ctx.timezone, receivedAt });
-  if (!r.ok) return dead(r.code, r.reason);
+  if (!r.ok) return dead(receivedAt, device.id, topic, payload, r.code, r.reason);
   const events: Event[] = new Array(r.drafts.length);
   for (let i = 0; i < r.drafts.length; i++) {
     const e = toEvent(ctx, entry, r.drafts[i] as EventDraft, receivedAt);
     const c = checkEvent(e);
-    if (!c.ok) return dead('SS_EVENT_INVALID', describeProblems(c.problems).slice(0, 500));
+    if (!c.ok) return dead(receivedAt, device.id, topic, payload, 'SS_EVENT_INVALID', describeProblems(c.problems).slice(0, 500));
     events[i] = e;
   }
   return { ok: true, events };
+}
+
+// Module level, not a closure per message: building a closure per call costs on the hot path.
+function dead(at: number, device: string, topic: string, payload: Buffer, code: string, reason: string): IngestResult {
+  return { ok: false, deadLetter: { at, device, topic, code, reason, payload } };
 }
 
 export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, receivedAt: number): Event {

@@ -58,7 +58,7 @@ export class InfluxWriter {
   private stopped = false;
   /** Wakes workers sleeping in a retry backoff when the hub shuts down. */
   private readonly halt = new AbortController();
-  private wake: (() => void) | undefined;
+  private readonly waiters = new Set<() => void>();
   private workers: Promise<void>[] = [];
   private up: boolean | undefined;
   private dbReady = false;
@@ -82,9 +82,7 @@ export class InfluxWriter {
 
   /** New rows were queued: wake idle workers. */
   kick(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    for (const w of [...this.waiters]) w();
   }
 
   isUp(): boolean | undefined {
@@ -111,15 +109,21 @@ export class InfluxWriter {
     this.on.state(up, reason);
   }
 
-  private async idle(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const prev = this.wake;
-      this.wake = () => {
-        prev?.();
+  /**
+   * Wait for a kick (new rows queued) or 1 s (cheap insurance against a missed kick). Each wait owns
+   * one timer and clears it: a timer that kicked everyone would make every worker start a new timer,
+   * doubling them each second.
+   */
+  private idle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.waiters.delete(done);
         resolve();
       };
-      // Also look again now and then: cheap insurance against a missed kick.
-      setTimeout(() => this.kick(), 1000).unref();
+      const t = setTimeout(done, 1000);
+      t.unref();
+      this.waiters.add(done);
     });
   }
 
