@@ -14,7 +14,9 @@ export interface MicroBatcherOptions {
 }
 
 export const DEFAULT_MICRO_BATCHER: Readonly<MicroBatcherOptions> = Object.freeze({
-  maxBatch: 512,
+  // ≥ the group committer's largest batch (2,000): one commit = one run. With 512, a big commit
+  // needed 4 runs but only 2 may be in flight, so the rest went unscored as 'overload' (issue 7).
+  maxBatch: 2_048,
   maxWaitMs: 2,
   maxQueueRows: 8_192,
   maxInflight: 2,

@@ -1,4 +1,4 @@
-import { watchFile, unwatchFile, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { Event } from '../../protocol/event.ts';
@@ -48,8 +48,9 @@ export class OnnxScorer implements Scorer {
   private readonly extractor: FeatureExtractor;
   private readonly batcher: MicroBatcher;
   private reloading: Promise<void> = Promise.resolve();
-  private listener: ((cur: Stats) => void) | undefined;
-  /** Identity of the file version last tried (ino:size:mtime; zeros when missing, as watchFile reports). */
+  private poller: NodeJS.Timeout | undefined;
+  private polling = false;
+  /** Identity of the file version last tried (ino:size:mtime; zeros when missing). */
   private seen = '';
   private closed = false;
   private reloads = 0;
@@ -68,14 +69,24 @@ export class OnnxScorer implements Scorer {
     const interval = this.opts.watchIntervalMs ?? 1_000;
     if (interval !== false && !this.closed) {
       // Polling (not fs.watch): deployments replace the file by rename, which fs.watch loses.
-      // Compare with the version we loaded, not watchFile's first poll: a file replaced between
-      // our load and that first poll would otherwise never be noticed.
-      this.listener = (cur: Stats) => {
-        if (fileKey(cur) !== this.seen) void this.reload();
-      };
-      watchFile(this.opts.modelPath, { interval, persistent: false }, this.listener);
+      // Each poll compares the file with the version we last loaded, not with the previous poll
+      // (fs.watchFile's way): a file replaced between our load and a watcher's first look would
+      // otherwise never be noticed.
+      this.poller = setInterval(() => void this.poll(), interval);
+      this.poller.unref();
     }
     return this.status();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      const key = fileKey(await stat(this.opts.modelPath).catch(() => undefined));
+      if (key !== this.seen) await this.reload();
+    } finally {
+      this.polling = false;
+    }
   }
 
   /**
@@ -181,7 +192,7 @@ export class OnnxScorer implements Scorer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.listener) unwatchFile(this.opts.modelPath, this.listener);
+    if (this.poller) clearInterval(this.poller);
     this.batcher.close();
     await this.reloading;
     const m = this.current;
