@@ -22,7 +22,9 @@ async function loadScorer(model: string | false | undefined, log: Logger): Promi
     return undefined;
   }
   const { createOnnxScorer } = await import('./scoring/onnx-scorer.ts');
-  return createOnnxScorer({ modelPath: path, onLog: (level, msg) => log[level](msg) });
+  // 10 minutes of learning per device after a start: an edge restart must not flag every device's
+  // reconnect (issue 4: one outage, not one alarm per device).
+  return createOnnxScorer({ modelPath: path, warmupMs: 10 * 60_000, onLog: (level, msg) => log[level](msg) });
 }
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */

@@ -18,7 +18,18 @@ export interface OnnxScorerOptions {
   features?: Partial<FeatureOptions>;
   /** Called once per state change / reload outcome (wire the edge's pino logger here). */
   onLog?: (level: 'info' | 'warn', msg: string) => void;
+  /**
+   * Learning period per device (device-time ms from the first event this scorer saw of it):
+   * scores are computed but never flagged. A device the scorer has never seen has empty windows,
+   * so its first events (the `online` burst of every device after an edge restart) all look
+   * surprising: without this, one restart would be one alarm per device. Default 0 (off);
+   * `safestar edge` uses 10 minutes.
+   */
+  warmupMs?: number;
 }
+
+/** Devices remembered for the learning period (an edge serves a few thousand). */
+const FIRST_SEEN_MAX = 100_000;
 
 export interface ScorerStatus {
   state: 'ok' | 'degraded' | 'off';
@@ -32,6 +43,8 @@ export interface ScorerStatus {
   reloads: number;
   scored: number;
   anomalous: number;
+  /** Over the threshold but not flagged: the device was in its learning period. */
+  warmingUp: number;
   unscored: number;
   batcher: BatcherCounters;
 }
@@ -56,6 +69,8 @@ export class OnnxScorer implements Scorer {
   private reloads = 0;
   private scored = 0;
   private anomalous = 0;
+  private warmingUp = 0;
+  private readonly firstSeen = new Map<string, number>();
   private unscored = 0;
 
   constructor(private readonly opts: OnnxScorerOptions) {
@@ -76,6 +91,19 @@ export class OnnxScorer implements Scorer {
       this.poller.unref();
     }
     return this.status();
+  }
+
+  /** True while `ev`'s device is inside its learning period (see OnnxScorerOptions.warmupMs). */
+  private learning(ev: Event): boolean {
+    const warmup = this.opts.warmupMs ?? 0;
+    if (warmup <= 0) return false;
+    let first = this.firstSeen.get(ev.device);
+    if (first === undefined) {
+      if (this.firstSeen.size >= FIRST_SEEN_MAX) this.firstSeen.delete(this.firstSeen.keys().next().value!);
+      first = ev.deviceTime;
+      this.firstSeen.set(ev.device, first);
+    }
+    return ev.deviceTime - first < warmup;
   }
 
   private async poll(): Promise<void> {
@@ -144,6 +172,7 @@ export class OnnxScorer implements Scorer {
     for (const ev of events) {
       if (ev.attributes['origin'] === 'edge') continue;
       const row = this.extractor.push(ev);
+      const learning = this.learning(ev);
       // Features are computed even without a model so a model swapped in later has warm windows.
       if (row === null || model === undefined) continue;
       jobs.push(
@@ -153,10 +182,12 @@ export class OnnxScorer implements Scorer {
             return;
           }
           const m = this.current ?? model;
-          const anomalous = v > m.meta.threshold;
+          const over = v > m.meta.threshold;
+          const anomalous = over && !learning;
           ev.score = { value: v, threshold: m.meta.threshold, model: m.meta.id, anomalous };
           this.scored++;
           if (anomalous) this.anomalous++;
+          else if (over) this.warmingUp++;
         }),
       );
     }
@@ -172,6 +203,7 @@ export class OnnxScorer implements Scorer {
       reloads: this.reloads,
       scored: this.scored,
       anomalous: this.anomalous,
+      warmingUp: this.warmingUp,
       unscored: this.unscored,
       batcher: { ...this.batcher.counters },
     };

@@ -39,6 +39,19 @@ describe('OnnxScorer', () => {
     expect(s.status()).toMatchObject({ state: 'ok', model: 'ae16-a', scored: 2, anomalous: 2 });
   });
 
+  it('never flags a device inside its learning period, then flags it (an edge restart is not an alarm storm)', async () => {
+    const path = writeModel(dir, 'warm.onnx', { id: 'ae16-w', threshold: -1 });
+    const s = await createOnnxScorer({ modelPath: path, watchIntervalMs: false, warmupMs: 60_000 });
+    scorers.push(s);
+    const device = 'c0001-acc-07';
+    // event(i) is i × 20 s after T0: 0, 20, 40 s are inside the minute; 60 and 80 s are past it.
+    const evs = [0, 1, 2, 3, 4].map((i) => event(i, { device }));
+    await s.scoreBatch(evs);
+    expect(evs.map((e) => e.score?.anomalous)).toEqual([false, false, false, true, true]);
+    expect(evs.every((e) => typeof e.score?.value === 'number')).toBe(true);
+    expect(s.status()).toMatchObject({ scored: 5, anomalous: 2, warmingUp: 3 });
+  });
+
   it('flags nothing under a threshold above every score', async () => {
     const s = await scorer(writeModel(dir, 'm.onnx', { threshold: 1e9 }));
     const evs = Array.from({ length: 50 }, (_, i) => event(i));
