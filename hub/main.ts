@@ -1,6 +1,7 @@
 import { loadCity, loadEdges, parseInfluxUrl } from './config.ts';
 import { startHub, type Hub } from './hub.ts';
 import { safetyIndex } from './index/wire.ts';
+import { webPages } from './web/plugin.ts';
 
 export interface HubCliOptions {
   data: string;
@@ -24,7 +25,7 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
     api: { host: o.host, port: o.apiPort },
     influx,
     rating: index.rating,
-    apiPlugins: index.apiPlugins,
+    apiPlugins: [...index.apiPlugins, webPages()],
     city: o.city ? loadCity(o.city) : undefined,
     edges: o.edges ? loadEdges(o.edges) : undefined,
     log: true,

@@ -9,6 +9,7 @@ import { startEdge, type Edge } from '../../edge/edge.ts';
 import type { City } from '../../protocol/city.ts';
 import { resolveInflux, type InfluxTarget } from './influx-target.ts';
 import { safetyIndex } from '../../hub/index/wire.ts';
+import { webPages } from '../../hub/web/plugin.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface DemoOptions {
@@ -81,7 +82,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       city,
       log: false,
       rating: index.rating,
-      apiPlugins: index.apiPlugins,
+      apiPlugins: [...index.apiPlugins, webPages({ tokens: { departments: { police: [tokens.police] }, operators: [tokens.operator] }, districts: city.districts })],
     });
     o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
     o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);

@@ -190,6 +190,7 @@ describe('broker limits with real device clients', () => {
     const calm = await connectDevice(edge.brokerUrl, { clientId: 'f2', username: 'f2', password: PASSWORD });
     cleanups.push(() => void flood.end(true), () => void calm.end(true));
     let floodDone = false;
+    const floodStart = Date.now();
     const floodAll = Promise.all(Array.from({ length: 200 }, (_, i) => publish(flood, topicOf(device('f1')), fenceAlarm(i)))).then(() => {
       floodDone = true;
     });
@@ -197,12 +198,16 @@ describe('broker limits with real device clients', () => {
     for (let i = 0; i < 10; i++) await publish(calm, topicOf(device('f2')), fenceAlarm(i));
     expect(floodDone).toBe(false); // the calm device was not queued behind the flood
     await floodAll;
+    // 200 messages at 40/s with a one-second burst of 40 take at least (200 − 40) / 40 = 4 s,
+    // however fast or slow the machine is: a slower machine only makes it longer.
+    expect(Date.now() - floodStart).toBeGreaterThanOrEqual(3_900);
     await edge.drain(15_000);
     await until(() => hub.events.length >= 210);
     expect(hub.events.filter((e) => e['device'] === 'f1')).toHaveLength(200);
     expect(hub.events.filter((e) => e['device'] === 'f2')).toHaveLength(10);
     const dev = (await (await fetch(`${edge.apiUrl}/devices/f1`)).json()) as { counters: { rateLimited: number } };
-    expect(dev.counters.rateLimited).toBeGreaterThanOrEqual(150);
+    // How many were held back depends on how fast the broker read them; that some were does not.
+    expect(dev.counters.rateLimited).toBeGreaterThan(0);
     expect(await refused(edge)).toMatch(/safestar_edge_rate_limited_total \d+/);
   });
 });

@@ -1,0 +1,21 @@
+/** Error codes of the public pages and their small API (stable; the message says what to do). */
+export const WEB_ERRORS = {
+  SS_WEB_COMPOUND_UNKNOWN: 'no compound with this id is registered; check the code on the plaque or list them with GET /api/compounds',
+  SS_WEB_REPORT_INVALID: 'the report does not match {category, text ≤ 500 characters}; fix the listed fields',
+  SS_WEB_CHECKIN_INVALID: 'the check-in does not match {officer, activity: mediation|legal-publicity|service}; fix the listed fields',
+  SS_WEB_RATE_LIMITED: 'too many reports from this address; wait and try again later',
+  SS_WEB_AUTH: 'send a token: Authorization: Bearer <token>',
+  SS_WEB_FORBIDDEN: 'this token may not do that; reports are listed with an operator token, check-ins need a department token',
+} as const;
+
+export type WebErrorCode = keyof typeof WEB_ERRORS;
+
+export interface WebErrorBody {
+  code: WebErrorCode;
+  message: string;
+  problems?: { path: string; message: string }[];
+}
+
+export function webError(code: WebErrorCode, detail: string, problems?: WebErrorBody['problems']): WebErrorBody {
+  return { code, message: `${code}: ${detail}; ${WEB_ERRORS[code]}`, ...(problems ? { problems } : {}) };
+}

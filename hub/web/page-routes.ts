@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isSafeId } from '../../protocol/ids.ts';
+import type { CompoundRating } from '../rating/types.ts';
+import { compoundPage, notFoundPage } from './compound-page.ts';
+import type { WebContext } from './context.ts';
+import { webError } from './errors.ts';
+import { lowest, mapData, type MapInput } from './map-view.ts';
+import { driverWords, publicView } from './public-view.ts';
+import { pageUrl, qrSvg } from './qr.ts';
+
+const STATIC = new URL('./static/', import.meta.url);
+const ASSETS: Record<string, string> = {
+  'style.css': 'text/css; charset=utf-8',
+  'map.js': 'text/javascript; charset=utf-8',
+  'compound.js': 'text/javascript; charset=utf-8',
+};
+/** Read once at start: the pages are a handful of small files, no build step. */
+const files = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(new URL(f, STATIC), 'utf8')]));
+const mapHtml = readFileSync(new URL('map.html', STATIC), 'utf8');
+
+/** Lowest-rated compounds listed on the map (the city's rectification list had 10). */
+export const LOWEST_N = 10;
+const DAY_MS = 86_400_000;
+
+function html(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    // No inline script or style anywhere, no third-party origin: the pages run offline on a hub.
+    .header('content-security-policy', "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .send(body);
+}
+
+/** A compound's district name: from the city's list when the hub was given one, else its id. */
+const districtName = (w: WebContext, id: string): string => w.districtNames.get(id) ?? id;
+
+async function safeGet(w: WebContext, id: string): Promise<CompoundRating | undefined> {
+  return isSafeId(id) ? w.source.get(id) : undefined;
+}
+
+export function pageRoutes(app: FastifyInstance, w: WebContext): void {
+  app.get('/map', async (_req, reply) => html(reply, 200, mapHtml));
+  app.get<{ Params: { file: string } }>('/web/:file', async (req, reply) => {
+    const body = files.get(req.params.file);
+    const type = ASSETS[req.params.file];
+    if (body === undefined || !type) return reply.code(404).type('text/plain').send('not found');
+    return reply.type(type).header('cache-control', 'public, max-age=60').send(body);
+  });
+
+  app.get<{ Querystring: { district?: string } }>('/api/map', async (req) => {
+    const ratings = await w.source.list();
+    const locs = w.locations();
+    const items: MapInput[] = ratings.map((r) => ({ id: r.id, name: r.name, district: r.district, stars: r.stars, index: r.index, lat: locs.get(r.id)?.lat ?? null, lon: locs.get(r.id)?.lon ?? null }));
+    const d = mapData(items, w.districtNames, w.now());
+    const district = req.query.district || undefined;
+    const inScope = district ? items.filter((c) => c.district === district) : items;
+    const low = await Promise.all(
+      lowest(inScope, LOWEST_N).map(async (c) => {
+        const r = await w.source.get(c.id);
+        return { id: c.id, name: c.name, district: c.district, stars: c.stars, index: c.index, reasons: r ? driverWords(publicView(r)) : [] };
+      }),
+    );
+    return { ...d, district: district ?? null, points: district ? d.points.filter((p) => p.district === district) : d.points, lowest: low };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/compounds/:id/public', async (req, reply) => {
+    const r = await safeGet(w, req.params.id);
+    if (!r) return reply.code(404).send(webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
+    return { ...publicView(r), districtName: districtName(w, r.district), checkins: w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) };
+  });
+
+  app.get<{ Params: { id: string } }>('/c/:id', async (req, reply) => {
+    const r = await safeGet(w, req.params.id);
+    if (!r) return html(reply, 404, notFoundPage(req.params.id));
+    const p = publicView(r);
+    return html(reply, 200, compoundPage(p, { districtName: districtName(w, r.district), checkins: w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) }));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/compounds/:id/qr.svg', async (req, reply) => {
+    const r = await safeGet(w, req.params.id);
+    if (!r) return reply.code(404).send(webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
+    const svg = await qrSvg(pageUrl(r.id, w.publicBaseUrl, req));
+    return reply.type('image/svg+xml').header('cache-control', 'public, max-age=300').send(svg);
+  });
+}

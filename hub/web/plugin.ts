@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { CityDistrict } from '../../protocol/city.ts';
+import { CaseAuth, tokensFromEnv, type TokenConfig } from '../cases/auth.ts';
+import type { HubContext } from '../hub.ts';
+import type { CompoundRow } from '../store/stateDb.ts';
+import type { WebContext } from './context.ts';
+import { needsRoutes } from './needs-routes.ts';
+import { pageRoutes } from './page-routes.ts';
+import { RATE_LIMIT_DEFAULTS, RateLimiter, type RateLimitOptions } from './rate-limit.ts';
+import { apiSource, type RatingSource } from './source.ts';
+import { WebStore } from './store.ts';
+
+export interface WebPagesOptions {
+  /** Department and operator tokens (same as the cases API). Default: the environment. */
+  tokens?: TokenConfig;
+  /** District names for the map (the city file's); default: district ids. */
+  districts?: readonly CityDistrict[];
+  /** Base URL printed in QR codes, e.g. https://safe.example.gov.cn. Default: SAFESTAR_PUBLIC_URL, else the request's host. */
+  publicBaseUrl?: string;
+  /** Resident reports per client address. */
+  reportRateLimit?: Partial<RateLimitOptions>;
+  /** Where ratings come from. Default: the hub's own /api/compounds (in-process inject). */
+  source?: (app: FastifyInstance) => RatingSource;
+}
+
+/**
+ * The public pages (一图 city map at /map, 一码 compound page at /c/:id) and their small API, as a
+ * hub API plugin: `startHub({ apiPlugins: [..., webPages()] })`.
+ */
+export function webPages(opts: WebPagesOptions = {}): (app: FastifyInstance, ctx: HubContext) => void {
+  return (app, ctx) => {
+    const w: WebContext = {
+      source: (opts.source ?? apiSource)(app),
+      locations: cachedLocations(ctx, 10_000),
+      store: new WebStore(ctx.state.db),
+      auth: new CaseAuth(opts.tokens ?? tokensFromEnv()),
+      limiter: new RateLimiter({ ...RATE_LIMIT_DEFAULTS, ...opts.reportRateLimit }, ctx.now),
+      districtNames: new Map((opts.districts ?? []).map((d) => [d.id, d.name])),
+      publicBaseUrl: opts.publicBaseUrl ?? process.env['SAFESTAR_PUBLIC_URL'],
+      now: ctx.now,
+    };
+    addLocations(app, w);
+    pageRoutes(app, w);
+    needsRoutes(app, w);
+  };
+}
+
+/**
+ * Rating engines know no coordinates; the state DB does. Add lat/lon to GET /api/compounds and
+ * GET /api/compounds/:id (additive fields) without changing the engines or the hub's routes.
+ */
+function addLocations(app: FastifyInstance, w: WebContext): void {
+  app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
+    const url = req.routeOptions.url;
+    if (url !== '/api/compounds' && url !== '/api/compounds/:id') return payload;
+    const locs = w.locations();
+    const add = (c: unknown): unknown => {
+      if (!c || typeof c !== 'object' || !('id' in c) || 'code' in c) return c;
+      const l = locs.get(String((c as { id: unknown }).id));
+      return { ...c, lat: l?.lat ?? null, lon: l?.lon ?? null };
+    };
+    return Array.isArray(payload) ? payload.map(add) : add(payload);
+  });
+}
+
+function cachedLocations(ctx: HubContext, ttlMs: number): () => ReadonlyMap<string, CompoundRow> {
+  let at = -Infinity;
+  let map = new Map<string, CompoundRow>();
+  return () => {
+    const t = Date.now(); // a cache age, not domain time: the real clock
+    if (t - at >= ttlMs || t < at) {
+      map = new Map(ctx.state.compounds().map((c) => [c.id, c]));
+      at = t;
+    }
+    return map;
+  };
+}

@@ -1,0 +1,98 @@
+import type Database from 'better-sqlite3';
+import type { Db } from '../../common/sqlite.ts';
+import type { CheckinActivity, ReportCategory } from './labels.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS web_reports (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, compound TEXT NOT NULL, category TEXT NOT NULL,
+  text TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS web_reports_compound ON web_reports(compound, at);
+CREATE TABLE IF NOT EXISTS web_checkins (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, compound TEXT NOT NULL, department TEXT NOT NULL,
+  officer TEXT NOT NULL, activity TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS web_checkins_compound ON web_checkins(compound, at);
+`;
+
+export interface Report {
+  id: number;
+  compound: string;
+  category: ReportCategory;
+  text: string;
+  at: string;
+}
+
+export interface Checkin {
+  id: number;
+  compound: string;
+  department: string;
+  officer: string;
+  activity: CheckinActivity;
+  at: string;
+}
+
+/** Rows kept per table; the oldest are pruned past this so a flood cannot fill the disk. */
+export const MAX_ROWS = 200_000;
+
+interface Row {
+  id: number;
+  compound: string;
+  at: number;
+}
+
+/**
+ * Residents' reports and officers' check-ins in the hub's state database. No IP address or other
+ * identifier of the sender is stored: rate limiting works on a salted hash held in memory only.
+ */
+export class WebStore {
+  private readonly stmts = new Map<string, Database.Statement<unknown[], unknown>>();
+  private p<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
+    let s = this.stmts.get(sql);
+    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
+    return s as unknown as Database.Statement<P, R>;
+  }
+
+  constructor(readonly db: Db, private readonly maxRows = MAX_ROWS) {
+    db.exec(SCHEMA);
+  }
+
+  addReport(compound: string, category: ReportCategory, text: string, at: number): Report {
+    const r = this.p('INSERT INTO web_reports (compound, category, text, at) VALUES (?, ?, ?, ?)').run(compound, category, text, at);
+    this.prune('web_reports');
+    return { id: Number(r.lastInsertRowid), compound, category, text, at: new Date(at).toISOString() };
+  }
+
+  reports(compound: string, limit: number): Report[] {
+    return this
+      .p<[string, number], Row & { category: ReportCategory; text: string }>('SELECT * FROM web_reports WHERE compound = ? ORDER BY id DESC LIMIT ?')
+      .all(compound, limit)
+      .map((r) => ({ id: r.id, compound: r.compound, category: r.category, text: r.text, at: new Date(r.at).toISOString() }));
+  }
+
+  addCheckin(compound: string, department: string, officer: string, activity: CheckinActivity, at: number): Checkin {
+    const r = this.p('INSERT INTO web_checkins (compound, department, officer, activity, at) VALUES (?, ?, ?, ?, ?)').run(compound, department, officer, activity, at);
+    this.prune('web_checkins');
+    return { id: Number(r.lastInsertRowid), compound, department, officer, activity, at: new Date(at).toISOString() };
+  }
+
+  checkins(compound: string, limit: number): Checkin[] {
+    return this
+      .p<[string, number], Row & { department: string; officer: string; activity: CheckinActivity }>('SELECT * FROM web_checkins WHERE compound = ? ORDER BY id DESC LIMIT ?')
+      .all(compound, limit)
+      .map((r) => ({ id: r.id, compound: r.compound, department: r.department, officer: r.officer, activity: r.activity, at: new Date(r.at).toISOString() }));
+  }
+
+  /** Check-ins since `since`, counted by activity: what the public page shows (no names). */
+  checkinCounts(compound: string, since: number): Record<string, number> {
+    const rows = this
+      .p<[string, number], { activity: string; n: number }>('SELECT activity, count(*) AS n FROM web_checkins WHERE compound = ? AND at >= ? GROUP BY activity')
+      .all(compound, since);
+    return Object.fromEntries(rows.map((r) => [r.activity, r.n]));
+  }
+
+  private prune(table: 'web_reports' | 'web_checkins'): void {
+    // Cheap on the hot path: look only every 100 rows.
+    const max = this.p<[], { m: number | null }>(`SELECT max(id) AS m FROM ${table}`).get()?.m ?? 0;
+    if (max % 100 !== 0) return;
+    this.p(`DELETE FROM ${table} WHERE id <= ?`).run(max - this.maxRows);
+  }
+}
