@@ -14,7 +14,7 @@ function notices(p: PublicCompound): string {
   if (p.veto) {
     out += `<section class="notice veto" data-testid="veto"><h2>一票否决 Plaque recalled</h2>
 <p>A serious case (<strong>${esc(p.veto.label)}</strong>, ${esc(p.veto.month)}) happened here. Under the city's rule the star plaque is recalled and the compound is
-rated 0 stars${p.veto.untilMonth ? ` until <strong>${esc(p.veto.untilMonth)}</strong>` : ' for this year'}.</p></section>`;
+rated 0 stars${p.veto.untilMonth ? `; it can be rated again from <strong>${esc(p.veto.untilMonth)}</strong>` : ' for the rest of this year'}.</p></section>`;
   }
   for (const g of p.downgrades) {
     const cases = g.cases.map((c) => `${esc(c.label)} (${esc(c.month)})`).join(', ');
@@ -26,7 +26,11 @@ rated 0 stars${p.veto.untilMonth ? ` until <strong>${esc(p.veto.untilMonth)}</st
 
 function streaks(p: PublicCompound): string {
   const d = p.streaks.daysSinceLastIncident;
-  const big = d === null ? '<span class="big">✓</span><span>no police incident on record in the last year 近一年零警情</span>' : `<span class="big" data-testid="days">${esc(d)}</span><span>days since the last police incident 距上次警情天数</span>`;
+  // A fresh incident is not good news: colour the count by how long the compound has been quiet.
+  const tone = d === null || d >= 90 ? 'calm' : d >= 30 ? 'mid' : 'recent';
+  const big = d === null
+    ? '<span class="big calm">✓</span><span>no police incident on record in the last year 近一年零警情</span>'
+    : `<span class="big ${tone}" data-testid="days">${esc(d)}</span><span>${d === 1 ? 'day' : 'days'} since the last police incident 距上次警情天数</span>`;
   const flag = (label: string, f: PublicCompound['streaks']['month']) =>
     f ? `<li class="${f.zeroAlerts ? 'ok' : 'no'}">${f.zeroAlerts ? '✓' : '✗'} ${esc(label)} ${esc(f.period)}: ${f.zeroAlerts ? 'zero incidents 零警情' : 'incidents recorded 有警情'}</li>` : '';
   return `<section class="card"><h2>零警情 Zero incidents</h2><p class="streak">${big}</p><ul class="flags">${flag('本月 month', p.streaks.month)}${flag('本年 year', p.streaks.year)}</ul></section>`;
@@ -38,7 +42,7 @@ function subScores(p: PublicCompound): string {
     .map((s) => {
       const w = s.score === null ? 0 : Math.max(0, Math.min(100, s.score));
       const cls = s.score === null ? 'none' : s.score >= 90 ? 'vgood' : s.score >= 75 ? 'good' : s.score >= 60 ? 'fair' : 'poor';
-      return `<li class="sub ${cls}"><div class="sub-head"><span>${esc(s.label)}</span><span class="words">${esc(s.words)}</span></div>
+      return `<li class="sub ${cls}"><div class="sub-head"><span>${esc(s.label)}</span><span class="words">${esc(s.words)}${s.score === null ? '' : ` · ${esc(Math.round(s.score))}`}</span></div>
 <div class="bar" role="img" aria-label="${esc(s.score === null ? 'no data' : `${s.score} of 100`)}"><svg viewBox="0 0 100 6" preserveAspectRatio="none"><rect width="100" height="6" class="track"/><rect width="${w}" height="6" class="fill"/></svg></div></li>`;
     })
     .join('');

@@ -59,6 +59,18 @@
       g.appendChild(a);
     }
     svg.appendChild(g);
+    // District names at the centre of their compounds, under nothing: orientation without a base map.
+    const centres = new Map();
+    for (const p of data.points) {
+      const [x, y] = proj(p);
+      const c = centres.get(p.district) || { x: 0, y: 0, n: 0 };
+      c.x += x; c.y += y; c.n++;
+      centres.set(p.district, c);
+    }
+    const names = new Map(data.districts.map((d) => [d.id, d.name]));
+    for (const [id, c] of centres) {
+      svg.insertBefore(el('text', { x: (c.x / c.n).toFixed(0), y: (c.y / c.n).toFixed(0), 'text-anchor': 'middle', class: 'dlabel' }, names.get(id) || id), g);
+    }
   }
 
   function drawDistricts(data) {
