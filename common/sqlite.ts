@@ -18,3 +18,15 @@ export function openDb(file: string): Db {
   db.pragma('foreign_keys = ON');
   return db;
 }
+
+export type Prepare = <P extends unknown[] = unknown[], R = unknown>(sql: string) => Database.Statement<P, R>;
+
+/** Prepare each SQL text once per database: preparing costs more than running small queries. */
+export function preparedCache(db: Db): Prepare {
+  const stmts = new Map<string, Database.Statement>();
+  return <P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> => {
+    let s = stmts.get(sql);
+    if (!s) stmts.set(sql, (s = db.prepare(sql)));
+    return s as unknown as Database.Statement<P, R>;
+  };
+}

@@ -19,18 +19,20 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
   const influx = influxUrl ? parseInfluxUrl(influxUrl) : undefined;
   // The safety-index engine (hub/index) and the cases API (hub/cases) replace the simple rating.
   const index = safetyIndex({ history: influx });
+  const city = o.city ? loadCity(o.city) : undefined;
   const hub = await startHub({
     dataDir: o.data,
     mqtt: { host: o.host, port: o.mqttPort },
     api: { host: o.host, port: o.apiPort },
     influx,
     rating: index.rating,
-    apiPlugins: [...index.apiPlugins, webPages()],
-    city: o.city ? loadCity(o.city) : undefined,
+    // The map shows district names when the city file gives them.
+    apiPlugins: [...index.apiPlugins, webPages(city ? { districts: city.districts } : {})],
+    city,
     edges: o.edges ? loadEdges(o.edges) : undefined,
     log: true,
   });
-  process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}\n`);
+  process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}  map ${hub.apiUrl}/map\n`);
   const stop = (): void => {
     void hub.close().then(() => process.exit(0), () => process.exit(1));
   };

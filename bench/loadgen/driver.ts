@@ -1,6 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, LoadPlan, LoadResult } from './protocol.ts';
+import { forkTs, nextMessage, stopChild } from '../lib/child.ts';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
@@ -13,7 +14,7 @@ export class LoadGenerator {
   }
 
   static async connect(plan: LoadPlan): Promise<{ gen: LoadGenerator; connectMs: number }> {
-    const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkTs(CHILD);
     const gen = new LoadGenerator(child);
     child.send({ type: 'plan', plan });
     const ready = await gen.next();
@@ -22,14 +23,7 @@ export class LoadGenerator {
   }
 
   private next(): Promise<FromChild> {
-    return new Promise((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`SS_BENCH_LOADGEN: child exited (${code})`));
-      this.child.once('exit', onExit);
-      this.child.once('message', (m: FromChild) => {
-        this.child.off('exit', onExit);
-        resolve(m);
-      });
-    });
+    return nextMessage<FromChild>(this.child);
   }
 
   async run(): Promise<LoadResult> {
@@ -39,12 +33,7 @@ export class LoadGenerator {
     return m.result;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child.once('exit', r));
-    this.child.send({ type: 'stop' });
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(t);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }

@@ -85,6 +85,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       apiPlugins: [...index.apiPlugins, webPages({ tokens: { departments: { police: [tokens.police] }, operators: [tokens.operator] }, districts: city.districts })],
     });
     o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
+    o.say(`City map (一图): ${hub.apiUrl}/map   Compound page (一码): ${hub.apiUrl}/c/${city.compounds[0]!.id}`);
     o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);
     o.say(`Operator token (confirm device alarms: POST /api/alarms/:id/confirm): ${tokens.operator}`);
     const sites = edgesFor(city);

@@ -1,6 +1,4 @@
-import type Database from 'better-sqlite3';
-type Statement = Database.Statement<unknown[], unknown>;
-import type { Db } from '../../common/sqlite.ts';
+import { preparedCache, type Db, type Prepare } from '../../common/sqlite.ts';
 import type { CaseRecord, ConfirmedAlarm } from '../index/types.ts';
 
 const SCHEMA = `
@@ -78,16 +76,11 @@ export const MAX_PENDING_ALARMS = 200_000;
  * (index_case_versions) so a reclassification is auditable; the engine reads only the current one.
  */
 export class CaseStore {
-  private readonly stmts = new Map<string, Statement>();
-  /** Statements are prepared once: preparing costs more than running these small queries. */
-  private p<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    let s = this.stmts.get(sql);
-    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
-    return s as unknown as Database.Statement<P, R>;
-  }
+  private readonly p: Prepare;
 
   constructor(readonly db: Db) {
     db.exec(SCHEMA);
+    this.p = preparedCache(db);
   }
 
   getCase(id: string): StoredCase | undefined {

@@ -170,6 +170,11 @@ export const PolicySchema = Type.Object(
         hysteresisPoints: Type.Number({ minimum: 0, maximum: 20 }),
         /** … on this many consecutive review runs. */
         consecutiveRuns: Type.Integer({ minimum: 1, maximum: 12 }),
+        /**
+         * A fall of the index into a lower band takes the plaque down at once (DOMAIN.md: only
+         * upgrades wait for a review). false = every band change waits for the review.
+         */
+        immediateDrops: Type.Boolean(),
       },
       { additionalProperties: false },
     ),
@@ -252,6 +257,7 @@ export interface Policy {
     epoch: string;
     hysteresisPoints: number;
     consecutiveRuns: number;
+    immediateDrops: boolean;
   };
   streaks: { alertDepartments: string[] };
   explain: { maxDrivers: number };

@@ -1,6 +1,4 @@
-import type Database from 'better-sqlite3';
-type Statement = Database.Statement<unknown[], unknown>;
-import type { Db } from '../../common/sqlite.ts';
+import { preparedCache, type Db, type Prepare } from '../../common/sqlite.ts';
 import type { RatingState } from './rating.ts';
 
 const SCHEMA = `
@@ -39,16 +37,11 @@ export interface AuditEntry {
 
 /** Published ratings, their review state, and the audit log of every star change. */
 export class RatingStore {
-  private readonly stmts = new Map<string, Statement>();
-  /** Statements are prepared once: preparing costs more than running these small queries. */
-  private p<P extends unknown[] = unknown[], R = unknown>(sql: string): Database.Statement<P, R> {
-    let s = this.stmts.get(sql);
-    if (!s) this.stmts.set(sql, (s = this.db.prepare(sql)));
-    return s as unknown as Database.Statement<P, R>;
-  }
+  private readonly p: Prepare;
 
   constructor(readonly db: Db) {
     db.exec(SCHEMA);
+    this.p = preparedCache(db);
   }
 
   all(): StoredRating[] {

@@ -61,7 +61,11 @@ export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation): 
 export function publishedStars(policy: Policy, state: RatingState, ev: Evaluation): number {
   const base = state.reviewStars ?? reviewCandidate(policy, ev);
   // The online-rate gate is judged at reviews only: a short outage must not flick the plaque.
-  return applyEffects(policy, base, { veto: ev.veto, downgradeStars: ev.downgradeStars, gates: ev.gates }, { onlineGate: false });
+  const stars = applyEffects(policy, base, { veto: ev.veto, downgradeStars: ev.downgradeStars, gates: ev.gates }, { onlineGate: false });
+  // Only upgrades wait for a review (DOMAIN.md): a plaque never shows more stars than the index's
+  // band. Against the level after case effects, not before, so a burglary that also lowers the
+  // band still takes off one star, not two.
+  return policy.review.immediateDrops ? Math.min(stars, ev.bandStars) : stars;
 }
 
 export interface Rating {

@@ -72,6 +72,18 @@ describe('一图 /map in a real browser', () => {
     expect(await page.locator('#districts tbody tr.selected').getAttribute('data-district')).toBe(d);
     expect(page.url()).toContain(`district=${d}`);
   });
+
+  it('refreshes by itself: a new case recolours its point without a reload', async () => {
+    const rows = await compounds();
+    const target = rows.find((r) => r.stars === 5)!;
+    await page.goto(`${rig.url}/map?refresh=1`);
+    await page.waitForSelector('body[data-loaded]');
+    const point = page.locator(`#points circle[data-id="${target.id}"]`);
+    expect(await point.getAttribute('class')).toContain('s5');
+    expect((await postCase(rig.url, target.id, 'fraud-den', 'live-1')).status).toBe(201);
+    await expect.poll(() => point.getAttribute('data-stars'), { timeout: 5000 }).toBe('3');
+    expect(await point.getAttribute('class')).toContain('s3');
+  });
 });
 
 describe('一码 /c/:id in a real browser', () => {

@@ -3,7 +3,8 @@
 (function () {
   const SVG = 'http://www.w3.org/2000/svg';
   const W = 1000, H = 700, PAD = 24;
-  const REFRESH_MS = 10000;
+  // ?refresh=N (seconds, ≥ 1) for wall displays and tests; 10 s by default.
+  const REFRESH_MS = Math.max(1000, Number(new URLSearchParams(location.search).get('refresh')) * 1000 || 10000);
   const $ = (id) => document.getElementById(id);
   let districtsFilled = false;
 
