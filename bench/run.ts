@@ -29,19 +29,19 @@ export async function runBench(which: string, o: { quick: boolean; repeats?: num
         rows.push(...(await benchScoringRows()));
         break;
       case 'edge':
-        rows.push(...(await benchEdge({ devices: 100, durationMs: q ? 3000 : 8000, repeats, say })));
+        rows.push(...(await benchEdge({ devices: 100, durationMs: q ? 3000 : 6000, repeats, say })));
         break;
       case 'hub':
-        rows.push(...(await benchHub({ events: q ? 50_000 : 200_000, edges: 4, repeats, say })));
+        rows.push(...(await benchHub({ events: q ? 50_000 : 150_000, edges: 4, repeats, say })));
         break;
       case 'e2e':
-        rows.push(...(await benchE2e({ devices: 100, durationMs: q ? 4000 : 10_000, repeats, latencyRate: 2000, latencyMs: q ? 20_000 : 300_000, say })));
+        rows.push(...(await benchE2e({ devices: 100, durationMs: q ? 4000 : 8000, repeats, latencyRate: 2000, latencyMs: q ? 20_000 : 300_000, say })));
         break;
       case 'memory':
         rows.push(...(await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, say })));
         break;
       case 'scaling':
-        rows.push(...(await benchScaling({ edgeDevices: q ? [100, 1000] : [100, 1000, 5000], hubEdges: q ? [10, 100] : [10, 100, 1000], durationMs: q ? 3000 : 6000, hubEvents: q ? 30_000 : 100_000, say })));
+        rows.push(...(await benchScaling({ edgeDevices: q ? [100, 1000] : [100, 1000, 5000], hubEdges: q ? [10, 100] : [10, 100, 1000], durationMs: q ? 3000 : 5000, hubEvents: q ? 30_000 : 60_000, say })));
         break;
     }
   }
