@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startInfluxd, type InfluxdHandle } from '../common/influxd.ts';
 import { startHub } from '../hub/hub.ts';
+import { productHub } from '../hub/product.ts';
 import type { WriterOptions } from '../hub/store/influxWriter.ts';
 import type { City } from '../protocol/city.ts';
 import { edgeTopic } from '../protocol/topics.ts';
@@ -170,6 +171,8 @@ export async function benchHubIngest(opts: HubIngestOptions = {}): Promise<HubIn
     const hub = await startHub({
       dataDir, mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 }, influx: { url, database },
       city: benchCity(), log: false, writer: opts.writer,
+      // The product's hub: the safety-index engine rates every event, as `safestar hub` does.
+      ...productHub({ influx: { url, database } }),
     });
     try {
       const perEdge = Math.ceil(events / edges);

@@ -1,7 +1,6 @@
 import { loadCity, loadEdges, parseInfluxUrl } from './config.ts';
 import { startHub, type Hub } from './hub.ts';
-import { safetyIndex } from './index/wire.ts';
-import { webPages } from './web/plugin.ts';
+import { productHub } from './product.ts';
 
 export interface HubCliOptions {
   data: string;
@@ -17,17 +16,13 @@ export interface HubCliOptions {
 export async function runHub(o: HubCliOptions): Promise<Hub> {
   const influxUrl = o.influx ?? process.env['SAFESTAR_INFLUX_URL'];
   const influx = influxUrl ? parseInfluxUrl(influxUrl) : undefined;
-  // The safety-index engine (hub/index) and the cases API (hub/cases) replace the simple rating.
-  const index = safetyIndex({ history: influx });
   const city = o.city ? loadCity(o.city) : undefined;
   const hub = await startHub({
     dataDir: o.data,
     mqtt: { host: o.host, port: o.mqttPort },
     api: { host: o.host, port: o.apiPort },
     influx,
-    rating: index.rating,
-    // The map shows district names when the city file gives them.
-    apiPlugins: [...index.apiPlugins, webPages(city ? { districts: city.districts } : {})],
+    ...productHub({ ...(influx ? { influx } : {}), ...(city ? { districts: city.districts } : {}) }),
     city,
     edges: o.edges ? loadEdges(o.edges) : undefined,
     log: true,

@@ -5,6 +5,7 @@ import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
+import { productHub } from '../../hub/product.ts';
 import { encoderFor } from '../../simulators/vendors/index.ts';
 import { deviceTopic } from '../../protocol/topics.ts';
 import type { LoadClient } from '../loadgen/protocol.ts';
@@ -40,6 +41,8 @@ async function rig(devices: number): Promise<Rig> {
     influx: { url: influxd.url, database: 'safestar' },
     city: site0.city,
     log: false,
+    // The product's hub (index engine, cases API, pages), as `safestar hub` runs it.
+    ...productHub({ influx: { url: influxd.url, database: 'safestar' } }),
   });
   const site: BenchSite = { ...site0, config: { ...site0.config, uplink: { ...site0.config.uplink, url: hub.mqttUrl } } };
   const file = join(dir, 'site.json');

@@ -8,8 +8,7 @@ import { startHub, type Hub } from '../../hub/hub.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import type { City } from '../../protocol/city.ts';
 import { resolveInflux, type InfluxTarget } from './influx-target.ts';
-import { safetyIndex } from '../../hub/index/wire.ts';
-import { webPages } from '../../hub/web/plugin.ts';
+import { productHub } from '../../hub/product.ts';
 import { randomBytes } from 'node:crypto';
 
 export interface DemoOptions {
@@ -67,10 +66,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
 
   // Demo tokens, new every run, printed so a user can post a case or confirm an alarm right away.
   const tokens = { police: randomBytes(12).toString('hex'), operator: randomBytes(12).toString('hex') };
-  const index = safetyIndex({
-    ...(influx ? { history: { url: influx.url, database: influx.database } } : {}),
-    tokens: { departments: { police: [tokens.police] }, operators: [tokens.operator] },
-  });
   let hub: Hub | undefined;
   const edges: Edge[] = [];
   try {
@@ -81,8 +76,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       ...(influx ? { influx: { url: influx.url, database: influx.database } } : {}),
       city,
       log: false,
-      rating: index.rating,
-      apiPlugins: [...index.apiPlugins, webPages({ tokens: { departments: { police: [tokens.police] }, operators: [tokens.operator] }, districts: city.districts })],
+      ...productHub({
+        ...(influx ? { influx: { url: influx.url, database: influx.database } } : {}),
+        tokens: { departments: { police: [tokens.police] }, operators: [tokens.operator] },
+        districts: city.districts,
+      }),
     });
     o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
     o.say(`City map (一图): ${hub.apiUrl}/map   Compound page (一码): ${hub.apiUrl}/c/${city.compounds[0]!.id}`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
-import { safetyIndex } from '../../hub/index/wire.ts';
+import { productHub } from '../../hub/product.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { buildDashboards, DASHBOARDS } from '../../dashboards/build.ts';
 import { expandMacros } from '../../dashboards/influxql.ts';
@@ -30,10 +30,10 @@ describe('Grafana dashboards: every panel query against real data', () => {
     dir = mkdtempSync(join(tmpdir(), 'safestar-dash-'));
     const city = generateCity({ compounds: 4, seed: 2 });
     const token = 'police-token-0123456789';
-    const idx = safetyIndex({ history: { url: influxd.url, database: 'safestar' }, tokens: { departments: { police: [token] }, operators: [] } });
+    const product = productHub({ influx: { url: influxd.url, database: 'safestar' }, tokens: { departments: { police: [token] }, operators: [] } });
     hub = await startHub({
       dataDir: join(dir, 'hub'), mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 },
-      influx: { url: influxd.url, database: 'safestar' }, city, log: false, rating: idx.rating, apiPlugins: idx.apiPlugins,
+      influx: { url: influxd.url, database: 'safestar' }, city, log: false, ...product,
     });
     const now = Date.now();
     const c = city.compounds[0]!;

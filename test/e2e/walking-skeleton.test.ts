@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
-import { safetyIndex } from '../../hub/index/wire.ts';
+import { productHub } from '../../hub/product.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
 import { runSimulation } from '../../simulators/run.ts';
@@ -40,7 +40,7 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
       city,
       log: false,
       // The product's hub: the full safety-index engine and its API (as `safestar hub` runs it).
-      ...safetyIndex({ history: { url: influxd.url, database: 'safestar' }, tokens: { departments: {}, operators: [operator] } }),
+      ...productHub({ influx: { url: influxd.url, database: 'safestar' }, tokens: { departments: {}, operators: [operator] } }),
     });
     const kit = siteConfigForCity(city, { edgeId: 'edge-e2e', compoundIds: [compound.id], hubUrl: hub.mqttUrl, dataDir: join(dir, 'edge') });
     passwords = kit.passwords;

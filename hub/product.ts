@@ -1,0 +1,26 @@
+import type { CityDistrict } from '../protocol/city.ts';
+import type { HubOptions } from './hub.ts';
+import type { TokenConfig } from './cases/auth.ts';
+import { safetyIndex } from './index/wire.ts';
+import type { InfluxTarget } from './store/influxWriter.ts';
+import { webPages } from './web/plugin.ts';
+
+export interface ProductHubOptions {
+  /** Where the `safety_index` history goes (the hub's own InfluxDB); absent = its durable queue. */
+  influx?: InfluxTarget;
+  /** Department and operator tokens; default: the environment (SAFESTAR_*_TOKENS). */
+  tokens?: TokenConfig;
+  /** District names for the map. */
+  districts?: readonly CityDistrict[];
+}
+
+/**
+ * The hub as the product runs it (`safestar hub`, `safestar demo`): the safety-index engine in
+ * place of the simple rating, the cases API, and the public pages. One place, so every entry point
+ * serves the same hub.
+ */
+export function productHub(o: ProductHubOptions = {}): Pick<HubOptions, 'rating' | 'apiPlugins'> {
+  const index = safetyIndex({ ...(o.influx ? { history: o.influx } : {}), ...(o.tokens ? { tokens: o.tokens } : {}) });
+  const pages = webPages({ ...(o.tokens ? { tokens: o.tokens } : {}), ...(o.districts ? { districts: o.districts } : {}) });
+  return { rating: index.rating, apiPlugins: [...index.apiPlugins, pages] };
+}
