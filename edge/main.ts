@@ -8,6 +8,12 @@ import type { Scorer } from './pipeline/scorer-port.ts';
 /** The anomaly model shipped in the package (models/, see its model card). */
 export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'ae16-1.0.0.onnx');
 
+/**
+ * Learning period of a device after a start: an edge restart must not flag every device's
+ * reconnect (issue 4: one outage, not one alarm per device).
+ */
+export const SCORER_WARMUP_MS = 10 * 60_000;
+
 export interface RunEdgeOptions {
   /** `.onnx` model for the anomaly scorer; default DEFAULT_MODEL when present; `false` = no scorer. */
   model?: string | false;
@@ -22,9 +28,7 @@ async function loadScorer(model: string | false | undefined, log: Logger): Promi
     return undefined;
   }
   const { createOnnxScorer } = await import('./scoring/onnx-scorer.ts');
-  // 10 minutes of learning per device after a start: an edge restart must not flag every device's
-  // reconnect (issue 4: one outage, not one alarm per device).
-  return createOnnxScorer({ modelPath: path, warmupMs: 10 * 60_000, onLog: (level, msg) => log[level](msg) });
+  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, onLog: (level, msg) => log[level](msg) });
 }
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */

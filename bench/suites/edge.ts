@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEdge } from '../../edge/edge.ts';
 import { createOnnxScorer } from '../../edge/scoring/onnx-scorer.ts';
+import { DEFAULT_MODEL, SCORER_WARMUP_MS } from '../../edge/main.ts';
 import type { Scorer } from '../../edge/pipeline/scorer-port.ts';
 import { bareAedesRelay } from '../baselines/bare-aedes.ts';
 import { LoadGenerator } from '../loadgen/driver.ts';
@@ -20,15 +21,6 @@ export interface EdgeBenchOptions {
 
 /** Node-RED 4.1 on this machine, mqtt in → function → mqtt out QoS 1 (issue 7's measurement). */
 export const NODE_RED_MSGS_PER_SEC = 9_300;
-
-/** The newest committed model, so the benchmark scores like the product does. */
-export function defaultModelPath(): string | undefined {
-  const dir = new URL('../../models/', import.meta.url).pathname;
-  if (!existsSync(dir)) return undefined;
-  const onnx = readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort();
-  const last = onnx[onnx.length - 1];
-  return last ? join(dir, last) : undefined;
-}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -52,9 +44,8 @@ export async function edgeRun(devices: number, durationMs: number, scorerOn = tr
   const dir = mkdtempSync(join(tmpdir(), 'safestar-bench-edge-'));
   const stub = await HubStub.start();
   const site = benchSite({ devices, edgeId: 'edge-bench', hubUrl: stub.url, dataDir: dir });
-  const modelPath = scorerOn ? defaultModelPath() : undefined;
-  let scorer: Scorer | undefined;
-  if (modelPath) scorer = await createOnnxScorer({ modelPath, watchIntervalMs: 0 });
+  // Scored as `safestar edge` scores: the shipped model, the same learning period.
+  const scorer: Scorer | undefined = scorerOn ? await createOnnxScorer({ modelPath: DEFAULT_MODEL, watchIntervalMs: false, warmupMs: SCORER_WARMUP_MS }) : undefined;
   const edge = await startEdge(site.config, { log: false, ...(scorer ? { scorer } : {}) });
   try {
     const { gen } = await LoadGenerator.connect({ url: edge.brokerUrl, clients: site.clients, qos: 1, window: 16, durationMs });

@@ -12,7 +12,7 @@ import type { Scorer } from '../pipeline/scorer-port.ts';
 export interface OnnxScorerOptions {
   /** Path of the `.onnx` file (models/<name>-<version>.onnx). */
   modelPath: string;
-  /** Poll the file for changes and hot-swap (ms between polls; false = explicit reload() only). */
+  /** Poll the file for changes and hot-swap (ms between polls; false or 0 = explicit reload() only). */
   watchIntervalMs?: number | false;
   batcher?: Partial<MicroBatcherOptions>;
   features?: Partial<FeatureOptions>;
@@ -82,7 +82,7 @@ export class OnnxScorer implements Scorer {
   async start(): Promise<ScorerStatus> {
     await this.reload();
     const interval = this.opts.watchIntervalMs ?? 1_000;
-    if (interval !== false && !this.closed) {
+    if (interval !== false && interval > 0 && !this.closed) {
       // Polling (not fs.watch): deployments replace the file by rename, which fs.watch loses.
       // Each poll compares the file with the version we last loaded, not with the previous poll
       // (fs.watchFile's way): a file replaced between our load and a watcher's first look would
