@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { percentile, slope, summarize } from '../../bench/lib/stats.ts';
+import { renderTable } from '../../bench/lib/report.ts';
+
+describe('benchmark statistics', () => {
+  it('summarizes runs as median, min and max (even counts take the mean of the middle two)', () => {
+    expect(summarize([3, 1, 2])).toMatchObject({ median: 2, min: 1, max: 3, runs: [3, 1, 2] });
+    expect(summarize([4, 1, 3, 2]).median).toBe(2.5);
+    expect(() => summarize([])).toThrow(/SS_BENCH_EMPTY/);
+  });
+
+  it('takes percentiles by nearest rank', () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i); // 100 … 1, unsorted on purpose
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile(v, 100)).toBe(100);
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  it('fits a least-squares slope (RSS growth per minute)', () => {
+    expect(slope([0, 1, 2, 3], [10, 12, 14, 16])).toBeCloseTo(2);
+    expect(slope([0, 1, 2], [5, 5, 5])).toBe(0);
+    expect(slope([1], [1])).toBe(0);
+  });
+
+  it('renders a row with its baseline, ratio and whether the target was met', () => {
+    const table = renderTable([
+      { name: 'edge', unit: 'events/s', value: summarize([12_670]), baseline: { name: 'bare', value: summarize([17_352]) }, ratio: 0.73, target: '≥ 0.70', met: true },
+      { name: 'path', unit: 'events/s', value: summarize([10_481]), target: '≥ 23,000', met: false },
+    ]);
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[2]).toContain('12,670');
+    expect(lines[2]).toContain('bare: 17,352');
+    expect(lines[2]).toContain('0.73');
+    expect(lines[3]).toMatch(/\| NO\s+\|$/);
+  });
+});
