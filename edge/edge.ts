@@ -24,7 +24,7 @@ import { bump, newCounters } from './stats.ts';
 import { Uplink } from './uplink/uplink.ts';
 
 export { loadSiteConfig, validateSiteConfig } from './config.ts';
-export { hashPassword, verifyPassword } from './auth/password.ts';
+export { hashPassword, verifyPassword } from '../common/password.ts';
 export type { Scorer } from './pipeline/scorer-port.ts';
 
 export interface StartEdgeOptions {

@@ -1,25 +1,9 @@
-import { scrypt, timingSafeEqual } from 'node:crypto';
+import { verifyPassword } from '../common/password.ts';
 
 export interface EdgeCredential {
   id: string;
-  /** `scrypt$<salt b64>$<hash b64>` (the format edge/auth/password.ts writes). */
+  /** `scrypt$<salt b64>$<hash b64>` (common/password.ts). */
   passwordHash: string;
-}
-
-/** scrypt parameters of the shared hash format (N=16384, r=8, p=1; key length from the hash). */
-const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-
-export function verifyPassword(password: string | Buffer, hash: string): Promise<boolean> {
-  const parts = hash.split('$');
-  if (parts.length !== 3 || parts[0] !== 'scrypt') return Promise.resolve(false);
-  const salt = Buffer.from(parts[1]!, 'base64');
-  const expected = Buffer.from(parts[2]!, 'base64');
-  if (expected.length === 0) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    scrypt(password, salt, expected.length, SCRYPT, (err, key) => {
-      resolve(!err && key.length === expected.length && timingSafeEqual(key, expected));
-    });
-  });
 }
 
 /**

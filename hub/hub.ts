@@ -6,6 +6,7 @@ import type { City } from '../protocol/city.ts';
 import { checkCity } from '../protocol/city.ts';
 import { describeProblems } from '../protocol/validate.ts';
 import { buildApi, type ApiPlugin } from './api/app.ts';
+import { cachedLocations } from './store/locations.ts';
 import type { HealthReport } from './api/context.ts';
 import { EdgeAuth, type EdgeCredential } from './auth.ts';
 import { startHubBroker, type HubBroker } from './broker.ts';
@@ -192,7 +193,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let apiUrl: string;
   try {
     app = await buildApi(
-      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason) },
+      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state) },
       (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
     );
     await app.listen({ host: opts.api.host, port: opts.api.port });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { City } from '../protocol/city.ts';
 import type { SiteConfig, SiteDevice } from '../protocol/site.ts';
-import { hashPassword } from '../edge/auth/password.ts';
+import { hashPassword } from '../common/password.ts';
 import { compoundOf } from './city.ts';
 import { Rng } from './random.ts';
 
@@ -30,7 +30,7 @@ export interface SiteConfigOptions {
    */
   randomPasswords?: boolean;
   /**
-   * Hash function (default `hashPassword` from edge/auth/password.ts, so the parameters can never
+   * Hash function (default `hashPassword` from common/password.ts, so the parameters can never
    * drift from what the edge verifies); tests may inject a cheaper one.
    */
   hash?: (password: string) => string;

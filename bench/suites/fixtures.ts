@@ -1,4 +1,4 @@
-import { hashPassword } from '../../edge/auth/password.ts';
+import { hashPassword } from '../../common/password.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
 import { generateTraffic } from '../../simulators/traffic.ts';

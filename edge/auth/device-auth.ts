@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DeviceEntry, DeviceRegistry } from './registry.ts';
-import { verifyPassword } from './password.ts';
+import { verifyPassword } from '../../common/password.ts';
 
 /**
  * Device authentication for the broker's CONNECT. A device is found by its MQTT username (or its

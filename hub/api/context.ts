@@ -18,4 +18,6 @@ export interface ApiContext {
   rating: RatingEngine;
   deadLetters(limit: number, reason?: string): DeadLetterRow[];
   metrics: Registry;
+  /** Where each compound is (the map, the plaque page); absent coordinates read as null. */
+  locations(): ReadonlyMap<string, { lat: number | null; lon: number | null }>;
 }

@@ -15,8 +15,12 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
 }
 
 export function compoundRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const at = (id: string): { lat: number | null; lon: number | null } => {
+    const l = ctx.locations().get(id);
+    return { lat: l?.lat ?? null, lon: l?.lon ?? null };
+  };
   app.get('/api/compounds', async () =>
-    ctx.rating.list().map(({ id, name, district, households, index, stars, updatedAt }) => ({ id, name, district, households, index, stars, updatedAt })),
+    ctx.rating.list().map(({ id, name, district, households, index, stars, updatedAt }) => ({ id, name, district, households, ...at(id), index, stars, updatedAt })),
   );
   app.get<{ Params: { id: string } }>('/api/compounds/:id', async (req, reply) => {
     const r = ctx.rating.get(req.params.id);
@@ -26,7 +30,7 @@ export function compoundRoutes(app: FastifyInstance, ctx: ApiContext): void {
         message: `SS_HUB_COMPOUND_UNKNOWN: ${HUB_ERRORS.SS_HUB_COMPOUND_UNKNOWN} ('${req.params.id.slice(0, 100)}'); list them with GET /api/compounds`,
       });
     }
-    return r;
+    return { ...r, ...at(r.id) };
   });
 }
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CityDistrict } from '../../protocol/city.ts';
 import { CaseAuth, tokensFromEnv, type TokenConfig } from '../cases/auth.ts';
 import type { HubContext } from '../hub.ts';
-import type { CompoundRow } from '../store/stateDb.ts';
+import { cachedLocations } from '../store/locations.ts';
 import type { WebContext } from './context.ts';
 import { needsRoutes } from './needs-routes.ts';
 import { pageRoutes } from './page-routes.ts';
@@ -31,7 +31,7 @@ export function webPages(opts: WebPagesOptions = {}): (app: FastifyInstance, ctx
   return (app, ctx) => {
     const w: WebContext = {
       source: (opts.source ?? apiSource)(app),
-      locations: cachedLocations(ctx, 10_000),
+      locations: cachedLocations(ctx.state),
       store: new WebStore(ctx.state.db),
       auth: new CaseAuth(opts.tokens ?? tokensFromEnv()),
       limiter: new RateLimiter({ ...RATE_LIMIT_DEFAULTS, ...opts.reportRateLimit }, ctx.now),
@@ -39,39 +39,7 @@ export function webPages(opts: WebPagesOptions = {}): (app: FastifyInstance, ctx
       publicBaseUrl: opts.publicBaseUrl ?? process.env['SAFESTAR_PUBLIC_URL'],
       now: ctx.now,
     };
-    addLocations(app, w);
     pageRoutes(app, w);
     needsRoutes(app, w);
-  };
-}
-
-/**
- * Rating engines know no coordinates; the state DB does. Add lat/lon to GET /api/compounds and
- * GET /api/compounds/:id (additive fields) without changing the engines or the hub's routes.
- */
-function addLocations(app: FastifyInstance, w: WebContext): void {
-  app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
-    const url = req.routeOptions.url;
-    if (url !== '/api/compounds' && url !== '/api/compounds/:id') return payload;
-    const locs = w.locations();
-    const add = (c: unknown): unknown => {
-      if (!c || typeof c !== 'object' || !('id' in c) || 'code' in c) return c;
-      const l = locs.get(String((c as { id: unknown }).id));
-      return { ...c, lat: l?.lat ?? null, lon: l?.lon ?? null };
-    };
-    return Array.isArray(payload) ? payload.map(add) : add(payload);
-  });
-}
-
-function cachedLocations(ctx: HubContext, ttlMs: number): () => ReadonlyMap<string, CompoundRow> {
-  let at = -Infinity;
-  let map = new Map<string, CompoundRow>();
-  return () => {
-    const t = Date.now(); // a cache age, not domain time: the real clock
-    if (t - at >= ttlMs || t < at) {
-      map = new Map(ctx.state.compounds().map((c) => [c.id, c]));
-      at = t;
-    }
-    return map;
   };
 }

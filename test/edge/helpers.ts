@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { freePort } from '../../common/ports.ts';
 import type { SiteConfig, SiteDevice } from '../../protocol/site.ts';
-import { hashPassword } from '../../edge/auth/password.ts';
+import { hashPassword } from '../../common/password.ts';
 
 /** Test kit for the edge: a stand-in hub broker, site configs, device clients. Real parts only. */
 

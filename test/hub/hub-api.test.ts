@@ -1,4 +1,4 @@
-import { randomBytes, scryptSync } from 'node:crypto';
+import { hashPassword } from '../../common/password.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
@@ -18,11 +18,6 @@ const city: City = {
     { id: 'c2', name: 'Pine Court', district: 'd1', households: 150, lat: 24.49, lon: 118.1, devices: [] },
   ],
 };
-
-function hashPassword(pw: string): string {
-  const salt = randomBytes(16);
-  return `scrypt$${salt.toString('base64')}$${scryptSync(pw, salt, 32, { N: 16384, r: 8, p: 1 }).toString('base64')}`;
-}
 
 let influxd: InfluxdHandle;
 let hub: Hub;
@@ -60,13 +55,13 @@ describe('hub API and edge auth', () => {
     const list = (await res.json()) as Array<Record<string, unknown>>;
     expect(list.map((c) => c['id']).sort()).toEqual(['c1', 'c2']);
     for (const c of list) {
-      expect(Object.keys(c).sort()).toEqual(['district', 'households', 'id', 'index', 'name', 'stars', 'updatedAt']);
+      expect(Object.keys(c).sort()).toEqual(['district', 'households', 'id', 'index', 'lat', 'lon', 'name', 'stars', 'updatedAt']);
       expect(c['index']).toBe(100);
       expect(c['stars']).toBe(5);
       expect(Number.isNaN(Date.parse(c['updatedAt'] as string))).toBe(false);
     }
     const one = await fetch(`${hub.apiUrl}/api/compounds/c1`);
-    expect(await one.json()).toMatchObject({ id: 'c1', name: 'Lotus Garden', district: 'd1', households: 400 });
+    expect(await one.json()).toMatchObject({ id: 'c1', name: 'Lotus Garden', district: 'd1', households: 400, lat: city.compounds[0]!.lat, lon: city.compounds[0]!.lon });
     const missing = await fetch(`${hub.apiUrl}/api/compounds/nope`);
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: 'SS_HUB_COMPOUND_UNKNOWN' });

@@ -51,6 +51,7 @@ export async function rig(startAt: number, file?: string): Promise<Rig> {
       rating: engine,
       deadLetters: () => [],
       metrics: new Registry(),
+      locations: () => new Map(),
     },
     [casesPlugin({ engine, tokens: { departments: { police: [TOKENS.police], court: [TOKENS.court] }, operators: [TOKENS.operator] } })],
   );

@@ -3,7 +3,7 @@ import { checkCity } from '../../protocol/city.ts';
 import { checkSiteConfig } from '../../protocol/site.ts';
 import { profilesOfKind } from '../../protocol/vendors.ts';
 import { DEVICE_KINDS } from '../../protocol/devices.ts';
-import { verifyPasswordSync } from '../../edge/auth/password.ts';
+import { verifyPasswordSync } from '../../common/password.ts';
 import { cityToJson, generateCity, XIAMEN_DISTRICTS } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
 

@@ -1,13 +1,14 @@
 import { randomBytes, scrypt as scryptCb, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 /**
- * Device password hashes: `scrypt$<salt b64>$<hash b64>` (site config `passwordHash`).
+ * Password hashes of devices (site config `passwordHash`) and of edges at the hub (`--edges`):
+ * `scrypt$<salt b64>$<hash b64>`, one implementation for both.
  * scrypt N=2^12, r=8, p=1, 32-byte key: ~16 ms per check on this machine, paid once per CONNECT
- * (and cached per connection secret, see device-auth.ts), never per message. N=2^14 took 46 ms:
+ * (and cached per connection secret, see edge/auth/device-auth.ts), never per message. N=2^14 took 46 ms:
  * 2,000 devices reconnecting after an edge restart would queue for a minute on a 2-core box.
  * Device passwords are machine-generated, so the hash guards a leaked config file, not weak
  * human passwords. The parameters are fixed (the format does not carry them) so hashes made by
- * other tools (the simulators import `hashPassword` from here) always verify.
+ * other tools (the simulators, the hub's edge credentials) always verify.
  */
 const PARAMS: ScryptOptions = { N: 4_096, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
 const KEY_LEN = 32;
