@@ -8,7 +8,7 @@ import { edgeTopic } from '../../protocol/topics.ts';
 
 export const tempDir = (prefix = 'safestar-hub-'): string => mkdtempSync(join(tmpdir(), prefix));
 
-const BASE_T = Date.UTC(2026, 10, 29, 8, 0, 0);
+export const BASE_T = Date.UTC(2026, 10, 29, 8, 0, 0);
 
 export function makeEvent(i: number, over: Partial<Event> = {}): Event {
   return {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import type { City } from '../../protocol/city.ts';
-import { edgeClient, influxCount, influxQuery, makeEvent, publishBatch, tempDir } from './helpers.ts';
+import { BASE_T, edgeClient, influxCount, influxQuery, makeEvent, publishBatch, tempDir } from './helpers.ts';
 
 const city: City = {
   v: 1,
@@ -101,7 +101,7 @@ describe('hub API and edge auth', () => {
   it('splits a partly refused write: good points stored, the refused ones dead-lettered', async () => {
     // Make 'level' a string field first, so integer 'level' values conflict inside InfluxDB.
     const edge = await edgeClient(hub.mqttUrl, 'edge-1', 's3cret-edge-pw');
-    const write = await fetch(`${influxd.url}/write?db=${db}&precision=ms`, { method: 'POST', body: `events,compound=cX,device=x level="high" ${Date.now()}` });
+    const write = await fetch(`${influxd.url}/write?db=${db}&precision=ms`, { method: 'POST', body: `events,compound=cX,device=x level="high" ${BASE_T}` });
     expect(write.status).toBe(204);
     const before = await influxCount(influxd.url, db);
     const events = Array.from({ length: 40 }, (_, i) => makeEvent(2000 + i, { attributes: i % 10 === 3 ? { level: 7 } : { method: 'face' } }));
