@@ -38,12 +38,15 @@ export class InfluxQLBuilder implements Builder<Dataquery> {
 
 /**
  * Grafana's macros as Grafana expands them for InfluxQL, so tests can run every panel's query
- * against a real InfluxDB: $timeFilter → a time range, $__interval → a GROUP BY interval,
- * template variables → a regex matching everything.
+ * against a real InfluxDB: $timeFilter → an absolute range ending at the viewer's `now` (Grafana
+ * sends `time >= …ms and time <= …ms` from the browser's clock, never InfluxDB's `now()`, so a
+ * test's clock and influxd's may differ), $__interval → a GROUP BY interval, template variables →
+ * a regex matching everything.
  */
-export function expandMacros(query: string, range = '1h', interval = '1m'): string {
+export function expandMacros(query: string, now: number, rangeMs = 3_600_000, interval = '1m'): string {
+  const from = Math.floor(now - rangeMs);
   return query
-    .replaceAll('$timeFilter', `time > now() - ${range}`)
+    .replaceAll('$timeFilter', `time >= ${from}ms and time <= ${Math.ceil(now)}ms`)
     .replaceAll('$__interval', interval)
     .replace(/\/\^\$\w+\$\//g, '/.*/');
 }
