@@ -3,7 +3,11 @@ import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSiteConfig } from '../../edge/config.ts';
+import { startEdge } from '../../edge/edge.ts';
+import { CredentialStore } from '../../hub/credentials.ts';
 import { cityToJson, generateCity } from '../../simulators/city.ts';
+import { commissionDevice } from '../../simulators/commission.ts';
 import { edgeTopic } from '../../protocol/topics.ts';
 import { safestar, startHubProcess, type HubProcess } from './cli-process.ts';
 import { edgeClient, makeEvent, publishBatch, tempDir, until } from './helpers.ts';
@@ -40,8 +44,9 @@ const api = (path: string, token: string | undefined, body?: unknown): Promise<R
 
 const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 
+const city = generateCity({ compounds: 3, seed: 12 });
 beforeAll(() => {
-  writeFileSync(cityFile, cityToJson(generateCity({ compounds: 3, seed: 12 })));
+  writeFileSync(cityFile, cityToJson(city));
 });
 afterAll(async () => {
   await hub?.stop();
@@ -54,6 +59,8 @@ describe('safestar hub: credentials by default (real processes)', () => {
     expect(r.stderr).toMatch(/^SS_HUB_NO_CREDENTIALS: /);
     expect(r.stderr).toContain(`safestar hub edges add EDGE-ID --compounds c0001,c0002 --data ${data}`);
     expect(r.stderr).toContain('--insecure-dev');
+    const help = await safestar(['hub', '--help']);
+    for (const s of ['--tls-cert <file>', '--tls-client-ca <file>', 'openssl req -x509', 'uplink.caFile', '--trusted-proxy', 'safestar hub edges add']) expect(help.stdout).toContain(s);
   });
 
   it('issues secrets once, stores only hashes (0600), and lists without secrets', async () => {
@@ -62,13 +69,16 @@ describe('safestar hub: credentials by default (real processes)', () => {
     edgeSecret = e.stdout.trim();
     expect(edgeSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(readFileSync(secretFile, 'utf8').trim()).toBe(edgeSecret);
-    for (const [name, args] of [['operator', ['operator']], ['police', ['police']], ['officer', ['officer', '--department', 'police']]] as const) {
-      const t = await safestar(['hub', 'tokens', 'add', ...args, '--data', data]);
-      expect(t.code, t.stderr).toBe(0);
-      const id = /token ([0-9a-f]{12}) /.exec(t.stderr)?.[1];
-      expect(id).toBeDefined();
-      tokens[name] = { id: id!, token: t.stdout.trim() };
-    }
+    const t = await safestar(['hub', 'tokens', 'add', 'officer', '--department', 'police', '--data', data]);
+    expect(t.code, t.stderr).toBe(0);
+    const id = /token ([0-9a-f]{12}) \(officer police\)/.exec(t.stderr)?.[1];
+    expect(id).toBeDefined();
+    tokens.officer = { id: id!, token: t.stdout.trim() };
+    expect(tokens.officer.token).toMatch(/^sst_[A-Za-z0-9_-]{43}$/);
+    // The same store in-process for the other two (each CLI start costs seconds on a shared box).
+    const store = new CredentialStore(data);
+    tokens.operator = store.addToken('operator');
+    tokens.police = store.addToken('department', 'police');
     const file = join(data, 'credentials.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const stored = readFileSync(file, 'utf8');
@@ -190,5 +200,31 @@ describe('safestar hub: credentials by default (real processes)', () => {
     // Without the guard aedes buffered the whole packet (RSS +400 MB in issue 12).
     expect(rssKb(pid) - rssBefore).toBeLessThan(64 * 1024);
     expect(hub!.output()).toMatch(/SS_HUB_MQTT_PACKET_SIZE: .*packet type 3 of \d+ bytes > \d+/);
+  });
+
+  it('sim kit takes the edge secret from the add command; random device passwords; events reach the hub', async () => {
+    const f = join(dir, 'edge-3.secret');
+    expect((await safestar(['hub', 'edges', 'add', 'edge-3', '--compounds', 'c0003', '--data', data, '--secret-out', f])).code).toBe(0);
+    const site = join(dir, 'site-3.json');
+    const pw = join(dir, 'pw-3.json');
+    const kit = await safestar(['sim', 'kit', '--city', cityFile, '--compound-ids', 'c0003', '--edge-id', 'edge-3', '--hub', hub!.mqttUrl,
+      '--edge-secret-file', f, '--data', join(dir, 'edge-3'), '--out', site, '--passwords-out', pw]);
+    expect(kit.code, kit.stderr).toBe(0);
+    expect(statSync(site).mode & 0o777).toBe(0o600);
+    const cfg = loadSiteConfig(site);
+    expect(cfg.uplink.password).toBe(readFileSync(f, 'utf8').trim());
+    const edge = await startEdge(cfg, { log: false });
+    try {
+      await until(async () => ((await (await fetch(`${edge.apiUrl}/health`)).json()) as { uplink: { connected: boolean } }).uplink.connected, 15_000, 'the edge to reach the hub');
+      const device = city.compounds.find((c) => c.id === 'c0003')!.devices[0]!;
+      const passwords = JSON.parse(readFileSync(pw, 'utf8')) as Record<string, string>;
+      const before = (await health()).counters.received;
+      const r = await commissionDevice({ brokerUrl: edge.brokerUrl, edgeApiUrl: edge.apiUrl, deviceId: device.id, password: passwords[device.id]!, compound: 'c0003', kind: device.kind, profile: device.profile, count: 1 });
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      await edge.drain(10_000);
+      expect((await health()).counters.received).toBeGreaterThan(before);
+    } finally {
+      await edge.close();
+    }
   });
 });
