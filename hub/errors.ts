@@ -17,6 +17,7 @@ export const HUB_ERRORS = {
   SS_HUB_MQTT_PACKET_SIZE: 'an MQTT packet is larger than the hub accepts; the connection is closed',
   SS_HUB_MQTT_FIRST_PACKET: 'an MQTT connection did not start with CONNECT; the connection is closed',
   SS_HUB_TLS: 'TLS certificate or key files are missing or invalid',
+  SS_HUB_AUTH: 'this route needs an operator token',
   SS_HUB_TOKEN_SHORT: 'an API token from the environment is shorter than 16 characters',
 } as const;
 

@@ -43,6 +43,8 @@ export interface HubOptions {
    * also present a client certificate signed by it (on top of their secret).
    */
   tls?: { key: string | Buffer; cert: string | Buffer; clientCa?: string | Buffer };
+  /** Who may read the dead letters (GET /api/deadletters): e.g. operator tokens. Absent = nobody. */
+  isOperator?: (authorization: string | undefined) => boolean;
   /** Largest MQTT packet an edge may send (bytes); larger ones cut the connection. Default MAX_BATCH_BYTES + 64 KiB. */
   mqttMaxPacketBytes?: number;
   /**
@@ -219,7 +221,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let apiUrl: string;
   try {
     app = await buildApi(
-      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state) },
+      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state), ...(opts.isOperator ? { isOperator: opts.isOperator } : {}) },
       (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
       { ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}), ...(opts.trustedProxies?.length ? { trustProxy: [...opts.trustedProxies] } : {}) },
     );

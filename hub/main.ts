@@ -1,5 +1,5 @@
 import type { Principal, TokenConfig } from './cases/auth.ts';
-import { tokensFromEnv } from './cases/auth.ts';
+import { CaseAuth, tokensFromEnv } from './cases/auth.ts';
 import { loadCity, loadTls, parseInfluxUrl, parseProxies } from './config.ts';
 import { CredentialStore, type StoredToken } from './credentials.ts';
 import { HubError } from './errors.ts';
@@ -52,6 +52,7 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
   const tls = loadTls(o);
   const trustedProxies = parseProxies(o.trustedProxy);
   const tokens: TokenConfig = { ...tokensFromEnv(), issued: issuedTokens(store) };
+  const people = new CaseAuth(tokens);
   const hub = await startHub({
     dataDir: o.data,
     mqtt: { host: o.host, port: o.mqttPort },
@@ -60,6 +61,7 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
     ...productHub({ ...(influx ? { influx } : {}), ...(city ? { districts: city.districts } : {}), tokens }),
     city,
     ...(o.insecureDev ? {} : { edges: () => store.edges() }),
+    isOperator: (h) => people.identify(h)?.kind === 'operator',
     ...(tls ? { tls } : {}),
     ...(trustedProxies.length ? { trustedProxies } : {}),
     ...(o.maxPacketBytes ? { mqttMaxPacketBytes: o.maxPacketBytes } : {}),

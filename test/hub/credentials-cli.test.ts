@@ -117,7 +117,8 @@ describe('safestar hub: credentials by default (real processes)', () => {
     await publishBatch(real, 'edge-1', [makeEvent(1, { compound: 'c0001' }), makeEvent(2, { compound: 'c0002' }), makeEvent(3, { compound: 'c0003' })]);
     const h = await health();
     expect(h.counters).toMatchObject({ received: 3, queued: 1, deadLettered: 2 });
-    const dls = (await (await fetch(`${hub.apiUrl}/api/deadletters`)).json()) as Array<{ reason: string; detail: string }>;
+    expect((await api('/api/deadletters', tokens.police.token)).status).toBe(401);
+    const dls = (await (await api('/api/deadletters', tokens.operator.token)).json()) as Array<{ reason: string; detail: string }>;
     expect(dls.map((d) => d.reason)).toEqual(['SS_DL_EDGE_SCOPE', 'SS_DL_EDGE_SCOPE']);
     expect(dls[0]!.detail).toMatch(/compound 'c000[23]', which edge 'edge-1' does not serve/);
     expect(await metric(/safestar_hub_deadletters_total\{reason="SS_DL_EDGE_SCOPE"\} (\d+)/)).toBe(2);
