@@ -9,6 +9,8 @@ export const HUB_ERRORS = {
   SS_HUB_CLOSED: 'the hub is closed',
   SS_HUB_INFLUX_DOWN: 'InfluxDB is unreachable; writes are retried with backoff',
   SS_HUB_INFLUX_REJECTED: 'InfluxDB rejected a write',
+  SS_HUB_COMMIT: 'a batch could not be committed to the durable queue; the edge resends it',
+  SS_HUB_RATING: 'the rating engine failed on accepted events; they are stored, only the live rating missed them',
   SS_HUB_COMPOUND_UNKNOWN: 'no compound with this id is registered',
   SS_HUB_EDGE_AUTH: 'edge credentials were refused',
   SS_HUB_NO_CREDENTIALS: 'no edge credentials are issued; the hub will not accept anonymous edges',
