@@ -173,6 +173,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
 
   let closed = false;
+  const refusalLog = new Map<string, { at: number; suppressed: number }>();
   let broker: HubBroker;
   try {
     const mqttTls: TlsOptions | undefined = opts.tls && {
@@ -196,7 +197,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       },
       refused(code, detail) {
         metrics.refused.inc({ code });
-        log.warn({ code }, `${code}: ${detail}`);
+        // A storm of refusals must not become a storm of log lines: one per code per second, with a count.
+        const t = now();
+        const l = refusalLog.get(code);
+        if (l && t - l.at < 1000) {
+          l.suppressed++;
+          return;
+        }
+        log.warn({ code, ...(l?.suppressed ? { suppressed: l.suppressed } : {}) }, `${code}: ${detail}`);
+        refusalLog.set(code, { at: t, suppressed: 0 });
       },
       log,
     });
