@@ -21,6 +21,7 @@ import { createPrivacy } from './pipeline/privacy.ts';
 import { noopScorer, type Scorer } from './pipeline/scorer-port.ts';
 import { resolvePrivacyKey } from './privacy-key.ts';
 import { bump, newCounters } from './stats.ts';
+import { uplinkTls } from './uplink/tls.ts';
 import { Uplink } from './uplink/uplink.ts';
 
 export { loadSiteConfig, validateSiteConfig } from './config.ts';
@@ -178,6 +179,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       // The hub authenticates edges by username = edge id unless the config says otherwise.
       username: cfg.uplink.username ?? cfg.edge.id,
       ...(cfg.uplink.password !== undefined ? { password: cfg.uplink.password } : {}),
+      ...(cfg.uplink.caFile || cfg.uplink.certFile ? { tls: uplinkTls(cfg.uplink) } : {}),
       batchSize: cfg.uplink.batchSize,
       maxInflightBatches: cfg.uplink.maxInflightBatches,
       outbox,

@@ -1,12 +1,20 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError } from 'aedes';
 import { parseTopic } from '../protocol/topics.ts';
 import type { EdgeAuth } from './auth.ts';
+import type { HubErrorCode } from './errors.ts';
 import type { DeadLetterDraft } from './ingest/parse.ts';
+import { attachHubGuard } from './mqtt-guard.ts';
 
 export interface BrokerHooks {
-  /** An uplink batch from `edge`; call `done` only once it is durable (that releases the PUBACK). */
-  batch(edge: string, payload: Buffer, done: (err: Error | null) => void): void;
+  /**
+   * An uplink batch from `edge`, which may publish for the compounds in `scope` (undefined = any);
+   * call `done` only once it is durable (that releases the PUBACK).
+   */
+  batch(edge: string, payload: Buffer, scope: ReadonlySet<string> | undefined, done: (err: Error | null) => void): void;
+  /** A connection or packet the broker refused (counted by code; logged). */
+  refused(code: HubErrorCode, detail: string): void;
   /** Something an edge published that the hub refuses as data (wrong topic). */
   deadLetter(d: DeadLetterDraft): void;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
@@ -20,6 +28,11 @@ export interface HubBroker {
 
 const EMPTY = Buffer.alloc(0);
 
+function remote(client: { conn?: unknown }): string {
+  const s = client.conn as Partial<Socket> | undefined;
+  return s?.remoteAddress ? `${s.remoteAddress}:${s.remotePort ?? '?'}` : '?';
+}
+
 function authError(msg: string): AuthenticateError {
   // 4 = bad user name or password (MQTT 3.1.1 §3.2.2.3); aedes' const enum isn't importable at run time.
   return Object.assign(new Error(msg), { returnCode: 4 }) as AuthenticateError;
@@ -30,7 +43,17 @@ function authError(msg: string): AuthenticateError {
  * aedes writes the QoS 1 PUBACK only after authorizePublish calls back, so the batch is committed
  * to SQLite inside authorizePublish and the PUBACK means "durable at the hub" (issue 2, delivery).
  */
-export async function startHubBroker(opts: { host: string; port: number; auth: EdgeAuth }, hooks: BrokerHooks): Promise<HubBroker> {
+export interface HubBrokerOptions {
+  host: string;
+  port: number;
+  auth: EdgeAuth;
+  /** Largest MQTT packet an edge may send, bytes (larger: the connection is cut before it is read). */
+  maxPacketBytes: number;
+  /** TLS server options (key, cert, optional ca + requestCert for client certificates); absent = plain TCP. */
+  tls?: TlsOptions;
+}
+
+export async function startHubBroker(opts: HubBrokerOptions, hooks: BrokerHooks): Promise<HubBroker> {
   const aedes = await Aedes.createBroker({
     // Edge ids are up to 64 chars (protocol/ids.ts); MQTT 3.1's 23-char limit would refuse them.
     maxClientsIdLength: 64,
@@ -43,7 +66,7 @@ export async function startHubBroker(opts: { host: string; port: number; auth: E
       (ok) => {
         if (ok) done(null, true);
         else {
-          hooks.log.warn({ edge: client.id }, 'SS_HUB_EDGE_AUTH: edge credentials refused; check the edge id and password');
+          hooks.refused('SS_HUB_EDGE_AUTH', `edge '${client.id.slice(0, 64)}' from ${remote(client)}: credentials refused; check the edge id and secret ('safestar hub edges list')`);
           done(authError('SS_HUB_EDGE_AUTH'), false);
         }
       },
@@ -53,13 +76,21 @@ export async function startHubBroker(opts: { host: string; port: number; auth: E
 
   aedes.authorizePublish = (client, packet, done) => {
     if (!client) return done(null); // a stored Last Will replayed without its client
+    const scope = opts.auth.scope(client.id);
+    if (scope === null) {
+      // Revoked while connected: no PUBACK, and the edge must authenticate again (and fail).
+      hooks.refused('SS_HUB_EDGE_REVOKED', `edge '${client.id}' is no longer in the credentials; disconnected`);
+      done(new Error('SS_HUB_EDGE_REVOKED'));
+      client.close();
+      return;
+    }
     const t = parseTopic(packet.topic);
     if (t.ok && t.topic.scope === 'edge' && t.topic.edge === client.id) {
       if (t.topic.channel === 'events') {
         // Batches are consumed here, never routed: don't let a retain flag park one in broker memory.
         packet.retain = false;
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-        hooks.batch(client.id, payload, done);
+        hooks.batch(client.id, payload, scope, done);
         // The batch hook parses synchronously; nobody may subscribe here, so aedes routes an empty
         // packet and the (up to MBs) payload is garbage as soon as the hook is done with it.
         packet.payload = EMPTY;
@@ -82,7 +113,17 @@ export async function startHubBroker(opts: { host: string; port: number; auth: E
   // Edges have no reason to subscribe at the hub; refusing keeps one edge from reading another's data.
   aedes.authorizeSubscribe = (_client, _sub, done) => done(null, null);
 
-  const server: Server = createServer({ noDelay: true }, aedes.handle);
+  const guard = (socket: Socket): void => {
+    attachHubGuard(socket, { maxPacketBytes: opts.maxPacketBytes }, (code, detail) => hooks.refused(code, detail));
+    aedes.handle(socket);
+  };
+  const server: Server = opts.tls
+    // The guard goes on the TLS socket, so it sees decrypted MQTT bytes.
+    ? createTlsServer({ ...opts.tls }, guard)
+    : createServer({ noDelay: true }, guard);
+  if (opts.tls) {
+    server.on('tlsClientError', (err: Error, socket: Socket) => hooks.refused('SS_HUB_TLS', `${socket.remoteAddress ?? '?'}: TLS handshake failed: ${err.message.slice(0, 200)}`));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
@@ -96,7 +137,7 @@ export async function startHubBroker(opts: { host: string; port: number; auth: E
 
   let closing: Promise<void> | undefined;
   return {
-    url: `mqtt://${opts.host}:${port}`,
+    url: `${opts.tls ? 'mqtts' : 'mqtt'}://${opts.host}:${port}`,
     port,
     close() {
       closing ??= (async () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { checkCity, type City } from '../protocol/city.ts';
 import { describeProblems } from '../protocol/validate.ts';
-import type { EdgeCredential } from './auth.ts';
 import { HubError } from './errors.ts';
 import type { InfluxTarget } from './store/influxWriter.ts';
 
@@ -38,20 +39,44 @@ export function loadCity(file: string): City {
   return r.value;
 }
 
-/** Edge credentials file: JSON array of { id, passwordHash } (scrypt$salt$hash). */
-export function loadEdges(file: string): EdgeCredential[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new HubError('SS_HUB_CONFIG', `cannot read edges file '${file}': ${(e as Error).message}`);
+/** PEM files for TLS: `--tls-cert`, `--tls-key` (both or neither), `--tls-client-ca` (needs the two). */
+export function loadTls(o: { tlsCert?: string; tlsKey?: string; tlsClientCa?: string }): { key: Buffer; cert: Buffer; clientCa?: Buffer } | undefined {
+  if (!o.tlsCert && !o.tlsKey) {
+    if (o.tlsClientCa) throw new HubError('SS_HUB_TLS', '--tls-client-ca needs --tls-cert and --tls-key (the hub\'s own certificate) too');
+    return undefined;
   }
-  if (!Array.isArray(json)) throw new HubError('SS_HUB_CONFIG', `edges file '${file}' must be a JSON array of {id, passwordHash}`);
-  return json.map((e: unknown, i) => {
-    const o = e as Partial<EdgeCredential> | null;
-    if (!o || typeof o.id !== 'string' || typeof o.passwordHash !== 'string' || !o.passwordHash.startsWith('scrypt$')) {
-      throw new HubError('SS_HUB_CONFIG', `edges file '${file}' [${i}]: needs {id, passwordHash: "scrypt$…"}`);
+  if (!o.tlsCert || !o.tlsKey) throw new HubError('SS_HUB_TLS', 'give both --tls-cert and --tls-key (PEM files), or neither');
+  const read = (file: string, what: string): Buffer => {
+    let b: Buffer;
+    try {
+      b = readFileSync(file);
+    } catch (e) {
+      throw new HubError('SS_HUB_TLS', `cannot read ${what} '${file}': ${(e as Error).message}`);
     }
-    return { id: o.id, passwordHash: o.passwordHash };
-  });
+    if (!b.includes('-----BEGIN ')) throw new HubError('SS_HUB_TLS', `${what} '${file}' is not a PEM file (no -----BEGIN line)`);
+    return b;
+  };
+  const key = read(o.tlsKey, '--tls-key');
+  const cert = read(o.tlsCert, '--tls-cert');
+  try {
+    // Fail at start with a clear code, not at the first handshake.
+    createSecureContext({ key, cert });
+  } catch (e) {
+    throw new HubError('SS_HUB_TLS', `--tls-cert/--tls-key do not make a usable pair: ${(e as Error).message}`);
+  }
+  return { key, cert, ...(o.tlsClientCa ? { clientCa: read(o.tlsClientCa, '--tls-client-ca') } : {}) };
+}
+
+/** `--trusted-proxy 10.0.0.5,10.1.0.0/16`: addresses or CIDRs (IPv4/IPv6). */
+export function parseProxies(raw: string | undefined): string[] {
+  if (!raw) return [];
+  const out = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of out) {
+    const [addr, bits, ...rest] = p.split('/');
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(addr ?? '') === 6 ? 128 : 32));
+    if (rest.length || !isIP(addr ?? '') || !okBits) {
+      throw new HubError('SS_HUB_CONFIG', `--trusted-proxy '${p.slice(0, 80)}' is not an IP address or CIDR (e.g. 10.0.0.5 or 10.0.0.0/8)`);
+    }
+  }
+  return out;
 }

@@ -9,8 +9,18 @@ export const HUB_ERRORS = {
   SS_HUB_CLOSED: 'the hub is closed',
   SS_HUB_INFLUX_DOWN: 'InfluxDB is unreachable; writes are retried with backoff',
   SS_HUB_INFLUX_REJECTED: 'InfluxDB rejected a write',
+  SS_HUB_COMMIT: 'a batch could not be committed to the durable queue; the edge resends it',
+  SS_HUB_RATING: 'the rating engine failed on accepted events; they are stored, only the live rating missed them',
   SS_HUB_COMPOUND_UNKNOWN: 'no compound with this id is registered',
   SS_HUB_EDGE_AUTH: 'edge credentials were refused',
+  SS_HUB_NO_CREDENTIALS: 'no edge credentials are issued; the hub will not accept anonymous edges',
+  SS_HUB_CREDENTIALS: 'the credentials file is unreadable or malformed',
+  SS_HUB_EDGE_REVOKED: 'a connected edge was revoked and is disconnected',
+  SS_HUB_MQTT_PACKET_SIZE: 'an MQTT packet is larger than the hub accepts; the connection is closed',
+  SS_HUB_MQTT_FIRST_PACKET: 'an MQTT connection did not start with CONNECT; the connection is closed',
+  SS_HUB_TLS: 'TLS certificate or key files are missing or invalid',
+  SS_HUB_AUTH: 'this route needs an operator token',
+  SS_HUB_TOKEN_SHORT: 'an API token from the environment is shorter than 16 characters',
 } as const;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;
@@ -35,6 +45,7 @@ export const DEAD_LETTER_REASONS = {
   SS_DL_EDGE_MISMATCH: 'batch or event names another edge than the one that published it',
   SS_DL_EVENT_INVALID: 'event failed Event v1 validation',
   SS_DL_TOPIC_FORBIDDEN: 'edge published outside its own topics',
+  SS_DL_EDGE_SCOPE: 'event is for a compound the edge is not registered to serve',
   SS_DL_INFLUX_REJECTED: 'InfluxDB refused the point (e.g. field type conflict)',
 } as const;
 

@@ -8,11 +8,12 @@ import { describeProblems } from '../protocol/validate.ts';
 import { buildApi, type ApiPlugin } from './api/app.ts';
 import { cachedLocations } from './store/locations.ts';
 import type { HealthReport } from './api/context.ts';
-import { EdgeAuth, type EdgeCredential } from './auth.ts';
+import type { TlsOptions } from 'node:tls';
+import { EdgeAuth, type EdgeSource } from './auth.ts';
 import { startHubBroker, type HubBroker } from './broker.ts';
 import { HUB_ERRORS, HubError } from './errors.ts';
 import { GroupCommitter } from './ingest/committer.ts';
-import { parseBatch, type DeadLetterDraft } from './ingest/parse.ts';
+import { MAX_BATCH_BYTES, parseBatch, type DeadLetterDraft } from './ingest/parse.ts';
 import { createHubMetrics } from './metrics.ts';
 import { SimpleRating } from './rating/simple.ts';
 import type { RatingEngine } from './rating/types.ts';
@@ -31,8 +32,26 @@ export interface HubOptions {
   influx?: InfluxTarget;
   /** Registers districts/compounds/devices (upsert). */
   city?: City;
-  /** Absent = accept any edge (dev mode; a warning is logged). */
-  edges?: EdgeCredential[];
+  /**
+   * Edge credentials (id, scrypt hash, compounds): a list, or a live view such as
+   * `() => credentialStore.edges()`. Absent = accept any edge for any compound (insecure dev
+   * mode: a warning is logged; `safestar hub` refuses to start so unless given --insecure-dev).
+   */
+  edges?: EdgeSource;
+  /**
+   * TLS for the API (https) and MQTT (mqtts): PEM key and certificate. `clientCa` (PEM): edges must
+   * also present a client certificate signed by it (on top of their secret).
+   */
+  tls?: { key: string | Buffer; cert: string | Buffer; clientCa?: string | Buffer };
+  /** Who may read the dead letters (GET /api/deadletters): e.g. operator tokens. Absent = nobody. */
+  isOperator?: (authorization: string | undefined) => boolean;
+  /** Largest MQTT packet an edge may send (bytes); larger ones cut the connection. Default MAX_BATCH_BYTES + 64 KiB. */
+  mqttMaxPacketBytes?: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (addresses or CIDRs, fastify trustProxy): the client
+   * address behind them is what rate limits key on. Default none: the socket's address is used.
+   */
+  trustedProxies?: readonly string[];
   /** A pino logger, true (info to stdout), false (silent). Default true. */
   log?: Logger | boolean;
   /** Replace the simple rating (hub/rating/) with another engine, e.g. the full index engine. */
@@ -132,7 +151,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     log.warn({ queued: ingest.queueDepth() }, `SS_HUB_NO_TSDB: ${HUB_ERRORS.SS_HUB_NO_TSDB}; set --influx or SAFESTAR_INFLUX_URL to store them`);
   }
   const auth = new EdgeAuth(opts.edges);
-  if (auth.devMode) log.warn('no edge credentials configured: any edge may connect (dev mode)');
+  if (auth.devMode) log.warn('INSECURE DEV MODE: no edge credentials configured; any client may connect as any edge and publish for any compound');
 
   const committer = new GroupCommitter(ingest, { windowMs: opts.groupCommitMs ?? 2, maxEvents: 5_000 }, (batches, results) => {
     for (let i = 0; i < batches.length; i++) {
@@ -154,12 +173,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
 
   let closed = false;
+  const refusalLog = new Map<string, { at: number; suppressed: number }>();
   let broker: HubBroker;
   try {
-    broker = await startHubBroker({ host: opts.mqtt.host, port: opts.mqtt.port, auth }, {
-      batch(edge, payload, done) {
+    const mqttTls: TlsOptions | undefined = opts.tls && {
+      key: opts.tls.key,
+      cert: opts.tls.cert,
+      ...(opts.tls.clientCa ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    };
+    broker = await startHubBroker({ host: opts.mqtt.host, port: opts.mqtt.port, auth, maxPacketBytes: opts.mqttMaxPacketBytes ?? MAX_BATCH_BYTES + 65_536, ...(mqttTls ? { tls: mqttTls } : {}) }, {
+      batch(edge, payload, scope, done) {
         if (closed) return done(new HubError('SS_HUB_CLOSED', 'hub is shutting down; the edge will resend'));
-        const parsed = parseBatch(payload, edge);
+        const parsed = parseBatch(payload, edge, scope);
         counters.received += parsed.items;
         metrics.received.inc(parsed.items);
         committer.submit({ events: parsed.events, deadLetters: parsed.deadLetters }, (err) => {
@@ -169,6 +194,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       },
       deadLetter(d) {
         committer.submit({ events: [], deadLetters: [d] }, () => {});
+      },
+      refused(code, detail) {
+        metrics.refused.inc({ code });
+        // A storm of refusals must not become a storm of log lines: one per code per second, with a count.
+        const t = now();
+        const l = refusalLog.get(code);
+        if (l && t - l.at < 1000) {
+          l.suppressed++;
+          return;
+        }
+        log.warn({ code, ...(l?.suppressed ? { suppressed: l.suppressed } : {}) }, `${code}: ${detail}`);
+        refusalLog.set(code, { at: t, suppressed: 0 });
       },
       log,
     });
@@ -193,12 +230,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   let apiUrl: string;
   try {
     app = await buildApi(
-      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state) },
+      { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state), ...(opts.isOperator ? { isOperator: opts.isOperator } : {}) },
       (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
+      { ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}), ...(opts.trustedProxies?.length ? { trustProxy: [...opts.trustedProxies] } : {}) },
     );
     await app.listen({ host: opts.api.host, port: opts.api.port });
     const addr = app.server.address();
-    apiUrl = `http://${opts.api.host}:${typeof addr === 'object' && addr ? addr.port : opts.api.port}`;
+    apiUrl = `${opts.tls ? 'https' : 'http'}://${opts.api.host}:${typeof addr === 'object' && addr ? addr.port : opts.api.port}`;
   } catch (e) {
     await app?.close();
     await broker.close();

@@ -1,4 +1,8 @@
-import { loadCity, loadEdges, parseInfluxUrl } from './config.ts';
+import type { Principal, TokenConfig } from './cases/auth.ts';
+import { CaseAuth, tokensFromEnv } from './cases/auth.ts';
+import { loadCity, loadTls, parseInfluxUrl, parseProxies } from './config.ts';
+import { CredentialStore, type StoredToken } from './credentials.ts';
+import { HubError } from './errors.ts';
 import { startHub, type Hub } from './hub.ts';
 import { productHub } from './product.ts';
 
@@ -9,25 +13,61 @@ export interface HubCliOptions {
   apiPort: number;
   influx?: string;
   city?: string;
-  edges?: string;
+  insecureDev?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  trustedProxy?: string;
+  maxPacketBytes?: number;
+}
+
+/** Issued tokens as a digest → principal map, rebuilt only when the store re-read its file. */
+function issuedTokens(store: CredentialStore): () => ReadonlyMap<string, Principal> {
+  let last: readonly StoredToken[] | undefined;
+  let map = new Map<string, Principal>();
+  return () => {
+    const list = store.tokens();
+    if (list !== last) {
+      last = list;
+      map = new Map(list.map((t): [string, Principal] => [t.sha256, t.role === 'operator' ? { kind: 'operator' } : { kind: t.role, department: t.department ?? '' }]));
+    }
+    return map;
+  };
 }
 
 /** Wiring only: read files, start the hub, close it once on SIGINT/SIGTERM. */
 export async function runHub(o: HubCliOptions): Promise<Hub> {
+  const store = new CredentialStore(o.data);
+  if (!o.insecureDev && store.edges().length === 0) {
+    throw new HubError(
+      'SS_HUB_NO_CREDENTIALS',
+      `no edge credentials in '${store.file}', so no edge could connect. Issue one per edge with ` +
+        `'safestar hub edges add EDGE-ID --compounds c0001,c0002 --data ${o.data}' (it prints the edge's secret once), ` +
+        `or run 'safestar hub --insecure-dev' for a throwaway local test that accepts any edge`,
+    );
+  }
   const influxUrl = o.influx ?? process.env['SAFESTAR_INFLUX_URL'];
   const influx = influxUrl ? parseInfluxUrl(influxUrl) : undefined;
   const city = o.city ? loadCity(o.city) : undefined;
+  const tls = loadTls(o);
+  const trustedProxies = parseProxies(o.trustedProxy);
+  const tokens: TokenConfig = { ...tokensFromEnv(), issued: issuedTokens(store) };
+  const people = new CaseAuth(tokens);
   const hub = await startHub({
     dataDir: o.data,
     mqtt: { host: o.host, port: o.mqttPort },
     api: { host: o.host, port: o.apiPort },
     influx,
-    ...productHub({ ...(influx ? { influx } : {}), ...(city ? { districts: city.districts } : {}) }),
+    ...productHub({ ...(influx ? { influx } : {}), ...(city ? { districts: city.districts } : {}), tokens }),
     city,
-    edges: o.edges ? loadEdges(o.edges) : undefined,
+    ...(o.insecureDev ? {} : { edges: () => store.edges() }),
+    isOperator: (h) => people.identify(h)?.kind === 'operator',
+    ...(tls ? { tls } : {}),
+    ...(trustedProxies.length ? { trustedProxies } : {}),
+    ...(o.maxPacketBytes ? { mqttMaxPacketBytes: o.maxPacketBytes } : {}),
     log: true,
   });
-  process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}  map ${hub.apiUrl}/map\n`);
+  process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}  map ${hub.apiUrl}/map${o.insecureDev ? '  (INSECURE DEV MODE: any edge may connect)' : ''}\n`);
   const stop = (): void => {
     void hub.close().then(() => process.exit(0), () => process.exit(1));
   };

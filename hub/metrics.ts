@@ -7,6 +7,7 @@ export function createHubMetrics(queueDepth: () => number, influxUp: () => numbe
   const duplicates = new Counter({ name: 'safestar_hub_events_duplicate_total', help: 'Events dropped because their id was already accepted', registers: [registry] });
   const deadLetters = new Counter({ name: 'safestar_hub_deadletters_total', help: 'Dead-letter records by reason code', labelNames: ['reason'], registers: [registry] });
   const written = new Counter({ name: 'safestar_hub_events_written_total', help: 'Points InfluxDB acknowledged', registers: [registry] });
+  const refused = new Counter({ name: 'safestar_hub_mqtt_refused_total', help: 'MQTT connections, packets and publishes the hub refused, by code (SS_HUB_EDGE_AUTH, SS_HUB_MQTT_PACKET_SIZE, …)', labelNames: ['code'], registers: [registry] });
   const batches = new Counter({ name: 'safestar_hub_batches_total', help: 'Uplink batches committed', registers: [registry] });
   const writeSeconds = new Histogram({
     name: 'safestar_hub_influx_write_seconds',
@@ -16,7 +17,7 @@ export function createHubMetrics(queueDepth: () => number, influxUp: () => numbe
   });
   new Gauge({ name: 'safestar_hub_queue_depth', help: 'Events in the durable queue waiting for InfluxDB', registers: [registry], collect() { this.set(queueDepth()); } });
   new Gauge({ name: 'safestar_hub_influx_up', help: '1 when InfluxDB answers, 0 when not, -1 when none is configured', registers: [registry], collect() { this.set(influxUp()); } });
-  return { registry, received, duplicates, deadLetters, written, batches, writeSeconds };
+  return { registry, refused, received, duplicates, deadLetters, written, batches, writeSeconds };
 }
 
 export type HubMetrics = ReturnType<typeof createHubMetrics>;

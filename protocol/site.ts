@@ -83,6 +83,11 @@ export interface SiteConfig {
     url: string;
     username?: string;
     password?: string;
+    /** PEM CA the edge trusts for an mqtts:// hub (default: the system's CAs). */
+    caFile?: string;
+    /** PEM client certificate and key, when the hub asks edges for one (--tls-client-ca). */
+    certFile?: string;
+    keyFile?: string;
     batchSize: number;
     maxInflightBatches: number;
   };
@@ -141,6 +146,9 @@ export const SiteConfigSchema = Type.Object(
         url: Type.String({ pattern: '^mqtts?://' }),
         username: Type.Optional(Type.String()),
         password: Type.Optional(Type.String()),
+        caFile: Type.Optional(Type.String({ minLength: 1 })),
+        certFile: Type.Optional(Type.String({ minLength: 1 })),
+        keyFile: Type.Optional(Type.String({ minLength: 1 })),
         batchSize: Type.Integer({ minimum: 1, maximum: 1000 }),
         maxInflightBatches: Type.Integer({ minimum: 1, maximum: 64 }),
       },

@@ -8,7 +8,7 @@ import { confirmDevices } from './confirm.ts';
 import { opcuaEndpointFor } from './opcua-items.ts';
 import { runSimulation, type SimOptions } from './run.ts';
 import { planScenarios } from './scenarios/plan.ts';
-import { siteConfigForCity } from './site-config.ts';
+import { readEdgeSecret, siteConfigForCity } from './site-config.ts';
 import { generateTraffic, truthLines } from './traffic.ts';
 import {
   badKinds, compoundIdsOf, int, list, loadCity, loadPasswords, num, progressLine, scenarioNames, summary, tlsOf, writeOut,
@@ -142,13 +142,23 @@ export function registerSim(program: Command): void {
     .option('--out <file>', 'site config file', 'site.json')
     .option('--passwords-out <file>', 'device passwords (keep it secret)', 'passwords.json')
     .option('--opcua <url>', 'also map the simulated OPC UA site (`sim opcua`) onto the first compound\'s fence and barrier, e.g. opc.tcp://127.0.0.1:4840')
-    .option('--random-passwords', 'draw passwords from the OS random source instead of the seed (for anything real)')
-    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; randomPasswords?: boolean; opcua?: string }) => {
+    .option('--edge-secret-file <file>', "the edge's hub secret (`safestar hub edges add EDGE --secret-out FILE`), written into uplink.password")
+    .option('--hub-ca <file>', 'PEM CA the edge trusts for an mqtts:// hub (uplink.caFile)')
+    .option('--deterministic-secrets', 'derive device passwords and the privacy secret from the seed (repeatable tests only: anyone with city.json can recompute them)')
+    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; edgeSecretFile?: string; hubCa?: string; deterministicSecrets?: boolean; opcua?: string }) => {
       const city = loadCity(a);
-      const kit = siteConfigForCity(city, { edgeId: a.edgeId, compoundIds: compoundIdsOf(city, a.compoundIds), hubUrl: a.hub, dataDir: a.data, brokerPort: a.brokerPort, apiPort: a.apiPort, seed: a.seed, ...(a.randomPasswords ? { randomPasswords: true } : {}) });
+      const uplinkPassword = a.edgeSecretFile ? readEdgeSecret(a.edgeSecretFile) : undefined;
+      const kit = siteConfigForCity(city, {
+        edgeId: a.edgeId, compoundIds: compoundIdsOf(city, a.compoundIds), hubUrl: a.hub, dataDir: a.data, brokerPort: a.brokerPort, apiPort: a.apiPort, seed: a.seed,
+        ...(a.deterministicSecrets ? { deterministicSecrets: true } : {}),
+        ...(uplinkPassword !== undefined ? { uplinkPassword } : {}),
+        ...(a.hubCa ? { uplinkCaFile: a.hubCa } : {}),
+      });
+      if (uplinkPassword === undefined) process.stderr.write(`warning: no --edge-secret-file: the edge connects to the hub without a secret, which a hub refuses unless started with --insecure-dev\n`);
       const first = kit.config.compounds[0];
       if (a.opcua && first) kit.config.opcua = [opcuaEndpointFor(compoundOf(city, first.id), a.opcua)];
-      writeFileSync(a.out, `${JSON.stringify(kit.config, null, 2)}\n`);
+      // The site config holds the privacy secret and the edge's hub secret: owner-only.
+      writeFileSync(a.out, `${JSON.stringify(kit.config, null, 2)}\n`, { mode: 0o600 });
       writeFileSync(a.passwordsOut, `${JSON.stringify(kit.passwords, null, 2)}\n`, { mode: 0o600 });
       process.stderr.write(`${a.out}: ${kit.config.devices.length} devices in ${kit.config.compounds.length} compounds; passwords in ${a.passwordsOut}\n`);
     });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { City } from '../protocol/city.ts';
 import type { SiteConfig, SiteDevice } from '../protocol/site.ts';
 import { hashPassword } from '../common/password.ts';
@@ -20,15 +21,20 @@ export interface SiteConfigOptions {
   brokerPort?: number;
   /** Local API port; 0 (default) = any free port. */
   apiPort?: number;
-  /** Privacy key (>= 16 chars). Default: a seeded demo key; set SAFESTAR_SITE_SECRET in production. */
+  /** Privacy key (>= 16 chars). Default: 32 random bytes (or seeded with `deterministicSecrets`). */
   secret?: string;
-  /** Password seed (default: the city's seed): same seed → same passwords. */
+  /** Seed of deterministic secrets (default: the city's seed). */
   seed?: number;
   /**
-   * Draw passwords from the OS CSPRNG instead of the seed. Seeded passwords are for simulations
-   * (anyone with the seed can recompute them); use this for a kit that guards anything real.
+   * Derive device passwords and the privacy key from the seed instead of the OS CSPRNG. Anyone
+   * with the city file and seed can recompute them, so this is for tests and simulations that
+   * need repeatable kits, never for a kit that guards anything real (issue 12).
    */
-  randomPasswords?: boolean;
+  deterministicSecrets?: boolean;
+  /** The edge's secret for the hub (`safestar hub edges add`), written into uplink.password. */
+  uplinkPassword?: string;
+  /** PEM CA file the edge trusts for an mqtts:// hub (uplink.caFile). */
+  uplinkCaFile?: string;
   /**
    * Hash function (default `hashPassword` from common/password.ts, so the parameters can never
    * drift from what the edge verifies); tests may inject a cheaper one.
@@ -57,7 +63,7 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
   const devices: SiteDevice[] = [];
   for (const c of compounds) {
     for (const d of c.devices) {
-      const password = opts.randomPasswords ? randomBytes(15).toString('base64url') : rng.token(20);
+      const password = opts.deterministicSecrets ? rng.token(20) : randomBytes(15).toString('base64url');
       passwords[d.id] = password;
       devices.push({
         id: d.id,
@@ -75,7 +81,7 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
     v: 1,
     edge: { id: opts.edgeId, district: first.district },
     timezone: '+08:00',
-    privacySecret: opts.secret ?? `demo-${rng.token(24)}`,
+    privacySecret: opts.secret ?? (opts.deterministicSecrets ? `demo-${rng.token(24)}` : randomBytes(32).toString('base64url')),
     broker: {
       host: opts.brokerHost ?? '127.0.0.1',
       port: opts.brokerPort ?? 0,
@@ -83,7 +89,13 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
       maxMessagesPerDevicePerSecond: 50,
       maxConnections: Math.max(100, devices.length * 2),
     },
-    uplink: { url: opts.hubUrl, batchSize: 500, maxInflightBatches: 4 },
+    uplink: {
+      url: opts.hubUrl,
+      ...(opts.uplinkPassword !== undefined ? { username: opts.edgeId, password: opts.uplinkPassword } : {}),
+      ...(opts.uplinkCaFile !== undefined ? { caFile: opts.uplinkCaFile } : {}),
+      batchSize: 500,
+      maxInflightBatches: 4,
+    },
     outbox: { maxEvents: 1_000_000 },
     api: { host: '127.0.0.1', port: opts.apiPort ?? 0 },
     dataDir: opts.dataDir,
@@ -91,4 +103,22 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
     devices,
   };
   return { config, passwords };
+}
+
+/**
+ * The edge secret from `safestar hub edges add EDGE --secret-out FILE` (or a file holding its
+ * stdout): one line, at least 16 characters.
+ */
+export function readEdgeSecret(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`SS_SIM_EDGE_SECRET: cannot read '${file}': ${(e as Error).message}; write it with 'safestar hub edges add EDGE --compounds … --secret-out FILE'`);
+  }
+  const secret = text.trim();
+  if (secret.length < 16 || /\s/.test(secret)) {
+    throw new Error(`SS_SIM_EDGE_SECRET: '${file}' must hold one edge secret of at least 16 characters (as 'safestar hub edges add' prints it)`);
+  }
+  return secret;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
+import { hashPassword } from '../../common/password.ts';
 import { runSimulation } from '../../simulators/run.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
@@ -68,8 +69,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const tokens = { police: randomBytes(12).toString('hex'), operator: randomBytes(12).toString('hex') };
   let hub: Hub | undefined;
   const edges: Edge[] = [];
+  // Edge credentials, new every run: each edge authenticates and may publish only for its compounds.
+  const sites = edgesFor(city);
+  const secrets = sites.map(() => randomBytes(24).toString('base64url'));
   try {
     hub = await startHub({
+      edges: sites.map((s, i) => ({ id: s.edgeId, compounds: s.compoundIds, passwordHash: hashPassword(secrets[i]!) })),
       dataDir: join(o.dataDir, 'hub'),
       mqtt: { host: o.host, port: o.hubMqttPort },
       api: { host: o.host, port: o.hubApiPort },
@@ -86,9 +91,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     o.say(`City map (一图): ${hub.apiUrl}/map   Compound page (一码): ${hub.apiUrl}/c/${city.compounds[0]!.id}`);
     o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);
     o.say(`Operator token (confirm device alarms: POST /api/alarms/:id/confirm): ${tokens.operator}`);
-    const sites = edgesFor(city);
-    const kits = sites.map((s) =>
-      siteConfigForCity(city, { edgeId: s.edgeId, compoundIds: s.compoundIds, hubUrl: hub!.mqttUrl, dataDir: join(o.dataDir, s.edgeId) }),
+    const kits = sites.map((s, i) =>
+      siteConfigForCity(city, { edgeId: s.edgeId, compoundIds: s.compoundIds, hubUrl: hub!.mqttUrl, dataDir: join(o.dataDir, s.edgeId), uplinkPassword: secrets[i]! }),
     );
     for (const kit of kits) edges.push(await startEdge(kit.config, { log: false }));
     o.say(`Edges: ${edges.map((e, i) => `${sites[i]!.edgeId} ${e.apiUrl}`).join(', ')}`);

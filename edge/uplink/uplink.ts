@@ -23,6 +23,8 @@ export interface UplinkOptions {
   edgeId: string;
   username?: string;
   password?: string;
+  /** For an mqtts:// hub: the CA to trust (PEM), and a client certificate + key if the hub asks for one. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   batchSize: number;
   maxInflightBatches: number;
   outbox: Outbox;
@@ -77,6 +79,10 @@ export class Uplink {
       will: { topic: stateTopic, payload: Buffer.from(this.statePayload('offline')), qos: 1, retain: true },
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
+      // mqtt.js verifies the hub's certificate (rejectUnauthorized defaults to true).
+      ...(o.tls?.ca ? { ca: o.tls.ca } : {}),
+      ...(o.tls?.cert ? { cert: o.tls.cert } : {}),
+      ...(o.tls?.key ? { key: o.tls.key } : {}),
     };
     this.client = connect(o.url, opts);
     this.client.on('connect', () => {

@@ -17,6 +17,8 @@ export interface ApiContext {
   health(): HealthReport | Promise<HealthReport>;
   rating: RatingEngine;
   deadLetters(limit: number, reason?: string): DeadLetterRow[];
+  /** True when the Authorization header carries an operator token (absent: nobody is). */
+  isOperator?: (authorization: string | undefined) => boolean;
   metrics: Registry;
   /** Where each compound is (the map, the plaque page); absent coordinates read as null. */
   locations(): ReadonlyMap<string, { lat: number | null; lon: number | null }>;

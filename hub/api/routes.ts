@@ -35,7 +35,14 @@ export function compoundRoutes(app: FastifyInstance, ctx: ApiContext): void {
 }
 
 export function deadLetterRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Querystring: { limit?: string; reason?: string } }>('/api/deadletters', async (req) => {
+  app.get<{ Querystring: { limit?: string; reason?: string } }>('/api/deadletters', async (req, reply) => {
+    // Dead letters keep what edges sent (up to 16 KiB each): for operators, not the public.
+    if (!ctx.isOperator?.(req.headers.authorization)) {
+      return reply.code(401).send({
+        code: 'SS_HUB_AUTH',
+        message: `SS_HUB_AUTH: ${HUB_ERRORS.SS_HUB_AUTH}; send 'Authorization: Bearer TOKEN' with a token from 'safestar hub tokens add operator'`,
+      });
+    }
     const n = Number(req.query.limit ?? 100);
     const limit = Number.isFinite(n) ? Math.max(1, Math.min(1000, Math.floor(n))) : 100;
     return ctx.deadLetters(limit, req.query.reason);

@@ -59,7 +59,8 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       const p = who(req, reply);
       if (!p) return reply;
       const c = isSafeId(req.params.id) ? engine.cases.getCase(req.params.id) : undefined;
-      if (!c || (p.kind === 'department' && p.department !== c.department)) {
+      // Officers' tokens may only check in: they read no cases (issue 12).
+      if (!c || p.kind === 'officer' || (p.kind === 'department' && p.department !== c.department)) {
         return fail(reply, 404, caseError('SS_CASE_NOT_FOUND', `'${req.params.id.slice(0, 64)}'`));
       }
       return { case: c, versions: engine.cases.caseVersions(c.id) };
@@ -79,6 +80,8 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     app.get<{ Querystring: { status?: string; compound?: string; limit?: string } }>('/api/alarms', async (req, reply) => {
       const p = who(req, reply);
       if (!p) return reply;
+      // Every alarm of the city is for the operators who act on them, not for any department (issue 12).
+      if (p.kind !== 'operator') return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', 'only operators list device alarms'));
       const status = req.query.status;
       if (status !== undefined && status !== 'pending' && status !== 'confirmed' && status !== 'dismissed') {
         return fail(reply, 400, caseError('SS_CASE_INVALID', `status must be pending, confirmed or dismissed, got '${status.slice(0, 20)}'`));

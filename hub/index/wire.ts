@@ -25,8 +25,8 @@ export function safetyIndex(opts: IndexRatingOptions & { tokens?: TokenConfig } 
     apiPlugins: [
       (app, ctx) => {
         if (!engine) throw new Error('SS_INDEX_WIRING: the rating engine must be created before the API plugins; pass both options from safetyIndex()');
-        const n = Object.values(tokens.departments).flat().length + tokens.operators.length;
-        if (n === 0) ctx.log.warn('SS_CASE_AUTH: no department or operator tokens configured; POST /api/cases answers 401 until SAFESTAR_DEPARTMENT_TOKENS / SAFESTAR_OPERATOR_TOKENS are set');
+        const n = Object.values(tokens.departments).flat().length + tokens.operators.length + Object.values(tokens.officers ?? {}).flat().length + (tokens.issued?.().size ?? 0);
+        if (n === 0) ctx.log.warn('SS_CASE_AUTH: no department or operator tokens configured; POST /api/cases answers 401 until tokens are issued (safestar hub tokens add …)');
         casesPlugin({ engine, tokens })(app);
       },
     ],

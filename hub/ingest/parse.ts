@@ -43,8 +43,10 @@ function rawOf(value: unknown): string {
 /**
  * Pure: an uplink payload from edge `edge` → the good events and one dead letter per bad part.
  * Checked in two steps (envelope, then each event) so one bad event never costs its batch-mates.
+ * `scope`: the compounds this edge is registered for (absent = any, insecure dev mode); an event
+ * for another compound is dead-lettered, so a stolen edge secret can't rate the rest of the city.
  */
-export function parseBatch(payload: Buffer | string, edge: string): ParsedBatch {
+export function parseBatch(payload: Buffer | string, edge: string, scope?: ReadonlySet<string>): ParsedBatch {
   if (payload.length > MAX_BATCH_BYTES) {
     const head = (typeof payload === 'string' ? payload.slice(0, RAW_MAX) : payload.subarray(0, RAW_MAX).toString('utf8'));
     return { events: [], items: 0, deadLetters: [{ edge, reason: 'SS_DL_TOO_LARGE', detail: `${payload.length} bytes > ${MAX_BATCH_BYTES}; send smaller batches`, raw: bounded(head) }] };
@@ -77,6 +79,13 @@ export function parseBatch(payload: Buffer | string, edge: string): ParsedBatch 
       deadLetters.push({ edge, reason: 'SS_DL_EVENT_INVALID', detail: `events[${i}]: ${describeProblems(r.problems)}`, raw: rawOf(item) });
     } else if (r.value.edge !== edge) {
       deadLetters.push({ edge, reason: 'SS_DL_EDGE_MISMATCH', detail: `events[${i}] says edge '${r.value.edge}'`, raw: rawOf(item) });
+    } else if (scope && !scope.has(r.value.compound)) {
+      deadLetters.push({
+        edge,
+        reason: 'SS_DL_EDGE_SCOPE',
+        detail: `events[${i}] is for compound '${r.value.compound}', which edge '${edge}' does not serve; re-issue its credentials with 'safestar hub edges add ${edge} --compounds …' if it should`,
+        raw: rawOf(item),
+      });
     } else {
       events.push(r.value);
     }

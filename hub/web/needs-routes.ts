@@ -51,7 +51,7 @@ export function needsRoutes(app: FastifyInstance, w: WebContext): { rejected: Ma
   app.post('/api/compounds/:id/checkins', async (req: Req, reply) => {
     const p = who(req, reply);
     if (!p) return reply;
-    if (p.kind !== 'department') return fail(reply, 403, webError('SS_WEB_FORBIDDEN', 'check-ins need a department token'));
+    if (p.kind !== 'department' && p.kind !== 'officer') return fail(reply, 403, webError('SS_WEB_FORBIDDEN', 'check-ins need an officer or department token'));
     const checked = checkCheckin(req.body);
     if (!checked.ok) return fail(reply, 400, webError('SS_WEB_CHECKIN_INVALID', 'check-in body is invalid', checked.problems));
     if (!(await known(req))) return fail(reply, 404, webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));

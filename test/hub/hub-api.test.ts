@@ -31,7 +31,8 @@ beforeAll(async () => {
     api: { host: '127.0.0.1', port: 0 },
     influx: { url: influxd.url, database: db },
     city,
-    edges: [{ id: 'edge-1', passwordHash: hashPassword('s3cret-edge-pw') }],
+    edges: [{ id: 'edge-1', passwordHash: hashPassword('s3cret-edge-pw'), compounds: ['c1', 'c2'] }],
+    isOperator: (h) => h === 'Bearer operator-token-0123456789',
     log: false,
   });
 });
@@ -108,7 +109,7 @@ describe('hub API and edge auth', () => {
     await publishBatch(edge, 'edge-1', events);
     await hub.drain(20_000);
     expect((await influxCount(influxd.url, db)) - before).toBe(36);
-    const dls = (await (await fetch(`${hub.apiUrl}/api/deadletters?reason=SS_DL_INFLUX_REJECTED`)).json()) as Array<{ raw: string }>;
+    const dls = (await (await fetch(`${hub.apiUrl}/api/deadletters?reason=SS_DL_INFLUX_REJECTED`, { headers: { authorization: 'Bearer operator-token-0123456789' } })).json()) as Array<{ raw: string }>;
     expect(dls).toHaveLength(4);
     expect(dls.every((d) => d.raw.includes('level=7i'))).toBe(true);
     await edge.endAsync();

@@ -85,7 +85,8 @@ describe('hub ingest into a real InfluxDB', () => {
   });
 
   it('dead-letters bad events and bad payloads, keeps the good ones and the connection', async () => {
-    const { hub, db } = await hubFor();
+    const OPERATOR = 'Bearer operator-token-0123456789';
+    const { hub, db } = await hubFor({ isOperator: (h) => h === OPERATOR });
     const edge = await edgeClient(hub.mqttUrl);
     const bad = { ...makeEvent(2), kind: 'fence' }; // 'granted' is not a fence event type
     const foreign = makeEvent(3, { edge: 'edge-9' }); // claims another edge
@@ -98,7 +99,10 @@ describe('hub ingest into a real InfluxDB', () => {
     await hub.drain(20_000);
     expect(await influxCount(influxd.url, db)).toBe(3);
     expect(hub.stats().deadLettered).toBe(6);
-    const res = await fetch(`${hub.apiUrl}/api/deadletters?limit=50`);
+    // Dead letters hold what edges sent: operators only.
+    expect((await fetch(`${hub.apiUrl}/api/deadletters?limit=50`)).status).toBe(401);
+    expect((await fetch(`${hub.apiUrl}/api/deadletters?limit=50`, { headers: { authorization: 'Bearer not-an-operator-token' } })).status).toBe(401);
+    const res = await fetch(`${hub.apiUrl}/api/deadletters?limit=50`, { headers: { authorization: OPERATOR } });
     const dls = (await res.json()) as Array<{ reason: string; edge: string; raw: string }>;
     expect(dls.map((d) => d.reason).sort()).toEqual([
       'SS_DL_EDGE_MISMATCH', 'SS_DL_EDGE_MISMATCH', 'SS_DL_EVENT_INVALID', 'SS_DL_EVENT_INVALID', 'SS_DL_JSON', 'SS_DL_TOPIC_FORBIDDEN',

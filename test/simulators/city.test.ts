@@ -67,8 +67,8 @@ describe('siteConfigForCity', () => {
   const city = generateCity({ compounds: 3, seed: 8 });
   const cheap = (pw: string): string => `scrypt$test$${Buffer.from(pw).toString('base64')}`;
 
-  it('gives a valid site config with a password per device, seeded', () => {
-    const kit = siteConfigForCity(city, { edgeId: 'edge-1', compoundIds: ['c0001', 'c0002'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap });
+  it('gives a valid site config with a password per device, seeded when asked by name', () => {
+    const kit = siteConfigForCity(city, { edgeId: 'edge-1', compoundIds: ['c0001', 'c0002'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap, deterministicSecrets: true });
     const r = checkSiteConfig(kit.config);
     expect(r.ok, JSON.stringify(r)).toBe(true);
     const devices = city.compounds.slice(0, 2).flatMap((c) => c.devices.map((d) => d.id));
@@ -76,8 +76,9 @@ describe('siteConfigForCity', () => {
     expect(Object.keys(kit.passwords)).toEqual(devices);
     expect(new Set(Object.values(kit.passwords)).size).toBe(devices.length);
     expect(kit.config.edge.district).toBe(city.compounds[0]!.district);
-    const again = siteConfigForCity(city, { edgeId: 'edge-1', compoundIds: ['c0001', 'c0002'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap });
+    const again = siteConfigForCity(city, { edgeId: 'edge-1', compoundIds: ['c0001', 'c0002'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap, deterministicSecrets: true });
     expect(again.passwords).toEqual(kit.passwords);
+    expect(again.config.privacySecret).toBe(kit.config.privacySecret);
   });
 
   it('stores scrypt hashes the edge verifies, never the passwords', () => {
@@ -90,12 +91,14 @@ describe('siteConfigForCity', () => {
     expect(verifyPasswordSync('wrong', d.passwordHash!)).toBe(false);
   });
 
-  it('random passwords differ run to run', () => {
-    const o = { edgeId: 'edge-4', compoundIds: ['c0001'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap, randomPasswords: true };
+  it('by default, passwords and the privacy secret are random, different run to run', () => {
+    const o = { edgeId: 'edge-4', compoundIds: ['c0001'], hubUrl: 'mqtt://127.0.0.1:1', dataDir: '/tmp/x', hash: cheap };
     const a = siteConfigForCity(city, o);
     const b = siteConfigForCity(city, o);
     const id = Object.keys(a.passwords)[0]!;
     expect(a.passwords[id]).not.toBe(b.passwords[id]);
     expect(a.passwords[id]!.length).toBeGreaterThanOrEqual(20);
+    expect(a.config.privacySecret).not.toBe(b.config.privacySecret);
+    expect(a.config.privacySecret!.length).toBeGreaterThanOrEqual(32);
   });
 });
