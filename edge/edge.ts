@@ -17,6 +17,7 @@ import { Outbox } from './outbox/outbox.ts';
 import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
 import type { IngestContext } from './pipeline/ingest.ts';
+import { createDeadLetterSeal } from './pipeline/deadletter-seal.ts';
 import { createPrivacy } from './pipeline/privacy.ts';
 import { noopScorer, type Scorer } from './pipeline/scorer-port.ts';
 import { resolvePrivacyKey } from './privacy-key.ts';
@@ -70,6 +71,9 @@ export interface Edge {
   close(): Promise<void>;
 }
 
+/** Oversized PUBLISH packets up to this are read through and dead-lettered (issue 12: poison messages). */
+const DEFAULT_HARD_MAX_PACKET_BYTES = 8 * 1024 * 1024;
+
 /** Start an edge node: broker, pipeline, outbox, uplink, health and API, wired together. */
 export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {}): Promise<Edge> {
   const cfg = validateSiteConfig(config);
@@ -79,8 +83,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
   const registry = new DeviceRegistry(cfg);
   const health = new HealthTracker(registry, clock, opts.missedHeartbeats ?? 3);
   const recent = new RecentEvents(500);
-  const outbox = new Outbox(join(cfg.dataDir, 'outbox.sqlite'), { maxEvents: cfg.outbox.maxEvents });
   const privacyKey = resolvePrivacyKey(cfg.privacySecret, cfg.dataDir);
+  const outbox = new Outbox(join(cfg.dataDir, 'outbox.sqlite'), { maxEvents: cfg.outbox.maxEvents, deadLetterSeal: createDeadLetterSeal(privacyKey.key) });
   const scorer = opts.scorer ?? noopScorer;
   const ctx: IngestContext = {
     edge: cfg.edge.id,
@@ -161,7 +165,11 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       ...(cfg.broker.tls ? { tls: cfg.broker.tls } : {}),
       maxConnections: cfg.broker.maxConnections,
       // Payload + topic (≤ ~100 bytes here) + headers: anything bigger is not a device message.
-      guard: { maxPacketBytes: cfg.broker.maxPayloadBytes + 512, connectTimeoutMs: opts.connectTimeoutMs ?? 5000 },
+      guard: {
+        maxPacketBytes: cfg.broker.maxPayloadBytes + 512,
+        hardMaxPacketBytes: cfg.broker.hardMaxPacketBytes ?? DEFAULT_HARD_MAX_PACKET_BYTES,
+        connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      },
       auth: new DeviceAuth(registry, cfg.allowAnonymousDevices === true),
       hooks: {
         onPublish,

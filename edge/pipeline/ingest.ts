@@ -36,15 +36,20 @@ export function ingest(
   topic: string,
   payload: Buffer,
   receivedAt: number,
+  /** The real payload size when the broker guard kept only a prefix of an oversized PUBLISH. */
+  oversizedBytes?: number,
 ): IngestResult {
   const device = entry.device;
-  if (payload.length > ctx.maxPayloadBytes) {
+  if (oversizedBytes !== undefined || payload.length > ctx.maxPayloadBytes) {
+    const size = oversizedBytes ?? payload.length;
+    const kept = payload.subarray(0, 1024);
     return {
       ok: false,
       deadLetter: {
         at: receivedAt, device: device.id, topic, code: 'SS_PAYLOAD_TOO_LARGE',
-        reason: `${payload.length} bytes > broker.maxPayloadBytes ${ctx.maxPayloadBytes}; first 1 KiB kept`,
-        payload: payload.subarray(0, 1024),
+        reason: `${size} bytes > broker.maxPayloadBytes ${ctx.maxPayloadBytes}; first ${kept.length} bytes kept`,
+        payload: kept,
+        size,
       },
     };
   }
