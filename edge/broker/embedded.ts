@@ -126,8 +126,11 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   });
   // Closes aedes decides itself (bad packets after CONNECT, topic levels, QoS 2 window, keep
   // alive): without these listeners they had no code, no counter and no device lastError.
+  // One close, one code: the first error is the cause; writes failing after it are its echo.
+  const reported = new WeakSet<Client>();
   const onClientError = (client: Client, err: Error): void => {
-    if (shuttingDown) return;
+    if (shuttingDown || reported.has(client)) return;
+    reported.add(client);
     const code = closeCode(err);
     if (!code) return;
     const entry = devices.get(client);

@@ -167,7 +167,7 @@ export class FrameScanner {
           continue;
         }
         if ((type === 8 || type === 10) && this.val > 0) this.sub = { type, buf: Buffer.allocUnsafe(this.val), at: 0 };
-        else if (type === 10) return { code: 'SS_BROKER_PROTOCOL', reason: 'UNSUBSCRIBE without packet id or topic filter [MQTT-3.10.3-2]' };
+        else if (type === 8 || type === 10) return { code: 'SS_BROKER_PROTOCOL', reason: `${type === 8 ? 'SUBSCRIBE' : 'UNSUBSCRIBE'} without packet id or topic filter` };
         this.skip = this.val;
       } else if (++this.hdr > 4) {
         return { code: 'SS_GUARD_PACKET_SIZE', reason: 'malformed remaining length [MQTT-2.2.3]' };
@@ -205,7 +205,7 @@ export class FrameScanner {
   }
 }
 
-/** [MQTT-1.5.3-1/-2] on every filter; [MQTT-3.10.3-2] at least one filter in UNSUBSCRIBE. */
+/** [MQTT-1.5.3-1/-2] on every filter; at least one filter [MQTT-3.8.3-3, MQTT-3.10.3-2]. */
 function checkSubscription(type: number, body: Buffer): ScanVerdict | undefined {
   let pos = 2; // packet id
   let filters = 0;
@@ -221,6 +221,8 @@ function checkSubscription(type: number, body: Buffer): ScanVerdict | undefined 
     pos += n + (type === 8 ? 1 : 0);
     filters++;
   }
-  if (type === 10 && filters === 0) return { code: 'SS_BROKER_PROTOCOL', reason: 'UNSUBSCRIBE with no topic filter [MQTT-3.10.3-2]' };
+  if (filters === 0) {
+    return { code: 'SS_BROKER_PROTOCOL', reason: type === 8 ? 'SUBSCRIBE with no topic filter [MQTT-3.8.3-3]' : 'UNSUBSCRIBE with no topic filter [MQTT-3.10.3-2]' };
+  }
   return undefined;
 }
