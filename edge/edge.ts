@@ -164,13 +164,15 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       port: cfg.broker.port,
       ...(cfg.broker.tls ? { tls: cfg.broker.tls } : {}),
       maxConnections: cfg.broker.maxConnections,
+      maxPendingPerAddress: cfg.broker.maxPendingConnectionsPerAddress ?? Math.max(50, Math.floor(cfg.broker.maxConnections / 4)),
+      ...(cfg.broker.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: cfg.broker.maxConnectionsPerAddress } : {}),
       // Payload + topic (≤ ~100 bytes here) + headers: anything bigger is not a device message.
       guard: {
         maxPacketBytes: cfg.broker.maxPayloadBytes + 512,
         hardMaxPacketBytes: cfg.broker.hardMaxPacketBytes ?? DEFAULT_HARD_MAX_PACKET_BYTES,
         connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
       },
-      auth: new DeviceAuth(registry, cfg.allowAnonymousDevices === true),
+      auth: new DeviceAuth(registry, cfg.allowAnonymousDevices === true, { clock }),
       hooks: {
         onPublish,
         onRefused,

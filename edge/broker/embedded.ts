@@ -44,6 +44,10 @@ export interface BrokerOptions {
   tls?: BrokerTls;
   port: number;
   maxConnections: number;
+  /** Connections from one address still logging in (slot lockout: idle sockets that never finish CONNECT). */
+  maxPendingPerAddress: number;
+  /** All connections from one address (undefined: no cap beyond maxConnections). */
+  maxConnectionsPerAddress?: number;
   guard: GuardOptions;
   auth: DeviceAuth;
   hooks: BrokerHooks;
@@ -78,14 +82,14 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
     authenticate(client, username, password, done) {
       const gen = client.id.startsWith('aedes_');
       if (gen) generated.add(client);
-      o.auth.authenticate(client.id, gen, username, password).then(
+      o.auth.authenticate(client.id, gen, username, password, (client.conn as Socket).remoteAddress ?? '?').then(
         (r) => {
           if (r.ok) {
             devices.set(client, r.entry);
             done(null, true);
             return;
           }
-          const err = refuse(r.code, `client '${client.id}' user '${username ?? ''}'`, r.device) as Error & { returnCode: number };
+          const err = refuse(r.code, `client '${client.id}' user '${username ?? ''}' from ${peer(client)}${r.detail ? `: ${r.detail}` : ''}`, r.device) as Error & { returnCode: number };
           err.returnCode = r.returnCode;
           done(err as Parameters<typeof done>[0], false);
         },
@@ -117,6 +121,7 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   };
   const aedes = await Aedes.createBroker(opts);
   aedes.on('clientReady', (client) => {
+    loggedIn.get(client.conn as Socket)?.();
     const e = devices.get(client);
     if (e) hooks.onConnection(e, true);
   });
@@ -140,7 +145,37 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   aedes.on('connectionError', onClientError);
 
   const sockets = new Set<Socket>();
+  // Per-address accounting (issue 12: 100 idle sockets from one host kept every device out).
+  const perAddress = new Map<string, { open: number; pending: number }>();
+  const loggedIn = new WeakMap<Socket, () => void>();
+  const admit = (socket: Socket): boolean => {
+    const addr = socket.remoteAddress ?? '?';
+    const a = perAddress.get(addr) ?? { open: 0, pending: 0 };
+    const over = o.maxConnectionsPerAddress !== undefined && a.open >= o.maxConnectionsPerAddress
+      ? `${a.open} connections from ${addr} (maxConnectionsPerAddress ${o.maxConnectionsPerAddress})`
+      : a.pending >= o.maxPendingPerAddress ? `${a.pending} connections from ${addr} still logging in (maxPendingConnectionsPerAddress ${o.maxPendingPerAddress})` : undefined;
+    if (over) {
+      hooks.onRefused('SS_GUARD_ADDRESS_CAP', over);
+      socket.destroy();
+      return false;
+    }
+    a.open++;
+    a.pending++;
+    perAddress.set(addr, a);
+    let pending = true;
+    const release = (): void => {
+      if (pending) a.pending--;
+      pending = false;
+    };
+    loggedIn.set(socket, release);
+    socket.once('close', () => {
+      release();
+      if (--a.open === 0) perAddress.delete(addr);
+    });
+    return true;
+  };
   const onSocket = (socket: Socket): void => {
+    if (!admit(socket)) return;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     // On TLS the guard sees decrypted bytes: TLSSocket pushes plaintext through the same `push`.
