@@ -4,6 +4,7 @@ import type { SiteConfig } from '../protocol/site.ts';
 import { buildApi } from './api/server.ts';
 import { createMetrics } from './api/metrics.ts';
 import { RecentEvents } from './api/recent.ts';
+import { createTokenCheck } from './api/token.ts';
 import { DeviceAuth } from './auth/device-auth.ts';
 import { DeviceRegistry } from './auth/registry.ts';
 import { startDeviceBroker } from './broker/embedded.ts';
@@ -239,6 +240,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       device: (id) => health.view(id),
       recent: (limit, device) => (device ? recent.list(500).filter((e) => e.device === device).slice(0, limit) : recent.list(limit)),
       deadLetters: (limit, before, device) => outbox.deadLetters(limit, before, device),
+      authorize: createTokenCheck(cfg.api.tokenHash),
       metrics,
     });
     await api.listen({ host: cfg.api.host, port: cfg.api.port });

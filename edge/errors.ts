@@ -38,7 +38,7 @@ export const EDGE_CODES = {
   SS_BROKER_CLIENT_ERROR: 'aedes closed the connection for another reason (see detail)',
   SS_AUTH_THROTTLED: 'too many failed logins from this address or for this device; wait (the delay grows with each failure) and fix the password',
   SS_AUTH_BUSY: 'too many password checks are waiting; the device should retry in a few seconds',
-  SS_API_TOKEN: 'this endpoint needs `Authorization: Bearer <token>`; create one with `safestar edge token` and put its hash in api.tokenHash',
+  SS_API_TOKEN: 'this endpoint needs `Authorization: Bearer <token>`; make one with `safestar edge token` and put its tokenHash in the site config (api.tokenHash)',
   SS_RATE_LIMITED: 'the device published faster than broker.maxMessagesPerDevicePerSecond; it was slowed down',
   SS_PAYLOAD_TOO_LARGE: 'the payload exceeded broker.maxPayloadBytes',
   SS_EVENT_INVALID: 'the decoded event failed the Event v1 schema (codec bug or out-of-range value)',

@@ -141,16 +141,18 @@ export function registerSim(program: Command): void {
     .option('--api-port <n>', 'local API port (0 = free port)', int, 0)
     .option('--out <file>', 'site config file', 'site.json')
     .option('--passwords-out <file>', 'device passwords (keep it secret)', 'passwords.json')
+    .option('--api-token-out <file>', "bearer token for the edge API's /deadletters (keep it secret)", 'api-token.txt')
     .option('--opcua <url>', 'also map the simulated OPC UA site (`sim opcua`) onto the first compound\'s fence and barrier, e.g. opc.tcp://127.0.0.1:4840')
     .option('--random-passwords', 'draw passwords from the OS random source instead of the seed (for anything real)')
-    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; randomPasswords?: boolean; opcua?: string }) => {
+    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; apiTokenOut: string; randomPasswords?: boolean; opcua?: string }) => {
       const city = loadCity(a);
       const kit = siteConfigForCity(city, { edgeId: a.edgeId, compoundIds: compoundIdsOf(city, a.compoundIds), hubUrl: a.hub, dataDir: a.data, brokerPort: a.brokerPort, apiPort: a.apiPort, seed: a.seed, ...(a.randomPasswords ? { randomPasswords: true } : {}) });
       const first = kit.config.compounds[0];
       if (a.opcua && first) kit.config.opcua = [opcuaEndpointFor(compoundOf(city, first.id), a.opcua)];
       writeFileSync(a.out, `${JSON.stringify(kit.config, null, 2)}\n`);
       writeFileSync(a.passwordsOut, `${JSON.stringify(kit.passwords, null, 2)}\n`, { mode: 0o600 });
-      process.stderr.write(`${a.out}: ${kit.config.devices.length} devices in ${kit.config.compounds.length} compounds; passwords in ${a.passwordsOut}\n`);
+      writeFileSync(a.apiTokenOut, `${kit.apiToken}\n`, { mode: 0o600 });
+      process.stderr.write(`${a.out}: ${kit.config.devices.length} devices in ${kit.config.compounds.length} compounds; passwords in ${a.passwordsOut}; /deadletters token in ${a.apiTokenOut}\n`);
     });
 
   runOptions(sim.command('site'))
