@@ -75,6 +75,9 @@ export interface Edge {
 /** Oversized PUBLISH packets up to this are read through and dead-lettered (issue 12: poison messages). */
 const DEFAULT_HARD_MAX_PACKET_BYTES = 8 * 1024 * 1024;
 
+/** Clock policy default: 15 min covers NTP-less drift of weeks; 5 h off or a reset clock does not pass. */
+const DEFAULT_MAX_SKEW_S = 900;
+
 /** Start an edge node: broker, pipeline, outbox, uplink, health and API, wired together. */
 export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {}): Promise<Edge> {
   const cfg = validateSiteConfig(config);
@@ -93,6 +96,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     maxPayloadBytes: cfg.broker.maxPayloadBytes,
     mintId: createIdMinter(cfg.edge.id, outbox.boot, clock),
     privacy: createPrivacy(privacyKey.key),
+    maxSkewMs: (cfg.clockPolicy?.maxSkewSeconds ?? DEFAULT_MAX_SKEW_S) * 1000,
   };
   log.info({ edge: cfg.edge.id, devices: registry.size, outboxDepth: outbox.depth(), boot: outbox.boot, privacyKey: privacyKey.source }, 'edge starting');
 
@@ -107,7 +111,10 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       counters.events += events.length;
       counters.deadLettered += deadLetters.length;
       counters.outboxDropped += dropped;
-      for (const e of events) bump(counters.eventsByKind, e.kind);
+      for (const e of events) {
+        bump(counters.eventsByKind, e.kind);
+        if (e.clockSuspect) counters.clockSuspect++;
+      }
       for (const d of deadLetters) bump(counters.deadLettersByCode, d.code);
       if (dropped > 0) log.warn({ dropped, code: 'SS_EDGE_OUTBOX_FULL' }, 'outbox bound reached; oldest non-life-safety events dropped');
       health.accepted(events);
@@ -217,6 +224,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       uplink: () => up.stats(),
       connections: () => b.connections(),
       online: () => health.onlineByCompound(),
+      clockSuspectDevices: () => health.clockSuspectDevices(),
       clock,
     });
     api = buildApi({

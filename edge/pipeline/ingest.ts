@@ -19,6 +19,8 @@ export interface IngestContext {
   maxPayloadBytes: number;
   mintId: () => string;
   privacy: Privacy;
+  /** Clock policy: |receive time − device time| beyond this (ms) flags the event clockSuspect. */
+  maxSkewMs: number;
 }
 
 export type IngestResult =
@@ -74,11 +76,19 @@ export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, r
   const device = entry.device;
   const attributes = ctx.privacy.apply(d.attributes);
   let deviceTime = d.deviceTime;
+  let suspect = false;
+  const reported = deviceTime;
   if (!(deviceTime >= MIN_TIME && deviceTime <= MAX_TIME)) {
     attributes['deviceTimeInvalid'] = true;
     deviceTime = receivedAt;
+    suspect = true;
+  } else if (receivedAt - deviceTime > ctx.maxSkewMs || deviceTime - receivedAt > ctx.maxSkewMs) {
+    // Clock trust (issue 12): a device 5 h off, or reset to 2000, is stored at edge time, flagged,
+    // with its own time kept; never rejected for its clock.
+    deviceTime = receivedAt;
+    suspect = true;
   }
-  return {
+  const e: Event = {
     v: 1,
     id: ctx.mintId(),
     deviceTime,
@@ -92,4 +102,12 @@ export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, r
     severity: d.severity,
     attributes,
   };
+  if (suspect) {
+    e.clockSuspect = true;
+    if (Number.isSafeInteger(reported)) {
+      e.deviceTimeReported = reported;
+      e.clockSkewMs = receivedAt - reported;
+    }
+  }
+  return e;
 }
