@@ -14,6 +14,7 @@ import { createDeviceMessages } from './pipeline/device-messages.ts';
 import { validateSiteConfig } from './config.ts';
 import { EdgeError, type EdgeCode } from './errors.ts';
 import { HealthTracker } from './health/health.ts';
+import { edgeStatus } from './health/status.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
@@ -232,12 +233,18 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
         const u = up.stats();
         const online = [...health.onlineByCompound().values()].reduce((a, v) => ({ online: a.online + v.online, total: a.total + v.total }), { online: 0, total: 0 });
         const oldest = outbox.oldestAt();
+        const offline = health.offlineCount();
+        const st = edgeStatus({ uplinkConnected: u.connected, devicesOffline: offline, devicesTotal: online.total, outboxDepth: outbox.depth(), outboxMaxEvents: cfg.outbox.maxEvents });
         return {
-          status: u.connected ? 'ok' : 'degraded',
+          status: st.status,
+          reasons: st.reasons,
           edge: cfg.edge.id,
           uplink: { connected: u.connected, url: cfg.uplink.url, inflightBatches: u.inflightBatches, lastAckAt: u.lastAckAt ?? null },
-          outbox: { depth: outbox.depth(), oldestAgeS: oldest === undefined ? 0 : Math.round((clock() - oldest) / 1000), maxEvents: cfg.outbox.maxEvents },
-          devices: online,
+          outbox: {
+            depth: outbox.depth(), oldestAgeS: oldest === undefined ? 0 : Math.round((clock() - oldest) / 1000), maxEvents: cfg.outbox.maxEvents,
+            dropped: counters.outboxDropped,
+          },
+          devices: { ...online, offline, clockSuspect: health.clockSuspectDevices() },
           connections: b.connections(),
           scorer: scorer.status(),
           opcua: connectors.map((c, i) => ({ url: cfg.opcua?.[i]?.url, ...c.stats() })),

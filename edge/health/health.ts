@@ -170,6 +170,13 @@ export class HealthTracker {
     return out;
   }
 
+  /** Devices known to be offline (not those unheard-of since the start). */
+  offlineCount(): number {
+    let n = 0;
+    for (const s of this.states.values()) if (s.online === false) n++;
+    return n;
+  }
+
   clockSuspectDevices(): number {
     let n = 0;
     for (const s of this.states.values()) if (s.clock.suspect) n++;

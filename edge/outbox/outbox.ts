@@ -15,7 +15,7 @@ import { WalSync } from './wal-sync.ts';
  * to a power cut only means those rows go again, and the hub drops them by id.
  *
  * Bound policy (issue 4): at most `maxEvents` rows. When an insert takes the outbox past the
- * bound, the OLDEST NON-LIFE-SAFETY rows are deleted to make room and counted (`dropped`).
+ * bound, the OLDEST NON-LIFE-SAFETY rows not yet handed to the uplink are deleted to make room and counted (`dropped`).
  * Life-safety rows (protocol/devices.ts LIFE_SAFETY_TYPES) are never dropped, even if that keeps
  * the outbox above the bound: they are rare, and losing one is worse than a few extra kilobytes.
  * Dead letters keep the newest `maxDeadLetters` records (the counters keep the totals).
@@ -82,6 +82,12 @@ export class Outbox {
   private readonly maxDeadLetters: number;
   private deadLetterRows: number;
   private closed = false;
+  /**
+   * Highest non-life-safety seq ever handed to the uplink. The bound drops only rows above it:
+   * a row already sent may well be at the hub, so dropping it was counted as a loss that wasn't
+   * (issue 12: 2,910 counted, 2,862 missing). The drop counter now counts rows never sent.
+   */
+  private handedOutNormal = 0;
   private readonly seal: DeadLetterSeal | undefined;
   private readonly st: {
     insert: Statement;
@@ -137,7 +143,7 @@ export class Outbox {
       delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND life = ?'),
       readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 ORDER BY seq LIMIT ?)'),
+      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 AND seq > ? ORDER BY seq LIMIT ?)'),
       pruneDl: db.prepare('DELETE FROM deadletters WHERE seq IN (SELECT seq FROM deadletters ORDER BY seq LIMIT ?)'),
       listDl: db.prepare('SELECT seq, at, device, topic, code, reason, payload, size, masked FROM deadletters WHERE seq < ? AND (? IS NULL OR device = ?) ORDER BY seq DESC LIMIT ?'),
       oldest: db.prepare('SELECT at FROM outbox ORDER BY seq LIMIT 1'),
@@ -176,7 +182,7 @@ export class Outbox {
       }
       let dropped = 0;
       const over = this.depthNow + rows.length - this.maxEvents;
-      if (over > 0) dropped = this.st.dropOldest.run(over).changes;
+      if (over > 0) dropped = this.st.dropOldest.run(this.handedOutNormal, over).changes;
       const dlOver = this.deadLetterRows + dls.length - this.maxDeadLetters;
       if (dlOver > 0) this.st.pruneDl.run(dlOver);
       return dropped;
@@ -241,6 +247,7 @@ export class Outbox {
     if (out.length < limit) {
       for (const r of this.st.readNormal.all(normalCursor, upToSeq, limit - out.length) as { seq: number; body: string }[]) {
         out.push({ seq: r.seq, body: r.body, life: false });
+        if (r.seq > this.handedOutNormal) this.handedOutNormal = r.seq;
       }
     }
     return out;
