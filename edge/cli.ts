@@ -1,19 +1,28 @@
 import type { Command } from 'commander';
 
 export function registerEdge(program: Command): void {
-  program
+  const edge = program
     .command('edge')
     .description('run an edge node: device broker, codecs, durable outbox, uplink to the hub')
-    .requiredOption('-c, --config <file>', 'site config JSON (see examples/site.example.json)')
+    .option('-c, --config <file>', 'site config JSON (see examples/site.example.json); required to run')
     .option('-m, --model <file>', 'ONNX anomaly model (default: models/ae16-1.0.0.onnx when present)')
     .option('--no-scorer', 'run without anomaly scoring')
-    .action(async (o: { config: string; model?: string; scorer: boolean }) => {
+    // Not a requiredOption: commander would then demand it of `edge token` as well.
+    .action(async (o: { config?: string; model?: string; scorer: boolean }) => {
+      if (o.config === undefined) edge.error("error: required option '-c, --config <file>' not specified");
       const { runEdge } = await import('./main.ts');
       try {
-        await runEdge(o.config, { ...(o.scorer === false ? { model: false } : o.model !== undefined ? { model: o.model } : {}) });
+        await runEdge(o.config as string, { ...(o.scorer === false ? { model: false } : o.model !== undefined ? { model: o.model } : {}) });
       } catch (e) {
         process.stderr.write(`${(e as Error).message}\n`);
         process.exit(2);
       }
+    });
+  edge
+    .command('token')
+    .description("make a bearer token for the edge API's /deadletters: prints the token (give it to the operator) and its hash (put it in the site config's api.tokenHash)")
+    .action(async () => {
+      const { newApiToken } = await import('./api/token.ts');
+      process.stdout.write(`${JSON.stringify(newApiToken())}\n`);
     });
 }

@@ -4,6 +4,7 @@ import type { SiteConfig } from '../protocol/site.ts';
 import { buildApi } from './api/server.ts';
 import { createMetrics } from './api/metrics.ts';
 import { RecentEvents } from './api/recent.ts';
+import { createTokenCheck } from './api/token.ts';
 import { DeviceAuth } from './auth/device-auth.ts';
 import { DeviceRegistry } from './auth/registry.ts';
 import { startDeviceBroker } from './broker/embedded.ts';
@@ -13,10 +14,12 @@ import { createDeviceMessages } from './pipeline/device-messages.ts';
 import { validateSiteConfig } from './config.ts';
 import { EdgeError, type EdgeCode } from './errors.ts';
 import { HealthTracker } from './health/health.ts';
+import { edgeStatus } from './health/status.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
 import type { IngestContext } from './pipeline/ingest.ts';
+import { createDeadLetterSeal } from './pipeline/deadletter-seal.ts';
 import { createPrivacy } from './pipeline/privacy.ts';
 import { noopScorer, type Scorer } from './pipeline/scorer-port.ts';
 import { resolvePrivacyKey } from './privacy-key.ts';
@@ -71,6 +74,12 @@ export interface Edge {
   close(): Promise<void>;
 }
 
+/** Oversized PUBLISH packets up to this are read through and dead-lettered (issue 12: poison messages). */
+const DEFAULT_HARD_MAX_PACKET_BYTES = 8 * 1024 * 1024;
+
+/** Clock policy default: 15 min covers NTP-less drift of weeks; 5 h off or a reset clock does not pass. */
+const DEFAULT_MAX_SKEW_S = 900;
+
 /** Start an edge node: broker, pipeline, outbox, uplink, health and API, wired together. */
 export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {}): Promise<Edge> {
   const cfg = validateSiteConfig(config);
@@ -80,8 +89,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
   const registry = new DeviceRegistry(cfg);
   const health = new HealthTracker(registry, clock, opts.missedHeartbeats ?? 3);
   const recent = new RecentEvents(500);
-  const outbox = new Outbox(join(cfg.dataDir, 'outbox.sqlite'), { maxEvents: cfg.outbox.maxEvents });
   const privacyKey = resolvePrivacyKey(cfg.privacySecret, cfg.dataDir);
+  const outbox = new Outbox(join(cfg.dataDir, 'outbox.sqlite'), { maxEvents: cfg.outbox.maxEvents, deadLetterSeal: createDeadLetterSeal(privacyKey.key) });
   const scorer = opts.scorer ?? noopScorer;
   const ctx: IngestContext = {
     edge: cfg.edge.id,
@@ -89,6 +98,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     maxPayloadBytes: cfg.broker.maxPayloadBytes,
     mintId: createIdMinter(cfg.edge.id, outbox.boot, clock),
     privacy: createPrivacy(privacyKey.key),
+    maxSkewMs: (cfg.clockPolicy?.maxSkewSeconds ?? DEFAULT_MAX_SKEW_S) * 1000,
   };
   log.info({ edge: cfg.edge.id, devices: registry.size, outboxDepth: outbox.depth(), boot: outbox.boot, privacyKey: privacyKey.source }, 'edge starting');
 
@@ -103,7 +113,10 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       counters.events += events.length;
       counters.deadLettered += deadLetters.length;
       counters.outboxDropped += dropped;
-      for (const e of events) bump(counters.eventsByKind, e.kind);
+      for (const e of events) {
+        bump(counters.eventsByKind, e.kind);
+        if (e.clockSuspect) counters.clockSuspect++;
+      }
       for (const d of deadLetters) bump(counters.deadLettersByCode, d.code);
       if (dropped > 0) log.warn({ dropped, code: 'SS_EDGE_OUTBOX_FULL' }, 'outbox bound reached; oldest non-life-safety events dropped');
       health.accepted(events);
@@ -161,9 +174,15 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       port: cfg.broker.port,
       ...(cfg.broker.tls ? { tls: cfg.broker.tls } : {}),
       maxConnections: cfg.broker.maxConnections,
+      maxPendingPerAddress: cfg.broker.maxPendingConnectionsPerAddress ?? Math.max(50, Math.floor(cfg.broker.maxConnections / 4)),
+      ...(cfg.broker.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: cfg.broker.maxConnectionsPerAddress } : {}),
       // Payload + topic (≤ ~100 bytes here) + headers: anything bigger is not a device message.
-      guard: { maxPacketBytes: cfg.broker.maxPayloadBytes + 512, connectTimeoutMs: opts.connectTimeoutMs ?? 5000 },
-      auth: new DeviceAuth(registry, cfg.allowAnonymousDevices === true),
+      guard: {
+        maxPacketBytes: cfg.broker.maxPayloadBytes + 512,
+        hardMaxPacketBytes: cfg.broker.hardMaxPacketBytes ?? DEFAULT_HARD_MAX_PACKET_BYTES,
+        connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      },
+      auth: new DeviceAuth(registry, cfg.allowAnonymousDevices === true, { clock }),
       hooks: {
         onPublish,
         onRefused,
@@ -208,6 +227,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       uplink: () => up.stats(),
       connections: () => b.connections(),
       online: () => health.onlineByCompound(),
+      clockSuspectDevices: () => health.clockSuspectDevices(),
       clock,
     });
     api = buildApi({
@@ -215,12 +235,18 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
         const u = up.stats();
         const online = [...health.onlineByCompound().values()].reduce((a, v) => ({ online: a.online + v.online, total: a.total + v.total }), { online: 0, total: 0 });
         const oldest = outbox.oldestAt();
+        const offline = health.offlineCount();
+        const st = edgeStatus({ uplinkConnected: u.connected, devicesOffline: offline, devicesTotal: online.total, outboxDepth: outbox.depth(), outboxMaxEvents: cfg.outbox.maxEvents });
         return {
-          status: u.connected ? 'ok' : 'degraded',
+          status: st.status,
+          reasons: st.reasons,
           edge: cfg.edge.id,
           uplink: { connected: u.connected, url: cfg.uplink.url, inflightBatches: u.inflightBatches, lastAckAt: u.lastAckAt ?? null },
-          outbox: { depth: outbox.depth(), oldestAgeS: oldest === undefined ? 0 : Math.round((clock() - oldest) / 1000), maxEvents: cfg.outbox.maxEvents },
-          devices: online,
+          outbox: {
+            depth: outbox.depth(), oldestAgeS: oldest === undefined ? 0 : Math.round((clock() - oldest) / 1000), maxEvents: cfg.outbox.maxEvents,
+            dropped: counters.outboxDropped,
+          },
+          devices: { ...online, offline, clockSuspect: health.clockSuspectDevices() },
           connections: b.connections(),
           scorer: scorer.status(),
           opcua: connectors.map((c, i) => ({ url: cfg.opcua?.[i]?.url, ...c.stats() })),
@@ -231,6 +257,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       device: (id) => health.view(id),
       recent: (limit, device) => (device ? recent.list(500).filter((e) => e.device === device).slice(0, limit) : recent.list(limit)),
       deadLetters: (limit, before, device) => outbox.deadLetters(limit, before, device),
+      authorize: createTokenCheck(cfg.api.tokenHash),
       metrics,
     });
     await api.listen({ host: cfg.api.host, port: cfg.api.port });

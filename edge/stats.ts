@@ -16,6 +16,8 @@ export interface EdgeCounters {
   outboxDropped: number;
   rateLimited: number;
   writeErrors: number;
+  /** Events stored at edge time because the device clock was off by more than the policy bound. */
+  clockSuspect: number;
   eventsByKind: Map<string, number>;
   deadLettersByCode: Map<string, number>;
   refusedByCode: Map<string, number>;
@@ -24,7 +26,7 @@ export interface EdgeCounters {
 
 export function newCounters(): EdgeCounters {
   return {
-    accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0,
+    accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0, clockSuspect: 0,
     eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(),
   };
 }

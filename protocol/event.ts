@@ -36,6 +36,16 @@ export const EventSchema = Type.Object(
       maxProperties: 32,
       propertyNames: { pattern: '^[A-Za-z0-9_]{1,40}$' },
     }),
+    /**
+     * The device's clock is not trusted for this event (issue 12): receive time − device time was
+     * beyond the edge's policy bound (or the time was out of range), so `deviceTime` is the edge's
+     * receive time and the device's own time is in `deviceTimeReported`.
+     */
+    clockSuspect: Type.Optional(Type.Boolean()),
+    /** The device time as the device reported it (ms), when clockSuspect. */
+    deviceTimeReported: Type.Optional(Type.Integer()),
+    /** receivedAt − reported device time (ms), when clockSuspect; otherwise receivedAt − deviceTime. */
+    clockSkewMs: Type.Optional(Type.Integer()),
     /** True when the uplink replayed it after an outage rather than sending it live. */
     backfilled: Type.Optional(Type.Boolean()),
     /** Anomaly score from the edge's model, when one ran. */
@@ -62,6 +72,9 @@ export interface Event {
   type: EventType;
   severity: Severity;
   attributes: Record<string, string | number | boolean>;
+  clockSuspect?: boolean;
+  deviceTimeReported?: number;
+  clockSkewMs?: number;
   backfilled?: boolean;
   score?: { value: number; threshold: number; model: string; anomalous: boolean };
 }

@@ -67,6 +67,16 @@ export interface SiteConfig {
     maxMessagesPerDevicePerSecond: number;
     maxConnections: number;
     /**
+     * A PUBLISH over maxPayloadBytes but at most this many bytes (packet size) is read through
+     * without buffering and dead-lettered, so the device moves on; above it the edge closes the
+     * connection. Default 8 MiB.
+     */
+    hardMaxPacketBytes?: number;
+    /** Connections from one address that have not finished logging in (default max(50, maxConnections / 4)). */
+    maxPendingConnectionsPerAddress?: number;
+    /** All connections from one address (default: no cap beyond maxConnections; set it when devices don't share a NAT). */
+    maxConnectionsPerAddress?: number;
+    /**
      * Attach to an existing MQTT broker (e.g. the site's Mosquitto) instead of embedding one:
      * devices connect and authenticate there; the edge subscribes to its compounds' device topics
      * with a persistent QoS 1 session and acknowledges each message only after its outbox write.
@@ -92,7 +102,17 @@ export interface SiteConfig {
     maxInflightBatches: number;
   };
   outbox: { maxEvents: number };
-  api: { host: string; port: number };
+  api: {
+    host: string;
+    port: number;
+    /**
+     * Hash (`scrypt$…`, as `safestar edge token` prints it) of the bearer token that `/deadletters`
+     * requires. Without it `/deadletters` answers 401 SS_API_TOKEN to everyone.
+     */
+    tokenHash?: string;
+  };
+  /** Device clock policy: beyond maxSkewSeconds (default 900) an event is flagged clockSuspect and stored at edge time. */
+  clockPolicy?: { maxSkewSeconds: number };
   dataDir: string;
   compounds: SiteCompound[];
   devices: SiteDevice[];
@@ -116,6 +136,9 @@ export const SiteConfigSchema = Type.Object(
         maxPayloadBytes: Type.Integer({ minimum: 256, maximum: 1_048_576 }),
         maxMessagesPerDevicePerSecond: Type.Integer({ minimum: 1 }),
         maxConnections: Type.Integer({ minimum: 1 }),
+        hardMaxPacketBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 268_435_456 })),
+        maxPendingConnectionsPerAddress: Type.Optional(Type.Integer({ minimum: 1 })),
+        maxConnectionsPerAddress: Type.Optional(Type.Integer({ minimum: 1 })),
         attach: Type.Optional(
           Type.Object(
             {
@@ -155,7 +178,13 @@ export const SiteConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     outbox: Type.Object({ maxEvents: Type.Integer({ minimum: 100 }) }, { additionalProperties: false }),
-    api: Type.Object({ host: Type.String(), port: Port }, { additionalProperties: false }),
+    api: Type.Object(
+      { host: Type.String(), port: Port, tokenHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })) },
+      { additionalProperties: false },
+    ),
+    clockPolicy: Type.Optional(
+      Type.Object({ maxSkewSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000 }) }, { additionalProperties: false }),
+    ),
     dataDir: Type.String({ minLength: 1 }),
     compounds: Type.Array(
       Type.Object(

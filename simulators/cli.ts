@@ -141,11 +141,12 @@ export function registerSim(program: Command): void {
     .option('--api-port <n>', 'local API port (0 = free port)', int, 0)
     .option('--out <file>', 'site config file', 'site.json')
     .option('--passwords-out <file>', 'device passwords (keep it secret)', 'passwords.json')
+    .option('--api-token-out <file>', "bearer token for the edge API's /deadletters (keep it secret)", 'api-token.txt')
     .option('--opcua <url>', 'also map the simulated OPC UA site (`sim opcua`) onto the first compound\'s fence and barrier, e.g. opc.tcp://127.0.0.1:4840')
     .option('--edge-secret-file <file>', "the edge's hub secret (`safestar hub edges add EDGE --secret-out FILE`), written into uplink.password")
     .option('--hub-ca <file>', 'PEM CA the edge trusts for an mqtts:// hub (uplink.caFile)')
     .option('--deterministic-secrets', 'derive device passwords and the privacy secret from the seed (repeatable tests only: anyone with city.json can recompute them)')
-    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; edgeSecretFile?: string; hubCa?: string; deterministicSecrets?: boolean; opcua?: string }) => {
+    .action((a: CityArgs & { edgeId: string; compoundIds?: string; hub: string; data: string; brokerPort: number; apiPort: number; out: string; passwordsOut: string; apiTokenOut: string; edgeSecretFile?: string; hubCa?: string; deterministicSecrets?: boolean; opcua?: string }) => {
       const city = loadCity(a);
       const uplinkPassword = a.edgeSecretFile ? readEdgeSecret(a.edgeSecretFile) : undefined;
       const kit = siteConfigForCity(city, {
@@ -160,7 +161,8 @@ export function registerSim(program: Command): void {
       // The site config holds the privacy secret and the edge's hub secret: owner-only.
       writeFileSync(a.out, `${JSON.stringify(kit.config, null, 2)}\n`, { mode: 0o600 });
       writeFileSync(a.passwordsOut, `${JSON.stringify(kit.passwords, null, 2)}\n`, { mode: 0o600 });
-      process.stderr.write(`${a.out}: ${kit.config.devices.length} devices in ${kit.config.compounds.length} compounds; passwords in ${a.passwordsOut}\n`);
+      writeFileSync(a.apiTokenOut, `${kit.apiToken}\n`, { mode: 0o600 });
+      process.stderr.write(`${a.out}: ${kit.config.devices.length} devices in ${kit.config.compounds.length} compounds; passwords in ${a.passwordsOut}; /deadletters token in ${a.apiTokenOut}\n`);
     });
 
   runOptions(sim.command('site'))

@@ -47,6 +47,8 @@ export interface SiteKit {
   config: SiteConfig;
   /** deviceId → clear password. */
   passwords: Record<string, string>;
+  /** Bearer token for the edge API's /deadletters (always random; the config holds its hash). */
+  apiToken: string;
 }
 
 export function siteConfigForCity(city: City, opts: SiteConfigOptions): SiteKit {
@@ -77,6 +79,7 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
       });
     }
   }
+  const apiToken = randomBytes(24).toString('base64url');
   const config: SiteConfig = {
     v: 1,
     edge: { id: opts.edgeId, district: first.district },
@@ -97,12 +100,12 @@ function build(city: City, opts: SiteConfigOptions, hash: (password: string) => 
       maxInflightBatches: 4,
     },
     outbox: { maxEvents: 1_000_000 },
-    api: { host: '127.0.0.1', port: opts.apiPort ?? 0 },
+    api: { host: '127.0.0.1', port: opts.apiPort ?? 0, tokenHash: hash(apiToken) },
     dataDir: opts.dataDir,
     compounds: compounds.map((c) => ({ id: c.id, name: c.name, district: c.district, households: c.households })),
     devices,
   };
-  return { config, passwords };
+  return { config, passwords, apiToken };
 }
 
 /**

@@ -13,6 +13,7 @@ export interface MetricsSource {
   uplink(): { connected: boolean; inflightBatches: number; lastAckAt: number | undefined };
   connections(): number;
   online(): Map<string, { online: number; total: number }>;
+  clockSuspectDevices(): number;
   clock(): number;
 }
 
@@ -55,6 +56,8 @@ export function createMetrics(src: MetricsSource): Registry {
   counterFrom(reg, 'safestar_edge_outbox_dropped_total', 'Events deleted by the outbox bound (never life-safety)', () => c.outboxDropped);
   counterFrom(reg, 'safestar_edge_rate_limited_total', 'Device messages slowed by the per-device rate limit', () => c.rateLimited);
   counterFrom(reg, 'safestar_edge_outbox_write_errors_total', 'Group commits that failed (devices got no PUBACK)', () => c.writeErrors);
+  counterFrom(reg, 'safestar_edge_clock_suspect_events_total', 'Events stored at edge time because the device clock was beyond the skew bound', () => c.clockSuspect);
+  gaugeFrom(reg, 'safestar_edge_devices_clock_suspect', 'Devices whose last event had a suspect clock', () => src.clockSuspectDevices());
   labelledCounter(reg, 'safestar_edge_events_by_kind_total', 'Events written to the outbox by device kind', 'kind', () => c.eventsByKind);
   labelledCounter(reg, 'safestar_edge_deadletters_total', 'Device messages dead-lettered, by reason code', 'code', () => c.deadLettersByCode);
   labelledCounter(reg, 'safestar_edge_refused_total', 'Connections, publishes and subscriptions refused, by code', 'code', () => c.refusedByCode);

@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { EDGE_CODES } from '../errors.ts';
 import type { Registry } from 'prom-client';
 import type { Event } from '../../protocol/event.ts';
 import type { DeadLetterView } from '../outbox/outbox.ts';
 import type { DeviceHealthView } from '../health/health.ts';
+import type { TokenCheck } from './token.ts';
 
 /**
  * The edge's local API for installers and station staff. Built separately from `listen` so
@@ -14,6 +16,8 @@ export interface ApiSource {
   device(id: string): DeviceHealthView | undefined;
   recent(limit: number, device?: string): Event[];
   deadLetters(limit: number, before?: number, device?: string): DeadLetterView[];
+  /** Checks the Authorization header of protected endpoints (api/token.ts). */
+  authorize: TokenCheck;
   metrics: Registry;
 }
 
@@ -34,7 +38,12 @@ export function buildApi(src: ApiSource): FastifyInstance {
   app.get<{ Querystring: { limit?: string; device?: string } }>('/events/recent', async (req) => ({
     events: src.recent(clamp(req.query.limit, 100), req.query.device),
   }));
-  app.get<{ Querystring: { limit?: string; before?: string; device?: string } }>('/deadletters', async (req) => {
+  // Dead letters are what devices sent that could not be decoded: even masked, they are for the
+  // site's operator only (issue 12).
+  app.get<{ Querystring: { limit?: string; before?: string; device?: string } }>('/deadletters', async (req, reply) => {
+    if (!(await src.authorize(req.headers.authorization))) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'SS_API_TOKEN', message: EDGE_CODES.SS_API_TOKEN });
+    }
     const before = req.query.before === undefined ? undefined : Number(req.query.before);
     return { deadLetters: src.deadLetters(clamp(req.query.limit, 100), Number.isFinite(before) ? before : undefined, req.query.device) };
   });

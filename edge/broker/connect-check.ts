@@ -89,6 +89,8 @@ export function checkConnect(packet: Buffer): ConnectCheck {
   if (clientId === null) return { ok: false, reason: 'client id is not valid UTF-8 [MQTT-1.5.3-1]', returnCode: 2 };
   if (clientId === undefined) return { ok: false, reason: 'truncated client id' };
   if (clientId.length === 0 && !clean) return { ok: false, reason: 'empty client id requires clean session [MQTT-3.1.3-8]', returnCode: 2 };
+  // MQTT 3.1 has no server-assigned client ids: its client id is 1 to 23 characters.
+  if (clientId.length === 0 && level === 3) return { ok: false, reason: 'MQTT 3.1 (protocol level 3) requires a client id', returnCode: 2 };
   if (will) {
     const topic = r.string();
     if (topic === null) return { ok: false, reason: 'will topic is not valid UTF-8 [MQTT-1.5.3-1]' };

@@ -7,7 +7,8 @@ import { publishChannel, subscribeAllowed } from '../auth/acl.ts';
 import type { DeviceAuth } from '../auth/device-auth.ts';
 import type { DeviceEntry } from '../auth/registry.ts';
 import type { EdgeCode } from '../errors.ts';
-import { attachGuard, type GuardOptions } from './guard.ts';
+import { closeCode } from './close-codes.ts';
+import { attachGuard, oversizedPrefix, takeOversized, type GuardOptions } from './guard.ts';
 
 /**
  * The embedded device broker: aedes behind a plain TCP server, with device auth and the topic ACL
@@ -15,7 +16,15 @@ import { attachGuard, type GuardOptions } from './guard.ts';
  * the QoS 1 PUBACK (its `published` hook runs after the ack: a durable write there would
  * promise nothing), so the PUBACK follows the durable outbox write.
  */
-export type PublishHandler = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void) => void;
+export type PublishHandler = (
+  entry: DeviceEntry,
+  channel: DeviceChannel,
+  topic: string,
+  payload: Buffer,
+  done: (err?: Error | null) => void,
+  /** Set when the guard read an oversized PUBLISH through: its real payload size (`payload` is its prefix). */
+  oversizedBytes?: number,
+) => void;
 
 export interface BrokerHooks {
   onPublish: PublishHandler;
@@ -35,6 +44,10 @@ export interface BrokerOptions {
   tls?: BrokerTls;
   port: number;
   maxConnections: number;
+  /** Connections from one address still logging in (slot lockout: idle sockets that never finish CONNECT). */
+  maxPendingPerAddress: number;
+  /** All connections from one address (undefined: no cap beyond maxConnections). */
+  maxConnectionsPerAddress?: number;
   guard: GuardOptions;
   auth: DeviceAuth;
   hooks: BrokerHooks;
@@ -62,20 +75,21 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   };
 
   const opts: AedesOptions = {
-    // Our guard has already checked a complete CONNECT; this only backs it up.
-    connectTimeout: o.guard.connectTimeoutMs,
+    // Our guard has already checked a complete CONNECT; this only backs it up (later than the
+    // guard's own timer, so one stalled socket is counted once).
+    connectTimeout: o.guard.connectTimeoutMs + 1000,
     maxClientsIdLength: 64,
     authenticate(client, username, password, done) {
       const gen = client.id.startsWith('aedes_');
       if (gen) generated.add(client);
-      o.auth.authenticate(client.id, gen, username, password).then(
+      o.auth.authenticate(client.id, gen, username, password, (client.conn as Socket).remoteAddress ?? '?').then(
         (r) => {
           if (r.ok) {
             devices.set(client, r.entry);
             done(null, true);
             return;
           }
-          const err = refuse(r.code, `client '${client.id}' user '${username ?? ''}'`, r.device) as Error & { returnCode: number };
+          const err = refuse(r.code, `client '${client.id}' user '${username ?? ''}' from ${peer(client)}${r.detail ? `: ${r.detail}` : ''}`, r.device) as Error & { returnCode: number };
           err.returnCode = r.returnCode;
           done(err as Parameters<typeof done>[0], false);
         },
@@ -92,7 +106,9 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
         return done(refuse('SS_ACL_PUBLISH', `'${client.id}' may not publish to '${packet.topic.slice(0, 200)}'`, entry?.device.id));
       }
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      hooks.onPublish(entry, channel, packet.topic, payload, done);
+      const oversized = takeOversized(client.conn as Socket, payload);
+      if (oversized !== undefined) hooks.onPublish(entry, channel, packet.topic, oversizedPrefix(payload), done, oversized);
+      else hooks.onPublish(entry, channel, packet.topic, payload, done);
     },
     authorizeSubscribe(client, sub, done) {
       const entry = devices.get(client);
@@ -105,6 +121,7 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   };
   const aedes = await Aedes.createBroker(opts);
   aedes.on('clientReady', (client) => {
+    loggedIn.get(client.conn as Socket)?.();
     const e = devices.get(client);
     if (e) hooks.onConnection(e, true);
   });
@@ -112,13 +129,62 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
     const e = devices.get(client);
     if (e) hooks.onConnection(e, false);
   });
+  // Closes aedes decides itself (bad packets after CONNECT, topic levels, QoS 2 window, keep
+  // alive): without these listeners they had no code, no counter and no device lastError.
+  // One close, one code: the first error is the cause; writes failing after it are its echo.
+  const reported = new WeakSet<Client>();
+  const onClientError = (client: Client, err: Error): void => {
+    if (shuttingDown || reported.has(client)) return;
+    reported.add(client);
+    const code = closeCode(err);
+    if (!code) return;
+    const entry = devices.get(client);
+    hooks.onRefused(code, `'${String(client.id ?? '?').slice(0, 64)}' ${peer(client)}: ${err.message.slice(0, 200)}`, entry?.device.id);
+  };
+  aedes.on('clientError', onClientError);
+  aedes.on('connectionError', onClientError);
 
   const sockets = new Set<Socket>();
+  // Per-address accounting (issue 12: 100 idle sockets from one host kept every device out).
+  const perAddress = new Map<string, { open: number; pending: number }>();
+  const loggedIn = new WeakMap<Socket, () => void>();
+  const admit = (socket: Socket): boolean => {
+    const addr = socket.remoteAddress ?? '?';
+    const a = perAddress.get(addr) ?? { open: 0, pending: 0 };
+    const over = o.maxConnectionsPerAddress !== undefined && a.open >= o.maxConnectionsPerAddress
+      ? `${a.open} connections from ${addr} (maxConnectionsPerAddress ${o.maxConnectionsPerAddress})`
+      : a.pending >= o.maxPendingPerAddress ? `${a.pending} connections from ${addr} still logging in (maxPendingConnectionsPerAddress ${o.maxPendingPerAddress})` : undefined;
+    if (over) {
+      hooks.onRefused('SS_GUARD_ADDRESS_CAP', over);
+      socket.destroy();
+      return false;
+    }
+    a.open++;
+    a.pending++;
+    perAddress.set(addr, a);
+    let pending = true;
+    const release = (): void => {
+      if (pending) a.pending--;
+      pending = false;
+    };
+    loggedIn.set(socket, release);
+    socket.once('close', () => {
+      release();
+      if (--a.open === 0) perAddress.delete(addr);
+    });
+    return true;
+  };
   const onSocket = (socket: Socket): void => {
+    if (!admit(socket)) return;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     // On TLS the guard sees decrypted bytes: TLSSocket pushes plaintext through the same `push`.
-    if (!attachGuard(socket, o.guard, (code, detail) => hooks.onRefused(code, detail))) return;
+    // After CONNECT, aedes has hung its client on the socket: a guard close names the device.
+    const deviceOf = (): string | undefined => {
+      const c = (socket as Socket & { client?: Client }).client;
+      return c ? devices.get(c)?.device.id : undefined;
+    };
+    if (!attachGuard(socket, o.guard, (code, detail) => hooks.onRefused(code, detail, deviceOf()))) return;
     aedes.handle(socket);
   };
   const tls = o.tls;
@@ -166,4 +232,9 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
       return closed;
     },
   };
+}
+
+function peer(client: Client): string {
+  const s = client.conn as Partial<Socket> | undefined;
+  return `${s?.remoteAddress ?? '?'}:${s?.remotePort ?? '?'}`;
 }

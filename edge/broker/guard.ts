@@ -1,6 +1,8 @@
 import type { Socket } from 'node:net';
 import type { EdgeCode } from '../errors.ts';
+import { randomBytes } from 'node:crypto';
 import { checkConnect, remainingLength } from './connect-check.ts';
+import { FrameScanner, type OversizedPublish } from './frame-scanner.ts';
 
 /**
  * Byte-level guard in front of aedes (issue 4, known traps). aedes has no packet size limit and
@@ -20,51 +22,58 @@ export interface GuardOptions {
   connectTimeoutMs: number;
   /** Largest CONNECT accepted, bytes. */
   maxConnectBytes?: number;
+  /**
+   * PUBLISH packets over maxPacketBytes up to this are read through without buffering and
+   * dead-lettered (see frame-scanner.ts); above it the connection closes. Default: maxPacketBytes.
+   */
+  hardMaxPacketBytes?: number;
 }
 
 type Reject = (code: EdgeCode, detail: string) => void;
 
-/** Scans packet boundaries across chunks; pure state, no I/O. */
-export class FrameScanner {
-  private skip = 0;
-  private hdr = 0; // 0: at a packet's first byte; 1..4: reading remaining-length bytes
-  private val = 0;
-  private mul = 1;
+export { FrameScanner } from './frame-scanner.ts';
 
-  constructor(private readonly maxPacketBytes: number) {}
+/**
+ * Stand-ins for oversized PUBLISH packets carry a random token in front of the payload prefix;
+ * `takeOversized` recognises one (a device cannot guess the token) and returns the original
+ * payload size.
+ */
+const oversized = new WeakMap<Socket, Map<string, number>>();
+const TOKEN_BYTES = 16;
 
-  /** Returns undefined if fine, or the reason to cut the connection. */
-  feed(chunk: Buffer, from = 0): string | undefined {
-    const len = chunk.length;
-    let i = from;
-    while (i < len) {
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, len - i);
-        this.skip -= n;
-        i += n;
-        continue;
-      }
-      if (this.hdr === 0) {
-        i++;
-        this.hdr = 1;
-        this.val = 0;
-        this.mul = 1;
-        continue;
-      }
-      const b = chunk[i++] as number;
-      this.val += (b & 0x7f) * this.mul;
-      this.mul *= 128;
-      if ((b & 0x80) === 0) {
-        const total = 1 + this.hdr + this.val;
-        if (total > this.maxPacketBytes) return `packet of ${total} bytes > ${this.maxPacketBytes}`;
-        this.skip = this.val;
-        this.hdr = 0;
-      } else if (++this.hdr > 4) {
-        return 'malformed remaining length [MQTT-2.2.3]';
-      }
-    }
-    return undefined;
-  }
+export function takeOversized(socket: Socket, payload: Buffer): number | undefined {
+  const m = oversized.get(socket);
+  if (!m || m.size === 0 || payload.length < TOKEN_BYTES) return undefined;
+  const key = payload.toString('hex', 0, TOKEN_BYTES);
+  const size = m.get(key);
+  if (size !== undefined) m.delete(key);
+  return size;
+}
+
+/** Strip the token from a stand-in's payload. */
+export const oversizedPrefix = (payload: Buffer): Buffer => payload.subarray(TOKEN_BYTES);
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+function standIn(socket: Socket, p: OversizedPublish): Buffer {
+  const token = randomBytes(TOKEN_BYTES);
+  let m = oversized.get(socket);
+  if (!m) oversized.set(socket, (m = new Map()));
+  m.set(token.toString('hex'), p.payloadBytes);
+  const tl = Buffer.alloc(2);
+  tl.writeUInt16BE(p.topic.length);
+  const id = p.packetId === undefined ? Buffer.alloc(0) : Buffer.from([p.packetId >> 8, p.packetId & 0xff]);
+  const body = Buffer.concat([tl, p.topic, id, token, p.prefix]);
+  return Buffer.concat([Buffer.from([p.first]), varint(body.length), body]);
 }
 
 const CONNACK = (rc: number): Buffer => Buffer.from([0x20, 0x02, 0x00, rc]);
@@ -73,8 +82,25 @@ const CONNACK = (rc: number): Buffer => Buffer.from([0x20, 0x02, 0x00, rc]);
 export function attachGuard(socket: Socket, opts: GuardOptions, reject: Reject): boolean {
   if (socket.destroyed) return false;
   const maxConnect = opts.maxConnectBytes ?? 4096;
-  const scanner = new FrameScanner(opts.maxPacketBytes);
   const push = socket.push;
+  let pushed = true;
+  const scanner = new FrameScanner({
+    maxPacketBytes: opts.maxPacketBytes,
+    ...(opts.hardMaxPacketBytes !== undefined ? { hardMaxPacketBytes: opts.hardMaxPacketBytes } : {}),
+    emit: (b) => {
+      pushed = push.call(socket, b);
+    },
+    onOversized: (p) => standIn(socket, p),
+  });
+  const forward = (buf: Buffer, from = 0): boolean => {
+    pushed = true;
+    const bad = scanner.scan(buf, from);
+    if (bad) {
+      kill(bad.code, bad.reason);
+      return false;
+    }
+    return pushed;
+  };
   let held: Buffer | undefined;
   let connected = false;
   let dead = false;
@@ -94,14 +120,7 @@ export function attachGuard(socket: Socket, opts: GuardOptions, reject: Reject):
   socket.push = function guardedPush(this: Socket, chunk: unknown, encoding?: BufferEncoding): boolean {
     if (chunk === null || dead) return dead ? false : push.call(this, chunk, encoding);
     const buf = chunk as Buffer;
-    if (connected) {
-      const bad = scanner.feed(buf);
-      if (bad) {
-        kill('SS_GUARD_PACKET_SIZE', bad);
-        return false;
-      }
-      return push.call(this, buf, encoding);
-    }
+    if (connected) return forward(buf);
     held = held ? Buffer.concat([held, buf]) : buf;
     if (held[0] !== 0x10) {
       kill('SS_GUARD_FIRST_PACKET', `first byte 0x${(held[0] ?? 0).toString(16)}`);
@@ -127,12 +146,7 @@ export function attachGuard(socket: Socket, opts: GuardOptions, reject: Reject):
     clearTimeout(timer);
     const all = held;
     held = undefined;
-    const bad = scanner.feed(all, total);
-    if (bad) {
-      kill('SS_GUARD_PACKET_SIZE', bad);
-      return false;
-    }
-    return push.call(this, all, encoding);
+    return forward(all, total);
   } as typeof socket.push;
   return true;
 }

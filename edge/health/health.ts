@@ -29,6 +29,8 @@ export interface DeviceHealthView {
   lastSeen: number | null;
   lastEvent: { type: string; at: number; deviceTime: number } | null;
   lastError: { code: string; reason: string; at: number } | null;
+  /** Device clock as the edge sees it: skew = receive time − device time of its last event. */
+  clock: { skewMs: number | null; suspect: boolean; suspectEvents: number };
   counters: DeviceCounters;
 }
 
@@ -41,6 +43,7 @@ interface State {
   lastSeen: number | null;
   lastEvent: DeviceHealthView['lastEvent'];
   lastError: DeviceHealthView['lastError'];
+  clock: DeviceHealthView['clock'];
   counters: DeviceCounters;
 }
 
@@ -61,6 +64,7 @@ export class HealthTracker {
     for (const entry of registry.all()) {
       this.states.set(entry.device.id, {
         entry, online: null, declaredBy: null, connected: false, lastSeen: null, lastEvent: null, lastError: null,
+        clock: { skewMs: null, suspect: false, suspectEvents: 0 },
         counters: { messages: 0, events: 0, deadLettered: 0, refused: 0, rateLimited: 0 },
       });
     }
@@ -98,6 +102,9 @@ export class HealthTracker {
       s.counters.events++;
       if (e.attributes['origin'] !== 'edge') s.lastEvent = { type: e.type, at: e.receivedAt, deviceTime: e.deviceTime };
       if (e.attributes['origin'] === 'edge') continue;
+      s.clock.skewMs = e.clockSkewMs ?? e.receivedAt - e.deviceTime;
+      s.clock.suspect = e.clockSuspect === true;
+      if (e.clockSuspect) s.clock.suspectEvents++;
       if (e.type === 'offline') {
         s.online = false;
         s.declaredBy = 'device';
@@ -153,7 +160,7 @@ export class HealthTracker {
       id: d.id, compound: d.compound, kind: d.kind, profile: d.profile,
       ...(d.zone !== undefined ? { zone: d.zone } : {}),
       heartbeatSeconds: d.heartbeatSeconds, online: s.online, connected: s.connected, lastSeen: s.lastSeen,
-      lastEvent: s.lastEvent, lastError: s.lastError, counters: { ...s.counters },
+      lastEvent: s.lastEvent, lastError: s.lastError, clock: { ...s.clock }, counters: { ...s.counters },
     };
   }
 
@@ -161,6 +168,19 @@ export class HealthTracker {
     const out: DeviceHealthView[] = [];
     for (const id of this.states.keys()) out.push(this.view(id) as DeviceHealthView);
     return out;
+  }
+
+  /** Devices known to be offline (not those unheard-of since the start). */
+  offlineCount(): number {
+    let n = 0;
+    for (const s of this.states.values()) if (s.online === false) n++;
+    return n;
+  }
+
+  clockSuspectDevices(): number {
+    let n = 0;
+    for (const s of this.states.values()) if (s.clock.suspect) n++;
+    return n;
   }
 
   /** Online devices / configured devices per compound (the hub's device online rate input). */

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../../common/sqlite.ts';
+import type { DeadLetterSeal } from '../pipeline/deadletter-seal.ts';
 import { WalSync } from './wal-sync.ts';
 
 /**
@@ -14,7 +15,7 @@ import { WalSync } from './wal-sync.ts';
  * to a power cut only means those rows go again, and the hub drops them by id.
  *
  * Bound policy (issue 4): at most `maxEvents` rows. When an insert takes the outbox past the
- * bound, the OLDEST NON-LIFE-SAFETY rows are deleted to make room and counted (`dropped`).
+ * bound, the OLDEST NON-LIFE-SAFETY rows not yet handed to the uplink are deleted to make room and counted (`dropped`).
  * Life-safety rows (protocol/devices.ts LIFE_SAFETY_TYPES) are never dropped, even if that keeps
  * the outbox above the bound: they are rare, and losing one is worse than a few extra kilobytes.
  * Dead letters keep the newest `maxDeadLetters` records (the counters keep the totals).
@@ -32,6 +33,8 @@ export interface DeadLetter {
   code: string;
   reason: string;
   payload: Buffer;
+  /** Size of the whole payload when `payload` holds only its first bytes. */
+  size?: number;
 }
 
 export interface DeadLetterView {
@@ -41,8 +44,12 @@ export interface DeadLetterView {
   topic: string;
   code: string;
   reason: string;
-  /** Raw payload, base64. */
-  payload: string;
+  /** Payload size as received, bytes. */
+  size: number;
+  /** Structure-only preview (pipeline/deadletter-seal.ts): no personal data in the clear. */
+  payloadMasked: string;
+  /** Raw payload (or its kept prefix) sealed with the site key, base64. */
+  payloadSealed: string;
 }
 
 export interface NewRow {
@@ -62,6 +69,8 @@ const INSERT_CHUNK = 32;
 export interface OutboxOptions {
   maxEvents: number;
   maxDeadLetters?: number;
+  /** Seals dead-letter payloads (issue 12). Without it they are kept raw (tests of the outbox alone). */
+  deadLetterSeal?: DeadLetterSeal;
 }
 
 export class Outbox {
@@ -73,6 +82,13 @@ export class Outbox {
   private readonly maxDeadLetters: number;
   private deadLetterRows: number;
   private closed = false;
+  /**
+   * Highest non-life-safety seq ever handed to the uplink. The bound drops only rows above it:
+   * a row already sent may well be at the hub, so dropping it was counted as a loss that wasn't
+   * (issue 12: 2,910 counted, 2,862 missing). The drop counter now counts rows never sent.
+   */
+  private handedOutNormal = 0;
+  private readonly seal: DeadLetterSeal | undefined;
   private readonly st: {
     insert: Statement;
     insertMany: Statement;
@@ -109,6 +125,8 @@ export class Outbox {
         code TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
     `);
+    this.seal = opts.deadLetterSeal;
+    migrateDeadLetters(db, this.seal);
     this.boot = db.transaction(() => {
       const row = db.prepare(`SELECT v FROM meta WHERE k = 'boot'`).get() as { v: number } | undefined;
       const next = (row?.v ?? 0) + 1;
@@ -121,13 +139,13 @@ export class Outbox {
     this.st = {
       insert: db.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)'),
       insertMany: db.prepare(`INSERT INTO outbox (id, life, at, body) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`),
-      insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload, size, masked, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND life = ?'),
       readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 ORDER BY seq LIMIT ?)'),
+      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 AND seq > ? ORDER BY seq LIMIT ?)'),
       pruneDl: db.prepare('DELETE FROM deadletters WHERE seq IN (SELECT seq FROM deadletters ORDER BY seq LIMIT ?)'),
-      listDl: db.prepare('SELECT seq, at, device, topic, code, reason, payload FROM deadletters WHERE seq < ? AND (? IS NULL OR device = ?) ORDER BY seq DESC LIMIT ?'),
+      listDl: db.prepare('SELECT seq, at, device, topic, code, reason, payload, size, masked FROM deadletters WHERE seq < ? AND (? IS NULL OR device = ?) ORDER BY seq DESC LIMIT ?'),
       oldest: db.prepare('SELECT at FROM outbox ORDER BY seq LIMIT 1'),
       maxSeq: db.prepare('SELECT MAX(seq) AS s FROM outbox'),
     };
@@ -158,10 +176,13 @@ export class Outbox {
         last = Number(this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body).lastInsertRowid);
       }
       if (last > this.writtenSeq) this.writtenSeq = last;
-      for (const d of dls) this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, d.payload);
+      for (const d of dls) {
+        const s = this.seal;
+        this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, s ? s.seal(d.payload) : d.payload, d.size ?? d.payload.length, s ? s.mask(d.payload) : '', s ? 1 : 0);
+      }
       let dropped = 0;
       const over = this.depthNow + rows.length - this.maxEvents;
-      if (over > 0) dropped = this.st.dropOldest.run(over).changes;
+      if (over > 0) dropped = this.st.dropOldest.run(this.handedOutNormal, over).changes;
       const dlOver = this.deadLetterRows + dls.length - this.maxDeadLetters;
       if (dlOver > 0) this.st.pruneDl.run(dlOver);
       return dropped;
@@ -226,6 +247,7 @@ export class Outbox {
     if (out.length < limit) {
       for (const r of this.st.readNormal.all(normalCursor, upToSeq, limit - out.length) as { seq: number; body: string }[]) {
         out.push({ seq: r.seq, body: r.body, life: false });
+        if (r.seq > this.handedOutNormal) this.handedOutNormal = r.seq;
       }
     }
     return out;
@@ -255,8 +277,8 @@ export class Outbox {
   /** Newest first; page with `beforeSeq`. */
   deadLetters(limit = 100, beforeSeq = Number.MAX_SAFE_INTEGER, device?: string): DeadLetterView[] {
     const d = device ?? null;
-    const rows = this.st.listDl.all(beforeSeq, d, d, limit) as (Omit<DeadLetterView, 'payload'> & { payload: Buffer })[];
-    return rows.map((r) => ({ ...r, payload: r.payload.toString('base64') }));
+    const rows = this.st.listDl.all(beforeSeq, d, d, limit) as (Omit<DeadLetterView, 'payloadMasked' | 'payloadSealed'> & { payload: Buffer; masked: string })[];
+    return rows.map(({ payload, masked, ...r }) => ({ ...r, payloadMasked: masked, payloadSealed: payload.toString('base64') }));
   }
 
   close(): void {
@@ -265,4 +287,22 @@ export class Outbox {
     this.wal.close();
     this.db.close();
   }
+}
+
+/**
+ * Dead letters written before issue 12 kept raw payloads: add the size / preview / sealed columns
+ * and seal those rows once, so no old record keeps personal data in the clear.
+ */
+function migrateDeadLetters(db: Db, seal: DeadLetterSeal | undefined): void {
+  const cols = new Set((db.prepare('PRAGMA table_info(deadletters)').all() as { name: string }[]).map((c) => c.name));
+  if (!cols.has('size')) db.exec('ALTER TABLE deadletters ADD COLUMN size INTEGER NOT NULL DEFAULT 0');
+  if (!cols.has('masked')) db.exec("ALTER TABLE deadletters ADD COLUMN masked TEXT NOT NULL DEFAULT ''");
+  if (!cols.has('sealed')) db.exec('ALTER TABLE deadletters ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0');
+  if (!seal) return;
+  const raw = db.prepare('SELECT seq, payload, size FROM deadletters WHERE sealed = 0').all() as { seq: number; payload: Buffer; size: number }[];
+  if (raw.length === 0) return;
+  const upd = db.prepare('UPDATE deadletters SET payload = ?, masked = ?, size = ?, sealed = 1 WHERE seq = ?');
+  db.transaction(() => {
+    for (const r of raw) upd.run(seal.seal(r.payload), seal.mask(r.payload), r.size || r.payload.length, r.seq);
+  })();
 }

@@ -39,13 +39,13 @@ export function createDeviceMessages(d: DeviceMessagesDeps): DeviceMessages {
       attributes: { origin: 'edge', reason: t.reason, silentS: t.silentS },
     }, at);
 
-  const handle = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void): void => {
+  const handle = (entry: DeviceEntry, channel: DeviceChannel, topic: string, payload: Buffer, done: (err?: Error | null) => void, oversizedBytes?: number): void => {
     const now = clock();
     counters.accepted++;
     const back = health.seen(entry.device.id, now);
     const extra = back ? [edgeEvent(back, now)] : [];
     if (back) counters.edgeEvents++;
-    const r = ingest(ctx, entry, channel, topic, payload, now);
+    const r = ingest(ctx, entry, channel, topic, payload, now, oversizedBytes);
     if (r.ok) {
       committer.submit(extra.length > 0 ? extra.concat(r.events) : r.events, [], done);
     } else {
@@ -54,15 +54,15 @@ export function createDeviceMessages(d: DeviceMessagesDeps): DeviceMessages {
     }
   };
 
-  const onPublish: PublishHandler = (entry, channel, topic, payload, done) => {
+  const onPublish: PublishHandler = (entry, channel, topic, payload, done, oversizedBytes) => {
     const wait = limiter.take(entry.device.id, clock());
     if (wait > 0) {
       counters.rateLimited++;
       health.rateLimited(entry.device.id);
-      setTimeout(handle, wait, entry, channel, topic, payload, done);
+      setTimeout(handle, wait, entry, channel, topic, payload, done, oversizedBytes);
       return;
     }
-    handle(entry, channel, topic, payload, done);
+    handle(entry, channel, topic, payload, done, oversizedBytes);
   };
 
   return { onPublish, edgeEvent };

@@ -19,6 +19,8 @@ export interface IngestContext {
   maxPayloadBytes: number;
   mintId: () => string;
   privacy: Privacy;
+  /** Clock policy: |receive time − device time| beyond this (ms) flags the event clockSuspect. */
+  maxSkewMs: number;
 }
 
 export type IngestResult =
@@ -36,15 +38,20 @@ export function ingest(
   topic: string,
   payload: Buffer,
   receivedAt: number,
+  /** The real payload size when the broker guard kept only a prefix of an oversized PUBLISH. */
+  oversizedBytes?: number,
 ): IngestResult {
   const device = entry.device;
-  if (payload.length > ctx.maxPayloadBytes) {
+  if (oversizedBytes !== undefined || payload.length > ctx.maxPayloadBytes) {
+    const size = oversizedBytes ?? payload.length;
+    const kept = payload.subarray(0, 1024);
     return {
       ok: false,
       deadLetter: {
         at: receivedAt, device: device.id, topic, code: 'SS_PAYLOAD_TOO_LARGE',
-        reason: `${payload.length} bytes > broker.maxPayloadBytes ${ctx.maxPayloadBytes}; first 1 KiB kept`,
-        payload: payload.subarray(0, 1024),
+        reason: `${size} bytes > broker.maxPayloadBytes ${ctx.maxPayloadBytes}; first ${kept.length} bytes kept`,
+        payload: kept,
+        size,
       },
     };
   }
@@ -69,11 +76,19 @@ export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, r
   const device = entry.device;
   const attributes = ctx.privacy.apply(d.attributes);
   let deviceTime = d.deviceTime;
+  let suspect = false;
+  const reported = deviceTime;
   if (!(deviceTime >= MIN_TIME && deviceTime <= MAX_TIME)) {
     attributes['deviceTimeInvalid'] = true;
     deviceTime = receivedAt;
+    suspect = true;
+  } else if (receivedAt - deviceTime > ctx.maxSkewMs || deviceTime - receivedAt > ctx.maxSkewMs) {
+    // Clock trust (issue 12): a device 5 h off, or reset to 2000, is stored at edge time, flagged,
+    // with its own time kept; never rejected for its clock.
+    deviceTime = receivedAt;
+    suspect = true;
   }
-  return {
+  const e: Event = {
     v: 1,
     id: ctx.mintId(),
     deviceTime,
@@ -87,4 +102,12 @@ export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, r
     severity: d.severity,
     attributes,
   };
+  if (suspect) {
+    e.clockSuspect = true;
+    if (Number.isSafeInteger(reported)) {
+      e.deviceTimeReported = reported;
+      e.clockSkewMs = receivedAt - reported;
+    }
+  }
+  return e;
 }

@@ -24,6 +24,7 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
   let city: City;
   let compound: CityCompound;
   let passwords: Record<string, string>;
+  let apiToken: string;
   let influx: InfluxDB;
   const operator = 'operator-token-e2e-0123';
 
@@ -44,6 +45,7 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
     });
     const kit = siteConfigForCity(city, { edgeId: 'edge-e2e', compoundIds: [compound.id], hubUrl: hub.mqttUrl, dataDir: join(dir, 'edge') });
     passwords = kit.passwords;
+    apiToken = kit.apiToken;
     edge = await startEdge(kit.config, { log: false });
     influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'safestar' });
   });
@@ -106,7 +108,8 @@ describe('walking skeleton: simulators → edge → hub → InfluxDB', () => {
     expect(hub.stats().deadLettered).toBe(0);
     expect(hub.stats().queued).toBe(0);
 
-    const dl = (await (await fetch(`${edge.apiUrl}/deadletters`)).json()) as unknown;
+    expect((await fetch(`${edge.apiUrl}/deadletters`)).status).toBe(401);
+    const dl = (await (await fetch(`${edge.apiUrl}/deadletters`, { headers: { authorization: `Bearer ${apiToken}` } })).json()) as unknown;
     expect(JSON.stringify(dl)).toContain(access.id);
 
     const duressRows = await influx.query(`SELECT count("id") AS count FROM "events" WHERE "compound" = '${compound.id}' AND "type" = 'duress'`);

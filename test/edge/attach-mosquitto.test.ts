@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEdge } from '../../edge/edge.ts';
-import { connectDevice, device, fenceAlarm, publish, siteConfig, startHubStandIn, tempDir, topicOf, until } from './helpers.ts';
+import { connectDevice, deadLetters, device, fenceAlarm, publish, siteConfig, startHubStandIn, tempDir, topicOf, until } from './helpers.ts';
 
 /**
  * Attach mode against the machine's Mosquitto (127.0.0.1:1883, used as a client only). Each run
@@ -60,7 +60,7 @@ describe('attach to an existing broker (Mosquitto)', () => {
     await until(() => hub.events.length >= 150, 5000, 'hub events');
     expect(hub.events).toHaveLength(150);
     expect(new Set(hub.ids()).size).toBe(150);
-    const dl = (await (await fetch(`${edge.apiUrl}/deadletters`)).json()) as { deadLetters: { code: string; topic: string }[] };
-    expect(dl.deadLetters).toEqual([expect.objectContaining({ code: 'SS_ACL_PUBLISH', topic: topicOf(device(`ghost-${run}`, { compound })) })]);
+    const dl = await deadLetters(edge.apiUrl);
+    expect(dl).toEqual([expect.objectContaining({ code: 'SS_ACL_PUBLISH', topic: topicOf(device(`ghost-${run}`, { compound })) })]);
   });
 });

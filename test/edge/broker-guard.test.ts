@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import { FrameScanner } from '../../edge/broker/guard.ts';
 import { checkConnect } from '../../edge/broker/connect-check.ts';
-import { PASSWORD, connectDevice, device, fenceAlarm, publish, siteConfig, startHubStandIn, tempDir, topicOf, until, type HubStandIn } from './helpers.ts';
+import { PASSWORD, connectDevice, deadLetters, device, fenceAlarm, publish, siteConfig, startHubStandIn, tempDir, topicOf, until, type HubStandIn } from './helpers.ts';
 
 /** Bad input matrix at the byte level and at the broker: each gets its documented outcome. */
 
@@ -134,13 +134,13 @@ describe('byte-level guard in front of aedes', () => {
     expect(await refused(edge)).toContain('safestar_edge_refused_total{code="SS_GUARD_CONNECT_INVALID"} 3');
   });
 
-  it('lets a valid raw CONNECT through and cuts a later oversized PUBLISH', async () => {
+  it('lets a valid raw CONNECT through and cuts a later PUBLISH above the hard cap (8 MiB by default)', async () => {
     const { edge } = await setup();
     const r = await raw(edge.brokerUrl);
     r.sock.write(connectBytes({ clientId: 'f1', username: 'f1', password: PASSWORD }));
     await until(() => r.received().length >= 4, 5000, 'CONNACK');
     expect([...r.received().subarray(0, 4)]).toEqual([0x20, 0x02, 0x00, 0x00]);
-    r.sock.write(Buffer.concat([Buffer.from([0x30]), varint(5_000_000), Buffer.alloc(2000)]));
+    r.sock.write(Buffer.concat([Buffer.from([0x30]), varint(50_000_000), Buffer.alloc(2000)]));
     await r.closed;
     expect(await refused(edge)).toContain('safestar_edge_refused_total{code="SS_GUARD_PACKET_SIZE"} 1');
   });
@@ -178,9 +178,10 @@ describe('broker limits with real device clients', () => {
     await publish(c, topicOf(device('f1')), fenceAlarm(1));
     await edge.drain(5000);
     await until(() => hub.events.length >= 1);
-    const dl = (await (await fetch(`${edge.apiUrl}/deadletters`)).json()) as { deadLetters: { code: string; payload: string }[] };
-    expect(dl.deadLetters[0]?.code).toBe('SS_PAYLOAD_TOO_LARGE');
-    expect(Buffer.from(dl.deadLetters[0]!.payload, 'base64').length).toBe(1024);
+    const dl = (await deadLetters(edge.apiUrl)) as { code: string; size: number; payloadMasked: string }[];
+    expect(dl[0]?.code).toBe('SS_PAYLOAD_TOO_LARGE');
+    expect(dl[0]?.size).toBe(16_384 + 200);
+    expect(dl[0]?.payloadMasked).toBe('x'.repeat(1024));
     expect(c.connected).toBe(true);
   });
 

@@ -7,7 +7,7 @@ import { checkEvent } from '../../protocol/event.ts';
 import { freePort } from '../../common/ports.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import {
-  PASSWORD, connectDevice, device, fenceAlarm, fenceCut, publish, siteConfig, startHubStandIn, tempDir, topicOf, until,
+  PASSWORD, connectDevice, deadLetters, device, fenceAlarm, fenceCut, publish, siteConfig, startHubStandIn, tempDir, topicOf, until,
   type HubStandIn,
 } from './helpers.ts';
 
@@ -94,10 +94,11 @@ describe('edge walking skeleton', () => {
     await until(() => hub.events.length >= 2);
     expect(hub.events.map((e) => e['type']).sort()).toEqual(['fence-alarm', 'wire-cut']);
     expect(edge.stats()).toMatchObject({ accepted: 4, events: 2, deadLettered: 2 });
-    const dl = (await (await fetch(`${edge.apiUrl}/deadletters`)).json()) as { deadLetters: { code: string; device: string; topic: string; payload: string }[] };
-    expect(dl.deadLetters.map((x) => x.code)).toEqual(['SS_CODEC_SHAPE', 'SS_CODEC_JSON']);
-    expect(dl.deadLetters[1]).toMatchObject({ device: 'f1', topic: topicOf(d) });
-    expect(Buffer.from(dl.deadLetters[1]!.payload, 'base64').toString()).toBe('{"host":"PF-01","zone":3,"event":');
+    const dl = (await deadLetters(edge.apiUrl)) as { code: string; device: string; topic: string; payloadMasked: string }[];
+    expect(dl.map((x) => x.code)).toEqual(['SS_CODEC_SHAPE', 'SS_CODEC_JSON']);
+    expect(dl[1]).toMatchObject({ device: 'f1', topic: topicOf(d), size: Buffer.byteLength('{"host":"PF-01","zone":3,"event":') });
+    // Structure readable, values masked (issue 12: no personal data in dead letters).
+    expect(dl[1]!.payloadMasked).toBe('{"host":"xx-00","zone":0,"event":');
     const dev = (await (await fetch(`${edge.apiUrl}/devices/f1`)).json()) as { lastError: { code: string }; counters: { deadLettered: number } };
     expect(dev.lastError.code).toBe('SS_CODEC_SHAPE');
     expect(dev.counters.deadLettered).toBe(2);

@@ -73,6 +73,16 @@ export async function startHubStandIn(port?: number): Promise<HubStandIn> {
 
 export const PASSWORD = 'device-secret-1';
 const HASH = hashPassword(PASSWORD);
+/** Bearer token of the edge API's protected endpoints (`/deadletters`) in test site configs. */
+export const API_TOKEN = 'test-api-token-0123456789abcdef';
+const API_TOKEN_HASH = hashPassword(API_TOKEN);
+
+/** GET /deadletters with the test token. */
+export async function deadLetters(apiUrl: string, query = ''): Promise<Record<string, unknown>[]> {
+  const r = await fetch(`${apiUrl}/deadletters${query}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+  if (r.status !== 200) throw new Error(`/deadletters: HTTP ${r.status} ${await r.text()}`);
+  return ((await r.json()) as { deadLetters: Record<string, unknown>[] }).deadLetters;
+}
 
 export function tempDir(prefix = 'safestar-edge-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -92,7 +102,7 @@ export function siteConfig(dataDir: string, hubUrl: string, devices: SiteDevice[
     broker: { host: '127.0.0.1', port: 0, maxPayloadBytes: 16_384, maxMessagesPerDevicePerSecond: 10_000, maxConnections: 100 },
     uplink: { url: hubUrl, batchSize: 100, maxInflightBatches: 4 },
     outbox: { maxEvents: 100_000 },
-    api: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0, tokenHash: API_TOKEN_HASH },
     dataDir,
     compounds: [{ id: 'c1', name: 'Compound 1', district: 'd1', households: 500 }],
     devices,
