@@ -36,7 +36,7 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
       return { rows: r.rows, summary: { vsRawInflux: r.vsRawInflux } };
     }
     case 'e2e': {
-      const r = await benchE2e({ devices: 100, durationMs: q ? 3000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 12_000 : 120_000, say });
+      const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
       return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency } };
     }
     case 'memory':
