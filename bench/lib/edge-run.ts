@@ -32,14 +32,14 @@ export interface EdgeRun {
  * load generator and a hub stand-in process. Rate = events the hub side received / time until it
  * had every acknowledged one.
  */
-export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?: LoadClient[]; window?: number; ratePerSecond?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<EdgeRun> {
+export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?: LoadClient[]; window?: number; ratePerSecond?: number; args?: string[]; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<EdgeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'safestar-bench-edge-'));
   const stub = await HubStub.start();
   try {
     const config = { ...site.config, uplink: { ...site.config.uplink, url: stub.url }, dataDir: join(dir, 'edge') };
     const file = join(dir, 'site.json');
     writeFileSync(file, JSON.stringify(config));
-    const edge = await spawnEdge(file, o.env ?? {}, o.args ?? []);
+    const edge = await spawnEdge(file, o.env ?? {}, o.args ?? [], o.bin);
     try {
       const { gen } = await LoadGenerator.connect({
         url: edge.brokerUrl, clients: o.clients ?? site.clients, qos: 1, window: o.window ?? 16, durationMs,
