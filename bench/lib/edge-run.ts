@@ -24,7 +24,11 @@ export interface EdgeRun {
   edgeRssMiB: number;
   /** CPU time of the edge process per forwarded event (µs), from /proc. */
   edgeCpuUsPerEvent: number;
+  /** The timed window on the monotonic clock (µs), as V8 CPU profiles stamp their samples. */
+  windowUs: [number, number];
 }
+
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /**
  * One run of the real `safestar edge` process (everything on: auth, ACL, rate limit, codecs,
@@ -32,14 +36,14 @@ export interface EdgeRun {
  * load generator and a hub stand-in process. Rate = events the hub side received / time until it
  * had every acknowledged one.
  */
-export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?: LoadClient[]; window?: number; ratePerSecond?: number; args?: string[]; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<EdgeRun> {
+export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?: LoadClient[]; window?: number; ratePerSecond?: number; args?: string[]; env?: NodeJS.ProcessEnv; bin?: string; nodeArgs?: string[] } = {}): Promise<EdgeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'safestar-bench-edge-'));
   const stub = await HubStub.start();
   try {
     const config = { ...site.config, uplink: { ...site.config.uplink, url: stub.url }, dataDir: join(dir, 'edge') };
     const file = join(dir, 'site.json');
     writeFileSync(file, JSON.stringify(config));
-    const edge = await spawnEdge(file, o.env ?? {}, o.args ?? [], o.bin);
+    const edge = await spawnEdge(file, o.env ?? {}, o.args ?? [], o.bin, o.nodeArgs ?? []);
     try {
       const { gen } = await LoadGenerator.connect({
         url: edge.brokerUrl, clients: o.clients ?? site.clients, qos: 1, window: o.window ?? 16, durationMs,
@@ -47,6 +51,7 @@ export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?
       });
       try {
         const cpu0 = procCpuUs(edge.child.pid);
+        const w0 = monoUs();
         const t0 = Date.now();
         const res = await gen.run();
         // Sustained means delivered: the clock stops when the hub side has every acked event.
@@ -58,6 +63,7 @@ export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?
         }
         const elapsed = (Date.now() - t0) / 1000;
         const cpu = procCpuUs(edge.child.pid) - cpu0;
+        const w1 = monoUs();
         const m = await scrape(`${edge.apiUrl}/metrics`);
         return {
           eventsPerSec: Math.min(c.events, res.acked) / elapsed,
@@ -69,6 +75,7 @@ export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?
           scorerMetrics: metricsMatching(m, /scor|unscored/),
           edgeRssMiB: rssMiB(edge.child.pid),
           edgeCpuUsPerEvent: c.events > 0 ? cpu / c.events : Number.NaN,
+          windowUs: [w0, w1],
         };
       } finally {
         await gen.stop();
