@@ -51,7 +51,8 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
 
 /**
  * Runs the chosen suites, prints the machine line and one table, writes JSON, and ends with one
- * JSON line per suite holding its measured ratios. Exit code 0 even when a target is missed.
+ * JSON line per suite holding its measured ratios. Exit code 0 even when a target is missed, 1 when
+ * a suite failed to run.
  */
 export async function runBench(which: string, o: BenchOptions): Promise<number> {
   const chosen: Suite[] = which === 'all' ? [...SUITES] : SUITES.filter((s) => s === which);
@@ -66,17 +67,29 @@ export async function runBench(which: string, o: BenchOptions): Promise<number> 
   const t0 = Date.now();
   const say: Say = (s) => progress(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
   const results: SuiteResult[] = [];
+  let failed = 0;
   for (const s of chosen) {
     const start = machine();
-    const r = await runSuite(s, o, say);
-    results.push({ suite: s, quick: o.quick, machine: { start, end: machine() }, rows: r.rows, summary: r.summary });
+    let r: { rows: Row[]; summary: Record<string, unknown> };
+    try {
+      r = await runSuite(s, o, say);
+    } catch (e) {
+      // One broken suite must not cost the others their figures: it shows up in the table instead.
+      failed++;
+      const message = (e as Error).message.split('\n')[0] ?? '';
+      say(`${s}: FAILED: ${message}`);
+      r = { rows: [{ name: `${s} suite FAILED`, unit: '', value: { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: [] }, met: false, note: message }], summary: { error: message } };
+    }
+    const result: SuiteResult = { suite: s, quick: o.quick, machine: { start, end: machine() }, rows: r.rows, summary: r.summary };
+    results.push(result);
+    // Written as each suite ends, so a long run that is stopped keeps what it measured.
+    writeResults(o.out, [result], o.quick);
   }
   progressDone();
   const first = results[0]!.machine.start;
   const last = results.at(-1)!.machine.end;
   process.stdout.write(`${renderMachine(first, last)}\n\n${renderTable(results.flatMap((r) => r.rows))}\n\n`);
-  const file = writeResults(o.out, results, o.quick);
-  process.stdout.write(`results: ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  process.stdout.write(`results: ${o.out}/${o.quick ? 'latest-quick' : 'latest'}.json (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   for (const r of results) if (Object.keys(r.summary).length > 0) process.stdout.write(`${summaryLine(r)}\n`);
-  return 0;
+  return failed > 0 ? 1 : 0;
 }
