@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,8 +8,9 @@ import { productHub } from '../hub/product.ts';
 import type { WriterOptions } from '../hub/store/influxWriter.ts';
 import type { City } from '../protocol/city.ts';
 import { edgeTopic } from '../protocol/topics.ts';
-import { rawInfluxWrite } from './baselines/influx-raw.ts';
+import { rawInfluxWrite } from './anchors/influx-raw.ts';
 import { LoadGenerator } from './loadgen/driver.ts';
+import { procCpuUs } from './lib/proc.ts';
 
 export interface HubIngestOptions {
   /** Events per run (each stored once). Default 100,000. */
@@ -24,16 +25,18 @@ export interface HubIngestOptions {
   influxUrl?: string;
   writer?: Partial<WriterOptions>;
   onProgress?: (msg: string) => void;
-  /** Skip the raw baseline (profiling the hub alone); rawPointsPerSec is then NaN. */
+  /** Skip the raw baseline (profiling the hub alone, or an alternating suite); rawPointsPerSec is then NaN. */
   skipRaw?: boolean;
+  /** The process id of the influxd at influxUrl, to let it settle between phases. */
+  influxPid?: number;
 }
 
 export interface HubIngestResult {
   /** Events stored in InfluxDB per second through the whole hub (MQTT → dedupe → queue → InfluxDB). */
   hubEventsPerSec: number;
   /**
-   * The `influx` client writing the same number of event-shaped points, 5,000 per batch: the mean
-   * of one run before and one after the hub's, so drift on a shared machine hits both sides alike.
+   * The `influx` client writing the same number of event-shaped points with the hub writer's batch
+   * size and concurrency: the mean of one run before and one after the hub's (NaN with skipRaw).
    */
   rawPointsPerSec: number;
   ratio: number;
@@ -43,30 +46,17 @@ export interface HubIngestResult {
   cpu: { hubUsPerEvent: number; hubInfluxdUsPerEvent: number; rawClientUsPerPoint: number; rawInfluxdUsPerPoint: number };
 }
 
-export async function countPoints(url: string, database: string, measurement = 'events'): Promise<number> {
-  const res = await fetch(`${url}/query?db=${encodeURIComponent(database)}&q=${encodeURIComponent(`SELECT count(id) FROM ${measurement}`)}`);
+export async function countPoints(url: string, database: string, measurement = 'events', where = ''): Promise<number> {
+  const res = await fetch(`${url}/query?db=${encodeURIComponent(database)}&q=${encodeURIComponent(`SELECT count(id) FROM ${measurement}${where ? ` WHERE ${where}` : ''}`)}`);
   const body = (await res.json()) as { results?: Array<{ series?: Array<{ values?: unknown[][] }> }> };
   return Number(body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0);
-}
-
-/** utime+stime of a process in µs (Linux /proc; 0 elsewhere). */
-function procCpuUs(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    const tick = 1e6 / 100; // USER_HZ is 100 on Linux
-    return (Number(rest[11]) + Number(rest[12])) * tick;
-  } catch {
-    return 0;
-  }
 }
 
 /**
  * Wait until influxd is quiet (WAL snapshots and compactions of the previous phase done), so one
  * phase's background work is not billed to the next. Bounded: at most `maxMs`.
  */
-async function settle(pid: number | undefined, maxMs = 20_000): Promise<void> {
+export async function settle(pid: number | undefined, maxMs = 20_000): Promise<void> {
   if (!pid) return;
   const deadline = Date.now() + maxMs;
   while (Date.now() < deadline) {
@@ -151,12 +141,12 @@ export async function benchHubIngest(opts: HubIngestOptions = {}): Promise<HubIn
     if (!opts.influxUrl) influxd = await startInfluxd();
     const url = opts.influxUrl ?? influxd!.url;
 
-    say(`raw influx client: ${events} points in batches of 5,000`);
-    const ipid = influxd?.process.pid;
+    if (!opts.skipRaw) say(`raw influx client: ${events} points`);
+    const ipid = influxd?.process.pid ?? opts.influxPid;
     await settle(ipid);
     let c0 = selfCpuUs();
     let i0 = procCpuUs(ipid);
-    const rawBefore = opts.skipRaw ? NaN : await rawInfluxWrite(url, `bench_raw_${tag}`, events, 5000);
+    const rawBefore = opts.skipRaw ? NaN : await rawInfluxWrite(url, `bench_raw_${tag}`, events);
     // (the raw figure's CPU includes building its points, as the influx client must)
     const rawClientUsPerPoint = (selfCpuUs() - c0) / events;
     const rawInfluxdUsPerPoint = (procCpuUs(ipid) - i0) / events;
@@ -164,7 +154,7 @@ export async function benchHubIngest(opts: HubIngestOptions = {}): Promise<HubIn
       if (opts.skipRaw) return NaN;
       await settle(ipid);
       say(`raw influx client again (${events} points)`);
-      return rawInfluxWrite(url, `bench_raw2_${tag}`, events, 5000);
+      return rawInfluxWrite(url, `bench_raw2_${tag}`, events);
     };
 
     const database = `bench_hub_${tag}`;

@@ -1,5 +1,5 @@
 import { progress, progressDone } from './lib/progress.ts';
-import { renderTable, writeResults, type Row } from './lib/report.ts';
+import { machine, renderMachine, renderTable, summaryLine, writeResults, type Row, type SuiteResult } from './lib/report.ts';
 import { benchEdge } from './suites/edge.ts';
 import { benchHub } from './suites/hub.ts';
 import { benchE2e } from './suites/e2e.ts';
@@ -10,44 +10,86 @@ import { benchScoringRows } from './suites/scoring.ts';
 const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring'] as const;
 type Suite = (typeof SUITES)[number];
 
-/** Runs the chosen suites, prints one table, writes JSON. Exit code 0 even when a target is missed. */
-export async function runBench(which: string, o: { quick: boolean; repeats?: number; out: string }): Promise<number> {
+export interface BenchOptions {
+  quick: boolean;
+  /** Rounds of alternating runs (system, anchor, …); at least 3 for a figure. */
+  rounds?: number;
+  out: string;
+}
+
+type Say = (s: string) => void;
+
+async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Row[]; summary: Record<string, unknown> }> {
+  const q = o.quick;
+  const rounds = o.rounds ?? 3;
+  switch (s) {
+    case 'scoring': {
+      say('scoring: onnxruntime vs TypeScript…');
+      return { rows: await benchScoringRows(), summary: {} };
+    }
+    case 'edge': {
+      const r = await benchEdge({ devices: 100, durationMs: q ? 2500 : 6000, rounds, say });
+      return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, unscored: r.unscored } };
+    }
+    case 'hub': {
+      const r = await benchHub({ events: q ? 40_000 : 150_000, edges: 4, rounds, say });
+      return { rows: r.rows, summary: { vsRawInflux: r.vsRawInflux } };
+    }
+    case 'e2e': {
+      const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
+      return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency } };
+    }
+    case 'memory':
+      return { rows: await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, say }), summary: {} };
+    case 'scaling':
+      return {
+        rows: await benchScaling({ edgeDevices: q ? [100, 1000] : [100, 1000, 5000], hubEdges: q ? [10, 100] : [10, 100, 1000], durationMs: q ? 3000 : 5000, hubEvents: q ? 30_000 : 100_000, say }),
+        summary: {},
+      };
+  }
+}
+
+/**
+ * Runs the chosen suites, prints the machine line and one table, writes JSON, and ends with one
+ * JSON line per suite holding its measured ratios. Exit code 0 even when a target is missed, 1 when
+ * a suite failed to run.
+ */
+export async function runBench(which: string, o: BenchOptions): Promise<number> {
   const chosen: Suite[] = which === 'all' ? [...SUITES] : SUITES.filter((s) => s === which);
   if (chosen.length === 0) {
     process.stderr.write(`SS_BENCH_SUITE: unknown suite '${which}'; use one of ${SUITES.join(', ')}, all\n`);
     return 2;
   }
-  const q = o.quick;
-  const repeats = o.repeats ?? (q ? 1 : 3);
+  if ((o.rounds ?? 3) < 1) {
+    process.stderr.write('SS_BENCH_ROUNDS: --rounds must be at least 1 (3 or more for a figure)\n');
+    return 2;
+  }
   const t0 = Date.now();
-  const say = (s: string): void => progress(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
-  const rows: Row[] = [];
+  const say: Say = (s) => progress(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+  const results: SuiteResult[] = [];
+  let failed = 0;
   for (const s of chosen) {
-    switch (s) {
-      case 'scoring':
-        say('scoring: onnxruntime vs TypeScript…');
-        rows.push(...(await benchScoringRows()));
-        break;
-      case 'edge':
-        rows.push(...(await benchEdge({ devices: 100, durationMs: q ? 3000 : 6000, repeats, say })));
-        break;
-      case 'hub':
-        rows.push(...(await benchHub({ events: q ? 50_000 : 150_000, edges: 4, repeats, say })));
-        break;
-      case 'e2e':
-        rows.push(...(await benchE2e({ devices: 100, durationMs: q ? 4000 : 8000, repeats, latencyRate: 2000, latencyMs: q ? 20_000 : 300_000, say })));
-        break;
-      case 'memory':
-        rows.push(...(await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, say })));
-        break;
-      case 'scaling':
-        rows.push(...(await benchScaling({ edgeDevices: q ? [100, 1000] : [100, 1000, 5000], hubEdges: q ? [10, 100] : [10, 100, 1000], durationMs: q ? 3000 : 5000, hubEvents: q ? 30_000 : 60_000, say })));
-        break;
+    const start = machine();
+    let r: { rows: Row[]; summary: Record<string, unknown> };
+    try {
+      r = await runSuite(s, o, say);
+    } catch (e) {
+      // One broken suite must not cost the others their figures: it shows up in the table instead.
+      failed++;
+      const message = (e as Error).message.split('\n')[0] ?? '';
+      say(`${s}: FAILED: ${message}`);
+      r = { rows: [{ name: `${s} suite FAILED`, unit: '', value: { median: Number.NaN, min: Number.NaN, max: Number.NaN, runs: [] }, met: false, note: message }], summary: { error: message } };
     }
+    const result: SuiteResult = { suite: s, quick: o.quick, machine: { start, end: machine() }, rows: r.rows, summary: r.summary };
+    results.push(result);
+    // Written as each suite ends, so a long run that is stopped keeps what it measured.
+    writeResults(o.out, [result], o.quick);
   }
   progressDone();
-  process.stdout.write(`${renderTable(rows)}\n`);
-  const file = writeResults(o.out, which, rows);
-  process.stdout.write(`results: ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-  return 0;
+  const first = results[0]!.machine.start;
+  const last = results.at(-1)!.machine.end;
+  process.stdout.write(`${renderMachine(first, last)}\n\n${renderTable(results.flatMap((r) => r.rows))}\n\n`);
+  process.stdout.write(`results: ${o.out}/${o.quick ? 'latest-quick' : 'latest'}.json (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  for (const r of results) if (Object.keys(r.summary).length > 0) process.stdout.write(`${summaryLine(r)}\n`);
+  return failed > 0 ? 1 : 0;
 }

@@ -12,8 +12,8 @@ export interface EdgeProcess {
 }
 
 /** The real `safestar edge --config FILE` in its own process (as a site runs it). */
-export async function spawnEdge(configFile: string, env: NodeJS.ProcessEnv = {}): Promise<EdgeProcess> {
-  const child = spawn(process.execPath, [BIN, 'edge', '--config', configFile], {
+export async function spawnEdge(configFile: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], bin = BIN, nodeArgs: string[] = []): Promise<EdgeProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'edge', '--config', configFile, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

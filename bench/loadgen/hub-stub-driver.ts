@@ -15,9 +15,14 @@ export class HubStub {
   }
 
   async events(): Promise<number> {
-    const reply = nextMessage<{ events: number }>(this.child);
+    return (await this.counts()).events;
+  }
+
+  /** Events received in edge batches, and how many of them carried no anomaly score. */
+  async counts(): Promise<{ events: number; batches: number; unscored: number }> {
+    const reply = nextMessage<{ events: number; batches: number; unscored: number }>(this.child);
     this.child.send({ type: 'count' });
-    return (await reply).events;
+    return reply;
   }
 
   stop(): Promise<void> {

@@ -5,12 +5,17 @@ import { Aedes } from 'aedes';
 
 let events = 0;
 let batches = 0;
+// Events that arrived without an anomaly score: the table reports them, so scoring never skips silently.
+let unscored = 0;
 const broker = await Aedes.createBroker({
   published(packet, _client, done) {
     if (packet.topic.endsWith('/events') && packet.topic.startsWith('ss/v1/edge/')) {
       try {
-        const batch = JSON.parse(packet.payload.toString()) as { events?: unknown[] };
-        events += batch.events?.length ?? 0;
+        const batch = JSON.parse(packet.payload.toString()) as { events?: Array<{ score?: unknown; attributes?: { origin?: string } }> };
+        for (const e of batch.events ?? []) {
+          events++;
+          if (e.score === undefined && e.attributes?.origin !== 'edge') unscored++;
+        }
         batches++;
       } catch {
         /* counted as nothing: the benchmark then reports loss */
@@ -28,6 +33,6 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: typeof a === 'object' && a ? a.port : 0 });
 });
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'count') process.send?.({ type: 'count', events, batches });
+  if (m.type === 'count') process.send?.({ type: 'count', events, batches, unscored });
   if (m.type === 'stop') broker.close(() => server.close(() => process.exit(0)));
 });

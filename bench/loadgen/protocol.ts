@@ -6,6 +6,11 @@ export interface LoadClient {
   topic: string;
   /** Payloads sent round-robin. */
   payloads: string[];
+  /**
+   * This device's own fixed rate (events/s, open loop): a device at a real device's rate. Absent =
+   * a busy device, as fast as its window of unacknowledged publishes allows.
+   */
+  ratePerSecond?: number;
 }
 
 export interface LoadPlan {
@@ -26,7 +31,8 @@ export interface LoadResult {
   acked: number;
   errors: number;
   elapsedMs: number;
-  /** Publish wall-clock times (ms since epoch) of a sample, for latency joins: `${clientId}#${n}`. */
+  /** Publishes still unacknowledged when the generator gave up waiting (bounded wait after the run). */
+  unacked: number;
   connectMs: number;
 }
 

@@ -2,6 +2,8 @@ import { hashPassword } from '../../common/password.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
 import { generateTraffic } from '../../simulators/traffic.ts';
+import { BEHAVIOURS } from '../../simulators/devices/index.ts';
+import { encoderFor } from '../../simulators/vendors/index.ts';
 import type { City } from '../../protocol/city.ts';
 import type { SiteConfig } from '../../protocol/site.ts';
 import type { LoadClient } from '../loadgen/protocol.ts';
@@ -17,7 +19,7 @@ export interface BenchSite {
  * pure traffic generator), for the load generator to replay. Only messages that stand for exactly
  * one canonical event are kept, so "events" and "messages" are the same count in the benchmark.
  */
-export function benchSite(opts: { devices: number; edgeId: string; hubUrl: string; dataDir: string; seed?: number; payloadsPerDevice?: number }): BenchSite {
+export function benchSite(opts: { devices: number; edgeId: string; hubUrl: string; dataDir: string; seed?: number; payloadsPerDevice?: number; busyEvery?: number }): BenchSite {
   const seed = opts.seed ?? 7;
   // ~25 devices per compound on average: grow the city until it has enough devices.
   let compounds = Math.max(1, Math.ceil(opts.devices / 20));
@@ -65,5 +67,27 @@ export function benchSite(opts: { devices: number; edgeId: string; hubUrl: strin
     if (!slot || slot.payloads.length === 0) continue;
     clients.push({ clientId: d.id, username: d.id, password: kit.passwords[d.id], topic: slot.topic, payloads: slot.payloads });
   }
-  return { city, config, clients };
+  return { city, config, clients: cityShape(city, clients, opts.busyEvery ?? BUSY_EVERY) };
+}
+
+/** One device in this many is busy (closed loop, as fast as acks allow); the rest run at real rates. */
+export const BUSY_EVERY = 10;
+
+/**
+ * The load shape of a real site: most devices at the rate the simulators give their kind
+ * (access doors, barriers, fences and cameras each at their weekly mean), and every `busyEvery`-th
+ * device busy, publishing as fast as its acknowledgement window allows; those carry the throughput
+ * figure. `busyEvery` 1 makes every device busy.
+ */
+export function cityShape(city: City, clients: readonly LoadClient[], busyEvery: number): LoadClient[] {
+  const where = new Map<string, { compound: City['compounds'][number]; device: City['compounds'][number]['devices'][number] }>();
+  for (const compound of city.compounds) for (const device of compound.devices) where.set(device.id, { compound, device });
+  return clients.map((c, i) => {
+    if (i % busyEvery === 0) return c;
+    const w = where.get(c.clientId);
+    if (!w) return c;
+    const siblings = w.compound.devices.filter((d) => d.kind === w.device.kind).length;
+    const perHour = BEHAVIOURS[w.device.kind].ratePerHour({ device: w.device, compound: w.compound, encoder: encoderFor(w.device.profile), siblings });
+    return { ...c, ratePerSecond: Math.max(perHour / 3600, 1 / 600) };
+  });
 }

@@ -1,39 +1,69 @@
-import { benchHubIngest } from '../hub-ingest.ts';
+import { startInfluxd } from '../../common/influxd.ts';
+import { WRITER_DEFAULTS } from '../../hub/store/influxWriter.ts';
+import { rawInfluxWrite } from '../anchors/influx-raw.ts';
+import { benchHubIngest, settle } from '../hub-ingest.ts';
+import { alternate, loads, pairedRatio, values, type PairedRatio } from '../lib/pairs.ts';
 import { summarize } from '../lib/stats.ts';
 import type { Row } from '../lib/report.ts';
 
 export interface HubBenchOptions {
   events: number;
   edges: number;
-  repeats: number;
+  rounds: number;
   say: (s: string) => void;
 }
 
-/** Hub ingest (MQTT → dedupe → durable queue → index → InfluxDB) against the raw influx client. */
-export async function benchHub(o: HubBenchOptions): Promise<Row[]> {
-  const hub: number[] = [];
-  const raw: number[] = [];
+/**
+ * Hub ingest (MQTT → dedupe → durable queue → index → InfluxDB) alternating with the raw influx
+ * client (same batch size and writer concurrency as the hub), into one throwaway influxd.
+ */
+export async function benchHub(o: HubBenchOptions): Promise<{ rows: Row[]; vsRawInflux: PairedRatio }> {
+  const influxd = await startInfluxd();
   const losses: string[] = [];
-  for (let i = 0; i < o.repeats; i++) {
-    o.say(`hub: run ${i + 1}/${o.repeats}: ${o.edges} edges, ${o.events.toLocaleString('en-US')} events…`);
-    const r = await benchHubIngest({ events: o.events, edges: o.edges, onProgress: (m) => o.say(`hub: ${m}`) });
-    hub.push(r.hubEventsPerSec);
-    raw.push(r.rawPointsPerSec);
-    if (r.stored !== r.events) losses.push(`run ${i + 1}: stored ${r.stored} of ${r.events}`);
+  let k = 0;
+  try {
+    const pid = influxd.process.pid;
+    const runs = await alternate(
+      [
+        {
+          name: 'hub',
+          run: async () => {
+            const r = await benchHubIngest({ events: o.events, edges: o.edges, influxUrl: influxd.url, influxPid: pid, skipRaw: true });
+            if (r.stored !== r.events) losses.push(`stored ${r.stored} of ${r.events}`);
+            return { value: r.hubEventsPerSec, detail: { hubCpuUsPerEvent: Math.round(r.cpu.hubUsPerEvent * 10) / 10 } };
+          },
+        },
+        {
+          name: 'raw influx',
+          run: async () => {
+            await settle(pid);
+            return { value: await rawInfluxWrite(influxd.url, `bench_raw_${process.pid}_${k++}`, o.events) };
+          },
+        },
+      ],
+      o.rounds,
+      (s) => o.say(`hub: ${s}`),
+    );
+    const hub = runs.get('hub')!;
+    const raw = runs.get('raw influx')!;
+    const vsRawInflux = pairedRatio(hub, raw, 'raw influx client');
+    return {
+      vsRawInflux,
+      rows: [
+        {
+          name: `hub ingest (${o.edges} edges, batches of 1,000, ${o.events.toLocaleString('en-US')} events a run)`,
+          unit: 'events/s stored',
+          value: summarize(values(hub)),
+          baseline: { name: `influx client, ${WRITER_DEFAULTS.batchSize}/batch, ${WRITER_DEFAULTS.concurrency} writers`, value: summarize(values(raw)) },
+          pairs: vsRawInflux,
+          target: '≥ 0.70',
+          met: vsRawInflux.median >= 0.7 && losses.length === 0,
+          loads: [...loads(hub), ...loads(raw)],
+          note: `hub CPU ${hub.map((r) => r.detail?.['hubCpuUsPerEvent']).join(' / ')} µs/event${losses.length ? `; LOSS: ${losses.join('; ')}` : ''}`,
+        },
+      ],
+    };
+  } finally {
+    await influxd.stop();
   }
-  const h = summarize(hub);
-  const b = summarize(raw);
-  const ratio = h.median / b.median;
-  return [
-    {
-      name: `hub ingest (${o.edges} edges, batches of 1,000)`,
-      unit: 'events/s stored',
-      value: h,
-      baseline: { name: 'influx client, 5,000/batch', value: b },
-      ratio,
-      target: '≥ 0.70 of raw',
-      met: ratio >= 0.7 && losses.length === 0,
-      ...(losses.length ? { note: `LOSS: ${losses.join('; ')}` } : {}),
-    },
-  ];
 }

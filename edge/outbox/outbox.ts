@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../../common/sqlite.ts';
 import type { DeadLetterSeal } from '../pipeline/deadletter-seal.ts';
+import { FreshTail } from './fresh-tail.ts';
 import { WalSync } from './wal-sync.ts';
 
 /**
@@ -66,6 +67,9 @@ export interface NewRow {
  */
 const INSERT_CHUNK = 32;
 
+/** Fresh rows per class kept in memory for the uplink (fresh-tail.ts); beyond this it reads SQLite. */
+const FRESH_TAIL_MAX = 20_000;
+
 export interface OutboxOptions {
   maxEvents: number;
   maxDeadLetters?: number;
@@ -106,7 +110,9 @@ export class Outbox {
   /** Highest seq inserted, and highest seq known to be on disk. */
   private writtenSeq: number;
   private durableSeqNow: number;
-  private readonly writeTx: (rows: readonly NewRow[], dls: readonly DeadLetter[]) => number;
+  private readonly writeTx: (rows: readonly NewRow[], dls: readonly DeadLetter[], fresh: OutboxRow[]) => number;
+  private readonly lifeTail: FreshTail;
+  private readonly normalTail: FreshTail;
   private readonly deleteTx: (rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]) => number;
 
   constructor(file: string, opts: OutboxOptions) {
@@ -152,10 +158,13 @@ export class Outbox {
     // Rows that were here at open were committed by an earlier run: as durable as they will get.
     this.writtenSeq = this.maxSeq();
     this.durableSeqNow = this.writtenSeq;
+    this.lifeTail = new FreshTail(this.writtenSeq, FRESH_TAIL_MAX);
+    this.normalTail = new FreshTail(this.writtenSeq, FRESH_TAIL_MAX);
     // The boot transaction above has created the WAL file; from here on it keeps its inode.
     this.wal = new WalSync(`${file}-wal`);
-    this.writeTx = db.transaction((rows: readonly NewRow[], dls: readonly DeadLetter[]): number => {
+    this.writeTx = db.transaction((rows: readonly NewRow[], dls: readonly DeadLetter[], fresh: OutboxRow[]): number => {
       // Full chunks in one statement each (SQLite numbers VALUES rows in order), the rest singly.
+      // AUTOINCREMENT gives the rows of one statement consecutive seqs, so the last one names all.
       let i = 0;
       let last = 0;
       if (rows.length >= INSERT_CHUNK) {
@@ -169,11 +178,16 @@ export class Outbox {
             args[j * 4 + 3] = r.body;
           }
           last = Number(this.st.insertMany.run(args).lastInsertRowid);
+          for (let j = 0; j < INSERT_CHUNK; j++) {
+            const r = rows[i + j] as NewRow;
+            fresh.push({ seq: last - INSERT_CHUNK + 1 + j, body: r.body, life: r.life });
+          }
         }
       }
       for (; i < rows.length; i++) {
         const r = rows[i] as NewRow;
         last = Number(this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body).lastInsertRowid);
+        fresh.push({ seq: last, body: r.body, life: r.life });
       }
       if (last > this.writtenSeq) this.writtenSeq = last;
       for (const d of dls) {
@@ -214,7 +228,13 @@ export class Outbox {
    * Not yet durable: await `sync()` before acknowledging anything.
    */
   write(rows: readonly NewRow[], deadLetters: readonly DeadLetter[]): number {
-    const dropped = this.writeTx(rows, deadLetters);
+    const fresh: OutboxRow[] = [];
+    const dropped = this.writeTx(rows, deadLetters, fresh);
+    // Committed (the transaction returned): the uplink may take these rows from memory once durable.
+    for (const r of fresh) (r.life ? this.lifeTail : this.normalTail).push(r);
+    // The bound deleted old non-life rows, perhaps some the tail holds: read that class from SQLite
+    // until the uplink is past everything written so far.
+    if (dropped > 0) this.normalTail.reset(this.writtenSeq);
     let life = 0;
     for (const r of rows) if (r.life) life++;
     this.depthNow += rows.length - dropped;
@@ -240,14 +260,25 @@ export class Outbox {
    * then the rest, oldest first within each class.
    */
   next(lifeCursor: number, normalCursor: number, limit: number, upToSeq = Number.MAX_SAFE_INTEGER): OutboxRow[] {
-    const out: OutboxRow[] = [];
+    // Rows committed by this process come from memory (fresh-tail.ts); older ones from SQLite.
+    let out: OutboxRow[] = [];
     if (this.lifeDepth > 0) {
-      for (const r of this.st.readLife.all(lifeCursor, upToSeq, limit) as { seq: number; body: string }[]) out.push({ seq: r.seq, body: r.body, life: true });
+      const mem = this.lifeTail.take(lifeCursor, upToSeq, limit);
+      if (mem) out = mem;
+      else for (const r of this.st.readLife.all(lifeCursor, upToSeq, limit) as { seq: number; body: string }[]) out.push({ seq: r.seq, body: r.body, life: true });
     }
     if (out.length < limit) {
-      for (const r of this.st.readNormal.all(normalCursor, upToSeq, limit - out.length) as { seq: number; body: string }[]) {
-        out.push({ seq: r.seq, body: r.body, life: false });
-        if (r.seq > this.handedOutNormal) this.handedOutNormal = r.seq;
+      const mem = this.normalTail.take(normalCursor, upToSeq, limit - out.length);
+      if (mem) {
+        for (const r of mem) {
+          out.push(r);
+          if (r.seq > this.handedOutNormal) this.handedOutNormal = r.seq;
+        }
+      } else {
+        for (const r of this.st.readNormal.all(normalCursor, upToSeq, limit - out.length) as { seq: number; body: string }[]) {
+          out.push({ seq: r.seq, body: r.body, life: false });
+          if (r.seq > this.handedOutNormal) this.handedOutNormal = r.seq;
+        }
       }
     }
     return out;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { percentile, slope, summarize } from '../../bench/lib/stats.ts';
-import { renderTable } from '../../bench/lib/report.ts';
 
 describe('benchmark statistics', () => {
   it('summarizes runs as median, min and max (even counts take the mean of the middle two)', () => {
@@ -21,18 +20,5 @@ describe('benchmark statistics', () => {
     expect(slope([0, 1, 2, 3], [10, 12, 14, 16])).toBeCloseTo(2);
     expect(slope([0, 1, 2], [5, 5, 5])).toBe(0);
     expect(slope([1], [1])).toBe(0);
-  });
-
-  it('renders a row with its baseline, ratio and whether the target was met', () => {
-    const table = renderTable([
-      { name: 'edge', unit: 'events/s', value: summarize([12_670]), baseline: { name: 'bare', value: summarize([17_352]) }, ratio: 0.73, target: '≥ 0.70', met: true },
-      { name: 'path', unit: 'events/s', value: summarize([10_481]), target: '≥ 23,000', met: false },
-    ]);
-    const lines = table.split('\n');
-    expect(lines).toHaveLength(4);
-    expect(lines[2]).toContain('12,670');
-    expect(lines[2]).toContain('bare: 17,352');
-    expect(lines[2]).toContain('0.73');
-    expect(lines[3]).toMatch(/\| NO\s+\|$/);
   });
 });

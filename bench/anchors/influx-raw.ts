@@ -1,10 +1,12 @@
 import { InfluxDB, type IPoint } from 'influx';
+import { WRITER_DEFAULTS } from '../../hub/store/influxWriter.ts';
 
 /**
- * The raw component for hub ingest: the `influx` client writing event-shaped points in batches
- * of `batchSize` (5,000 in issue 7), one writer, into the given database. Returns points/s.
+ * Anchor for hub ingest: the `influx` client writing event-shaped points with the hub writer's own
+ * batch size and number of concurrent requests (WRITER_DEFAULTS), into the given database.
+ * Returns points/s.
  */
-export async function rawInfluxWrite(url: string, database: string, total: number, batchSize = 5000): Promise<number> {
+export async function rawInfluxWrite(url: string, database: string, total: number, batchSize = WRITER_DEFAULTS.batchSize, concurrency = WRITER_DEFAULTS.concurrency): Promise<number> {
   const u = new URL(url);
   const influx = new InfluxDB({ host: u.hostname, port: Number(u.port), database });
   await influx.createDatabase(database);
@@ -23,9 +25,15 @@ export async function rawInfluxWrite(url: string, database: string, total: numbe
     });
   }
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < points.length; i += batchSize) {
-    await influx.writePoints(points.slice(i, i + batchSize), { precision: 'n' });
-  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < points.length) {
+      const from = next;
+      next += batchSize;
+      await influx.writePoints(points.slice(from, from + batchSize), { precision: 'n' });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return total / seconds;
 }
