@@ -45,8 +45,8 @@ export interface NatsCluster {
   streamLeader(stream: string, timeoutMs?: number): Promise<string>;
   /** SIGKILL one node (by server_name) and wait until its process is gone. */
   kill(name: string): Promise<void>;
-  /** Start a stopped node again with the same ports and store. */
-  restart(name: string): Promise<void>;
+  /** Start a stopped node again with the same ports and store; resolves once its JetStream is healthy. */
+  restart(name: string, timeoutMs?: number): Promise<void>;
   running(): NatsNode[];
   /** Kill every node and remove the folders (unless keep). */
   stop(): Promise<void>;
@@ -179,10 +179,23 @@ export async function startNatsCluster(opts: { size?: number; dir?: string; keep
       }
     },
     kill,
-    async restart(name: string) {
+    async restart(name: string, timeoutMs = 30_000) {
       const n = find(name);
       if (running().includes(n)) return;
       await launch(n);
+      // /healthz answers 200 only once the node's JetStream caught up with its Raft groups; before
+      // that it answers API calls with 'jetstream is not enabled' (seen here after a restart).
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          const r = await fetch(`http://127.0.0.1:${n.httpPort}/healthz`, { signal: AbortSignal.timeout(1000) });
+          if (r.ok) return;
+        } catch {
+          /* not yet */
+        }
+        if (Date.now() > deadline) throw new Error(`SS_NATS_UNHEALTHY: ${name} did not report healthy in ${timeoutMs} ms after its restart`);
+        await sleep(100);
+      }
     },
     running,
     async stop() {
