@@ -15,10 +15,11 @@ import { PartitionWorker } from './worker.ts';
 const cfg = loadClusterConfig(process.argv[2]);
 const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
 const pool = new pg.Pool({ connectionString: cfg.pg, max: 8 });
+const leasePool = new pg.Pool({ connectionString: cfg.pg, max: 2 });
 await migratePg(pool);
 const nc = await connect({ servers: cfg.nats, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: cfg.id });
 await ensureEventsStream(await jetstreamManager(nc), { replicas: cfg.replicas });
-const worker = new PartitionWorker({ id: cfg.id, nc, pool, partitions: cfg.partitions, leaseTtlMs: cfg.leaseTtlMs, tickMs: cfg.tickMs, ackWaitMs: cfg.ackWaitMs, log });
+const worker = new PartitionWorker({ id: cfg.id, nc, pool, leasePool, partitions: cfg.partitions, leaseTtlMs: cfg.leaseTtlMs, tickMs: cfg.tickMs, ackWaitMs: cfg.ackWaitMs, log });
 await worker.start();
 process.stdout.write(`${JSON.stringify({ ready: true, id: cfg.id, pid: process.pid })}\n`);
 
@@ -30,6 +31,7 @@ const stop = async (): Promise<void> => {
   log.info({ worker: cfg.id, ...worker.stats }, 'worker stopped');
   await nc.drain();
   await pool.end();
+  await leasePool.end();
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());

@@ -17,7 +17,14 @@ export interface WorkerLog {
 export interface WorkerOptions {
   id: string;
   nc: NatsConnection;
+  /** State writes (one transaction per drained run of a partition). */
   pool: pg.Pool;
+  /**
+   * Lease renewals, on their own connections: behind 64 partitions' transactions in one pool a
+   * renewal can wait longer than the TTL, and the lease lapses under a live, busy worker (seen
+   * here). Defaults to `pool` only for tests that do not load it.
+   */
+  leasePool?: pg.Pool;
   partitions?: number;
   /** A dead worker's partitions are taken over after this (plus one tick). */
   leaseTtlMs?: number;
@@ -25,6 +32,8 @@ export interface WorkerOptions {
   tickMs?: number;
   /** JetStream redelivers a message unacked this long (a dead owner's in-flight batches). */
   ackWaitMs?: number;
+  /** Pull request lifetime (see consume()). */
+  pullExpiresMs?: number;
   /** Messages applied in one PostgreSQL transaction at most. */
   maxBatchMessages?: number;
   now?: () => number;
@@ -78,7 +87,7 @@ export class PartitionWorker {
     this.ttlMs = o.leaseTtlMs ?? 10_000;
     this.tickMs = o.tickMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
     if (this.tickMs * 2 > this.ttlMs) throw new ClusterError('SS_CLUSTER_CONFIG', `tick (${this.tickMs} ms) must be at most half the lease ttl (${this.ttlMs} ms)`);
-    this.leases = new PgLeases(o.pool, { workerId: o.id, partitions: this.partitions, ttlMs: this.ttlMs });
+    this.leases = new PgLeases(o.leasePool ?? o.pool, { workerId: o.id, partitions: this.partitions, ttlMs: this.ttlMs });
     this.state = new PgPartitionState(o.pool, o.id, o.now);
     this.log = o.log ?? quiet;
   }
@@ -136,10 +145,22 @@ export class PartitionWorker {
     const o: Owned = { h, stopping: false, msgs: undefined, loop: undefined };
     this.held.set(h.partition, o);
     this.log.info({ worker: this.o.id, partition: h.partition, epoch: h.epoch }, 'partition claimed');
-    o.loop = this.consume(o).catch((e: Error) => {
-      this.log.warn({ worker: this.o.id, partition: h.partition, err: e.message }, 'partition consumer stopped on an error');
-      if (this.held.get(h.partition) === o) this.held.delete(h.partition);
-    });
+    o.loop = this.consumeWhileHeld(o);
+  }
+
+  /**
+   * A consumer error (a JetStream API timeout while a leader moves, a dropped connection) must
+   * not cost the lease: retry while the partition is still ours; only the lease decides.
+   */
+  private async consumeWhileHeld(o: Owned): Promise<void> {
+    while (!o.stopping && !this.closed) {
+      try {
+        await this.consume(o);
+      } catch (e) {
+        this.log.warn({ worker: this.o.id, partition: o.h.partition, err: (e as Error).message }, 'partition consumer failed; retrying in 1 s');
+      }
+      if (!o.stopping && !this.closed) await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 
   /**
@@ -161,7 +182,10 @@ export class PartitionWorker {
     const consumer = await this.js.consumers.get(EVENTS_STREAM, partitionConsumer(p));
     if (o.stopping) return;
     const max = this.o.maxBatchMessages ?? 200;
-    const msgs = await consumer.consume({ max_messages: max * 2 });
+    // expires 5 s (not the client's 30 s): a pull request parked on a stream leader that died is
+    // noticed after two missed heartbeats (expires / 2 each), so a leader kill stalls a partition
+    // for seconds, not half a minute. 64 partitions → ~13 pull requests/s per worker when idle.
+    const msgs = await consumer.consume({ max_messages: max * 2, expires: this.o.pullExpiresMs ?? 5000 });
     o.msgs = msgs;
     if (o.stopping) {
       msgs.stop();
