@@ -89,6 +89,12 @@ export class JetStreamIngress {
     };
   }
 
+  /** Dead letters found outside a batch (e.g. an edge publishing off its topics). */
+  async publishDeadLetters(edge: string, items: readonly DeadLetterDraft[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.publish(DEAD_LETTER_SUBJECT, JSON.stringify(items), deadLetterMsgId(edge, items));
+  }
+
   private async publish(subject: string, body: string, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
     const ack = await this.js.publish(subject, body, { msgID, timeout: this.ackTimeoutMs });
     return { seq: ack.seq, duplicate: ack.duplicate };
