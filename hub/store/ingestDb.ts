@@ -60,7 +60,6 @@ CREATE TABLE IF NOT EXISTS field_types (name TEXT PRIMARY KEY, type TEXT NOT NUL
 export class IngestDb {
   readonly db: Db;
   readonly fields: FieldTypes;
-  private nextSeq: number;
   private depth: number;
   private readonly st;
   /** Where the dedupe sweep continues (in id order); '' = from the start. */
@@ -79,7 +78,6 @@ export class IngestDb {
       seen: db.prepare<[string, number]>('INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)'),
       chunk: db.prepare<[number, string]>('INSERT INTO queue (n, lines) VALUES (?, ?)'),
       dead: db.prepare<[number, string, string, string, string]>('INSERT INTO deadletters (at, edge, reason, detail, raw) VALUES (?, ?, ?, ?, ?)'),
-      setSeq: db.prepare<[number]>("INSERT INTO meta (key, value) VALUES ('next_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
       field: db.prepare<[string, string]>('INSERT OR IGNORE INTO field_types (name, type) VALUES (?, ?)'),
       peek: db.prepare<[number, number], { id: number; n: number; lines: string }>('SELECT id, n, lines FROM queue WHERE id > ? ORDER BY id LIMIT ?'),
       del: db.prepare<[number, number]>('DELETE FROM queue WHERE id BETWEEN ? AND ?'),
@@ -87,8 +85,6 @@ export class IngestDb {
       sweepTo: db.prepare<[string, string, number]>('DELETE FROM seen WHERE id > ? AND id <= ? AND at < ?'),
       sweepRest: db.prepare<[string, number]>('DELETE FROM seen WHERE id > ? AND at < ?'),
     };
-    const seq = db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'next_seq'").get();
-    this.nextSeq = seq?.value ?? 1;
     this.depth = db.prepare<[], { d: number | null }>('SELECT SUM(n) AS d FROM queue').get()?.d ?? 0;
     const known = db.prepare<[], { name: string; type: FieldType }>('SELECT name, type FROM field_types').all();
     this.fields = new FieldTypes(known.map((r) => [r.name, r.type] as const));
@@ -105,13 +101,12 @@ export class IngestDb {
 
   /**
    * One transaction for many batches (group commit): dedupe each event, queue the new ones as line
-   * protocol with their sequence numbers, store dead letters. Synchronous=FULL: when this returns,
+   * protocol (ns time from the event id, see line.ts), store dead letters. Synchronous=FULL: when this returns,
    * it survives power loss, so the caller may now PUBACK.
    */
   commit(batches: readonly PendingBatch[]): CommitResult[] {
     const at = this.now();
     const results: CommitResult[] = [];
-    const seqBefore = this.nextSeq;
     let queued = 0;
     const run = this.db.transaction(() => {
       let lines: string[] = [];
@@ -130,20 +125,18 @@ export class IngestDb {
             continue;
           }
           accepted.push(e);
-          lines.push(eventLine(e, this.nextSeq++, this.fields));
+          lines.push(eventLine(e, this.fields));
           if (lines.length >= CHUNK_LINES) flush();
         }
         for (const d of b.deadLetters) this.st.dead.run(at, d.edge, d.reason, d.detail, d.raw);
         results.push({ accepted, duplicates });
       }
       flush();
-      if (this.nextSeq !== seqBefore) this.st.setSeq.run(this.nextSeq);
       for (const [name, type] of this.fields.takeNew()) this.st.field.run(name, type);
     });
     try {
       run();
     } catch (e) {
-      this.nextSeq = seqBefore;
       this.fields.forget(this.fields.takeNew());
       throw e;
     }

@@ -7,16 +7,16 @@ import { eventLine, nsTime } from '../../hub/store/line.ts';
 import { makeEvent, tempDir } from './helpers.ts';
 
 describe('line protocol', () => {
-  it('builds one line per event with sorted tags, typed fields and a ns time from the sequence', () => {
+  it('builds one line per event with sorted tags, typed fields and a ns time from the event id', () => {
     const f = new FieldTypes();
     const e = makeEvent(1, { attributes: { method: 'card', doorNo: 2, confidence: 1, ok: true, id: 'x' }, score: { value: 0.5, threshold: 0.9, model: 'iforest-v1', anomalous: false } });
-    const line = eventLine(e, 1_000_007, f);
+    const line = eventLine(e, f);
     expect(line).toBe(
       `events,compound=c1,device=dev-1,district=d1,edge=edge-1,kind=access,severity=info,type=granted ` +
         `id="${e.id}",receivedAt=${e.receivedAt}i,score=0.5,scoreThreshold=0.9,scoreModel="iforest-v1",anomalous=false,` +
-        `method="card",doorNo=2i,confidence=1,ok=true,attr_id="x" ${e.deviceTime}000007`,
+        `method="card",doorNo=2i,confidence=1,ok=true,attr_id="x" ${nsTime(e.deviceTime, e.id)}`,
     );
-    expect(nsTime(1_764_403_200_000, 42)).toBe('1764403200000000042');
+    expect(nsTime(e.deviceTime, e.id)).toMatch(new RegExp(`^${e.deviceTime}\\d{6}$`));
   });
 
   it('keeps one type per attribute: a misfit value goes to <name>_<type>, strings are escaped', () => {
@@ -32,7 +32,7 @@ describe('line protocol', () => {
   });
 
   it('routes edge-generated health events to device_health', () => {
-    const line = eventLine(makeEvent(1, { type: 'offline', attributes: { origin: 'edge' } }), 1, new FieldTypes());
+    const line = eventLine(makeEvent(1, { type: 'offline', attributes: { origin: 'edge' } }), new FieldTypes());
     expect(line.startsWith('device_health,')).toBe(true);
   });
 });
@@ -54,7 +54,7 @@ describe('batch parsing', () => {
 });
 
 describe('ingest store', () => {
-  it('dedupes across commits and restarts, and keeps sequence numbers and field types', () => {
+  it('dedupes across commits and restarts, and keeps field types', () => {
     const file = join(tempDir(), 'ingest.db');
     let db = new IngestDb(file);
     const [r1] = db.commit([{ events: [makeEvent(1), makeEvent(2), makeEvent(1)], deadLetters: [] }]);
@@ -71,8 +71,9 @@ describe('ingest store', () => {
     const [r2] = db.commit([{ events: [makeEvent(2), makeEvent(4, { attributes: { level: 2.5 } })], deadLetters: [] }]);
     expect(r2!.duplicates).toBe(1);
     s = db.peek(0, 10)!;
-    // sequence continues after the restart (4th accepted event → seq 4), and 'level' stayed integer
-    expect(s.body).toMatch(/level_float=2\.5 \d{13}000004$/);
+    // 'level' stayed integer after the restart; the ns part is the event id's (line.ts), not a counter
+    const e4 = makeEvent(4, { attributes: { level: 2.5 } });
+    expect(s.body.endsWith(`level_float=2.5 ${nsTime(e4.deviceTime, e4.id)}`)).toBe(true);
     db.close();
   });
 

@@ -1,0 +1,61 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { EdgeAuth } from '../auth.ts';
+import { startHubBroker, type HubBroker } from '../broker.ts';
+import { JetStreamIngress } from './ingress.ts';
+import type { WorkerLog } from './worker.ts';
+
+export interface IngressServerOptions {
+  nc: NatsConnection;
+  auth: EdgeAuth;
+  host: string;
+  port: number;
+  partitions?: number;
+  ackTimeoutMs?: number;
+  log: WorkerLog & { error(obj: object, msg: string): void };
+}
+
+export interface IngressCounters {
+  batches: number;
+  events: number;
+  failed: number;
+  deadLetters: number;
+}
+
+/**
+ * An MQTT ingress of cluster mode: the hub's own broker front (same auth and topic rules as the
+ * embedded hub, hub/broker.ts) whose batch hook publishes to JetStream. aedes sends the QoS 1
+ * PUBACK only when the hook calls back, so an edge's batch is PUBACKed after JetStream's quorum
+ * ack and never before; on failure the hook errors, aedes drops the connection unacked and the
+ * edge resends from its outbox. Any number of these run side by side (edges get a list of URLs).
+ */
+export async function startIngressServer(o: IngressServerOptions): Promise<{ broker: HubBroker; counters: IngressCounters }> {
+  const ingress = new JetStreamIngress(jetstream(o.nc), { partitions: o.partitions, ackTimeoutMs: o.ackTimeoutMs });
+  const counters: IngressCounters = { batches: 0, events: 0, failed: 0, deadLetters: 0 };
+  const broker = await startHubBroker(
+    { host: o.host, port: o.port, auth: o.auth },
+    {
+      batch(edge, payload, done) {
+        ingress.publishBatch(edge, payload).then(
+          (r) => {
+            counters.batches++;
+            counters.events += r.events;
+            counters.deadLetters += r.deadLetters;
+            done(null);
+          },
+          (e: Error) => {
+            counters.failed++;
+            o.log.error({ edge, err: e.message }, 'SS_CLUSTER_PUBLISH: batch not acknowledged by JetStream; the edge will resend it');
+            done(e);
+          },
+        );
+      },
+      deadLetter(d) {
+        counters.deadLetters++;
+        ingress.publishDeadLetters(d.edge, [d]).catch((e: Error) => o.log.error({ edge: d.edge, reason: d.reason, err: e.message }, 'SS_CLUSTER_PUBLISH: dead letter not stored'));
+      },
+      log: o.log,
+    },
+  );
+  return { broker, counters };
+}

@@ -1,0 +1,79 @@
+import type pg from 'pg';
+import type { Event } from '../../protocol/event.ts';
+import { dedupeInTx } from '../store/pgIngest.ts';
+import { fenceInTx, type Held } from './lease.ts';
+
+/** Severities that open an alarm row (the operator's list). */
+const ALARM_SEVERITIES = new Set(['major', 'critical']);
+
+export interface ApplyResult {
+  applied: number;
+  duplicates: number;
+}
+
+/**
+ * A partition owner's state writes, each one transaction: fence (epoch still ours) → dedupe by
+ * event id → state changes for the new events only. Redelivered or replayed events find their id
+ * in `seen` and change nothing; a stale owner's whole transaction is refused by the fence.
+ * Order-insensitive on purpose (JetStream redelivers out of order): last-seen keeps the latest
+ * device time, alarms and counters are keyed by event id through the dedupe.
+ */
+export class PgPartitionState {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly owner: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async apply(h: Held, events: readonly Event[]): Promise<ApplyResult> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await fenceInTx(c, this.owner, h);
+      const fresh = await dedupeInTx(c, events, this.now());
+      if (fresh.length > 0) await this.write(c, h, fresh);
+      await c.query('COMMIT');
+      return { applied: fresh.length, duplicates: events.length - fresh.length };
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async write(c: pg.PoolClient, h: Held, fresh: readonly Event[]): Promise<void> {
+    const latest = new Map<string, Event>();
+    const perCompound = new Map<string, number>();
+    const alarms: Event[] = [];
+    for (const e of fresh) {
+      const prev = latest.get(e.device);
+      if (!prev || e.deviceTime >= prev.deviceTime) latest.set(e.device, e);
+      perCompound.set(e.compound, (perCompound.get(e.compound) ?? 0) + 1);
+      if (ALARM_SEVERITIES.has(e.severity)) alarms.push(e);
+    }
+    const dev = [...latest.values()];
+    await c.query(
+      `INSERT INTO device_last_seen (device, compound, partition, last_time, last_event, last_type, epoch)
+       SELECT d, c, $1, t, id, ty, $2 FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) AS x(d, c, t, id, ty)
+       ON CONFLICT (device) DO UPDATE SET compound = excluded.compound, partition = excluded.partition, epoch = excluded.epoch,
+         last_time = excluded.last_time, last_event = excluded.last_event, last_type = excluded.last_type
+       WHERE excluded.last_time >= device_last_seen.last_time`,
+      [h.partition, h.epoch, dev.map((e) => e.device), dev.map((e) => e.compound), dev.map((e) => e.deviceTime), dev.map((e) => e.id), dev.map((e) => e.type)],
+    );
+    if (alarms.length > 0) {
+      await c.query(
+        `INSERT INTO alarms (event_id, compound, device, type, severity, device_time, partition, owner, epoch)
+         SELECT id, c, d, ty, s, t, $1, $2, $3 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[]) AS x(id, c, d, ty, s, t)`,
+        [h.partition, this.owner, h.epoch, alarms.map((e) => e.id), alarms.map((e) => e.compound), alarms.map((e) => e.device), alarms.map((e) => e.type), alarms.map((e) => e.severity), alarms.map((e) => e.deviceTime)],
+      );
+    }
+    const comps = [...perCompound];
+    await c.query(
+      `INSERT INTO compound_events (compound, partition, events, epoch)
+       SELECT c, $1, n, $2 FROM unnest($3::text[], $4::bigint[]) AS x(c, n)
+       ON CONFLICT (compound) DO UPDATE SET events = compound_events.events + excluded.events, epoch = excluded.epoch, partition = excluded.partition`,
+      [h.partition, h.epoch, comps.map(([k]) => k), comps.map(([, n]) => n)],
+    );
+  }
+}

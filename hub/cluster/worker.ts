@@ -1,0 +1,255 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type pg from 'pg';
+import type { Event } from '../../protocol/event.ts';
+import { ClusterError } from './errors.ts';
+import type { PartitionBatch } from './ingress.ts';
+import { PgLeases, type Held } from './lease.ts';
+import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
+import { PgPartitionState } from './state.ts';
+import { ensurePartitionConsumer } from './stream.ts';
+
+export interface WorkerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface WorkerOptions {
+  id: string;
+  nc: NatsConnection;
+  /** State writes (one transaction per drained run of a partition). */
+  pool: pg.Pool;
+  /**
+   * Lease renewals, on their own connections: behind 64 partitions' transactions in one pool a
+   * renewal can wait longer than the TTL, and the lease lapses under a live, busy worker (seen
+   * here). Defaults to `pool` only for tests that do not load it.
+   */
+  leasePool?: pg.Pool;
+  partitions?: number;
+  /** A dead worker's partitions are taken over after this (plus one tick). */
+  leaseTtlMs?: number;
+  /** Renew / rebalance period; well under the TTL so one slow round never loses a lease. */
+  tickMs?: number;
+  /** JetStream redelivers a message unacked this long (a dead owner's in-flight batches). */
+  ackWaitMs?: number;
+  /** Pull request lifetime (see consume()). */
+  pullExpiresMs?: number;
+  /** Messages applied in one PostgreSQL transaction at most. */
+  maxBatchMessages?: number;
+  now?: () => number;
+  log?: WorkerLog;
+}
+
+export interface WorkerStats {
+  applied: number;
+  duplicates: number;
+  messages: number;
+  transactions: number;
+  fenced: number;
+  badMessages: number;
+}
+
+interface Owned {
+  h: Held;
+  stopping: boolean;
+  msgs: ConsumerMessages | undefined;
+  loop: Promise<void> | undefined;
+}
+
+const quiet: WorkerLog = { info() {}, warn() {} };
+
+/**
+ * A hub worker in cluster mode: holds a fair share of the partitions through fenced leases
+ * (PgLeases), consumes each held partition's durable JetStream consumer, and per drained run of
+ * messages commits one PostgreSQL transaction (fence → dedupe → state) and only then acks. A crash
+ * between commit and ack means a redelivery the dedupe absorbs; a lost lease means the fence
+ * refuses the write and the messages go to the new owner.
+ */
+export class PartitionWorker {
+  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0 };
+  private readonly partitions: number;
+  private readonly ttlMs: number;
+  private readonly tickMs: number;
+  private readonly leases: PgLeases;
+  private readonly state: PgPartitionState;
+  private readonly log: WorkerLog;
+  private readonly held = new Map<number, Owned>();
+  private js!: JetStreamClient;
+  private jsm!: JetStreamManager;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  /** performance.now() after which our leases may have lapsed (renewals failed meanwhile). */
+  private leaseDeadline = 0;
+  private closed = false;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.partitions = o.partitions ?? DEFAULT_PARTITIONS;
+    this.ttlMs = o.leaseTtlMs ?? 10_000;
+    this.tickMs = o.tickMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
+    if (this.tickMs * 2 > this.ttlMs) throw new ClusterError('SS_CLUSTER_CONFIG', `tick (${this.tickMs} ms) must be at most half the lease ttl (${this.ttlMs} ms)`);
+    this.leases = new PgLeases(o.leasePool ?? o.pool, { workerId: o.id, partitions: this.partitions, ttlMs: this.ttlMs });
+    this.state = new PgPartitionState(o.pool, o.id, o.now);
+    this.log = o.log ?? quiet;
+  }
+
+  /** Partitions held now, with their epochs. */
+  owned(): Held[] {
+    return [...this.held.values()].map((x) => x.h).sort((a, b) => a.partition - b.partition);
+  }
+
+  async start(): Promise<void> {
+    this.js = jetstream(this.o.nc);
+    this.jsm = await jetstreamManager(this.o.nc);
+    await this.leases.ensurePartitions();
+    await this.tick();
+    this.timer = setInterval(() => this.runTick(), this.tickMs);
+  }
+
+  private runTick(): void {
+    if (this.ticking || this.closed) return;
+    if (this.held.size > 0 && performance.now() > this.leaseDeadline) {
+      // Renewals failed for a whole TTL: others may own these now. Stop before the fence has to.
+      this.log.warn({ worker: this.o.id, partitions: this.held.size }, 'SS_CLUSTER_LEASE_LOST: leases not renewed in time; stopping their partitions');
+      for (const p of [...this.held.keys()]) void this.stopPartition(p);
+    }
+    this.ticking = this.tick()
+      .catch((e: Error) => this.log.warn({ worker: this.o.id, err: e.message }, 'lease round failed; retrying next tick'))
+      .finally(() => (this.ticking = undefined));
+  }
+
+  private async tick(): Promise<void> {
+    const t0 = performance.now();
+    await this.leases.heartbeat();
+    const kept = new Set((await this.leases.renew(this.owned())).map((h) => h.partition));
+    this.leaseDeadline = t0 + this.ttlMs;
+    for (const p of [...this.held.keys()]) {
+      if (!kept.has(p)) {
+        this.log.warn({ worker: this.o.id, partition: p }, 'SS_CLUSTER_LEASE_LOST: partition taken over; stopping it');
+        await this.stopPartition(p);
+      }
+    }
+    if (this.closed) return;
+    const target = Math.ceil(this.partitions / (await this.leases.liveWorkers()));
+    if (this.held.size < target) {
+      for (const h of await this.leases.claim(target - this.held.size)) this.startPartition(h);
+    } else if (this.held.size > target) {
+      // Hand back the surplus (highest numbers first) so a joining worker gets its share.
+      for (const h of this.owned().slice(target)) {
+        await this.stopPartition(h.partition);
+        await this.leases.release(h);
+      }
+    }
+  }
+
+  private startPartition(h: Held): void {
+    const o: Owned = { h, stopping: false, msgs: undefined, loop: undefined };
+    this.held.set(h.partition, o);
+    this.log.info({ worker: this.o.id, partition: h.partition, epoch: h.epoch }, 'partition claimed');
+    o.loop = this.consumeWhileHeld(o);
+  }
+
+  /**
+   * A consumer error (a JetStream API timeout while a leader moves, a dropped connection) must
+   * not cost the lease: retry while the partition is still ours; only the lease decides.
+   */
+  private async consumeWhileHeld(o: Owned): Promise<void> {
+    while (!o.stopping && !this.closed) {
+      try {
+        await this.consume(o);
+      } catch (e) {
+        this.log.warn({ worker: this.o.id, partition: o.h.partition, err: (e as Error).message }, 'partition consumer failed; retrying in 1 s');
+      }
+      if (!o.stopping && !this.closed) await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /**
+   * Stop consuming a partition: the in-flight commit finishes, a drained run not yet committed is
+   * nak'ed (redelivered at once), messages still buffered come back after ack_wait.
+   */
+  private async stopPartition(p: number): Promise<void> {
+    const o = this.held.get(p);
+    if (!o) return;
+    o.stopping = true;
+    this.held.delete(p);
+    o.msgs?.stop();
+    await o.loop;
+  }
+
+  private async consume(o: Owned): Promise<void> {
+    const p = o.h.partition;
+    await ensurePartitionConsumer(this.jsm, p, { ackWaitMs: this.o.ackWaitMs ?? 30_000 });
+    const consumer = await this.js.consumers.get(EVENTS_STREAM, partitionConsumer(p));
+    if (o.stopping) return;
+    const max = this.o.maxBatchMessages ?? 200;
+    // expires 5 s (not the client's 30 s): a pull request parked on a stream leader that died is
+    // noticed after two missed heartbeats (expires / 2 each), so a leader kill stalls a partition
+    // for seconds, not half a minute. 64 partitions → ~13 pull requests/s per worker when idle.
+    const msgs = await consumer.consume({ max_messages: max * 2, expires: this.o.pullExpiresMs ?? 5000 });
+    o.msgs = msgs;
+    if (o.stopping) {
+      msgs.stop();
+      return;
+    }
+    let pending: JsMsg[] = [];
+    for await (const m of msgs) {
+      pending.push(m);
+      // Group commit: keep taking what is already buffered, then one transaction for all of it.
+      if (pending.length < max && msgs.getPending() > 0) continue;
+      const batch = pending;
+      pending = [];
+      if (o.stopping) {
+        for (const x of batch) x.nak();
+        break;
+      }
+      const events: Event[] = [];
+      const good: JsMsg[] = [];
+      for (const x of batch) {
+        try {
+          const b = x.json<PartitionBatch>();
+          if (!Array.isArray(b.events)) throw new Error('no events array');
+          for (const e of b.events) events.push(e);
+          good.push(x);
+        } catch (e) {
+          // Not ours to fix: leave it in the stream (limits retention keeps it) and move on.
+          this.stats.badMessages++;
+          this.log.warn({ worker: this.o.id, partition: p, seq: x.seq, err: (e as Error).message }, 'unreadable message in the events stream; terminated');
+          x.term();
+        }
+      }
+      try {
+        const r = await this.state.apply(o.h, events);
+        this.stats.applied += r.applied;
+        this.stats.duplicates += r.duplicates;
+        this.stats.transactions++;
+        this.stats.messages += good.length;
+      } catch (e) {
+        if ((e as ClusterError).code === 'SS_CLUSTER_FENCED') {
+          this.stats.fenced++;
+          this.log.warn({ worker: this.o.id, partition: p, epoch: o.h.epoch }, (e as Error).message);
+          o.stopping = true;
+          if (this.held.get(p) === o) this.held.delete(p);
+          msgs.stop();
+          break; // unacked: JetStream redelivers them to the new owner
+        }
+        this.log.warn({ worker: this.o.id, partition: p, err: (e as Error).message }, 'state commit failed; messages will be redelivered');
+        for (const x of good) x.nak(1000);
+        continue;
+      }
+      for (const x of good) x.ack();
+    }
+  }
+
+  /** Graceful stop: finish in-flight commits, release every lease, leave the worker list. */
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    for (const h of this.owned()) {
+      await this.stopPartition(h.partition);
+      await this.leases.release(h).catch(() => false);
+    }
+    await this.leases.leave().catch(() => undefined);
+  }
+}

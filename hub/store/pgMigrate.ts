@@ -1,0 +1,51 @@
+import type pg from 'pg';
+import { ClusterError } from '../cluster/errors.ts';
+import { PG_MIGRATIONS, type Migration } from './migrations/pg.ts';
+
+/** Any constant works; it only has to be the same in every process sharing the database. */
+const MIGRATION_LOCK = 0x5afe57a;
+
+/**
+ * Bring the schema up to the newest migration this build knows, in ONE transaction under an
+ * advisory lock: two workers starting at once apply each migration exactly once, and a failing
+ * migration leaves the database as it was (PostgreSQL DDL is transactional).
+ * Returns the versions applied now.
+ */
+export async function migratePg(pool: pg.Pool, migrations: readonly Migration[] = PG_MIGRATIONS): Promise<number[]> {
+  checkOrder(migrations);
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const r = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    const current = r.rows[0]?.v ?? 0;
+    const newest = migrations.at(-1)?.version ?? 0;
+    if (current > newest) throw new ClusterError('SS_CLUSTER_SCHEMA_NEWER', `database at version ${current}, this build knows up to ${newest}`);
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      try {
+        await c.query(m.sql);
+      } catch (e) {
+        throw new ClusterError('SS_CLUSTER_MIGRATION', `migration ${m.version} (${m.name}): ${(e as Error).message}`);
+      }
+      await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    await c.query('COMMIT');
+    return applied;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
+function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new ClusterError('SS_CLUSTER_MIGRATION', `migrations must be numbered 1, 2, 3 … without gaps (found ${m.version} at position ${i + 1})`);
+  });
+}
