@@ -135,6 +135,11 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   });
 
   let stopping = false;
+  // Aborts connects still waiting for CONNACK once the run stops (a busy edge can take seconds).
+  const halt = new AbortController();
+  const onStop = (): void => halt.abort();
+  if (opts.signal?.aborted) halt.abort();
+  opts.signal?.addEventListener('abort', onStop, { once: true });
   /** Devices whose link a scenario cut: they stay down until its `connect`. */
   const dropped = new Set<string>();
   const failures = new Map<string, SimReport['connectFailures'][number]>();
@@ -167,7 +172,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     const r = await connectDevice({
       url: opts.brokerUrl, clientId: dev.id, username: dev.id, ...(password !== undefined ? { password } : {}),
       willTopic: dev.topicState, keepaliveS: opts.keepaliveS ?? 60, ...(opts.tls ? { tls: opts.tls } : {}),
+      signal: halt.signal,
     });
+    if (!r.ok && r.code === 'SS_SIM_CONNECT_ABORTED') return; // stopping: not a failure of the device
     if (!r.ok) {
       dev.failures++;
       report.connectAttemptsFailed++;
@@ -223,11 +230,17 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   if (![...devs.values()].some((d) => d.client)) {
     // Nobody got in (wrong broker, wrong passwords): say so now instead of idling until the end.
     stopping = true;
+    halt.abort();
+    opts.signal?.removeEventListener('abort', onStop);
     for (const d of devs.values()) if (d.retry) clearTimeout(d.retry);
     await Promise.all([...devs.values()].map((d) => d.connecting));
-    report.stoppedBy = 'no-devices';
-    report.neverConnected = devs.size;
-    report.errors += devs.size;
+    if (opts.signal?.aborted) {
+      report.stoppedBy = 'signal'; // stopped while connecting: nobody failed
+    } else {
+      report.stoppedBy = 'no-devices';
+      report.neverConnected = devs.size;
+      report.errors += devs.size;
+    }
     report.endMs = now();
     return report;
   }
@@ -344,6 +357,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const drained = new AbortController();
   await Promise.race([drain, sleep(drainTimeout, drained.signal)]);
   stopping = true;
+  halt.abort();
+  opts.signal?.removeEventListener('abort', onStop);
   for (const d of devs.values()) if (d.retry) clearTimeout(d.retry);
   await Promise.all([...devs.values()].map((d) => d.connecting));
   await Promise.all([...devs.values()].map((d) => d.client?.endAsync().catch(() => {})));
