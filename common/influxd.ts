@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,21 @@ export interface InfluxdHandle {
   port: number;
   dir: string;
   process: ChildProcess;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5000). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface InfluxdOptions {
+  dir?: string;
+  keep?: boolean;
+  /**
+   * Run influxd in its own process group. A terminal's Ctrl-C signals the whole foreground group:
+   * without this the database dies first, while the demo still drains into it. The owner must
+   * then stop it itself (and `pidFile` lets the next run stop one a crash left behind).
+   */
+  detached?: boolean;
+  /** Write influxd's pid here (removed on stop). */
+  pidFile?: string;
 }
 
 export function influxdAvailable(): boolean {
@@ -28,7 +42,7 @@ export function influxdAvailable(): boolean {
  * top-level backup RPC `bind-address` (default 127.0.0.1:8088) must be free ports, or a second
  * instance collides with the first.
  */
-export async function startInfluxd(opts: { dir?: string; keep?: boolean } = {}): Promise<InfluxdHandle> {
+export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdHandle> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'safestar-influxd-'));
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -49,7 +63,8 @@ export async function startInfluxd(opts: { dir?: string; keep?: boolean } = {}):
       `[logging]`, `  level = "warn"`,
     ].join('\n'),
   );
-  const child = spawn('influxd', ['run', '-config', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('influxd', ['run', '-config', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: opts.detached === true });
+  if (opts.pidFile && child.pid !== undefined) writeFileSync(opts.pidFile, `${child.pid}\n`);
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
@@ -66,6 +81,7 @@ export async function startInfluxd(opts: { dir?: string; keep?: boolean } = {}):
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      if (opts.pidFile) rmSync(opts.pidFile, { force: true });
       throw new Error(`SS_INFLUXD_TIMEOUT: influxd did not answer /ping in 30 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -75,15 +91,49 @@ export async function startInfluxd(opts: { dir?: string; keep?: boolean } = {}):
     port,
     dir,
     process: child,
-    async stop() {
-      if (child.exitCode === null) {
+    async stop(graceMs = 5000) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
         await exited;
         clearTimeout(t);
       }
+      if (opts.pidFile) rmSync(opts.pidFile, { force: true });
       if (!opts.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Stop an influxd that an earlier run left behind (its owner was killed before it could stop
+ * it): the pid in `pidFile`, only if that process is still an influxd using `dir`. Returns
+ * whether one was stopped.
+ */
+export async function stopLeftoverInfluxd(pidFile: string, dir: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    /* gone already, or not Linux */
+  }
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1 || !cmdline.includes('influxd') || !cmdline.includes(dir)) return false;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+  }
+  process.kill(pid, 'SIGKILL');
+  return true;
 }

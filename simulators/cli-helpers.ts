@@ -107,7 +107,9 @@ export function summary(r: SimReport): string {
     `devices ${r.devices}  sent ${r.sent}  acked ${r.acked}  errors ${r.errors}  expected events ${r.expectedEvents}  (${(r.acked / secs).toFixed(0)} msg/s over ${secs.toFixed(1)} s, stopped by ${r.stoppedBy})`,
     `by type: ${Object.entries(r.byType).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
-  if (r.connectFailures.length) lines.push(`could not connect: ${r.connectFailures.slice(0, 5).map((f) => `${f.device} (${f.code}: ${f.reason})`).join('; ')}${r.connectFailures.length > 5 ? ` … +${r.connectFailures.length - 5}` : ''}`);
+  const never = r.connectFailures.filter((f) => !f.recovered);
+  if (r.connectAttemptsFailed) lines.push(`connect attempts failed: ${r.connectAttemptsFailed} (${r.connectFailures.length - never.length} device(s) got in on a retry)`);
+  if (never.length) lines.push(`never connected: ${never.slice(0, 5).map((f) => `${f.device} (${f.code}: ${f.reason}; ${f.attempts} attempts)`).join('; ')}${never.length > 5 ? ` … +${never.length - 5}` : ''}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   if (r.stoppedBy === 'no-devices') lines.push('no device could connect: check --broker, --passwords and that the edge is running');
   if (r.willsTriggered) lines.push(`Last Wills triggered on purpose: ${r.willsTriggered}`);

@@ -35,6 +35,8 @@ export class DeviceStream {
   private nextHeartbeat: number;
   private pending: Pending[] = [];
   private silences: { from: number; to: number }[] = [];
+  /** This device's last few own payloads (see `fresh`). */
+  private readonly recent: string[] = [];
   /** Topics built once: the topic module validates ids on every call. */
   private readonly topics: Record<DeviceChannel, string>;
 
@@ -103,12 +105,12 @@ export class DeviceStream {
       // The device's own follow-ups (a Dahua Stop, a gate closing) die with its link;
       // scripted scenario messages are sent as planned.
       if (!p.truthId && this.silent(due)) return undefined;
-      return this.item(p);
+      return p.truthId || p.raw ? this.item(p) : this.fresh(this.item(p));
     }
     if (this.nextHeartbeat === due) {
       this.nextHeartbeat += this.env.device.heartbeatSeconds * 1000;
       if (this.silent(due)) return undefined;
-      return this.item({ at: due, channel: 'heartbeat', draft: { delayMs: 0, events: [{ type: 'heartbeat', severity: 'info', attributes: {} }] } });
+      return this.fresh(this.item({ at: due, channel: 'heartbeat', draft: { delayMs: 0, events: [{ type: 'heartbeat', severity: 'info', attributes: {} }] } }));
     }
     this.nextActivity = this.drawActivity(due);
     const hour = localClock(due, this.opts.tz).hour;
@@ -116,7 +118,23 @@ export class DeviceStream {
     if (this.silent(due)) return undefined;
     const [first, ...rest] = drafts;
     for (const d of rest) this.inject({ at: due + d.delayMs, channel: 'events', draft: d });
-    return first ? this.item({ at: due, channel: 'events', draft: first }) : undefined;
+    return first ? this.fresh(this.item({ at: due, channel: 'events', draft: first })) : undefined;
+  }
+
+  /**
+   * A device says a thing once: byte for byte the same message at the same device time (a fence
+   * zone alarming twice in one second, at load-generator rates) is, for the edge, a resend of the
+   * same event and gets its id (edge/pipeline/ids.ts, VENDORS.md "Event identity"). Real devices
+   * latch such repeats; so does this one, and every message it sends names one event of its own.
+   * Scripted scenario messages are sent as planned.
+   */
+  private fresh(item: TrafficItem): TrafficItem | undefined {
+    if (item.action !== 'publish' || item.channel === 'state') return item;
+    const key = `${item.channel}\0${typeof item.payload === 'string' ? item.payload : item.payload.toString('latin1')}`;
+    if (this.recent.includes(key)) return undefined;
+    this.recent.push(key);
+    if (this.recent.length > 32) this.recent.shift();
+    return item;
   }
 
   private item(p: Pending): TrafficItem {

@@ -1,3 +1,4 @@
+import type { DeviceChannel } from '../protocol/topics.ts';
 import type { TruthRecord } from './scenarios/types.ts';
 import type { TrafficItem } from './traffic.ts';
 import type { BadKind } from './vendors/types.ts';
@@ -26,7 +27,7 @@ export interface SimReport {
   sent: number;
   /** Messages PUBACKed. */
   acked: number;
-  /** Publishes that failed or stayed unacknowledged, and devices that could not connect. */
+  /** Publishes that failed or stayed unacknowledged, and devices that never connected. */
   errors: number;
   /** Events the edge should produce from what was acknowledged (+ Last Wills triggered). */
   expectedEvents: number;
@@ -35,7 +36,15 @@ export interface SimReport {
   byChannel: Record<string, number>;
   byDevice?: Record<string, number>;
   devices: number;
-  connectFailures: { device: string; code: string; reason: string }[];
+  /**
+   * Devices whose connect failed at least once: the latest failure, how many attempts failed,
+   * and whether the device got in later (devices retry with backoff for the whole run).
+   */
+  connectFailures: ConnectFailure[];
+  /** Failed connect attempts, all devices (retries included). */
+  connectAttemptsFailed: number;
+  /** Devices that never got in during the run. */
+  neverConnected: number;
   willsTriggered: number;
   /**
    * Connections the broker closed on its own (the broker then sends the device's Will, an
@@ -53,9 +62,32 @@ export interface SimReport {
   stoppedBy: 'duration' | 'maxEvents' | 'signal' | 'exhausted' | 'no-devices';
 }
 
+export interface ConnectFailure {
+  device: string;
+  code: string;
+  reason: string;
+  attempts: number;
+  /** It connected after this failure. */
+  recovered: boolean;
+}
+
+/**
+ * One message the run published (or the broker published for it: a Last Will), with its outcome,
+ * for callers that reconcile by id (the demo). Only recorded when SimOptions.onMessage is set.
+ */
+export interface SentMessage {
+  device: string;
+  channel: DeviceChannel;
+  payload: string | Buffer;
+  /** The broker PUBACKed it. A Will is never acknowledged to the device. */
+  acked: boolean;
+  /** A Last Will the broker sends on the device's behalf (its link was cut or lost). */
+  will?: boolean;
+}
+
 export function newReport(startMs: number, byDevice: boolean): SimReport {
   return {
-    sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [],
+    sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [], connectAttemptsFailed: 0, neverConnected: 0,
     willsTriggered: 0, lostConnections: 0, bad: {}, warnings: [], truth: [], startMs, endMs: 0, stoppedBy: 'exhausted',
     ...(byDevice ? { byDevice: {} } : {}),
   };

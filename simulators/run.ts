@@ -5,18 +5,24 @@ import { deviceTopic } from '../protocol/topics.ts';
 import { compoundOf } from './city.ts';
 import { planScenarios } from './scenarios/plan.ts';
 import { sendBadTraffic } from './bad-sender.ts';
-import { account, newReport, type Accountable, type SimProgress, type SimReport } from './run-report.ts';
+import { account, newReport, type Accountable, type SentMessage, type SimProgress, type SimReport } from './run-report.ts';
 import type { BadSpec, ScenarioPlan, ScenarioSpec } from './scenarios/types.ts';
 import { generateTraffic } from './traffic.ts';
 import { connectDevice, dropConnection, publishQos1, type DeviceConnectOptions } from './transport.ts';
 
-export type { BadOutcome, SimProgress, SimReport } from './run-report.ts';
+export type { BadOutcome, ConnectFailure, SentMessage, SimProgress, SimReport } from './run-report.ts';
 
 /**
  * Devices over MQTT: one mqtt.js client per device, the traffic of generateTraffic() paced on
  * the wall clock, QoS 1. `expectedEvents` counts, for every message the broker PUBACKed, the
- * events the edge should make of it (plus the Last Wills the simulator triggered on purpose):
- * the demo reconciles it exactly with what the hub stored.
+ * events the edge should make of it (plus the Last Wills the simulator triggered on purpose).
+ * `onMessage` hands every published message and its outcome to a caller that reconciles by id
+ * (the demo).
+ *
+ * Devices behave like devices: a connect that fails (the edge busy, the link down) or a link the
+ * broker cuts is retried with exponential backoff and jitter for as long as the run lasts, never
+ * given up. Only a run in which no device gets in at all stops at once (wrong broker, passwords
+ * or CA: nothing would change by waiting).
  */
 export interface SimOptions {
   city: City;
@@ -49,6 +55,10 @@ export interface SimOptions {
   /** Max unacknowledged QoS 1 messages across all devices (bounded memory). */
   maxInflight?: number;
   connectConcurrency?: number;
+  /** Connect retry backoff: first delay and cap (ms); each delay is jittered to 50–100 %. */
+  connectRetry?: { baseMs?: number; maxMs?: number };
+  /** Every published message with its outcome (and the Wills the broker sends for a device). */
+  onMessage?: (m: SentMessage) => void;
   keepaliveS?: number;
   tls?: DeviceConnectOptions['tls'];
   /** How long to wait for in-flight PUBACKs at the end. */
@@ -63,10 +73,11 @@ interface Dev {
   kind: DeviceKind;
   topicState: string;
   client?: MqttClient;
-  /** Last connect attempt (ms): a lost device retries at most once a second. */
-  lastAttempt: number;
-  /** The broker closed its link (not us): it reconnects on its next message. */
-  lost?: boolean;
+  /** Failed connects in a row (the backoff exponent); 0 once it is in. */
+  failures: number;
+  /** A connect in progress, or a retry waiting on its timer. */
+  connecting?: Promise<void>;
+  retry?: NodeJS.Timeout;
   /** This device's unacknowledged publishes (awaited before a deliberate drop). */
   inflight: Set<Promise<void>>;
 }
@@ -92,7 +103,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const devs = new Map<string, Dev>();
   for (const id of opts.compoundIds) {
     const c = compoundOf(opts.city, id);
-    for (const d of c.devices) devs.set(d.id, { id: d.id, kind: d.kind, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), lastAttempt: 0, inflight: new Set() });
+    for (const d of c.devices) devs.set(d.id, { id: d.id, kind: d.kind, topicState: deviceTopic(c.id, d.kind, d.id, 'state'), failures: 0, inflight: new Set() });
   }
   report.devices = devs.size;
   if (opts.ratePerSecond !== undefined && devs.size > 0 && opts.ratePerSecond / devs.size > 40) {
@@ -124,26 +135,77 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   });
 
   let stopping = false;
-  const connect = async (dev: Dev): Promise<void> => {
-    dev.lastAttempt = now();
+  // Aborts connects still waiting for CONNACK once the run stops (a busy edge can take seconds).
+  const halt = new AbortController();
+  const onStop = (): void => halt.abort();
+  if (opts.signal?.aborted) halt.abort();
+  opts.signal?.addEventListener('abort', onStop, { once: true });
+  /** Devices whose link a scenario cut: they stay down until its `connect`. */
+  const dropped = new Set<string>();
+  const failures = new Map<string, SimReport['connectFailures'][number]>();
+  const retryBase = opts.connectRetry?.baseMs ?? 250;
+  const retryMax = opts.connectRetry?.maxMs ?? 8000;
+  const scheduleRetry = (dev: Dev): void => {
+    if (stopping || dev.retry || dev.client || dropped.has(dev.id)) return;
+    const ceiling = Math.min(retryMax, retryBase * 2 ** Math.min(20, Math.max(0, dev.failures - 1)));
+    // Jitter: a whole compound that lost its edge must not come back in one burst.
+    const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
+    dev.retry = setTimeout(() => {
+      dev.retry = undefined;
+      void connect(dev);
+    }, delay);
+  };
+  const connect = (dev: Dev): Promise<void> => {
+    if (dev.connecting) return dev.connecting;
+    if (dev.retry) {
+      clearTimeout(dev.retry);
+      dev.retry = undefined;
+    }
+    const p = connectOnce(dev).finally(() => {
+      dev.connecting = undefined;
+    });
+    dev.connecting = p;
+    return p;
+  };
+  const connectOnce = async (dev: Dev): Promise<void> => {
     const password = opts.passwords[dev.id];
     const r = await connectDevice({
       url: opts.brokerUrl, clientId: dev.id, username: dev.id, ...(password !== undefined ? { password } : {}),
       willTopic: dev.topicState, keepaliveS: opts.keepaliveS ?? 60, ...(opts.tls ? { tls: opts.tls } : {}),
+      signal: halt.signal,
     });
+    if (!r.ok && r.code === 'SS_SIM_CONNECT_ABORTED') return; // stopping: not a failure of the device
     if (!r.ok) {
-      report.errors++;
-      report.connectFailures.push({ device: dev.id, code: r.code, reason: r.reason });
+      dev.failures++;
+      report.connectAttemptsFailed++;
+      const f = failures.get(dev.id) ?? { device: dev.id, code: r.code, reason: r.reason, attempts: 0, recovered: false };
+      f.code = r.code;
+      f.reason = r.reason;
+      f.attempts++;
+      if (!failures.has(dev.id)) {
+        failures.set(dev.id, f);
+        report.connectFailures.push(f);
+      }
+      scheduleRetry(dev);
       return;
     }
+    if (stopping) {
+      await r.client.endAsync().catch(() => {});
+      return;
+    }
+    dev.failures = 0;
+    const f = failures.get(dev.id);
+    if (f) f.recovered = true;
     dev.client = r.client;
-    dev.lost = false;
     const client = r.client;
     client.on('close', () => {
       if (dev.client !== client) return; // we dropped or ended it on purpose
       dev.client = undefined;
-      dev.lost = true;
-      if (!stopping) report.lostConnections++;
+      if (stopping) return;
+      report.lostConnections++;
+      // The broker sends this device's Will (`offline`) for the lost link.
+      opts.onMessage?.({ device: dev.id, channel: 'state', payload: 'offline', acked: false, will: true });
+      scheduleRetry(dev);
     });
     // Announce `online` after CONNACK (the Will says `offline` if the link dies).
     if (budget < 1) return;
@@ -153,6 +215,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     const res = await publishQos1(r.client, dev.topicState, 'online');
     release();
     account(report, res.ok, onlineItem(dev));
+    opts.onMessage?.({ device: dev.id, channel: 'state', payload: 'online', acked: res.ok });
   };
 
   // Connect with bounded concurrency: a whole city must not SYN-flood its own edge.
@@ -166,7 +229,18 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   report.startMs = startMs;
   if (![...devs.values()].some((d) => d.client)) {
     // Nobody got in (wrong broker, wrong passwords): say so now instead of idling until the end.
-    report.stoppedBy = 'no-devices';
+    stopping = true;
+    halt.abort();
+    opts.signal?.removeEventListener('abort', onStop);
+    for (const d of devs.values()) if (d.retry) clearTimeout(d.retry);
+    await Promise.all([...devs.values()].map((d) => d.connecting));
+    if (opts.signal?.aborted) {
+      report.stoppedBy = 'signal'; // stopped while connecting: nobody failed
+    } else {
+      report.stoppedBy = 'no-devices';
+      report.neverConnected = devs.size;
+      report.errors += devs.size;
+    }
     report.endMs = now();
     return report;
   }
@@ -208,8 +282,6 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   };
   const timer = opts.onProgress ? setInterval(progress, every) : undefined;
 
-  /** Devices whose link a scenario cut: they stay down until its `connect`. */
-  const dropped = new Set<string>();
   let lastYield = now();
   for (const item of traffic) {
     if (opts.signal?.aborted) { report.stoppedBy = 'signal'; break; }
@@ -244,6 +316,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
         dropConnection(c);
         // The broker publishes the Will on our behalf: one `offline` event.
         report.willsTriggered++;
+        opts.onMessage?.({ device: dev.id, channel: 'state', payload: 'offline', acked: false, will: true });
         report.expectedEvents += item.expectedEvents;
         report.byType['offline'] = (report.byType['offline'] ?? 0) + 1;
       }
@@ -255,16 +328,17 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
       continue;
     }
     if (item.expectedEvents > budget) continue; // never overshoot maxEvents
-    // A device the broker cut off reconnects (at most once a second), as real ones do.
-    if (!dev.client && dev.lost && !dropped.has(dev.id) && now() - dev.lastAttempt > 1000) await connect(dev);
     const client = dev.client;
-    if (!client) continue; // offline (dropped or refused): a real device buffers or loses it
+    // Offline (dropped, refused, or retrying with backoff): this simulator loses what it would
+    // have said meanwhile; nothing was published, so nothing is owed.
+    if (!client?.connected) continue;
     budget -= item.expectedEvents;
     report.sent++;
     await slot();
     const p = publishQos1(client, item.topic, item.payload).then((res) => {
       release();
       account(report, res.ok, item);
+      opts.onMessage?.({ device: item.device, channel: item.channel, payload: item.payload, acked: res.ok });
     });
     track(p);
     dev.inflight.add(p);
@@ -283,7 +357,13 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
   const drained = new AbortController();
   await Promise.race([drain, sleep(drainTimeout, drained.signal)]);
   stopping = true;
+  halt.abort();
+  opts.signal?.removeEventListener('abort', onStop);
+  for (const d of devs.values()) if (d.retry) clearTimeout(d.retry);
+  await Promise.all([...devs.values()].map((d) => d.connecting));
   await Promise.all([...devs.values()].map((d) => d.client?.endAsync().catch(() => {})));
+  for (const f of report.connectFailures) if (!f.recovered) report.neverConnected++;
+  report.errors += report.neverConnected;
   await Promise.race([drain, sleep(1000, drained.signal)]);
   drained.abort();
   if (timer) clearInterval(timer);

@@ -15,6 +15,8 @@ export interface DeviceConnectOptions {
   keepaliveS?: number;
   connectTimeoutMs?: number;
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
+  /** Give up a connect still waiting for CONNACK (the run is stopping): SS_SIM_CONNECT_ABORTED. */
+  signal?: AbortSignal;
 }
 
 export type ConnectResult = { ok: true; client: MqttClient } | { ok: false; code: string; reason: string };
@@ -41,6 +43,7 @@ export function connectDevice(o: DeviceConnectOptions): Promise<ConnectResult> {
       client.removeListener('connect', onConnect);
       client.removeListener('error', onError);
       client.removeListener('close', onClose);
+      o.signal?.removeEventListener('abort', onAbort);
       if (!r.ok) client.end(true);
       resolve(r);
     };
@@ -61,6 +64,9 @@ export function connectDevice(o: DeviceConnectOptions): Promise<ConnectResult> {
       done({ ok: false, code: refused ? 'SS_SIM_CONNECT_REFUSED' : 'SS_SIM_CONNECT_ERROR', reason: `${err.message}` });
     };
     const onClose = (): void => done({ ok: false, code: 'SS_SIM_CONNECT_CLOSED', reason: 'the broker closed the connection before CONNACK (refused or unreachable)' });
+    const onAbort = (): void => done({ ok: false, code: 'SS_SIM_CONNECT_ABORTED', reason: 'the run stopped before CONNACK' });
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     client.once('connect', onConnect);
     client.once('error', onError);
     client.once('close', onClose);

@@ -1,16 +1,17 @@
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
 import { hashPassword } from '../../common/password.ts';
-import { runSimulation } from '../../simulators/run.ts';
+import { runSimulation, type SimReport } from '../../simulators/run.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import type { City } from '../../protocol/city.ts';
-import { resolveInflux, type InfluxTarget } from './influx-target.ts';
+import { resolveInflux, stopLeftover, type InfluxTarget } from './influx-target.ts';
 import { productHub } from '../../hub/product.ts';
 import { randomBytes } from 'node:crypto';
+import { Ledger, type Reconciliation, type StoredRow } from './reconcile.ts';
 
 export interface DemoOptions {
   compounds: number;
@@ -25,17 +26,35 @@ export interface DemoOptions {
   hubApiPort: number;
   host: string;
   drainTimeoutMs: number;
+  /** How long a stop by signal (Ctrl-C) may spend draining before it leaves the rest on disk. */
+  stopDrainMs?: number;
   say: (line: string) => void;
   signal?: AbortSignal;
 }
 
-export interface DemoSummary {
-  sent: number;
-  stored: number;
+/** A timed run (`--seconds`): counted from the stores and reconciled by event id (reconcile.ts). */
+export interface DemoSummary extends Omit<Reconciliation, 'lostIds' | 'duplicatedIds' | 'undecodable'> {
+  /** Dead letters in the edges' and the hub's stores (kept on disk with the reason). */
   deadLettered: number;
+  /** Failed device connect attempts (retried with backoff), and devices that never got in. */
+  connectFailures: number;
+  neverConnected: number;
+  /** Events still waiting in the hub's durable queue (InfluxDB slow or absent): not lost. */
   queued: number;
   compounds: number;
+  /** False when there was no InfluxDB to read back: nothing could be compared. */
+  reconciled: boolean;
+  lostIds?: string[];
+  duplicatedIds?: string[];
 }
+
+export type DemoResult =
+  | { stoppedBy: 'seconds'; summary: DemoSummary }
+  /** Stopped by Ctrl-C / SIGTERM: what could not be sent in the short drain stays on disk. */
+  | { stoppedBy: 'signal'; queuedOnEdges: number; queuedAtHub: number; dataDir: string };
+
+/** Written when a run stops with events still on disk, read by the next start. */
+const STOP_FILE = 'last-stop.json';
 
 /** One edge per district (a police station's node serves the compounds of its district). */
 function edgesFor(city: City): { edgeId: string; compoundIds: string[] }[] {
@@ -44,26 +63,51 @@ function edgesFor(city: City): { edgeId: string; compoundIds: string[] }[] {
     .filter((e) => e.compoundIds.length > 0);
 }
 
-async function countEvents(target: InfluxTarget): Promise<number> {
+function influxOf(target: InfluxTarget): InfluxDB {
   const u = new URL(target.url);
-  const influx = new InfluxDB({ host: u.hostname, port: Number(u.port), protocol: u.protocol === 'https:' ? 'https' : 'http', database: target.database });
-  // count(id): every event point carries the id field, so this counts points.
-  const rows = await influx.query<{ count: number }>('SELECT count("id") AS count FROM "events"');
-  return rows[0]?.count ?? 0;
+  return new InfluxDB({ host: u.hostname, port: Number(u.port), protocol: u.protocol === 'https:' ? 'https' : 'http', database: target.database });
+}
+
+/** Every event point of this run: receivedAt is the edges' clock, so earlier runs' points drop out. */
+async function storedSince(target: InfluxTarget, sinceMs: number): Promise<StoredRow[]> {
+  const rows = await influxOf(target).query<{ id: string; device: string; type: string }>(
+    `SELECT "id", "device", "type" FROM "events" WHERE "receivedAt" >= ${Math.floor(sinceMs)}`,
+  );
+  return rows.map((r) => ({ id: r.id, device: r.device, type: r.type }));
+}
+
+/** Say what happens to the previous run's data (kept with --keep-data, else wiped). */
+function previousRun(o: DemoOptions): void {
+  const file = join(o.dataDir, STOP_FILE);
+  let left: { queuedOnEdges: number; queuedAtHub: number } | undefined;
+  try {
+    left = JSON.parse(readFileSync(file, 'utf8')) as { queuedOnEdges: number; queuedAtHub: number };
+  } catch {
+    /* no earlier stop with events left */
+  }
+  const waiting = left ? left.queuedOnEdges + left.queuedAtHub : 0;
+  if (o.keepData) {
+    if (existsSync(o.dataDir)) o.say(`Keeping ${o.dataDir} (--keep-data)${waiting ? `: the ${waiting} events the last run left queued are sent on now` : ''}.`);
+    rmSync(file, { force: true });
+  } else if (existsSync(o.dataDir)) {
+    o.say(`Wiping ${o.dataDir} from the last run${waiting ? `, with the ${waiting} events it left queued` : ''} (pass --keep-data to keep it).`);
+    rmSync(o.dataDir, { recursive: true, force: true });
+  }
 }
 
 /**
- * The whole city on one machine: simulators → edges → hub → InfluxDB. Counts in the summary come
- * from the stores (InfluxDB, the edges' and hub's dead-letter tables, the hub's queue), `sent` from
- * the simulators' acknowledged messages.
+ * The whole city on one machine: simulators → edges → hub → InfluxDB. A timed run drains, then
+ * reconciles every simulated message by id with what InfluxDB holds. A run stopped by the signal
+ * drains for a short bound only and says what stays queued on disk.
  */
-export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
-  if (!o.keepData) rmSync(o.dataDir, { recursive: true, force: true });
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  // A private influxd a killed run left behind still holds the data folder: stop it first.
+  if (await stopLeftover(o.dataDir)) o.say('Stopped the private influxd a previous run left running.');
+  previousRun(o);
   const city = generateCity({ compounds: o.compounds, seed: o.seed });
   const influx = await resolveInflux(o.dataDir);
   if (influx) o.say(`InfluxDB: ${influx.url}/${influx.database} (${influx.source === 'env' ? 'SAFESTAR_INFLUX_URL' : 'private influxd under ' + join(o.dataDir, 'influxd')})`);
   else o.say('InfluxDB: none (SAFESTAR_INFLUX_URL unset and no influxd on PATH): events will wait in the hub\'s durable queue.');
-  const before = influx ? await countEvents(influx).catch(() => 0) : 0;
 
   // Demo tokens, new every run, printed so a user can post a case or confirm an alarm right away.
   const tokens = { police: randomBytes(12).toString('hex'), operator: randomBytes(12).toString('hex') };
@@ -72,7 +116,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   // Edge credentials, new every run: each edge authenticates and may publish only for its compounds.
   const sites = edgesFor(city);
   const secrets = sites.map(() => randomBytes(24).toString('base64url'));
+  // Ctrl-C while starting: stop at the next step instead of starting the rest first.
+  const early = (): DemoResult => ({ stoppedBy: 'signal', queuedOnEdges: 0, queuedAtHub: 0, dataDir: o.dataDir });
   try {
+    if (o.signal?.aborted) return early();
     hub = await startHub({
       edges: sites.map((s, i) => ({ id: s.edgeId, compounds: s.compoundIds, passwordHash: hashPassword(secrets[i]!) })),
       dataDir: join(o.dataDir, 'hub'),
@@ -87,6 +134,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         districts: city.districts,
       }),
     });
+    if (o.signal?.aborted) return early();
     o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
     o.say(`City map (一图): ${hub.apiUrl}/map   Compound page (一码): ${hub.apiUrl}/c/${city.compounds[0]!.id}`);
     o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);
@@ -94,16 +142,25 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     const kits = sites.map((s, i) =>
       siteConfigForCity(city, { edgeId: s.edgeId, compoundIds: s.compoundIds, hubUrl: hub!.mqttUrl, dataDir: join(o.dataDir, s.edgeId), uplinkPassword: secrets[i]! }),
     );
-    for (const kit of kits) edges.push(await startEdge(kit.config, { log: false }));
+    for (const kit of kits) {
+      if (o.signal?.aborted) return await stopBySignal(o, edges, hub);
+      edges.push(await startEdge(kit.config, { log: false }));
+    }
     o.say(`Edges: ${edges.map((e, i) => `${sites[i]!.edgeId} ${e.apiUrl}`).join(', ')}`);
     o.say(`Devices: ${city.compounds.reduce((n, c) => n + c.devices.length, 0)} in ${city.compounds.length} compounds, ~${o.rate} events/s`);
+
+    // Only a timed run keeps the ledger: an open-ended one would grow it without bound.
+    const edgeOf = new Map(sites.flatMap((s) => s.compoundIds.map((c) => [c, s.edgeId] as const)));
+    const ledger = o.seconds !== undefined ? new Ledger(city, edgeOf, kits[0]?.config.timezone ?? '+08:00') : undefined;
+    const runStart = Date.now();
 
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     o.signal?.addEventListener('abort', onAbort);
-    const timer = o.seconds === undefined ? undefined : setTimeout(() => stop.abort(), o.seconds * 1000);
+    if (o.signal?.aborted) stop.abort();
     const perEdgeRate = Math.max(1, Math.round(o.rate / sites.length));
-    const reports = await Promise.all(
+    const byName = (): boolean => o.signal?.aborted === true;
+    const reports: SimReport[] = await Promise.all(
       sites.map((s, i) =>
         runSimulation({
           city,
@@ -113,28 +170,68 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
           seed: o.seed + i,
           ratePerSecond: perEdgeRate,
           signal: stop.signal,
+          // N seconds of traffic, counted once the devices are in (connecting a city takes a
+          // while on a busy machine: every device's password is checked with scrypt).
+          ...(o.seconds !== undefined ? { durationMs: o.seconds * 1000 } : {}),
+          // After Ctrl-C the devices wait briefly for their last PUBACKs; a timed run waits longer.
+          drainTimeoutMs: o.seconds === undefined ? 1500 : 15_000,
+          ...(ledger ? { onMessage: (m) => ledger.add(m) } : {}),
         }),
       ),
     );
-    if (timer) clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
 
+    if (byName()) return await stopBySignal(o, edges, hub);
+
     o.say('Stopping: draining the edges\' outboxes and the hub\'s queue…');
-    for (const e of edges) await e.drain(o.drainTimeoutMs);
-    if (influx) await hub.drain(o.drainTimeoutMs);
-    const stored = influx ? (await countEvents(influx)) - before : 0;
+    const deadline = Date.now() + o.drainTimeoutMs;
+    const left = (): number => Math.max(0, deadline - Date.now());
+    for (const e of edges) await e.drain(left()).catch((err: Error) => o.say(`${err.message}`));
+    if (influx) await hub.drain(left()).catch((err: Error) => o.say(`${err.message}`));
     const hubStats = hub.stats();
     const deadLettered = edges.reduce((n, e) => n + e.stats().deadLettered, 0) + hubStats.deadLettered;
+    const connectFailures = reports.reduce((n, r) => n + r.connectAttemptsFailed, 0);
+    const neverConnected = reports.reduce((n, r) => n + r.neverConnected, 0);
+    const base = { deadLettered, connectFailures, neverConnected, queued: hubStats.queued, compounds: city.compounds.length };
+    if (!influx || !ledger) {
+      const r = ledger?.reconcile([]);
+      return {
+        stoppedBy: 'seconds',
+        summary: {
+          published: r?.published ?? 0, acknowledged: r?.acknowledged ?? 0, stored: 0, storedUnacknowledged: 0,
+          lost: 0, duplicated: 0, storedUnpublished: 0, ...base, reconciled: false,
+        },
+      };
+    }
+    const r = ledger.reconcile(await storedSince(influx, runStart));
+    const { lostIds, duplicatedIds, undecodable, ...figures } = r;
+    if (undecodable) o.say(`${undecodable} simulated messages did not decode (dead-lettered at the edge)`);
     return {
-      sent: reports.reduce((n, r) => n + r.expectedEvents, 0),
-      stored,
-      deadLettered,
-      queued: hubStats.queued,
-      compounds: city.compounds.length,
+      stoppedBy: 'seconds',
+      summary: { ...figures, ...base, reconciled: true, ...(lostIds.length ? { lostIds } : {}), ...(duplicatedIds.length ? { duplicatedIds } : {}) },
     };
   } finally {
     for (const e of edges) await e.close().catch(() => {});
     await hub?.close().catch(() => {});
-    await influx?.stop();
+    // Last: everything above may still be writing into it.
+    await influx?.stop(2000);
   }
+}
+
+/**
+ * Ctrl-C: drain for a short bound, then leave the rest where it is durable (the edges' outboxes,
+ * the hub's queue, both on disk) and say so plainly; the next start says what it does with it.
+ */
+async function stopBySignal(o: DemoOptions, edges: Edge[], hub: Hub): Promise<DemoResult> {
+  const bound = o.stopDrainMs ?? 1500;
+  const deadline = Date.now() + bound;
+  await Promise.all(edges.map((e) => e.drain(Math.max(0, deadline - Date.now())).catch(() => {})));
+  await hub.drain(Math.max(0, deadline - Date.now())).catch(() => {});
+  const queuedOnEdges = edges.reduce((n, e) => n + e.stats().outboxDepth, 0);
+  const queuedAtHub = hub.stats().queued;
+  if (queuedOnEdges + queuedAtHub > 0) {
+    mkdirSync(o.dataDir, { recursive: true });
+    writeFileSync(join(o.dataDir, STOP_FILE), `${JSON.stringify({ queuedOnEdges, queuedAtHub })}\n`);
+  }
+  return { stoppedBy: 'signal', queuedOnEdges, queuedAtHub, dataDir: o.dataDir };
 }

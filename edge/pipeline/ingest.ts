@@ -6,6 +6,7 @@ import type { EventDraft } from '../codecs/types.ts';
 import type { DeadLetter } from '../outbox/outbox.ts';
 import type { Privacy } from './privacy.ts';
 import type { DeviceEntry } from '../auth/registry.ts';
+import { messageEventId, serialOf } from './ids.ts';
 
 /**
  * The pure part of the hot path: one device message → canonical events, or one dead letter.
@@ -17,6 +18,7 @@ export interface IngestContext {
   edge: string;
   timezone: string;
   maxPayloadBytes: number;
+  /** Ids for edge-origin events; device messages get `messageEventId` (ids.ts). */
   mintId: () => string;
   privacy: Privacy;
   /** Clock policy: |receive time − device time| beyond this (ms) flags the event clockSuspect. */
@@ -59,7 +61,8 @@ export function ingest(
   if (!r.ok) return dead(receivedAt, device.id, topic, payload, r.code, r.reason);
   const events: Event[] = new Array(r.drafts.length);
   for (let i = 0; i < r.drafts.length; i++) {
-    const e = toEvent(ctx, entry, r.drafts[i] as EventDraft, receivedAt);
+    const d = r.drafts[i] as EventDraft;
+    const e = toEvent(ctx, entry, d, receivedAt, messageEventId(ctx.edge, device.id, serialOf(device.profile, channel, d.attributes), d, payload, i));
     const c = checkEvent(e);
     if (!c.ok) return dead(receivedAt, device.id, topic, payload, 'SS_EVENT_INVALID', describeProblems(c.problems).slice(0, 500));
     events[i] = e;
@@ -72,7 +75,8 @@ function dead(at: number, device: string, topic: string, payload: Buffer, code: 
   return { ok: false, deadLetter: { at, device, topic, code, reason, payload } };
 }
 
-export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, receivedAt: number): Event {
+/** `id` defaults to a per-start id (edge-origin events); device messages pass their stable one. */
+export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, receivedAt: number, id: string = ctx.mintId()): Event {
   const device = entry.device;
   const attributes = ctx.privacy.apply(d.attributes);
   let deviceTime = d.deviceTime;
@@ -90,7 +94,7 @@ export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, r
   }
   const e: Event = {
     v: 1,
-    id: ctx.mintId(),
+    id,
     deviceTime,
     receivedAt,
     district: entry.district,

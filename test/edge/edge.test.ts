@@ -151,7 +151,7 @@ describe('edge walking skeleton', () => {
     await edge.drain(5000);
     expect(hub.events).toHaveLength(50);
     await hub.stop();
-    await Promise.all(Array.from({ length: 500 }, (_, i) => publish(c, topicOf(d), fenceAlarm(i))));
+    await Promise.all(Array.from({ length: 500 }, (_, i) => publish(c, topicOf(d), fenceAlarm(50 + i))));
     await new Promise((r) => setTimeout(r, 200));
     expect(edge.stats().outboxDepth).toBe(500);
     expect(hub.events).toHaveLength(50);

@@ -139,8 +139,12 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
   }
 }
 
+/**
+ * Message i of a stream: distinct bytes for every i (a byte-identical message at the same device
+ * time is a resend of the same event, edge/pipeline/ids.ts); hosts PF-01, PF-02… of 80 zones each.
+ */
 export const fenceAlarm = (i: number): string =>
-  JSON.stringify({ host: 'PF-01', zone: (i % 80) + 1, event: 'alarm', voltage_kv: 7.8, armed: true, time: '2026-11-29 08:15:02' });
+  JSON.stringify({ host: `PF-${String(Math.floor(i / 80) + 1).padStart(2, '0')}`, zone: (i % 80) + 1, event: 'alarm', voltage_kv: 7.8, armed: true, time: '2026-11-29 08:15:02' });
 export const fenceCut = (): string =>
   JSON.stringify({ host: 'PF-01', zone: 3, event: 'open', voltage_kv: 0.1, armed: true, time: '2026-11-29 08:15:02' });
 

@@ -46,13 +46,72 @@ describe('runSimulation against a real aedes', () => {
     expect(broker.received.length).toBe(report.acked);
   });
 
-  it('a device with a wrong password is reported, not thrown', async () => {
+  it('a device with a wrong password is reported, not thrown, and keeps retrying with growing delays', async () => {
     broker = await startTestBroker({ passwords });
-    const bad = { ...passwords, [c1.devices[0]!.id]: 'wrong' };
-    const report = await runSimulation({ city, compoundIds: [c1.id], brokerUrl: broker.url, passwords: bad, seed: 5, ratePerSecond: 100, durationMs: 300 });
-    expect(report.connectFailures.map((f) => f.device)).toEqual([c1.devices[0]!.id]);
-    expect(report.errors).toBe(1);
-    expect(broker.received.some((m) => m.clientId === c1.devices[0]!.id)).toBe(false);
+    const dev = c1.devices[0]!.id;
+    const bad = { ...passwords, [dev]: 'wrong' };
+    const report = await runSimulation({
+      city, compoundIds: [c1.id], brokerUrl: broker.url, passwords: bad, seed: 5, ratePerSecond: 100, durationMs: 2000,
+      connectRetry: { baseMs: 100, maxMs: 800 },
+    });
+    expect(report.connectFailures.map((f) => f.device)).toEqual([dev]);
+    expect(report.connectFailures[0]).toMatchObject({ code: 'SS_SIM_CONNECT_REFUSED', recovered: false });
+    expect(report.neverConnected).toBe(1);
+    expect(report.errors).toBe(1); // one device never in; its retries are counted, not errors
+    expect(broker.received.some((m) => m.clientId === dev)).toBe(false);
+    // Backoff: 100, 200, 400, 800, 800… ms, each jittered to 50–100 %: a few tries in 2 s, never a storm.
+    const times = broker.attempts.get(dev)!;
+    expect(report.connectAttemptsFailed).toBe(times.length);
+    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times.length).toBeLessThanOrEqual(12);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(Math.max(...gaps.slice(2))).toBeGreaterThan(Math.max(...gaps.slice(0, 1)));
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(800 + 250);
+  });
+
+  it('devices refused while the edge is busy get in on a retry and then send; the summary counts the failures', async () => {
+    const slow = new Set(c1.devices.slice(0, 3).map((d) => d.id));
+    // Each of three devices is turned away twice ('server unavailable'), then let in.
+    broker = await startTestBroker({ passwords, busy: (id, n) => slow.has(id) && n <= 2 });
+    const report = await runSimulation({
+      city, compoundIds: [c1.id], brokerUrl: broker.url, passwords, seed: 8, ratePerSecond: 200, durationMs: 2500,
+      connectRetry: { baseMs: 50, maxMs: 400 },
+    });
+    expect(report.connectAttemptsFailed).toBe(6);
+    expect(report.connectFailures).toHaveLength(3);
+    expect(report.connectFailures.every((f) => f.recovered && f.attempts === 2)).toBe(true);
+    expect(report.neverConnected).toBe(0);
+    expect(report.errors).toBe(0);
+    for (const id of slow) {
+      expect(broker.received.filter((m) => m.clientId === id && m.topic.endsWith('/state'))).toHaveLength(1);
+      expect(broker.received.some((m) => m.clientId === id && !m.topic.endsWith('/state'))).toBe(true);
+    }
+  });
+
+  it('a device whose link the broker cuts comes back on its own, and reports every message with its outcome', async () => {
+    broker = await startTestBroker({ passwords });
+    const seen: { device: string; acked: boolean; will?: boolean }[] = [];
+    const target = c1.devices[1]!.id;
+    let cut = false;
+    const report = await runSimulation({
+      city, compoundIds: [c1.id], brokerUrl: broker.url, passwords, seed: 9, ratePerSecond: 200, durationMs: 2500,
+      connectRetry: { baseMs: 50, maxMs: 200 },
+      onMessage: (m) => {
+        seen.push({ device: m.device, acked: m.acked, ...(m.will ? { will: true } : {}) });
+      },
+      onProgress: () => {
+        if (cut) return;
+        // The broker (not the device) closes the link, as an edge does when it refuses something.
+        cut = broker!.kick(target);
+      },
+      progressEveryMs: 700,
+    });
+    expect(report.lostConnections).toBe(1);
+    // online; the Will the broker published when it cut the link; online again after the retry.
+    expect(broker.received.filter((m) => m.clientId === target && m.topic.endsWith('/state')).map((m) => m.payload.toString())).toEqual(['online', 'offline', 'online']);
+    expect(report.neverConnected).toBe(0);
+    expect(seen.filter((m) => m.will && m.device === target)).toHaveLength(1);
+    expect(seen.filter((m) => m.acked)).toHaveLength(report.acked);
   });
 
   it('an unreachable broker ends the run at once with every device reported', async () => {
