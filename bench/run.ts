@@ -6,8 +6,9 @@ import { benchE2e } from './suites/e2e.ts';
 import { benchMemory } from './suites/memory.ts';
 import { benchScaling } from './suites/scaling.ts';
 import { benchScoringRows } from './suites/scoring.ts';
+import { benchIndexRows } from './index-latency.ts';
 
-const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring'] as const;
+const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** Runs the chosen suites, prints one table, writes JSON. Exit code 0 even when a target is missed. */
@@ -39,6 +40,9 @@ export async function runBench(which: string, o: { quick: boolean; repeats?: num
         break;
       case 'memory':
         rows.push(...(await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, say })));
+        break;
+      case 'index':
+        rows.push(...(await benchIndexRows({ durationMs: q ? 6000 : 20_000, say })));
         break;
       case 'scaling':
         rows.push(...(await benchScaling({ edgeDevices: q ? [100, 1000] : [100, 1000, 5000], hubEdges: q ? [10, 100] : [10, 100, 1000], durationMs: q ? 3000 : 5000, hubEvents: q ? 30_000 : 60_000, say })));
