@@ -6,8 +6,9 @@ import { benchE2e } from './suites/e2e.ts';
 import { benchMemory } from './suites/memory.ts';
 import { benchScaling } from './suites/scaling.ts';
 import { benchScoringRows } from './suites/scoring.ts';
+import { benchIndexRows } from './index-latency.ts';
 
-const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring'] as const;
+const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index'] as const;
 type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -39,6 +40,8 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
       const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
       return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency } };
     }
+    case 'index':
+      return { rows: await benchIndexRows({ durationMs: q ? 6000 : 20_000, say }), summary: {} };
     case 'memory':
       return { rows: await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, say }), summary: {} };
     case 'scaling':

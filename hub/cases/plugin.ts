@@ -3,6 +3,7 @@ import type { IndexRating } from '../index/hub-rating.ts';
 import { CaseAuth, type Principal, type TokenConfig } from './auth.ts';
 import { caseError, type CaseErrorBody, type CaseErrorCode } from './errors.ts';
 import { checkCase } from './validate.ts';
+import { checkScope } from './scope.ts';
 import { isSafeId } from '../../protocol/ids.ts';
 
 export interface CasesPluginOptions {
@@ -29,10 +30,11 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     if (!p) void fail(reply, 401, caseError('SS_CASE_AUTH', auth.size === 0 ? 'no tokens are configured on this hub (SAFESTAR_DEPARTMENT_TOKENS, SAFESTAR_OPERATOR_TOKENS)' : 'missing or unknown token'));
     return p;
   };
-  const ratingView = (id: string, previous: number | undefined) => {
-    const c = engine.get(id);
-    const d = c?.detail as { veto?: unknown; downgrades?: unknown; policyVersion?: string } | undefined;
-    return c && { id, stars: c.stars, previousStars: previous === undefined || previous < 0 ? null : previous, index: c.index, veto: d?.veto ?? null, downgrades: d?.downgrades ?? [], policyVersion: d?.policyVersion };
+  // Answers to token holders: the private view, with the cases behind a veto or downgrade.
+  const ratingView = (id: string, previous: number | null | undefined) => {
+    const c = engine.getPrivate(id);
+    const d = c?.detail as { veto?: unknown; downgrades?: unknown; policyVersion?: string; reason?: string } | undefined;
+    return c && { id, stars: c.stars, rated: c.rated, previousStars: previous ?? null, index: c.index, reason: d?.reason, veto: d?.veto ?? null, downgrades: d?.downgrades ?? [], policyVersion: d?.policyVersion };
   };
 
   return (app) => {
@@ -46,11 +48,13 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       if (p.kind !== 'department' || p.department !== c.department) {
         return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', `this token may not post cases for department '${c.department}'`));
       }
+      const scope = checkScope(engine.policy, p.department, c.category);
+      if (!scope.ok) return fail(reply, scope.status, scope.error);
       const existing = engine.cases.getCase(c.id);
       if (existing && existing.department !== c.department) {
         return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', `case '${c.id}' belongs to department '${existing.department}'`));
       }
-      const { result, before } = engine.recordCase(c);
+      const { result, before } = engine.recordCase({ ...c, postedBy: p.department });
       const compounds = [...before].map(([id, prev]) => ratingView(id, prev));
       return reply.code(result.kind === 'created' ? 201 : 200).send({ result: result.kind, case: result.stored, compounds });
     });
@@ -104,7 +108,19 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       return { compound: ratingView(req.params.id, undefined) };
     });
 
+    // The private explanation: case ids, departments and exact times, for operators and departments.
+    app.get<{ Params: { id: string } }>('/api/compounds/:id/detail', async (req, reply) => {
+      const p = who(req, reply);
+      if (!p) return reply;
+      const r = engine.hasCompound(req.params.id) ? engine.getPrivate(req.params.id) : undefined;
+      if (!r) return fail(reply, 404, caseError('SS_CASE_UNKNOWN_COMPOUND', `'${req.params.id.slice(0, 64)}'`));
+      return r;
+    });
+
+    // The audit names cases and who posted them: tokens only.
     app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/api/compounds/:id/audit', async (req, reply) => {
+      const p = who(req, reply);
+      if (!p) return reply;
       if (!engine.hasCompound(req.params.id)) return fail(reply, 404, caseError('SS_CASE_UNKNOWN_COMPOUND', `'${req.params.id.slice(0, 64)}'`));
       const n = Number(req.query.limit ?? 100);
       return engine.ratings.audit(req.params.id, Number.isFinite(n) ? Math.max(1, Math.min(1000, Math.floor(n))) : 100);

@@ -6,14 +6,16 @@ CREATE TABLE IF NOT EXISTS index_cases (
   id TEXT PRIMARY KEY, department TEXT NOT NULL, category TEXT NOT NULL, compound TEXT NOT NULL,
   occurred_at INTEGER NOT NULL, registered_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
   status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS index_cases_compound ON index_cases(compound);
+CREATE INDEX IF NOT EXISTS index_cases_compound_time ON index_cases(compound, occurred_at);
+DROP INDEX IF EXISTS index_cases_compound;
 CREATE TABLE IF NOT EXISTS index_case_versions (
   id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL,
   PRIMARY KEY (id, version)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS index_alarms (
   id TEXT PRIMARY KEY, compound TEXT NOT NULL, device TEXT NOT NULL, type TEXT NOT NULL,
   occurred_at INTEGER NOT NULL, status TEXT NOT NULL, decided_at INTEGER, decided_by TEXT) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS index_alarms_compound ON index_alarms(compound, status);
+CREATE INDEX IF NOT EXISTS index_alarms_compound_time ON index_alarms(compound, status, occurred_at);
+DROP INDEX IF EXISTS index_alarms_compound;
 CREATE INDEX IF NOT EXISTS index_alarms_pending ON index_alarms(status, occurred_at);
 CREATE TABLE IF NOT EXISTS index_survey (compound TEXT PRIMARY KEY, satisfaction REAL NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -29,6 +31,7 @@ interface CaseRow {
   status: string;
   version: number;
   updated_at: number;
+  posted_by: string;
 }
 
 export type AlarmStatus = 'pending' | 'confirmed' | 'dismissed';
@@ -45,6 +48,8 @@ export interface AlarmRow {
 }
 
 export interface StoredCase extends CaseRecord {
+  /** Who posted this version (the token's department; older rows: the case's department). */
+  postedBy: string;
   receivedAt: number;
   version: number;
   updatedAt: number;
@@ -59,6 +64,7 @@ const toCase = (r: CaseRow): StoredCase => ({
   registeredAt: r.registered_at,
   receivedAt: r.received_at,
   status: r.status,
+  postedBy: r.posted_by || r.department,
   version: r.version,
   updatedAt: r.updated_at,
 });
@@ -80,6 +86,9 @@ export class CaseStore {
 
   constructor(readonly db: Db) {
     db.exec(SCHEMA);
+    // Who posted each case (the token's department); older files lack the column.
+    const cols = db.prepare<[], { name: string }>('PRAGMA table_info(index_cases)').all().map((c) => c.name);
+    if (!cols.includes('posted_by')) db.exec("ALTER TABLE index_cases ADD COLUMN posted_by TEXT NOT NULL DEFAULT ''");
     this.p = preparedCache(db);
   }
 
@@ -88,8 +97,14 @@ export class CaseStore {
     return r ? toCase(r) : undefined;
   }
 
-  casesOf(compound: string): StoredCase[] {
-    return this.p<[string], CaseRow>('SELECT * FROM index_cases WHERE compound = ? ORDER BY occurred_at, id').all(compound).map(toCase);
+  /**
+   * A compound's cases that occurred at or after `from` (default: all), oldest first. The engine
+   * asks only for the policy's look-back, read through the (compound, occurred_at) index, so a
+   * re-rate costs the same after one year of cases as after five.
+   */
+  casesOf(compound: string, from = -Infinity): StoredCase[] {
+    const since = Number.isFinite(from) ? from : Number.MIN_SAFE_INTEGER;
+    return this.p<[string, number], CaseRow>('SELECT * FROM index_cases WHERE compound = ? AND occurred_at >= ? ORDER BY occurred_at, id').all(compound, since).map(toCase);
   }
 
   caseVersions(id: string): { version: number; at: number; body: CaseRecord }[] {
@@ -103,14 +118,14 @@ export class CaseStore {
    * Idempotent by id: the same content again changes nothing; different content is a new version.
    * receivedAt stays the first arrival: a correction does not make an old case "new".
    */
-  upsertCase(c: CaseRecord, now: number): UpsertResult {
-    this.upsertTx ??= this.db.transaction((c: CaseRecord, now: number) => this.upsertInTx(c, now));
+  upsertCase(c: CaseRecord & { postedBy?: string }, now: number): UpsertResult {
+    this.upsertTx ??= this.db.transaction((c: CaseRecord & { postedBy?: string }, now: number) => this.upsertInTx(c, now));
     return this.upsertTx(c, now);
   }
 
-  private upsertTx: ((c: CaseRecord, now: number) => UpsertResult) | undefined;
+  private upsertTx: ((c: CaseRecord & { postedBy?: string }, now: number) => UpsertResult) | undefined;
 
-  private upsertInTx(c: CaseRecord, now: number): UpsertResult {
+  private upsertInTx(c: CaseRecord & { postedBy?: string }, now: number): UpsertResult {
     {
       const prev = this.getCase(c.id);
       const same = prev && prev.department === c.department && prev.category === c.category && prev.compound === c.compound &&
@@ -118,18 +133,20 @@ export class CaseStore {
       if (prev && same) return { kind: 'unchanged', stored: prev };
       const version = (prev?.version ?? 0) + 1;
       const receivedAt = prev?.receivedAt ?? now;
+      const postedBy = c.postedBy ?? c.department;
       const body: CaseRecord = { id: c.id, department: c.department, category: c.category, compound: c.compound, occurredAt: c.occurredAt, registeredAt: c.registeredAt, status: c.status };
       this
         .p(
-          `INSERT INTO index_cases (id, department, category, compound, occurred_at, registered_at, received_at, status, version, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO index_cases (id, department, category, compound, occurred_at, registered_at, received_at, status, version, updated_at, posted_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(id) DO UPDATE SET department = excluded.department, category = excluded.category, compound = excluded.compound,
              occurred_at = excluded.occurred_at, registered_at = excluded.registered_at, status = excluded.status,
-             version = excluded.version, updated_at = excluded.updated_at`,
+             version = excluded.version, updated_at = excluded.updated_at, posted_by = excluded.posted_by`,
         )
-        .run(c.id, c.department, c.category, c.compound, c.occurredAt, c.registeredAt, receivedAt, c.status, version, now);
-      this.p('INSERT INTO index_case_versions (id, version, at, body) VALUES (?, ?, ?, ?)').run(c.id, version, now, JSON.stringify(body));
-      const stored: StoredCase = { ...body, receivedAt, version, updatedAt: now };
+        .run(c.id, c.department, c.category, c.compound, c.occurredAt, c.registeredAt, receivedAt, c.status, version, now, postedBy);
+      // Every version keeps who posted it: the audit of a reclassification names the poster.
+      this.p('INSERT INTO index_case_versions (id, version, at, body) VALUES (?, ?, ?, ?)').run(c.id, version, now, JSON.stringify({ ...body, postedBy }));
+      const stored: StoredCase = { ...body, postedBy, receivedAt, version, updatedAt: now };
       return prev ? { kind: 'updated', stored, previous: prev } : { kind: 'created', stored };
     }
   }
@@ -168,10 +185,11 @@ export class CaseStore {
     return this.p<(string | number)[], AlarmRow>(sql).all(...args, filter.limit);
   }
 
-  confirmedAlarmsOf(compound: string): ConfirmedAlarm[] {
+  confirmedAlarmsOf(compound: string, from = -Infinity): ConfirmedAlarm[] {
+    const since = Number.isFinite(from) ? from : Number.MIN_SAFE_INTEGER;
     return this
-      .p<[string], AlarmRow>("SELECT * FROM index_alarms WHERE compound = ? AND status = 'confirmed' ORDER BY occurred_at, id")
-      .all(compound)
+      .p<[string, number], AlarmRow>("SELECT * FROM index_alarms WHERE compound = ? AND status = 'confirmed' AND occurred_at >= ? ORDER BY occurred_at, id")
+      .all(compound, since)
       .map((r) => ({ id: r.id, compound: r.compound, type: r.type, occurredAt: r.occurred_at, confirmedAt: r.decided_at ?? r.occurred_at }));
   }
 

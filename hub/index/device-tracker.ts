@@ -40,14 +40,21 @@ export class DeviceTracker {
     }
   }
 
-  /** An event from a device: any event proves it alive unless it says 'offline'. Out-of-order events never move time back. */
-  seen(id: string, compound: string, type: string, at: number, defaultHeartbeatS = 60): void {
+  /**
+   * An event from a device: any event proves it alive unless it says 'offline'. Out-of-order
+   * events never move time back. Returns true when the event may change the compound's online
+   * rate (first heard, back from offline or silence, or gone offline): only then is a re-rate due.
+   */
+  seen(id: string, compound: string, type: string, at: number, defaultHeartbeatS = 60): boolean {
     if (!this.devices.has(id)) this.register(id, compound, defaultHeartbeatS);
     const d = this.devices.get(id);
-    if (!d || at < d.lastSeen) return;
+    if (!d || at < d.lastSeen) return false;
+    const offline = type === 'offline';
+    const changed = d.lastSeen === 0 || d.offline !== offline || at - d.lastSeen > MISSED_HEARTBEATS * d.heartbeatMs;
     d.lastSeen = at;
-    d.offline = type === 'offline';
+    d.offline = offline;
     this.dirty.add(id);
+    return changed;
   }
 
   onlineRate(compound: string, now: number): number | null {

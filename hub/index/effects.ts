@@ -1,6 +1,6 @@
 import type { Policy } from './policy-schema.ts';
 import type { CaseRecord, Downgrade, Gates, Veto } from './types.ts';
-import { DAY_MS, startOfNextYear } from './time.ts';
+import { DAY_MS, firstReviewAtOrAfter, startOfNextYear } from './time.ts';
 
 /** When the hub could first act on a case: never before the department registered it. */
 export function knownAt(c: CaseRecord): number {
@@ -17,8 +17,12 @@ export function countingCases(policy: Policy, cases: readonly CaseRecord[], comp
 }
 
 /**
- * 一票否决: a veto case recalls the plaque from the moment it is known until local 1 January after
- * that. Of several, the one lasting longest is reported (ties: the earliest, then by id).
+ * 一票否决: a veto case recalls the plaque from the moment it is known. It ends at the first
+ * scheduled review on or after the later of (a) local 1 January after the year the case occurred
+ * (out for that rating year [S]) and (b) its registration + `veto.minDaysFromRegistration` (a
+ * floor, so a homicide on 31 December does not cost four hours, and a case registered late is
+ * judged by the same two clocks). It never ends at a bare midnight: the review that ends it also
+ * re-rates the compound. Of several, the one lasting longest is reported (ties: earliest, then id).
  */
 export function activeVeto(policy: Policy, cases: readonly CaseRecord[], at: number): Veto | null {
   const vetoCats = new Set(policy.veto.categories);
@@ -27,13 +31,21 @@ export function activeVeto(policy: Policy, cases: readonly CaseRecord[], at: num
     if (!vetoCats.has(c.category)) continue;
     const since = knownAt(c);
     if (since - c.occurredAt > policy.veto.maxCaseAgeDays * DAY_MS) continue;
-    const until = startOfNextYear(since, policy.timezoneOffsetMinutes);
-    if (!(since <= at && at < until)) continue;
+    if (since > at) continue;
+    const until = vetoEnd(policy, c.occurredAt, since);
+    if (!(at < until)) continue;
     if (!best || until > best.until || (until === best.until && since < best.since)) {
       best = { caseId: c.id, category: c.category, since, until };
     }
   }
   return best;
+}
+
+/** When a veto of a case that occurred at `occurredAt` and became known at `since` ends: a review. */
+export function vetoEnd(policy: Policy, occurredAt: number, since: number): number {
+  const tz = policy.timezoneOffsetMinutes;
+  const earliest = Math.max(startOfNextYear(occurredAt, tz), since + policy.veto.minDaysFromRegistration * DAY_MS);
+  return firstReviewAtOrAfter(policy.review, tz, earliest);
 }
 
 /** Downgrade rules in force at `at`, each capped, then the total capped. */
@@ -57,13 +69,15 @@ export function activeDowngrades(policy: Policy, cases: readonly CaseRecord[], a
   return { downgrades, total: Math.min(policy.downgrades.maxTotalStars, sum) };
 }
 
-export function gatesOf(policy: Policy, cases: readonly CaseRecord[], veto: Veto | null, onlineRate: number | null, at: number): Gates {
+/**
+ * The 5★ gates besides the index: no veto, and the device online rate. There is deliberately no
+ * "no downgrade case" gate: an active downgrade already keeps a compound below 5★, and a gate
+ * that said so again would take its star twice.
+ */
+export function gatesOf(policy: Policy, veto: Veto | null, onlineRate: number | null): Gates {
   const g = policy.fiveStarGates;
-  const ruled = new Set(policy.downgrades.rules.flatMap((r) => r.categories));
-  const span = g.noDowngradeCaseDays * DAY_MS;
   return {
     noVeto: !g.noVeto || veto === null,
-    noDowngradeCase: !cases.some((c) => ruled.has(c.category) && at - c.occurredAt < span),
     onlineRate: onlineRate === null ? g.unknownOnlineRatePasses : onlineRate >= g.minOnlineRate,
   };
 }
@@ -83,20 +97,24 @@ export function bandFloor(policy: Policy, stars: number): number | null {
 }
 
 /**
- * Case effects on a base star level. A veto gives 0. The 5★ gates cap the base one below 5★;
- * downgrades subtract from the base. The two are not added: a 5★ compound with one burglary
- * shows 4★ (gate and −1★ agree), not 3★. Downgrades stop at the floor; only a veto goes below.
+ * THE rule order, written once; every star anywhere (first list, published plaque, calibration)
+ * goes through it:
+ *   1. `base` is the level of the compound WITHOUT its active downgrade cases (their weight is
+ *      still in the index number shown, but not in the band that sets the stars), capped by the
+ *      5★ gates when the caller judges them;
+ *   2. a veto gives 0;
+ *   3. otherwise downgrades subtract (each rule capped, the total capped), stopping at the floor.
+ * So one burglary costs exactly one star against the same compound without it, on every day of
+ * its 180 days, and no gate counts it a second time.
  */
-export function applyEffects(
-  policy: Policy,
-  base: number,
-  effects: { veto: Veto | null; downgradeStars: number; gates: Gates },
-  opts: { onlineGate: boolean },
-): number {
+export function composeStars(policy: Policy, base: number, effects: { veto: Veto | null; downgradeStars: number }): number {
   if (effects.veto) return 0;
+  if (effects.downgradeStars <= 0) return base;
+  return Math.max(Math.min(base, policy.downgrades.floorStars), base - effects.downgradeStars);
+}
+
+/** Band stars capped by the 5★ gates (no veto, online rate). */
+export function gatedBand(policy: Policy, band: number, gates: Gates): number {
   const g = policy.fiveStarGates;
-  const gatesOk = effects.gates.noVeto && effects.gates.noDowngradeCase && (!opts.onlineGate || effects.gates.onlineRate);
-  const capped = base >= g.stars && !gatesOk ? g.stars - 1 : base;
-  const lowered = effects.downgradeStars > 0 ? Math.max(policy.downgrades.floorStars, base - effects.downgradeStars) : base;
-  return Math.min(capped, lowered);
+  return band >= g.stars && !(gates.noVeto && gates.onlineRate) ? g.stars - 1 : band;
 }

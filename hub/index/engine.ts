@@ -1,6 +1,6 @@
 import { SUB_SCORE_KEYS, type Policy, type SubScoreKey } from './policy-schema.ts';
-import type { EngineInput, Evaluation, SubScore } from './types.ts';
-import { activeDowngrades, activeVeto, applyEffects, bandStars, countingCases, gatesOf } from './effects.ts';
+import type { CaseRecord, EngineInput, Evaluation, SubScore } from './types.ts';
+import { activeDowngrades, activeVeto, bandStars, composeStars, countingCases, gatedBand, gatesOf } from './effects.ts';
 import { alarmItems, caseItems, expScore, linearScore, loadOf, subScore } from './subscores.ts';
 import { streaksOf } from './streaks.ts';
 import { IndexError } from './errors.ts';
@@ -10,26 +10,26 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 /** Theme of each non-case sub-score in the "what drags it down" list. */
 const SIGNAL_THEME: Partial<Record<SubScoreKey, string>> = { survey: 'survey', online: 'devices', iot: 'iot' };
 
-/**
- * The safety index of one compound at one instant: a pure function of (policy, compound, cases,
- * confirmed alarms, online rate, survey, time). Inputs may come in any order; cases of other
- * compounds, non-counting statuses and cases not yet known at `at` are ignored.
- */
-export function evaluate(policy: Policy, input: EngineInput): Evaluation {
-  const { compound, at } = input;
-  if (!(compound.households > 0) || !Number.isFinite(at)) {
-    throw new IndexError('SS_INDEX_BAD_INPUT', `compound '${compound.id}' households=${compound.households} at=${at}`);
-  }
-  const cases = countingCases(policy, input.cases, compound.id, at);
+interface IndexParts {
+  index: number;
+  subScores: Record<SubScoreKey, SubScore>;
+  themes: { theme: string; loss: number }[];
+}
+
+/** The weighted index of a set of (already filtered, sorted) cases and alarms, with its parts. */
+function indexOf(
+  policy: Policy,
+  households: number,
+  cases: readonly CaseRecord[],
+  alarms: ReturnType<typeof alarmItems>,
+  survey: number | null,
+  online: number | null,
+  at: number,
+): IndexParts {
   const sp = policy.subScores;
-
-  const crimeLoad = loadOf(policy, caseItems(policy, cases, 'crime'), compound.households, at);
-  const otherLoad = loadOf(policy, caseItems(policy, cases, 'other'), compound.households, at);
-  const iotLoad = loadOf(policy, alarmItems(policy, input.alarms, compound.id, at), compound.households, at);
-  const clampFrac = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.min(1, Math.max(0, x)));
-  const survey = clampFrac(input.survey);
-  const online = clampFrac(input.onlineRate);
-
+  const crimeLoad = loadOf(policy, caseItems(policy, cases, 'crime'), households, at);
+  const otherLoad = loadOf(policy, caseItems(policy, cases, 'other'), households, at);
+  const iotLoad = loadOf(policy, alarms, households, at);
   const subs: Record<SubScoreKey, SubScore> = {
     crime: subScore(policy, 'crime', expScore(crimeLoad.r, sp.crime.curve.tau), crimeLoad.r, crimeLoad),
     other: subScore(policy, 'other', expScore(otherLoad.r, sp.other.curve.tau), otherLoad.r, otherLoad),
@@ -62,32 +62,61 @@ export function evaluate(policy: Policy, input: EngineInput): Evaluation {
     const signalTheme = SIGNAL_THEME[k];
     if (signalTheme && k !== 'iot') addTheme(signalTheme, s.effectiveWeight * (100 - raw));
   }
-  index = wSum > 0 ? round2(index) : 0;
-
-  const veto = activeVeto(policy, cases, at);
-  const { downgrades, total } = activeDowngrades(policy, cases, at);
-  const gates = gatesOf(policy, cases, veto, online, at);
-  const band = bandStars(policy, index);
-  const stars = applyEffects(policy, band, { veto, downgradeStars: total, gates }, { onlineGate: true });
   const themes = [...themeLoss]
     .filter(([, l]) => l > 0)
     .map(([theme, loss]) => ({ theme, loss: round2(loss) }))
     .sort((a, b) => b.loss - a.loss || (a.theme < b.theme ? -1 : 1));
+  return { index: wSum > 0 ? round2(index) : 0, subScores: subs, themes };
+}
+
+/**
+ * The safety index of one compound at one instant: a pure function of (policy, compound, cases,
+ * confirmed alarms, online rate, survey, time). Inputs may come in any order; cases of other
+ * compounds, non-counting statuses and cases not yet known at `at` are ignored.
+ *
+ * Two numbers come out: `index`, with every case's weight (what the compound is shown), and
+ * `baseIndex`, without the cases whose downgrade is active (what its stars are decided on, so a
+ * downgrade costs exactly its stars: effects.ts `composeStars`).
+ */
+export function evaluate(policy: Policy, input: EngineInput): Evaluation {
+  const { compound, at } = input;
+  if (!(compound.households > 0) || !Number.isFinite(at)) {
+    throw new IndexError('SS_INDEX_BAD_INPUT', `compound '${compound.id}' households=${compound.households} at=${at}`);
+  }
+  const cases = countingCases(policy, input.cases, compound.id, at);
+  const alarms = alarmItems(policy, input.alarms, compound.id, at);
+  const clampFrac = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.min(1, Math.max(0, x)));
+  const survey = clampFrac(input.survey);
+  const online = clampFrac(input.onlineRate);
+
+  const all = indexOf(policy, compound.households, cases, alarms, survey, online, at);
+  const { downgrades, total } = activeDowngrades(policy, cases, at);
+  const downIds = new Set(downgrades.flatMap((d) => d.caseIds));
+  const baseIndex = downIds.size === 0 ? all.index : indexOf(policy, compound.households, cases.filter((c) => !downIds.has(c.id)), alarms, survey, online, at).index;
+
+  const veto = activeVeto(policy, cases, at);
+  const gates = gatesOf(policy, veto, online);
+  const band = bandStars(policy, baseIndex);
+  const windowStart = at - policy.window.days * 86_400_000;
+  // Enough data to say anything: a survey, a device heard, or a case in the window.
+  const rated = !policy.unratedWithoutData || survey !== null || online !== null || alarms.length > 0 || cases.some((c) => c.occurredAt >= windowStart);
 
   return {
     compound: compound.id,
     district: compound.district,
     at,
     policyVersion: policy.version,
-    index,
-    subScores: subs,
+    index: all.index,
+    baseIndex,
+    subScores: all.subScores,
     bandStars: band,
+    rated,
     gates,
     veto,
     downgrades,
     downgradeStars: total,
-    stars,
-    themes,
+    stars: composeStars(policy, gatedBand(policy, band, gates), { veto, downgradeStars: total }),
+    themes: all.themes,
     streaks: streaksOf(policy, cases, at),
   };
 }

@@ -1,46 +1,49 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Event } from '../../protocol/event.ts';
 import type { HubContext } from '../hub.ts';
 import type { CompoundRating, RatingEngine } from '../rating/types.ts';
 import { CaseStore, type AlarmRow, type UpsertResult } from '../cases/store.ts';
 import type { Policy } from './policy-schema.ts';
 import { defaultPolicy } from './policy.ts';
-import { evaluate } from './engine.ts';
-import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from './rating.ts';
 import { RatingStore } from './rating-store.ts';
 import { DeviceTracker } from './device-tracker.ts';
 import { IndexHistory, type HistoryTarget } from './history.ts';
-import { explain } from './explain.ts';
-import { lastReviewAtOrBefore, reviewTimes } from './time.ts';
-import type { CaseRecord, CompoundRef, Evaluation } from './types.ts';
+import { explainPrivate, explainPublic } from './explain.ts';
+import { CompoundRater, type RatedNow } from './compound-rater.ts';
+import type { CaseRecord } from './types.ts';
 
 export interface IndexRatingOptions {
   policy?: Policy;
   /** InfluxDB for the `safety_index` history; absent = history waits in its durable queue. */
   history?: HistoryTarget;
-  /** How often reviews are checked and every compound re-rated (ms). Default 60 s. */
+  /** How often due reviews, expiring effects and a slice of the city are re-rated (ms). Default 60 s. */
   tickMs?: number;
-  /** Ticks per full re-rating sweep of the city between reviews. Default 10. */
+  /** Ticks per full re-rating sweep of the city between reviews (decay). Default 10. */
   sweepTicks?: number;
-  /** Timers off (tests drive `tick()` themselves). */
+  /** Timers off (tests drive `tick()` themselves). Events still re-rate their compound. */
   manual?: boolean;
+  /** Most time one slice of background work holds the event loop (ms). Default 10. */
+  sliceMs?: number;
+  /** Events are gathered this long before their compounds are re-rated (ms). Default 50. */
+  eventDelayMs?: number;
 }
 
-interface Cached {
-  compound: CompoundRef & { name: string };
-  stars: number;
-  index: number;
-  state: RatingState;
+interface Owned {
+  rater: CompoundRater;
   rating: CompoundRating;
 }
 
 const REVIEW_KEY = 'lastReviewAt';
 
 /**
- * The safety-index engine behind the hub's rating seam (hub/rating/types.ts). Cases and operator
- * decisions re-rate their compound at once (vetoes and downgrades are immediate); a timer runs
- * the scheduled reviews (upgrades with hysteresis) and re-rates every compound so decay and
- * expiring effects show. Every star change is written to the audit log, every new value to the
- * `safety_index` history.
+ * The safety-index engine behind the hub's rating seam (hub/rating/types.ts). Each compound has
+ * one owner (CompoundRater) that loads only its own rows and runs its own due reviews, so:
+ *  - a case, an alarm decision or a survey re-rates its compound before the API answers;
+ *  - events re-rate only their own compound, and only when they can change an input (a device's
+ *    online state), gathered for `eventDelayMs` and done in slices of at most `sliceMs`;
+ *  - the monthly review, decay and expiring effects run in the same slices, never as one long
+ *    task: the event loop keeps serving MQTT and HTTP.
+ * Every star change is written to the audit log, every new value to the `safety_index` history.
  */
 export class IndexRating implements RatingEngine {
   readonly policy: Policy;
@@ -48,16 +51,22 @@ export class IndexRating implements RatingEngine {
   readonly ratings: RatingStore;
   readonly history: IndexHistory;
   private readonly tracker: DeviceTracker;
-  private readonly cache = new Map<string, Cached>();
+  private readonly owned = new Map<string, Owned>();
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private background: Promise<void> | undefined;
   private closed = false;
   private sweepAt = 0;
   private readonly sweepTicks: number;
+  private readonly sliceMs: number;
+  private readonly eventDelayMs: number;
 
   constructor(private readonly ctx: Pick<HubContext, 'state' | 'now'> & { log?: HubContext['log'] }, opts: IndexRatingOptions = {}) {
     this.policy = opts.policy ?? defaultPolicy();
     this.sweepTicks = Math.max(1, opts.sweepTicks ?? 10);
+    this.sliceMs = opts.sliceMs ?? 10;
+    this.eventDelayMs = opts.eventDelayMs ?? 50;
     const db = ctx.state.db;
     this.cases = new CaseStore(db);
     this.ratings = new RatingStore(db);
@@ -66,22 +75,25 @@ export class IndexRating implements RatingEngine {
     const saved = new Map(this.ratings.all().map((r) => [r.compound, r]));
     for (const c of ctx.state.compounds()) {
       const s = saved.get(c.id);
-      this.cache.set(c.id, {
-        compound: { id: c.id, name: c.name, district: c.district, households: c.households },
-        stars: s?.stars ?? -1,
-        index: s?.index ?? -1,
-        state: s?.state ?? INITIAL_RATING_STATE,
-        rating: { id: c.id, name: c.name, district: c.district, households: c.households, index: s?.index ?? 0, stars: s?.stars ?? 0, updatedAt: new Date(s?.evaluatedAt ?? ctx.now()).toISOString() },
-      });
+      this.own({ id: c.id, name: c.name, district: c.district, households: c.households }, s && { state: s.state, stars: s.stars, index: s.index, evaluatedAt: s.evaluatedAt });
     }
     for (const d of ctx.state.devices()) this.tracker.register(d.id, d.compound, d.heartbeat_s);
     this.tracker.load();
     this.tick('start');
     if (!opts.manual) {
-      this.timer = setInterval(() => this.tick('tick'), opts.tickMs ?? 60_000);
+      this.timer = setInterval(() => void this.tickSliced(), opts.tickMs ?? 60_000);
       this.timer.unref();
       this.history.start();
     }
+  }
+
+  private own(compound: CompoundRater['compound'], s?: { state: CompoundRater['state']; stars: number | null; index: number; evaluatedAt: number }): Owned {
+    const o: Owned = {
+      rater: new CompoundRater(this.policy, compound, s),
+      rating: { ...compound, index: s?.index ?? 0, stars: s?.stars ?? null, rated: s ? s.stars !== null : false, updatedAt: new Date(s?.evaluatedAt ?? this.ctx.now()).toISOString() },
+    };
+    this.owned.set(compound.id, o);
+    return o;
   }
 
   now(): number {
@@ -91,30 +103,32 @@ export class IndexRating implements RatingEngine {
   /** Resident survey satisfaction (0..1) for a compound; re-rates it at once. */
   setSurvey(id: string, satisfaction: number): void {
     this.cases.setSurvey(id, satisfaction, this.ctx.now());
+    this.owned.get(id)?.rater.invalidate();
     this.rerate(id, 'survey');
   }
 
   hasCompound(id: string): boolean {
-    return this.cache.has(id);
+    return this.owned.has(id);
   }
 
   onEvents(events: readonly Event[]): void {
     const now = this.ctx.now();
     // One transaction per accepted batch: alarm bursts must not cost one commit each.
     this.ctx.state.db.transaction(() => this.takeEvents(events, now))();
+    if (this.dirty.size > 0) this.scheduleDrain();
   }
 
   private takeEvents(events: readonly Event[], now: number): void {
     for (const e of events) {
-      if (!this.cache.has(e.compound)) this.learn(e);
+      if (!this.owned.has(e.compound)) this.learn(e);
       const at = Math.min(e.deviceTime, now);
-      this.tracker.seen(e.device, e.compound, e.type, at);
+      // Only a change of a device's online state changes an input of the index.
+      if (this.tracker.seen(e.device, e.compound, e.type, at)) this.dirty.add(e.compound);
       // Edge-made health records are not alarms; device alarms wait for an operator (only
       // confirmed ones score, DOMAIN.md "IoT").
       if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
         this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at });
       }
-      this.dirty.add(e.compound);
     }
   }
 
@@ -122,161 +136,210 @@ export class IndexRating implements RatingEngine {
   private learn(e: Event): void {
     const households = this.policy.normalisation.householdsFloor;
     this.ctx.state.addLearned([{ id: e.compound, name: e.compound, district: e.district, households, lat: null, lon: null }], []);
-    const compound = { id: e.compound, name: e.compound, district: e.district, households };
-    this.cache.set(e.compound, { compound, stars: -1, index: -1, state: INITIAL_RATING_STATE, rating: { ...compound, index: 0, stars: 0, updatedAt: new Date(this.ctx.now()).toISOString() } });
+    this.own({ id: e.compound, name: e.compound, district: e.district, households });
   }
 
-  private signals(id: string, now: number) {
-    return { onlineRate: this.tracker.onlineRate(id, now), survey: this.cases.surveyOf(id) };
+  private scheduleDrain(): void {
+    if (this.drainTimer || this.closed) return;
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = undefined;
+      const ids = [...this.dirty];
+      this.dirty.clear();
+      void this.runSliced(ids, 'event');
+    }, this.eventDelayMs);
+    this.drainTimer.unref();
   }
 
-  private evaluateAt(c: Cached, at: number, cases: readonly CaseRecord[], signals = this.signals(c.compound.id, at)): Evaluation {
-    return evaluate(this.policy, { compound: c.compound, cases, alarms: this.cases.confirmedAlarmsOf(c.compound.id), ...signals, at });
-  }
-
-  /** Re-rate one compound now; writes audit (star change) and history (new value). */
-  rerate(id: string, trigger: string, withDetail = false): Cached | undefined {
-    const c = this.cache.get(id);
-    if (!c) return undefined;
+  /** Rate one compound now (its due reviews first); writes audit (star change) and history (new value). */
+  private rateOwned(o: Owned, trigger: string, by?: string): RatedNow {
     const now = this.ctx.now();
-    const cases = this.cases.casesOf(id);
-    const signals = this.signals(id, now);
-    const ev = this.evaluateAt(c, now, cases, signals);
-    const stars = publishedStars(this.policy, c.state, ev);
-    const changed = stars !== c.stars;
-    const moved = changed || ev.index !== c.index || trigger === 'review';
-    c.rating = {
-      id,
-      name: c.compound.name,
-      district: c.compound.district,
-      households: c.compound.households,
-      index: ev.index,
-      stars,
-      updatedAt: new Date(now).toISOString(),
-      // The explanation is built for reads only; sweeps and reviews need just the numbers.
-      ...(withDetail
-        ? {
-            detail: {
-              ...explain(ev, stars, c.state, cases, signals),
-              // Shown, never scored, until an operator confirms them (DOMAIN.md "IoT").
-              unconfirmedAlarms: this.cases.listAlarms({ status: 'pending', compound: id, limit: 20 }).map((a) => ({ id: a.id, device: a.device, type: a.type, occurredAt: new Date(a.occurred_at).toISOString() })),
-            },
-          }
-        : {}),
-    };
+    const id = o.rater.compound.id;
+    const prevStars = o.rater.stars;
+    const prevIndex = o.rater.index;
+    const r = o.rater.rate(this.cases, now, this.tracker.onlineRate(id, now));
+    const { evaluation: ev, stars } = r;
+    const changed = stars !== prevStars;
+    const moved = changed || ev.index !== prevIndex || r.reviewed > 0;
+    o.rating = { id, name: o.rater.compound.name, district: o.rater.compound.district, households: o.rater.compound.households, index: ev.index, stars, rated: stars !== null, updatedAt: new Date(now).toISOString() };
     if (moved) {
+      const state = o.rater.state;
       this.ratings.save(
-        { compound: id, stars, index: ev.index, state: c.state, evaluatedAt: now, policyVersion: this.policy.version },
+        { compound: id, stars, index: ev.index, state, evaluatedAt: now, policyVersion: this.policy.version },
         changed
           ? {
               compound: id,
               at: now,
-              fromStars: c.stars < 0 ? null : c.stars,
+              fromStars: prevStars === undefined ? null : prevStars,
               toStars: stars,
               index: ev.index,
-              trigger,
-              reason: { veto: ev.veto, downgrades: ev.downgrades, reviewStars: c.state.reviewStars, bandStars: ev.bandStars, gates: ev.gates },
+              trigger: r.reviewed > 0 && trigger !== 'read' && !trigger.includes(':') ? 'review' : trigger,
+              reason: { ...(by ? { postedBy: by } : {}), veto: ev.veto, downgrades: ev.downgrades, reviewStars: state.reviewStars, bandStars: ev.bandStars, baseIndex: ev.baseIndex, gates: ev.gates, rated: ev.rated },
               policyVersion: this.policy.version,
             }
           : null,
       );
-      this.history.record([
-        {
-          compound: id,
-          district: c.compound.district,
-          at: now,
-          index: ev.index,
-          stars,
-          subScores: Object.fromEntries(Object.entries(ev.subScores).map(([k, s]) => [k, s.score])),
-          veto: ev.veto !== null,
-          downgradeStars: ev.downgradeStars,
-          policyVersion: this.policy.version,
-          zeroAlertsYear: ev.streaks.year.zeroAlerts,
-          zeroPreventableYear: ev.streaks.year.zeroPreventable,
-          daysSinceIncident: ev.streaks.daysSinceLastIncident,
-        },
-      ]);
+      if (stars !== null) {
+        this.history.record([
+          {
+            compound: id,
+            district: o.rater.compound.district,
+            at: now,
+            index: ev.index,
+            stars,
+            subScores: Object.fromEntries(Object.entries(ev.subScores).map(([k, s]) => [k, s.score])),
+            veto: ev.veto !== null,
+            downgradeStars: ev.downgradeStars,
+            policyVersion: this.policy.version,
+            zeroAlertsYear: ev.streaks.year.zeroAlerts,
+            zeroPreventableYear: ev.streaks.year.zeroPreventable,
+            daysSinceIncident: ev.streaks.daysSinceLastIncident,
+          },
+        ]);
+      }
     }
-    c.stars = stars;
-    c.index = ev.index;
+    o.rater.stars = stars;
+    o.rater.index = ev.index;
     this.dirty.delete(id);
-    return c;
+    return r;
+  }
+
+  /** Re-rate one compound now. */
+  rerate(id: string, trigger: string): CompoundRating | undefined {
+    const o = this.owned.get(id);
+    if (!o) return undefined;
+    this.rateOwned(o, trigger);
+    return o.rating;
+  }
+
+  /** Compounds whose turn it is: dirty ones, those with an effect ending, and a slice of the city. */
+  private dueIds(trigger: 'start' | 'tick'): string[] {
+    const now = this.ctx.now();
+    if (trigger === 'start') return [...this.owned.keys()];
+    const ids = new Set(this.dirty);
+    const all = [...this.owned.keys()];
+    for (const [id, o] of this.owned) {
+      if (o.rater.nextChangeAt <= now || o.rater.dueReviews(now).length > 0) ids.add(id);
+    }
+    const n = Math.ceil(all.length / this.sweepTicks);
+    for (let i = 0; i < n && all.length > 0; i++) {
+      this.sweepAt = this.sweepAt % all.length;
+      ids.add(all[this.sweepAt++] as string);
+    }
+    return [...ids];
   }
 
   /**
-   * Run the reviews that fell due since the last one (all of them, in order, after downtime),
-   * then re-rate every compound. The first start runs the latest past review: the first list.
+   * Synchronous tick (start-up, tests): every due review, expiring effect and a sweep slice, at
+   * once. The hub's timer uses tickSliced instead.
    */
   tick(trigger: 'start' | 'tick' = 'tick'): void {
-    const now = this.ctx.now();
-    const { review, timezoneOffsetMinutes: tz } = this.policy;
-    const last = this.ratings.getMeta(REVIEW_KEY);
-    let due: number[];
-    if (last === undefined) {
-      const first = lastReviewAtOrBefore(review, tz, now);
-      due = first === null ? [] : [first];
-    } else {
-      due = reviewTimes(review, tz, Number(last), now);
-    }
-    // One transaction per tick: thousands of small commits would hold the event loop for seconds.
+    const ids = this.dueIds(trigger);
     this.ctx.state.db.transaction(() => {
-      for (const t of due) {
-        for (const c of this.cache.values()) {
-          // Signals are the current ones: the hub keeps no history of online rates.
-          c.state = reviewStep(this.policy, c.state, this.evaluateAt(c, t, this.cases.casesOf(c.compound.id)));
-        }
-        this.ratings.setMeta(REVIEW_KEY, String(t));
-      }
-      if (due.length > 0 || trigger === 'start') {
-        for (const id of this.cache.keys()) this.rerate(id, due.length > 0 ? 'review' : trigger);
-        return;
-      }
-      // Between reviews only time moves the index (decay, effects expiring): re-rate what events
-      // touched plus a slice of the city, so a full sweep takes `sweepTicks` ticks and no tick
-      // holds the event loop for long. Reads (get) are always computed fresh.
-      for (const id of [...this.dirty]) this.rerate(id, trigger);
-      const ids = [...this.cache.keys()];
-      const n = Math.ceil(ids.length / this.sweepTicks);
-      for (let i = 0; i < n && ids.length > 0; i++) {
-        this.sweepAt = this.sweepAt % ids.length;
-        this.rerate(ids[this.sweepAt++] as string, trigger);
+      for (const id of ids) {
+        const o = this.owned.get(id);
+        if (o) this.rateOwned(o, trigger);
       }
     })();
+    this.noteReview();
+  }
+
+  /** The same work as tick(), in slices of at most `sliceMs`, yielding to the event loop between. */
+  tickSliced(): Promise<void> {
+    return this.runSliced(this.dueIds('tick'), 'tick');
+  }
+
+  private runSliced(ids: readonly string[], trigger: string): Promise<void> {
+    const run = async () => {
+      let i = 0;
+      while (i < ids.length && !this.closed) {
+        const end = performance.now() + this.sliceMs;
+        this.ctx.state.db.transaction(() => {
+          while (i < ids.length && performance.now() < end) {
+            const o = this.owned.get(ids[i++] as string);
+            if (o) this.rateOwned(o, trigger);
+          }
+        })();
+        await yieldToLoop();
+      }
+      if (!this.closed) this.noteReview();
+    };
+    // One background pass at a time, in order: a later pass sees what the earlier one saved.
+    const next = (this.background ?? Promise.resolve()).then(run, run);
+    this.background = next.finally(() => {
+      if (this.background === next) this.background = undefined;
+    });
+    return next;
+  }
+
+  /** Record the latest review every compound has run (for operators; each compound keeps its own). */
+  private noteReview(): void {
+    let min = Infinity;
+    for (const o of this.owned.values()) min = Math.min(min, o.rater.state.lastReviewAt ?? -Infinity);
+    if (Number.isFinite(min) && String(min) !== this.ratings.getMeta(REVIEW_KEY)) this.ratings.setMeta(REVIEW_KEY, String(min));
+  }
+
+  /** Background work still running (tests and benchmarks wait on it). */
+  idle(): Promise<void> {
+    return this.background ?? Promise.resolve();
   }
 
   /** Store a case (idempotent by id) and re-rate the compounds it touches, at once. */
-  recordCase(c: CaseRecord): { result: UpsertResult; before: Map<string, number>; after: Map<string, Cached> } {
+  recordCase(c: CaseRecord & { postedBy?: string }): { result: UpsertResult; before: Map<string, number | null>; after: Map<string, CompoundRating> } {
     const result = this.cases.upsertCase(c, this.ctx.now());
     const touched = new Set([c.compound]);
     if (result.kind === 'updated') touched.add(result.previous.compound);
-    const before = new Map([...touched].map((id) => [id, this.cache.get(id)?.stars ?? -1]));
-    const after = new Map<string, Cached>();
+    const before = new Map([...touched].map((id) => [id, this.owned.get(id)?.rater.stars ?? null]));
+    const after = new Map<string, CompoundRating>();
     for (const id of touched) {
-      const r = result.kind === 'unchanged' ? this.cache.get(id) : this.rerate(id, `case:${c.id}`);
-      if (r) after.set(id, r);
+      const o = this.owned.get(id);
+      if (!o) continue;
+      if (result.kind !== 'unchanged') {
+        o.rater.invalidate();
+        this.rateOwned(o, `case:${c.id}`, c.postedBy ?? c.department);
+      }
+      after.set(id, o.rating);
     }
     return { result, before, after };
   }
 
   /** An operator's decision on a device alarm; only confirmed alarms score. */
-  decideAlarm(id: string, status: 'confirmed' | 'dismissed', by: string): { alarm: AlarmRow; rating: Cached | undefined } | undefined {
+  decideAlarm(id: string, status: 'confirmed' | 'dismissed', by: string): { alarm: AlarmRow; rating: CompoundRating | undefined } | undefined {
     const prev = this.cases.getAlarm(id);
     if (!prev) return undefined;
-    const alarm = prev.status === status ? prev : (this.cases.decideAlarm(id, status, this.ctx.now(), by) ?? prev);
-    const rating = prev.status === status ? this.cache.get(alarm.compound) : this.rerate(alarm.compound, `alarm:${id}`);
-    return { alarm, rating };
+    if (prev.status === status) return { alarm: prev, rating: this.owned.get(prev.compound)?.rating };
+    const alarm = this.cases.decideAlarm(id, status, this.ctx.now(), by) ?? prev;
+    this.owned.get(alarm.compound)?.rater.invalidate();
+    const o = this.owned.get(alarm.compound);
+    if (o) this.rateOwned(o, `alarm:${id}`, by);
+    return { alarm, rating: o?.rating };
   }
 
+  /** Public view: stars, index, sub-scores and the reason in words; no case ids, departments or exact times. */
   get(id: string): CompoundRating | undefined {
-    return this.rerate(id, 'read', true)?.rating;
+    const o = this.owned.get(id);
+    if (!o) return undefined;
+    const r = this.rateOwned(o, 'read');
+    const pending = this.cases.listAlarms({ status: 'pending', compound: id, limit: 1000 }).length;
+    return { ...o.rating, detail: { ...explainPublic(this.policy, r.evaluation, r.stars, o.rater.state, r.cases), unconfirmedAlarms: pending } };
+  }
+
+  /** Operator / department view: the same with the cases behind it (ids, departments, times). */
+  getPrivate(id: string): CompoundRating | undefined {
+    const o = this.owned.get(id);
+    if (!o) return undefined;
+    const r = this.rateOwned(o, 'read');
+    return {
+      ...o.rating,
+      detail: {
+        ...explainPrivate(this.policy, r.evaluation, r.stars, o.rater.state, r.cases, r.signals),
+        // Shown, never scored, until an operator confirms them (DOMAIN.md "IoT").
+        unconfirmedAlarms: this.cases.listAlarms({ status: 'pending', compound: id, limit: 20 }).map((a) => ({ id: a.id, device: a.device, type: a.type, occurredAt: new Date(a.occurred_at).toISOString() })),
+      },
+    };
   }
 
   list(): CompoundRating[] {
-    for (const id of [...this.dirty]) this.rerate(id, 'tick');
-    return [...this.cache.values()].map((c) => {
-      const { detail: _detail, ...summary } = c.rating;
-      return summary;
-    });
+    return [...this.owned.values()].map((o) => o.rating);
   }
 
   persist(): void {
@@ -288,6 +351,7 @@ export class IndexRating implements RatingEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     this.timer = undefined;
     this.history.stop();
     this.persist();

@@ -132,8 +132,11 @@ export const PolicySchema = Type.Object(
     veto: Type.Object(
       {
         categories: Type.Array(Key, { uniqueItems: true }),
-        /** 一票否决: 0 stars from the moment the case is known until 1 January after it. */
-        until: Type.Literal('next-calendar-year'),
+        /**
+         * 一票否决 lasts from when the case is known to the first review on or after both local
+         * 1 January after the year it occurred and registration + this many days.
+         */
+        minDaysFromRegistration: Days,
         /** A case that occurred longer ago than this before it was registered does not veto. */
         maxCaseAgeDays: Days,
       },
@@ -152,8 +155,6 @@ export const PolicySchema = Type.Object(
       {
         stars: Type.Integer({ minimum: 1, maximum: 5 }),
         noVeto: Type.Boolean(),
-        /** No downgrade-rule case occurred within this many days. */
-        noDowngradeCaseDays: Days,
         minOnlineRate: Fraction,
         /** Whether a compound with no device data passes the online-rate gate. */
         unknownOnlineRatePasses: Type.Boolean(),
@@ -168,16 +169,30 @@ export const PolicySchema = Type.Object(
         epoch: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }),
         /** Upgrade to a band only when the index clears its threshold by this many points … */
         hysteresisPoints: Type.Number({ minimum: 0, maximum: 20 }),
-        /** … on this many consecutive review runs. */
+        /** … on this many consecutive review runs (the same count holds a level on the way down). */
         consecutiveRuns: Type.Integer({ minimum: 1, maximum: 12 }),
         /**
-         * A fall of the index into a lower band takes the plaque down at once (DOMAIN.md: only
-         * upgrades wait for a review). false = every band change waits for the review.
+         * The mirror of the upgrade rule: a level is left at a review when the index was more than
+         * this many points below its threshold on `consecutiveRuns` runs. Symmetric hysteresis
+         * keeps the published five-star share where the data puts it instead of ratcheting down
+         * month after month (drops are sudden, rises slow).
          */
-        immediateDrops: Type.Boolean(),
+        dropPoints: Type.Number({ minimum: 0, maximum: 20 }),
+        /** A fall of more than this many points below the level's threshold takes it down at once. */
+        immediateDropPoints: Type.Number({ minimum: 0, maximum: 50 }),
       },
       { additionalProperties: false },
     ),
+    /**
+     * A compound with no survey, no device ever heard and no case in the window is unrated (not
+     * 100 / 5★): shown as such and left out of the star shares.
+     */
+    unratedWithoutData: Type.Boolean(),
+    /**
+     * Which case categories each department may post (DOMAIN.md: only police and courts post veto
+     * and downgrade categories). A department missing here may post nothing.
+     */
+    departmentCategories: Type.Record(Key, Type.Array(Key, { uniqueItems: true })),
     streaks: Type.Object(
       {
         /** Any case from these departments breaks zeroAlerts (110 calls are police cases). */
@@ -242,12 +257,11 @@ export interface Policy {
   };
   missingSubScore: 'renormalise';
   stars: { bands: StarBand[]; belowBands: number };
-  veto: { categories: string[]; until: 'next-calendar-year'; maxCaseAgeDays: number };
+  veto: { categories: string[]; minDaysFromRegistration: number; maxCaseAgeDays: number };
   downgrades: { rules: DowngradeRuleDef[]; maxTotalStars: number; floorStars: number };
   fiveStarGates: {
     stars: number;
     noVeto: boolean;
-    noDowngradeCaseDays: number;
     minOnlineRate: number;
     unknownOnlineRatePasses: boolean;
   };
@@ -257,11 +271,17 @@ export interface Policy {
     epoch: string;
     hysteresisPoints: number;
     consecutiveRuns: number;
-    immediateDrops: boolean;
+    dropPoints: number;
+    immediateDropPoints: number;
   };
+  unratedWithoutData: boolean;
+  departmentCategories: Record<string, string[]>;
   streaks: { alertDepartments: string[] };
   explain: { maxDrivers: number };
 }
+
+/** DOMAIN.md [P]: the departments that may post veto and downgrade categories. */
+export const EFFECT_DEPARTMENTS: readonly string[] = ['police', 'court'];
 
 export const checkPolicyShape = compileChecker<Policy>(PolicySchema, 10);
 
@@ -312,6 +332,16 @@ export function crossCheckPolicy(p: Policy): Problem[] {
   p.streaks.alertDepartments.forEach((d, i) => {
     if (!p.departments.includes(d)) problems.push({ path: `/streaks/alertDepartments/${i}`, message: `unknown department '${d}'` });
   });
+  const effectCats = new Set([...p.veto.categories, ...p.downgrades.rules.flatMap((r) => r.categories)]);
+  for (const [dept, list] of Object.entries(p.departmentCategories)) {
+    if (!p.departments.includes(dept)) problems.push({ path: `/departmentCategories/${dept}`, message: `unknown department '${dept}'` });
+    list.forEach((c, i) => {
+      const path = `/departmentCategories/${dept}/${i}`;
+      if (!cats.has(c)) problems.push({ path, message: `unknown category '${c}'` });
+      // DOMAIN.md: only police and courts post veto and downgrade categories.
+      else if (effectCats.has(c) && !EFFECT_DEPARTMENTS.includes(dept)) problems.push({ path, message: `'${c}' vetoes or downgrades; only ${EFFECT_DEPARTMENTS.join(' and ')} may post it` });
+    });
+  }
   if (Number.isNaN(Date.parse(`${p.review.epoch}T00:00:00Z`))) problems.push({ path: '/review/epoch', message: `not a date: '${p.review.epoch}'` });
   return problems;
 }

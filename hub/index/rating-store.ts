@@ -13,9 +13,15 @@ CREATE INDEX IF NOT EXISTS index_audit_compound ON index_audit(compound, seq);
 CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
+/** Stored for an unrated compound (the column predates unrated; the API shows null). */
+export const UNRATED_STARS = -1;
+const toDb = (stars: number | null): number => (stars === null ? UNRATED_STARS : stars);
+const fromDb = (stars: number): number | null => (stars === UNRATED_STARS ? null : stars);
+
 export interface StoredRating {
   compound: string;
-  stars: number;
+  /** null: unrated (not enough data). */
+  stars: number | null;
   index: number;
   state: RatingState;
   evaluatedAt: number;
@@ -26,8 +32,10 @@ export interface AuditEntry {
   seq: number;
   compound: string;
   at: number;
+  /** null: first rating, or unrated before. */
   fromStars: number | null;
-  toStars: number;
+  /** null: unrated. */
+  toStars: number | null;
   index: number;
   /** 'case:<id>', 'alarm:<id>', 'review', 'tick', 'start'. */
   trigger: string;
@@ -48,7 +56,7 @@ export class RatingStore {
     return this
       .p<[], { compound: string; stars: number; idx: number; state: string; evaluated_at: number; policy_version: string }>('SELECT * FROM index_rating')
       .all()
-      .map((r) => ({ compound: r.compound, stars: r.stars, index: r.idx, state: JSON.parse(r.state) as RatingState, evaluatedAt: r.evaluated_at, policyVersion: r.policy_version }));
+      .map((r) => ({ compound: r.compound, stars: fromDb(r.stars), index: r.idx, state: JSON.parse(r.state) as RatingState, evaluatedAt: r.evaluated_at, policyVersion: r.policy_version }));
   }
 
   /** Save a rating and, when its stars changed, the audit entry, in one transaction. */
@@ -67,11 +75,11 @@ export class RatingStore {
            ON CONFLICT(compound) DO UPDATE SET stars = excluded.stars, idx = excluded.idx, state = excluded.state,
              evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version`,
         )
-        .run(r.compound, r.stars, r.index, JSON.stringify(r.state), r.evaluatedAt, r.policyVersion);
+        .run(r.compound, toDb(r.stars), r.index, JSON.stringify(r.state), r.evaluatedAt, r.policyVersion);
       if (change) {
         this.db
           .prepare('INSERT INTO index_audit (compound, at, from_stars, to_stars, idx, trigger, reason, policy_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(change.compound, change.at, change.fromStars, change.toStars, change.index, change.trigger, JSON.stringify(change.reason), change.policyVersion);
+          .run(change.compound, change.at, change.fromStars === null ? null : toDb(change.fromStars), toDb(change.toStars), change.index, change.trigger, JSON.stringify(change.reason), change.policyVersion);
       }
     }
   }
@@ -82,7 +90,7 @@ export class RatingStore {
         'SELECT * FROM index_audit WHERE compound = ? ORDER BY seq DESC LIMIT ?',
       )
       .all(compound, limit)
-      .map((r) => ({ seq: r.seq, compound: r.compound, at: r.at, fromStars: r.from_stars, toStars: r.to_stars, index: r.idx, trigger: r.trigger, reason: JSON.parse(r.reason) as unknown, policyVersion: r.policy_version }));
+      .map((r) => ({ seq: r.seq, compound: r.compound, at: r.at, fromStars: r.from_stars === null ? null : fromDb(r.from_stars), toStars: fromDb(r.to_stars), index: r.idx, trigger: r.trigger, reason: JSON.parse(r.reason) as unknown, policyVersion: r.policy_version }));
   }
 
   getMeta(key: string): string | undefined {

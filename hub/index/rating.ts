@@ -1,23 +1,30 @@
 import type { Policy } from './policy-schema.ts';
 import type { EngineInput, Evaluation, Signals } from './types.ts';
-import { applyEffects, bandFloor } from './effects.ts';
+import { bandFloor, composeStars, gatedBand } from './effects.ts';
 import { evaluate } from './engine.ts';
 import { reviewTimes } from './time.ts';
 
 /**
  * The published star is state: vetoes and downgrades act the moment a case is known, but the
- * base level moves only at scheduled reviews, and up only with hysteresis (DOMAIN.md: index ≥
- * threshold + 2 on two consecutive runs) so plaques don't flicker.
+ * base level moves at scheduled reviews, with the same hysteresis up and down so plaques don't
+ * flicker and the city's five-star share stays where the data puts it:
+ *  - up to a band when the index cleared its threshold + `hysteresisPoints` on the last
+ *    `consecutiveRuns` reviews (DOMAIN.md);
+ *  - down from a band when the index was more than `dropPoints` below its threshold on the last
+ *    `consecutiveRuns` reviews, or at once (between reviews too) when it falls more than
+ *    `immediateDropPoints` below it (a serious case need not wait for the review).
+ * The base level is decided on `baseIndex` (without active downgrade cases): see composeStars.
  */
 export interface ReviewRun {
   at: number;
+  /** The base index at that run (active downgrade cases left out). */
   index: number;
-  /** Band stars capped by the 5★ gates at that run. */
+  /** Band stars of that run capped by the online-rate gate. */
   candidate: number;
 }
 
 export interface RatingState {
-  /** Base star level set by the last review; null before the first review (provisional). */
+  /** Base star level set by the last review; null before the first rated review (provisional). */
   reviewStars: number | null;
   /** The last `consecutiveRuns` review runs, oldest first. */
   runs: ReviewRun[];
@@ -26,54 +33,71 @@ export interface RatingState {
 
 export const INITIAL_RATING_STATE: RatingState = Object.freeze({ reviewStars: null, runs: [], lastReviewAt: null }) as RatingState;
 
-/** What a review would give from this evaluation alone: the band, capped by every 5★ gate. */
-export function reviewCandidate(policy: Policy, ev: Evaluation): number {
+/** Does `index` reach band `stars` with `margin` points to spare (negative: with that much slack)? */
+function clears(policy: Policy, index: number, stars: number, margin: number): boolean {
+  const b = policy.stars.bands.find((x) => x.stars === stars);
+  if (!b) return true; // the level below every band needs nothing
+  return b.inclusive ? index >= b.min + margin : index > b.min + margin;
+}
+
+/** The level a review may set at most: the band, capped by the 5★ online-rate gate. */
+function levelCap(policy: Policy, ev: Evaluation): number {
   const g = policy.fiveStarGates;
-  const ok = ev.gates.noVeto && ev.gates.noDowngradeCase && ev.gates.onlineRate;
-  return ev.bandStars >= g.stars && !ok ? g.stars - 1 : ev.bandStars;
+  return ev.gates.onlineRate ? g.stars : g.stars - 1;
+}
+
+/** What a first list publishes from this evaluation alone: the band, capped by the 5★ gates. */
+export function reviewCandidate(policy: Policy, ev: Evaluation): number {
+  return gatedBand(policy, ev.bandStars, { noVeto: true, onlineRate: ev.gates.onlineRate });
 }
 
 /** One scheduled review: a pure step of the rating state. */
 export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation): RatingState {
-  const n = policy.review.consecutiveRuns;
-  const candidate = reviewCandidate(policy, ev);
-  const runs = [...state.runs, { at: ev.at, index: ev.index, candidate }].slice(-n);
-  let reviewStars: number;
-  if (state.reviewStars === null || candidate <= state.reviewStars) {
-    // The first list publishes what the data says; a lower band applies at the review itself.
-    reviewStars = candidate;
-  } else {
-    reviewStars = state.reviewStars;
-    for (let level = candidate; level > state.reviewStars; level--) {
-      const floor = bandFloor(policy, level);
-      if (floor === null) continue;
-      const need = floor + policy.review.hysteresisPoints;
-      if (runs.length >= n && runs.every((r) => r.index >= need)) {
-        reviewStars = level;
+  // An unrated compound has no level; its first rated review publishes what the data says.
+  if (!ev.rated) return { ...state, lastReviewAt: ev.at };
+  const { consecutiveRuns: n, hysteresisPoints: up, dropPoints: down } = policy.review;
+  const band = ev.bandStars;
+  const runs = [...state.runs, { at: ev.at, index: ev.baseIndex, candidate: reviewCandidate(policy, ev) }].slice(-n);
+  const full = runs.length >= n;
+  let level = state.reviewStars;
+  if (level === null) {
+    level = band;
+  } else if (band > level) {
+    for (let l = band; l > level; l--) {
+      if (bandFloor(policy, l) === null) continue;
+      if (full && runs.every((r) => clears(policy, r.index, l, up))) {
+        level = l;
         break;
       }
     }
+  } else if (band < level) {
+    let l = level;
+    // Leave a level when every recent run was more than `dropPoints` below it (the mirror of the
+    // upgrade rule), or at once when this run is more than `immediateDropPoints` below it.
+    while (l > band && ((full && runs.every((r) => !clears(policy, r.index, l, -down))) || !clears(policy, ev.baseIndex, l, -policy.review.immediateDropPoints))) l--;
+    level = l;
   }
-  return { reviewStars, runs, lastReviewAt: ev.at };
+  return { reviewStars: Math.min(level, levelCap(policy, ev)), runs, lastReviewAt: ev.at };
 }
 
-/** Stars on the plaque now: the review's level with live case effects (veto, downgrades). */
-export function publishedStars(policy: Policy, state: RatingState, ev: Evaluation): number {
-  const base = state.reviewStars ?? reviewCandidate(policy, ev);
-  // The online-rate gate is judged at reviews only: a short outage must not flick the plaque.
-  const stars = applyEffects(policy, base, { veto: ev.veto, downgradeStars: ev.downgradeStars, gates: ev.gates }, { onlineGate: false });
-  // Only upgrades wait for a review (DOMAIN.md): a plaque never shows more stars than the index's
-  // band. Against the level after case effects, not before, so a burglary that also lowers the
-  // band still takes off one star, not two.
-  return policy.review.immediateDrops ? Math.min(stars, ev.bandStars) : stars;
+/**
+ * Stars on the plaque now (null: unrated). The review's level, dropped at once if the base index
+ * fell far below it, then composed with the live case effects (composeStars: veto, downgrades).
+ * The online-rate gate is judged at reviews only: a short outage must not flick the plaque.
+ */
+export function publishedStars(policy: Policy, state: RatingState, ev: Evaluation): number | null {
+  if (!ev.rated) return null;
+  let base = state.reviewStars ?? reviewCandidate(policy, ev);
+  while (base > ev.bandStars && !clears(policy, ev.baseIndex, base, -policy.review.immediateDropPoints)) base--;
+  return composeStars(policy, base, { veto: ev.veto, downgradeStars: ev.downgradeStars });
 }
 
 export interface Rating {
   evaluation: Evaluation;
   state: RatingState;
-  stars: number;
+  stars: number | null;
   /** Reviews folded to get here, oldest first. */
-  reviews: { at: number; index: number; reviewStars: number }[];
+  reviews: { at: number; index: number; reviewStars: number | null }[];
 }
 
 /**
@@ -93,7 +117,7 @@ export function rate(
     const signals = signalsAt ? signalsAt(t) : { onlineRate: input.onlineRate, survey: input.survey };
     const ev = evaluate(policy, { ...input, ...signals, at: t });
     state = reviewStep(policy, state, ev);
-    reviews.push({ at: t, index: ev.index, reviewStars: state.reviewStars ?? 0 });
+    reviews.push({ at: t, index: ev.baseIndex, reviewStars: state.reviewStars });
   }
   const evaluation = evaluate(policy, { ...input, at });
   return { evaluation, state, stars: publishedStars(policy, state, evaluation), reviews };

@@ -78,3 +78,18 @@ export function lastReviewAtOrBefore(s: ReviewSchedule, offsetMinutes: number, a
   const all = reviewTimes(s, offsetMinutes, -Infinity, at);
   return all.length > 0 ? (all[all.length - 1] as number) : null;
 }
+
+/**
+ * The first review instant r ≥ `at` (a review exactly at `at` counts). Walks the review grid from
+ * the epoch, so it is always a real review of the schedule, never a bare calendar boundary.
+ */
+export function firstReviewAtOrAfter(s: ReviewSchedule, offsetMinutes: number, at: number): number {
+  // Reviews are at most a quarter apart: searching 100 days past `at` always finds one.
+  const next = reviewTimes(s, offsetMinutes, at - 1, Math.max(at, localMidnight(...epochYm(s), 1, offsetMinutes)) + 100 * DAY_MS);
+  return next[0] as number;
+}
+
+function epochYm(s: ReviewSchedule): [number, number] {
+  const [y, m] = s.epoch.split('-').map(Number) as [number, number];
+  return [y, m];
+}

@@ -1,36 +1,8 @@
 import type { SubScoreKey } from './policy-schema.ts';
 
-/** A case as a department posted it (the hub's current version of it). Times are epoch ms. */
-export interface CaseRecord {
-  id: string;
-  department: string;
-  category: string;
-  compound: string;
-  occurredAt: number;
-  registeredAt: number;
-  status: string;
-  /**
-   * When the hub first learned of the case. Effects start at max(registeredAt, receivedAt) so a
-   * replay reproduces what was knowable at each review; decay still runs from occurredAt.
-   */
-  receivedAt?: number;
-}
+import type { CaseRecord, CompoundRef, ConfirmedAlarm } from '../../protocol/cases.ts';
 
-/** A device alarm an operator (or video) confirmed; dismissed and pending alarms never score. */
-export interface ConfirmedAlarm {
-  id: string;
-  compound: string;
-  /** Canonical event type, e.g. 'fence-alarm', 'door-forced'. */
-  type: string;
-  occurredAt: number;
-  confirmedAt: number;
-}
-
-export interface CompoundRef {
-  id: string;
-  district: string;
-  households: number;
-}
+export type { CaseRecord, CompoundRef, ConfirmedAlarm } from '../../protocol/cases.ts';
 
 /** Signals that are measured, not posted: null = no data (the sub-score leaves the index). */
 export interface Signals {
@@ -105,7 +77,6 @@ export interface Streaks {
 
 export interface Gates {
   noVeto: boolean;
-  noDowngradeCase: boolean;
   onlineRate: boolean;
 }
 
@@ -114,11 +85,18 @@ export interface Evaluation {
   district: string;
   at: number;
   policyVersion: string;
-  /** 0..100, rounded to 0.01: stars are decided on the value shown. */
+  /** 0..100, rounded to 0.01: every counting case's weight is in it. */
   index: number;
+  /**
+   * The index without the cases whose downgrade is active now (rounded like `index`). Stars are
+   * decided on it: a downgrade takes its stars off the band the compound would have without it.
+   */
+  baseIndex: number;
   subScores: Record<SubScoreKey, SubScore>;
-  /** Stars from the index band alone. */
+  /** Stars from the band of `baseIndex` alone. */
   bandStars: number;
+  /** False when there is not enough data to rate (no survey, no device heard, no case). */
+  rated: boolean;
   gates: Gates;
   veto: Veto | null;
   downgrades: Downgrade[];

@@ -8,7 +8,10 @@ export interface CompoundRating {
   households: number;
   /** 0–100, higher is safer. */
   index: number;
-  stars: number;
+  /** 0–5; null when the compound is unrated (not enough data: no survey, device or case). */
+  stars: number | null;
+  /** False when unrated; shown as such on the map and plaque and counted apart in the shares. */
+  rated?: boolean;
   /** ISO 8601: when the inputs of this rating last changed. */
   updatedAt: string;
   /** Optional detail (sub-scores etc.); engines add what they can explain. */

@@ -1,6 +1,6 @@
 import { CHECKIN_ACTIVITIES, REPORT_CATEGORIES } from './labels.ts';
 import { esc, page, starsText } from './html.ts';
-import { localTime, type PublicCompound } from './public-view.ts';
+import type { PublicCompound } from './public-view.ts';
 import { REPORT_TEXT_MAX } from './validate.ts';
 
 export interface CompoundPageExtras {
@@ -82,15 +82,25 @@ function forms(p: PublicCompound): string {
 
 /** 一码: the page a resident reaches by scanning the plaque. */
 export function compoundPage(p: PublicCompound, x: CompoundPageExtras): string {
-  const s = Math.max(0, Math.min(5, Math.round(p.stars)));
-  const body = `<main class="narrow">
-<header class="plaque s${s}">
+  const s = p.stars === null ? null : Math.max(0, Math.min(5, Math.round(p.stars)));
+  // Unrated is not five stars: no index is shown, only that the data is not enough yet.
+  const head = s === null
+    ? `<header class="plaque s-none" data-testid="unrated">
+<p class="district">${esc(x.districtName)} · ${esc(p.households)} households 户</p>
+<h1>${esc(p.name)}</h1>
+<p class="stars" data-testid="stars" data-stars="unrated" aria-label="unrated">暂无评级 Unrated</p>
+<p class="muted small">Not enough data to rate this compound yet (no survey, no security device heard, no case in the last year). 更新 updated ${esc(p.updatedMonth)}</p>
+</header>`
+    : `<header class="plaque s${s}">
 <p class="district">${esc(x.districtName)} · ${esc(p.households)} households 户</p>
 <h1>${esc(p.name)}</h1>
 <p class="stars" data-testid="stars" data-stars="${s}" aria-label="${s} of 5 stars">${starsText(s)}</p>
 <p class="index"><span class="label">平安指数 Safety index</span><span data-testid="index" class="num">${esc(p.index.toFixed(1))}</span><span class="of">/ 100</span></p>
-<p class="muted small">${s === 5 ? '五星级平安小区 Five-star safe compound' : s === 0 ? '本年度不参评 Not rated this year' : `${s}星级平安小区 ${s}-star compound`} · 更新 updated ${esc(localTime(p.updatedAt))}</p>
-</header>
+<p class="muted small">${s === 5 ? '五星级平安小区 Five-star safe compound' : s === 0 ? '本年度不参评 Not rated this year' : `${s}星级平安小区 ${s}-star compound`} · 更新 updated ${esc(p.updatedMonth)}</p>
+<p class="muted small" data-testid="reason">${esc(p.reason)}</p>
+</header>`;
+  const body = `<main class="narrow">
+${head}
 ${notices(p)}
 ${streaks(p)}
 ${subScores(p)}

@@ -1,13 +1,15 @@
 /**
  * The city map's data (一图), computed from the rating list and the compounds' locations. Pure:
- * the plugin fetches, this shapes. Shares are of rated compounds per district (DOMAIN.md: Xiamen
- * published 31.9 % five-star overall, every district above 25 %).
+ * the plugin fetches, this shapes. Shares are of RATED compounds per district (DOMAIN.md: Xiamen
+ * published 31.9 % five-star overall, every district above 25 %); unrated ones (not enough data)
+ * are counted apart, never as five-star and never as failing.
  */
 export interface MapInput {
   id: string;
   name: string;
   district: string;
-  stars: number;
+  /** null: unrated. */
+  stars: number | null;
   index: number;
   lat: number | null;
   lon: number | null;
@@ -17,7 +19,7 @@ export interface MapPoint {
   id: string;
   name: string;
   district: string;
-  stars: number;
+  stars: number | null;
   index: number;
   lat: number;
   lon: number;
@@ -27,8 +29,10 @@ export interface DistrictStat {
   id: string;
   name: string;
   compounds: number;
+  /** Compounds without enough data to rate (not in `share`). */
+  unrated: number;
   fiveStar: number;
-  /** fiveStar / compounds, 0..1 (0 for an empty district). */
+  /** fiveStar / rated compounds, 0..1 (0 when none is rated). */
   share: number;
   /** Compounds per star value 0..5. */
   byStars: number[];
@@ -45,12 +49,18 @@ export interface MapData {
 
 function stat(id: string, name: string, items: readonly MapInput[]): DistrictStat {
   const byStars = [0, 0, 0, 0, 0, 0];
+  let unrated = 0;
   for (const c of items) {
+    if (c.stars === null) {
+      unrated++;
+      continue;
+    }
     const s = Math.max(0, Math.min(5, Math.round(c.stars)));
     byStars[s] = (byStars[s] ?? 0) + 1;
   }
   const fiveStar = byStars[5] ?? 0;
-  return { id, name, compounds: items.length, fiveStar, share: items.length ? fiveStar / items.length : 0, byStars };
+  const rated = items.length - unrated;
+  return { id, name, compounds: items.length, unrated, fiveStar, share: rated ? fiveStar / rated : 0, byStars };
 }
 
 export function mapData(items: readonly MapInput[], districtNames: ReadonlyMap<string, string>, now: number): MapData {
@@ -71,7 +81,10 @@ export function mapData(items: readonly MapInput[], districtNames: ReadonlyMap<s
   return { generatedAt: new Date(now).toISOString(), total: stat('all', 'all', items), districts, points, unplaced: items.length - points.length };
 }
 
-/** The lowest-rated compounds: fewest stars first, then lowest index; ties by id (stable lists). */
-export function lowest<T extends { id: string; stars: number; index: number }>(items: readonly T[], n: number): T[] {
-  return [...items].sort((a, b) => a.stars - b.stars || a.index - b.index || a.id.localeCompare(b.id)).slice(0, n);
+/** The lowest-rated compounds (unrated ones are not "low"): fewest stars, then lowest index; ties by id. */
+export function lowest<T extends { id: string; stars: number | null; index: number }>(items: readonly T[], n: number): T[] {
+  return items
+    .filter((c): c is T & { stars: number } => c.stars !== null)
+    .sort((a, b) => a.stars - b.stars || a.index - b.index || a.id.localeCompare(b.id))
+    .slice(0, n);
 }

@@ -12,9 +12,14 @@ export interface PublicCompound {
   name: string;
   district: string;
   households: number;
-  stars: number;
+  /** null: unrated (not enough data). */
+  stars: number | null;
+  rated: boolean;
   index: number;
-  updatedAt: string;
+  /** The stars in words, at month precision. */
+  reason: string;
+  /** Month of the last update ("2026-11"): public data never carries exact times. */
+  updatedMonth: string;
   subScores: { key: string; label: string; score: number | null; words: string }[];
   streaks: {
     daysSinceLastIncident: number | null;
@@ -36,15 +41,11 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 /** The city's clock (the policy's zone): a case late on 31 December belongs to that year locally. */
 const TZ_MS = defaultPolicy().timezoneOffsetMinutes * 60_000;
-/** An ISO time → "2026-11" in the city's zone: a month says when without pointing at a person. */
+/** "2026-11" as it came, or an ISO time → "2026-11" in the city's zone: a month says when without pointing at a person. */
 const month = (v: unknown): string | null => {
+  if (typeof v === 'string' && /^\d{4}-\d{2}$/.test(v)) return v;
   const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
   return Number.isFinite(t) ? new Date(t + TZ_MS).toISOString().slice(0, 7) : null;
-};
-/** An ISO time → "2026-11-29 22:44" in the city's zone. */
-export const localTime = (v: string): string => {
-  const t = Date.parse(v);
-  return Number.isFinite(t) ? new Date(t + TZ_MS).toISOString().slice(0, 16).replace('T', ' ') : v;
 };
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
@@ -63,7 +64,7 @@ export function publicView(r: CompoundRating): PublicCompound {
   const vetoObj = obj(d['veto']);
   const vetoCategory = str(vetoObj?.['category']);
   const veto = vetoObj && vetoCategory
-    ? { category: vetoCategory, label: categoryLabel(vetoCategory), month: month(vetoObj['since']) ?? month(obj(vetoObj['case'])?.['occurredAt']) ?? '', untilMonth: month(vetoObj['until']) }
+    ? { category: vetoCategory, label: categoryLabel(vetoCategory), month: month(vetoObj['sinceMonth']) ?? month(vetoObj['since']) ?? '', untilMonth: month(vetoObj['untilMonth']) ?? month(vetoObj['until']) }
     : null;
   const downgrades = arr(d['downgrades']).flatMap((g) => {
     const o = obj(g);
@@ -72,9 +73,9 @@ export function publicView(r: CompoundRating): PublicCompound {
     const cases = arr(o['cases']).flatMap((c) => {
       const co = obj(c);
       const category = str(co?.['category']);
-      return category ? [{ category, label: categoryLabel(category), month: month(co?.['occurredAt']) ?? '' }] : [];
+      return category ? [{ category, label: categoryLabel(category), month: month(co?.['month']) ?? month(co?.['occurredAt']) ?? '' }] : [];
     });
-    return [{ rule, label: DOWNGRADE_LABELS[rule] ?? rule, stars: num(o['stars']) ?? 0, untilMonth: month(o['until']), cases }];
+    return [{ rule, label: DOWNGRADE_LABELS[rule] ?? rule, stars: num(o['stars']) ?? 0, untilMonth: month(o['untilMonth']) ?? month(o['until']), cases }];
   });
   const drivers = arr(d['themes']).flatMap((t) => {
     const o = obj(t);
@@ -89,20 +90,23 @@ export function publicView(r: CompoundRating): PublicCompound {
     district: r.district,
     households: r.households,
     stars: r.stars,
+    rated: r.stars !== null,
     index: r.index,
-    updatedAt: r.updatedAt,
+    reason: str(d['reason']) ?? '',
+    updatedMonth: month(r.updatedAt) ?? '',
     subScores,
     streaks: { daysSinceLastIncident: num(streaks['daysSinceLastIncident']), month: streakFlags(streaks['month']), year: streakFlags(streaks['year']) },
     veto,
     downgrades,
     drivers: drivers.slice(0, 5),
-    unconfirmedAlarms: arr(d['unconfirmedAlarms']).length,
+    unconfirmedAlarms: num(d['unconfirmedAlarms']) ?? arr(d['unconfirmedAlarms']).length,
   };
 }
 
 /** One line per reason a compound is rated low, for the map's "lowest rated" list. */
 export function driverWords(p: PublicCompound): string[] {
   const out: string[] = [];
+  if (!p.rated) out.push('暂无评级 unrated: not enough data');
   if (p.veto) out.push(`一票否决 veto: ${p.veto.label} (${p.veto.month})`);
   for (const g of p.downgrades) out.push(`降星 −${g.stars}★: ${g.label}`);
   for (const t of p.drivers.slice(0, 3)) out.push(`${t.label} −${t.points}`);

@@ -1,5 +1,5 @@
 import type { City, CityCompound } from '../../protocol/city.ts';
-import type { CaseRecord, CompoundRef, ConfirmedAlarm } from '../../hub/index/types.ts';
+import type { CaseRecord, CompoundRef, ConfirmedAlarm } from '../../protocol/cases.ts';
 import { Rng } from '../random.ts';
 import { clamp, riskFactor } from './distributions.ts';
 import { ALARM_RATES, CASE_RATES, DISTRICT_RISK, FACTOR_SHAPES, STATUS_WEIGHTS, type Factor } from './rates.ts';

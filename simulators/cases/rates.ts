@@ -6,7 +6,8 @@
  *  - `fraud`: telecom-fraud victims and fraud dens (elderly, rental-heavy compounds: heavy tail);
  *  - `dispute`: family, neighbour, property-management disputes, 12345, petitions, civil cases
  *    (a bad property manager makes a few compounds generate most disputes: heaviest tail).
- * Departments follow how the cases reach the city (110 → police, mediation → justice, …).
+ * Departments follow how the cases reach the city (110 → police, mediation → justice, …) and
+ * the policy's departmentCategories (veto and downgrade categories only from police and courts).
  */
 export type Factor = 'crime' | 'fraud' | 'dispute';
 
@@ -29,10 +30,10 @@ export const CASE_RATES: Readonly<Record<string, CategoryRate>> = {
   poisoning: { perThousandPerYear: 0.001, factor: 'crime', departments: POLICE },
   'fatal-injury': { perThousandPerYear: 0.005, factor: 'crime', departments: POLICE },
   burglary: { perThousandPerYear: 0.25, factor: 'crime', departments: POLICE },
-  drugs: { perThousandPerYear: 0.04, factor: 'crime', departments: [['police', 0.8], ['procuratorate', 0.2]] },
+  drugs: { perThousandPerYear: 0.04, factor: 'crime', departments: [['police', 0.8], ['court', 0.2]] },
   gambling: { perThousandPerYear: 0.05, factor: 'crime', departments: POLICE },
   prostitution: { perThousandPerYear: 0.02, factor: 'crime', departments: POLICE },
-  'fraud-den': { perThousandPerYear: 0.015, factor: 'fraud', departments: [['police', 0.7], ['procuratorate', 0.3]] },
+  'fraud-den': { perThousandPerYear: 0.015, factor: 'fraud', departments: [['police', 0.7], ['court', 0.3]] },
   robbery: { perThousandPerYear: 0.02, factor: 'crime', departments: POLICE },
   assault: { perThousandPerYear: 0.12, factor: 'crime', departments: [['police', 0.85], ['procuratorate', 0.15]] },
   'vehicle-theft': { perThousandPerYear: 0.15, factor: 'crime', departments: POLICE },

@@ -8,10 +8,12 @@ import { buildApi } from '../../hub/api/app.ts';
 import { StateDb } from '../../hub/store/stateDb.ts';
 import { IndexRating } from '../../hub/index/hub-rating.ts';
 import { casesPlugin } from '../../hub/cases/plugin.ts';
+import { CaseStore } from '../../hub/cases/store.ts';
 
 export const TOKENS = {
   police: 'police-token-0123456789',
   court: 'court-token-0123456789',
+  petitions: 'petitions-token-0123456789',
   operator: 'operator-token-0123456789',
 };
 
@@ -44,6 +46,8 @@ export async function rig(startAt: number, file?: string): Promise<Rig> {
   const state = new StateDb(dbFile);
   state.registerCity(smallCity());
   const clock = { now: startAt };
+  // c0001 has a resident survey (so it is rated from the start); c0002 has no data at all: unrated.
+  if (!file) new CaseStore(state.db).setSurvey('c0001', 0.97, startAt);
   const engine = new IndexRating({ state, now: () => clock.now }, { manual: true });
   const app = await buildApi(
     {
@@ -53,7 +57,7 @@ export async function rig(startAt: number, file?: string): Promise<Rig> {
       metrics: new Registry(),
       locations: () => new Map(),
     },
-    [casesPlugin({ engine, tokens: { departments: { police: [TOKENS.police], court: [TOKENS.court] }, operators: [TOKENS.operator] } })],
+    [casesPlugin({ engine, tokens: { departments: { police: [TOKENS.police], court: [TOKENS.court], petitions: [TOKENS.petitions] }, operators: [TOKENS.operator] } })],
   );
   return {
     app,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateCity } from '../../simulators/city.ts';
 import { generateCaseHistories } from '../../simulators/cases/generate.ts';
-import { calibrate, formatCalibration } from '../../hub/index/calibrate.ts';
+import { calibrate, formatCalibration } from '../../cli/calibrate.ts';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 
 describe('calibration on the simulated city (DOMAIN.md target)', () => {

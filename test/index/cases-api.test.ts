@@ -20,7 +20,13 @@ const kase = (id: string, category: string, extra: Record<string, unknown> = {})
   id, department: 'police', category, compound: 'c0001', occurredAt: iso(T - DAY), registeredAt: iso(T - DAY / 2), status: 'registered', ...extra,
 });
 
+/** The public view (no token). */
 const compound = async (rg: Rig, id = 'c0001') => (await rg.app.inject({ method: 'GET', url: `/api/compounds/${id}` })).json();
+/** The private view: operators and departments only. */
+const detail = async (rg: Rig, id = 'c0001', token = TOKENS.operator) =>
+  (await rg.app.inject({ method: 'GET', url: `/api/compounds/${id}/detail`, headers: { authorization: `Bearer ${token}` } })).json();
+const audit = async (rg: Rig, id = 'c0001') =>
+  (await rg.app.inject({ method: 'GET', url: `/api/compounds/${id}/audit`, headers: { authorization: `Bearer ${TOKENS.operator}` } })).json();
 
 describe('cases API', () => {
   it('a homicide drops the stars to 0 at once, with the case visible; reclassifying it lifts the veto', async () => {
@@ -32,9 +38,15 @@ describe('cases API', () => {
     expect(body.compounds[0]).toMatchObject({ id: 'c0001', stars: 0, previousStars: 5, veto: { category: 'homicide', case: { id: 'HOM-1' } } });
     const c = await compound(r);
     expect(c.stars).toBe(0);
-    expect(c.detail.veto.case.id).toBe('HOM-1');
-    expect(c.detail.veto.until).toBe('2026-12-31T16:00:00.000Z');
-    expect(c.detail.policyVersion).toBe('2026.1');
+    // Public: category and months only; the reason in words.
+    expect(c.detail.veto).toEqual({ category: 'homicide', sinceMonth: '2026-06', untilMonth: '2027-01' });
+    expect(c.detail.reason).toMatch(/veto/);
+    expect(JSON.stringify(c)).not.toContain('HOM-1');
+    const d = await detail(r);
+    expect(d.detail.veto.case).toMatchObject({ id: 'HOM-1', department: 'police', postedBy: 'police' });
+    // Out for the rest of the year: it ends at the 1 January review (06-14 + 180 days is earlier).
+    expect(d.detail.veto.until).toBe('2026-12-31T16:00:00.000Z');
+    expect(c.detail.policyVersion).toBe('2026.2');
 
     const re = await post(r, kase('HOM-1', 'assault'));
     expect(re.statusCode).toBe(200);
@@ -42,8 +54,11 @@ describe('cases API', () => {
     const after = await compound(r);
     expect(after.detail.veto).toBeNull();
     expect(after.stars).toBeGreaterThan(0);
-    const audit = (await r.app.inject({ method: 'GET', url: '/api/compounds/c0001/audit' })).json();
-    expect(audit.map((a: { fromStars: number; toStars: number }) => [a.fromStars, a.toStars])).toEqual([[0, after.stars], [5, 0], [null, 5]]);
+    expect((await r.app.inject({ method: 'GET', url: '/api/compounds/c0001/audit' })).statusCode).toBe(401);
+    const log = await audit(r);
+    expect(log.map((a: { fromStars: number; toStars: number }) => [a.fromStars, a.toStars])).toEqual([[0, after.stars], [5, 0], [null, 5]]);
+    // The audit shows who posted the case behind each change.
+    expect(log[1]).toMatchObject({ trigger: 'case:HOM-1', reason: { postedBy: 'police' } });
     const versions = (await r.app.inject({ method: 'GET', url: '/api/cases/HOM-1', headers: { authorization: `Bearer ${TOKENS.police}` } })).json().versions;
     expect(versions.map((v: { body: { category: string } }) => v.body.category)).toEqual(['homicide', 'assault']);
   });
@@ -53,7 +68,9 @@ describe('cases API', () => {
     const res = await post(r, kase('B-1', 'burglary'));
     expect(res.json().compounds[0]).toMatchObject({ stars: 4, previousStars: 5 });
     const c = await compound(r);
-    expect(c.detail.downgrades).toEqual([expect.objectContaining({ rule: 'burglary', stars: 1, cases: [expect.objectContaining({ id: 'B-1', category: 'burglary' })] })]);
+    expect(c.detail.downgrades).toEqual([{ rule: 'burglary', stars: 1, untilMonth: '2026-12', cases: [{ category: 'burglary', month: '2026-06' }] }]);
+    const d = await detail(r, 'c0001', TOKENS.police);
+    expect(d.detail.downgrades).toEqual([expect.objectContaining({ rule: 'burglary', stars: 1, cases: [expect.objectContaining({ id: 'B-1', category: 'burglary', department: 'police' })] })]);
   });
 
   it('is idempotent by id', async () => {
@@ -102,14 +119,36 @@ describe('cases API', () => {
     expect((await post(r, kase('A-2', 'civil-case', { department: 'court' }), TOKENS.court)).statusCode).toBe(403);
   });
 
+  it('departments post only their own categories: a petitions token cannot veto, nothing is stored', async () => {
+    r = await rig(T);
+    const hom = await post(r, kase('P-1', 'homicide', { department: 'petitions' }), TOKENS.petitions);
+    expect(hom.statusCode).toBe(403);
+    expect(hom.json().code).toBe('SS_CASE_CATEGORY_FORBIDDEN');
+    expect(hom.json().message).toMatch(/veto category/);
+    const burg = await post(r, kase('P-2', 'burglary', { department: 'petitions' }), TOKENS.petitions);
+    expect(burg.json()).toMatchObject({ code: 'SS_CASE_CATEGORY_FORBIDDEN' });
+    expect(burg.json().message).toMatch(/downgrade category/);
+    // The police posts crimes, not civil cases; the court posts civil cases.
+    expect((await post(r, kase('P-3', 'civil-case'))).json().code).toBe('SS_CASE_CATEGORY_FORBIDDEN');
+    expect((await post(r, kase('P-4', 'civil-case', { department: 'court' }), TOKENS.court)).statusCode).toBe(201);
+    expect((await post(r, kase('P-5', 'petition', { department: 'petitions' }), TOKENS.petitions)).statusCode).toBe(201);
+    for (const id of ['P-1', 'P-2', 'P-3']) expect(r.engine.cases.getCase(id)).toBeUndefined();
+    expect(r.engine.cases.getCase('P-4')?.postedBy).toBe('court');
+    expect((await compound(r)).stars).toBe(5);
+    // A department may not reclassify its own case into a category it does not own.
+    expect((await post(r, kase('P-5', 'homicide', { department: 'petitions' }), TOKENS.petitions)).statusCode).toBe(403);
+    expect(r.engine.cases.getCase('P-5')?.category).toBe('petition');
+  });
+
   it('only confirmed device alarms count', async () => {
     r = await rig(T);
     const event = (id: string, type: Event['type']): Event => ({
       v: 1, id, deviceTime: T - 60_000, receivedAt: T - 59_000, district: 'siming', compound: 'c0001', edge: 'e1', device: 'c0001-acc-01', kind: 'access', type, severity: 'major', attributes: {},
     });
     r.engine.onEvents([event('edge1:0001:door', 'door-forced'), event('edge1:0002:dur', 'duress')]);
-    const shown = await compound(r);
+    const shown = await detail(r);
     expect(shown.detail.unconfirmedAlarms.map((a: { id: string }) => a.id).sort()).toEqual(['edge1:0001:door', 'edge1:0002:dur']);
+    expect((await compound(r)).detail.unconfirmedAlarms).toBe(2);
     expect(shown.detail.subScores.iot.score).toBe(100);
     const before = shown.index;
     const pending = (await r.app.inject({ method: 'GET', url: '/api/alarms?status=pending', headers: { authorization: `Bearer ${TOKENS.operator}` } })).json();
@@ -118,7 +157,7 @@ describe('cases API', () => {
     const ok = await r.app.inject({ method: 'POST', url: '/api/alarms/edge1:0002:dur/confirm', headers: { authorization: `Bearer ${TOKENS.operator}` } });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().alarm.status).toBe('confirmed');
-    const after = await compound(r);
+    const after = await detail(r);
     expect(after.index).toBeLessThan(before);
     expect(after.detail.subScores.iot.drivers.map((d: { id: string }) => d.id)).toEqual(['edge1:0002:dur']);
     await r.app.inject({ method: 'POST', url: '/api/alarms/edge1:0002:dur/dismiss', headers: { authorization: `Bearer ${TOKENS.operator}` } });
@@ -126,18 +165,19 @@ describe('cases API', () => {
     expect((await r.app.inject({ method: 'POST', url: '/api/alarms/nope:1234567/confirm', headers: { authorization: `Bearer ${TOKENS.operator}` } })).statusCode).toBe(404);
   });
 
-  it('a drop of the index takes the plaque down at once; upgrades wait for the reviews (hysteresis)', async () => {
+  it('a fall far below the band takes the plaque down at once; upgrades wait for the reviews (hysteresis)', async () => {
     r = await rig(T);
-    for (let i = 0; i < 10; i++) await post(r, kase(`FR-${i}`, 'fraud-victim'));
-    const low = await compound(r);
+    for (let i = 0; i < 12; i++) await post(r, kase(`FR-${i}`, 'fraud-victim'));
+    const low = await detail(r);
     expect(low.detail.computedStars).toBe(4);
-    expect(low.stars).toBe(4); // the index fell into the 4★ band: the plaque follows at once
+    expect(low.index).toBeLessThan(90 - r.engine.policy.review.immediateDropPoints);
+    expect(low.stars).toBe(4); // more than immediateDropPoints below 90: the plaque follows at once
     r.clock.now = Date.UTC(2026, 5, 30, 16, 0, 1); // just after the 1 July review
     r.engine.tick();
     expect((await compound(r)).stars).toBe(4);
     // The cases turn out unfounded: the index is back up at once, the plaque only after two runs ≥ 92.
     r.clock.now += 9 * DAY;
-    for (let i = 0; i < 10; i++) await post(r, kase(`FR-${i}`, 'fraud-victim', { status: 'unfounded' }));
+    for (let i = 0; i < 12; i++) await post(r, kase(`FR-${i}`, 'fraud-victim', { status: 'unfounded' }));
     const fixed = await compound(r);
     expect(fixed.index).toBeGreaterThan(92);
     expect(fixed.stars).toBe(4);
@@ -149,6 +189,19 @@ describe('cases API', () => {
     expect((await compound(r)).stars).toBe(5);
     const audit = r.engine.ratings.audit('c0001');
     expect(audit[0]).toMatchObject({ fromStars: 4, toStars: 5, trigger: 'review' });
+  });
+
+  it('a compound without any data is unrated, not 5★, in the list and the public view', async () => {
+    r = await rig(T);
+    const c2 = await compound(r, 'c0002');
+    expect(c2.stars).toBeNull();
+    expect(c2.rated).toBe(false);
+    expect(c2.detail.reason).toMatch(/unrated/);
+    const list = (await r.app.inject({ method: 'GET', url: '/api/compounds' })).json() as { id: string; stars: number | null }[];
+    expect(list.find((x) => x.id === 'c0002')?.stars).toBeNull();
+    // A first case is data: the compound is rated from then on.
+    await post(r, kase('U-1', 'fraud-victim', { compound: 'c0002' }));
+    expect((await compound(r, 'c0002')).stars).toBeGreaterThan(0);
   });
 
   it('keeps cases, ratings and review state across a restart', async () => {

@@ -47,7 +47,8 @@ describe('the stateful hub rating agrees with the pure replay', () => {
       for (const id of ['c0001', 'c0002']) {
         const compound = r.state.compounds().find((c) => c.id === id);
         if (!compound) throw new Error('missing compound');
-        const pure = rate(r.engine.policy, { compound, cases: r.engine.cases.casesOf(id), alarms: [], onlineRate: null, survey: null }, end);
+        const survey = r.engine.cases.surveyOf(id);
+        const pure = rate(r.engine.policy, { compound, cases: r.engine.cases.casesOf(id), alarms: [], onlineRate: null, survey }, end);
         const live = r.engine.get(id);
         expect(live?.index).toBe(pure.evaluation.index);
         expect(live?.stars).toBe(pure.stars);

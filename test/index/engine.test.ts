@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 import { evaluate } from '../../hub/index/engine.ts';
-import { startOfNextYear } from '../../hub/index/time.ts';
+import { vetoEnd } from '../../hub/index/effects.ts';
+import { reviewTimes, startOfNextYear } from '../../hub/index/time.ts';
 import type { CaseRecord } from '../../hub/index/types.ts';
 import { COMPOUND, DAY, GOOD, T0, kase } from './helpers.ts';
 
@@ -27,7 +28,8 @@ describe('engine', () => {
     expect(e.subScores.crime.score).toBe(100);
     expect(e.index).toBeGreaterThan(90);
     expect(e.stars).toBe(5);
-    expect(e.policyVersion).toBe('2026.1');
+    expect(e.policyVersion).toBe('2026.2');
+    expect(e.rated).toBe(true);
     expect(e.streaks.month.zeroAlerts).toBe(true);
     expect(e.streaks.daysSinceLastIncident).toBeNull();
   });
@@ -36,6 +38,7 @@ describe('engine', () => {
     const h = kase('homicide', T0 - DAY, { id: 'hom-1' });
     const e = ev([h]);
     expect(e.stars).toBe(0);
+    // June: out for the rest of the year, to the 1 January review (more than the 180-day minimum).
     expect(e.veto).toMatchObject({ caseId: 'hom-1', category: 'homicide', until: startOfNextYear(h.registeredAt, 480) });
   });
 
@@ -65,6 +68,25 @@ describe('engine', () => {
     expect(e.bandStars).toBe(5);
     expect(e.gates.onlineRate).toBe(false);
     expect(e.stars).toBe(4);
+  });
+
+  it('no survey, no device heard and no case: unrated, not 100 / 5★; any one of them rates it', () => {
+    const none = ev([], T0, { onlineRate: null, survey: null });
+    expect(none.rated).toBe(false);
+    expect(ev([], T0, { onlineRate: null, survey: 0.9 }).rated).toBe(true);
+    expect(ev([], T0, { onlineRate: 0.97, survey: null }).rated).toBe(true);
+    expect(ev([kase('family-dispute', T0 - 10 * DAY)], T0, { onlineRate: null, survey: null }).rated).toBe(true);
+    // A case older than the window is no data about the compound now.
+    expect(ev([kase('family-dispute', T0 - 400 * DAY)], T0, { onlineRate: null, survey: null }).rated).toBe(false);
+  });
+
+  it('a burglary weighs in the index shown but the stars come off the band without it (small compounds too)', () => {
+    for (const households of [150, 200, 1000]) {
+      const e = evaluate(policy, { compound: { ...COMPOUND, households }, cases: [kase('burglary', T0 - DAY)], alarms: [], ...GOOD, at: T0 });
+      expect(e.index).toBeLessThan(e.baseIndex);
+      expect(e.bandStars).toBe(5);
+      expect(e.stars).toBe(4);
+    }
   });
 
   it('a missing survey leaves the index and the other parts re-weigh', () => {
@@ -105,15 +127,20 @@ describe('engine', () => {
     );
   });
 
-  it('property: a veto means 0 stars from when it is known until the next calendar year, and not after', () => {
+  it('property: a veto means 0 stars from when it is known until a review at least minDays later and after its year, and not after', () => {
+    const reviews = reviewTimes(policy.review, policy.timezoneOffsetMinutes, -Infinity, T0 + 800 * DAY);
     fc.assert(
       fc.property(
         fc.constantFrom(...policy.veto.categories),
         fc.integer({ min: 0, max: 364 }),
+        fc.integer({ min: 0, max: 30 }),
         fc.double({ min: 0, max: 0.999, noNaN: true }),
-        (category, ageDays, frac) => {
-          const c = kase(category, T0 - ageDays * DAY);
-          const end = startOfNextYear(c.registeredAt, policy.timezoneOffsetMinutes);
+        (category, ageDays, lagDays, frac) => {
+          const c = kase(category, T0 - ageDays * DAY, { registeredAt: T0 - ageDays * DAY + lagDays * DAY });
+          const end = vetoEnd(policy, c.occurredAt, c.registeredAt);
+          expect(reviews).toContain(end);
+          expect(end).toBeGreaterThanOrEqual(c.registeredAt + policy.veto.minDaysFromRegistration * DAY);
+          expect(end).toBeGreaterThanOrEqual(startOfNextYear(c.occurredAt, policy.timezoneOffsetMinutes));
           const at = c.registeredAt + Math.floor(frac * (end - c.registeredAt));
           expect(ev([c], at).stars).toBe(0);
           expect(ev([c], end).veto).toBeNull();
@@ -134,7 +161,9 @@ describe('engine', () => {
           expect(d.stars).toBeLessThanOrEqual(rule?.maxStars ?? 0);
         }
         expect(e.stars).toBeGreaterThanOrEqual(policy.downgrades.floorStars);
+        // bandStars is the band WITHOUT the active downgrade cases: the downgrade comes off it.
         expect(e.stars).toBeLessThanOrEqual(Math.max(policy.downgrades.floorStars, e.bandStars - e.downgradeStars));
+        if (!e.veto && e.downgradeStars > 0) expect(e.stars).toBe(Math.max(Math.min(e.bandStars, 1), Math.min(e.bandStars, e.gates.onlineRate ? 5 : 4) - e.downgradeStars));
       }),
       { numRuns: 200 },
     );

@@ -57,6 +57,10 @@ describe('safety index inside the real hub (aedes, SQLite, InfluxDB)', () => {
 
   it('a homicide posted over HTTP takes the plaque to 0★ at once; history reaches safety_index', async () => {
     const now = Date.now();
+    // No survey, no device heard, no case yet: unrated until an operator enters the survey.
+    expect(((await (await fetch(`${hub.apiUrl}/api/compounds/c0001`)).json()) as { stars: number | null }).stars).toBeNull();
+    const sv = await fetch(`${hub.apiUrl}/api/compounds/c0001/survey`, { method: 'PUT', headers: { authorization: `Bearer ${TOKENS.operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ satisfaction: 0.97 }) });
+    expect(sv.status).toBe(200);
     const before = (await (await fetch(`${hub.apiUrl}/api/compounds/c0001`)).json()) as { stars: number };
     expect(before.stars).toBe(5);
     const res = await fetch(`${hub.apiUrl}/api/cases`, {
@@ -65,9 +69,13 @@ describe('safety index inside the real hub (aedes, SQLite, InfluxDB)', () => {
       body: JSON.stringify({ id: 'XM-2026-HOM-1', department: 'police', category: 'homicide', compound: 'c0001', occurredAt: now - 3_600_000, registeredAt: now - 60_000, status: 'investigating' }),
     });
     expect(res.status).toBe(201);
-    const c = (await (await fetch(`${hub.apiUrl}/api/compounds/c0001`)).json()) as { stars: number; detail: { veto: { case: { id: string } } } };
+    const c = (await (await fetch(`${hub.apiUrl}/api/compounds/c0001`)).json()) as { stars: number; detail: { veto: { category: string } } };
     expect(c.stars).toBe(0);
-    expect(c.detail.veto.case.id).toBe('XM-2026-HOM-1');
+    expect(c.detail.veto.category).toBe('homicide');
+    // Public JSON carries no case id; the private view (a token) names it.
+    expect(JSON.stringify(c)).not.toContain('XM-2026-HOM-1');
+    const priv = (await (await fetch(`${hub.apiUrl}/api/compounds/c0001/detail`, { headers: { authorization: `Bearer ${TOKENS.operator}` } })).json()) as { detail: { veto: { case: { id: string } } } };
+    expect(priv.detail.veto.case.id).toBe('XM-2026-HOM-1');
     const list = (await (await fetch(`${hub.apiUrl}/api/compounds`)).json()) as { id: string; stars: number }[];
     expect(list.find((x) => x.id === 'c0001')?.stars).toBe(0);
 
@@ -91,7 +99,7 @@ describe('safety index inside the real hub (aedes, SQLite, InfluxDB)', () => {
     const before = (await (await fetch(`${hub.apiUrl}/api/compounds/c0002`)).json()) as { index: number };
     const ok = await fetch(`${hub.apiUrl}/api/alarms/${encodeURIComponent(ev.id)}/confirm`, { method: 'POST', headers: auth });
     expect(ok.status).toBe(200);
-    const after = (await (await fetch(`${hub.apiUrl}/api/compounds/c0002`)).json()) as { index: number; detail: { subScores: { iot: { drivers: { id: string }[] } } } };
+    const after = (await (await fetch(`${hub.apiUrl}/api/compounds/c0002/detail`, { headers: auth })).json()) as { index: number; detail: { subScores: { iot: { drivers: { id: string }[] } } } };
     expect(after.index).toBeLessThan(before.index);
     expect(after.detail.subScores.iot.drivers[0]?.id).toBe(ev.id);
   });

@@ -14,7 +14,7 @@ const problemsOf = (p: unknown) => {
 describe('policy', () => {
   it('the default policy is valid, versioned and frozen', () => {
     const p = defaultPolicy();
-    expect(p.version).toBe('2026.1');
+    expect(p.version).toBe('2026.2');
     expect(Object.isFrozen(p.subScores.crime)).toBe(true);
     expect(p.window).toEqual({ days: 365, halfLifeDays: 180 });
     expect(p.normalisation).toEqual({ perHouseholds: 1000, householdsFloor: 200 });
@@ -65,6 +65,17 @@ describe('policy', () => {
     writeFileSync(join(dir, 'q.json'), '{ not json');
     expect(() => loadPolicyFile(join(dir, 'q.json'))).toThrow(/SS_INDEX_POLICY_READ/);
     expect(() => parsePolicy({})).toThrow(/SS_INDEX_POLICY_INVALID/);
+  });
+
+  it('refuses a department map that lets a department other than police or courts post a veto or downgrade category', () => {
+    const p = raw();
+    p.departmentCategories.petitions.push('homicide');
+    p.departmentCategories.justice.push('burglary');
+    p.departmentCategories.nobody = ['petition'];
+    const problems = problemsOf(p);
+    expect(problems).toContainEqual({ path: `/departmentCategories/petitions/${p.departmentCategories.petitions.length - 1}`, message: expect.stringContaining('only police and court') });
+    expect(problems).toContainEqual({ path: `/departmentCategories/justice/${p.departmentCategories.justice.length - 1}`, message: expect.stringContaining('only police and court') });
+    expect(problems).toContainEqual({ path: '/departmentCategories/nobody', message: "unknown department 'nobody'" });
   });
 
   it('no number of the rating lives in code: a tuned policy changes the result', async () => {

@@ -35,7 +35,7 @@ describe('GET /api/map (一图)', () => {
     const target = rig.city.compounds[5]!;
     expect((await postCase(rig.url, target.id, 'fraud-den', 'map-fraud-1')).status).toBe(201);
     const m = (await (await get('/api/map')).json()) as {
-      total: { compounds: number; fiveStar: number; share: number };
+      total: { compounds: number; fiveStar: number; share: number; unrated: number };
       districts: { id: string; name: string; compounds: number; fiveStar: number }[];
       points: { id: string; stars: number; lat: number }[];
       lowest: { id: string; stars: number; reasons: string[] }[];
@@ -47,9 +47,12 @@ describe('GET /api/map (一图)', () => {
       expect(row?.name).toBe(d.name);
       expect(row?.compounds).toBe(rig.city.compounds.filter((c) => c.district === d.id).length);
     }
-    const api = (await (await get('/api/compounds')).json()) as { stars: number }[];
+    const api = (await (await get('/api/compounds')).json()) as { stars: number | null }[];
     expect(m.total.fiveStar).toBe(api.filter((c) => c.stars === 5).length);
-    expect(m.total.share).toBeCloseTo(m.total.fiveStar / 40, 6);
+    // Unrated compounds are counted apart: the share is of rated ones.
+    expect(m.total.unrated).toBe(api.filter((c) => c.stars === null).length);
+    expect(m.total.unrated).toBe(2);
+    expect(m.total.share).toBeCloseTo(m.total.fiveStar / (40 - m.total.unrated), 6);
     expect(m.lowest[0]?.id).toBe(target.id);
     expect(m.lowest[0]!.stars).toBeLessThan(5);
     expect(m.lowest[0]!.reasons.join(' ')).toContain('fraud den');
@@ -96,9 +99,40 @@ describe('GET /c/:id (一码)', () => {
     expect(pub).toMatchObject({ stars: 0, veto: { category: 'homicide' } });
     expect(JSON.stringify(pub)).not.toContain(secretId);
     expect(JSON.stringify(pub)).not.toContain('police'); // the department is not shown either
-    // The veto lasts to the next calendar year in the city's zone (UTC+8).
-    const nextYear = new Date(Date.now() + 8 * 3_600_000).getUTCFullYear() + 1;
-    expect((pub as { veto: { untilMonth: string } }).veto.untilMonth).toBe(`${nextYear}-01`);
+    // The veto lasts the rest of the year in the city's zone (UTC+8) and at least 180 days, to a review on the 1st.
+    const local = (ms: number) => new Date(ms + 8 * 3_600_000);
+    const now = Date.now();
+    const nextYear = local(now).getUTCFullYear() + 1;
+    const min = local(now + 180 * 86_400_000);
+    const minMonth = `${min.getUTCFullYear()}-${String(min.getUTCMonth() + 1).padStart(2, '0')}`;
+    const until = (pub as { veto: { untilMonth: string } }).veto.untilMonth;
+    expect(until >= `${nextYear}-01`).toBe(true);
+    expect(until > minMonth || (until === minMonth && min.getUTCDate() === 1)).toBe(true);
+  });
+
+  it('public JSON carries no case ids, departments or exact case times; the private view and the audit need a token', async () => {
+    const c = rig.city.compounds[9]!;
+    const secret = 'case-77c1-private';
+    const at = new Date(Date.now() - 3 * 3_600_000);
+    expect((await postCase(rig.url, c.id, 'burglary', secret, at)).status).toBe(201);
+    for (const path of [`/api/compounds/${c.id}`, '/api/compounds', '/api/map', `/api/compounds/${c.id}/public`, `/c/${c.id}`]) {
+      const r = await get(path);
+      expect(r.status, path).toBe(200);
+      const text = await r.text();
+      expect(text, path).not.toContain(secret);
+      // (The plaque page's own words say "police incident"; its data must not name departments.)
+      if (path.startsWith('/api/')) expect(text, path).not.toContain('police');
+      expect(text, path).not.toContain(at.toISOString());
+    }
+    const one = (await (await get(`/api/compounds/${c.id}`)).json()) as { stars: number; detail: { reason: string; downgrades: unknown[] } };
+    expect(one.detail.reason).toMatch(/burglary/);
+    expect(one.detail.downgrades).toEqual([expect.objectContaining({ rule: 'burglary', stars: 1, cases: [expect.objectContaining({ category: 'burglary' })] })]);
+    expect((await get(`/api/compounds/${c.id}/detail`)).status).toBe(401);
+    expect((await get(`/api/compounds/${c.id}/audit`)).status).toBe(401);
+    const priv = await (await get(`/api/compounds/${c.id}/detail`, TOKENS.operator)).json();
+    expect(JSON.stringify(priv)).toContain(secret);
+    const audit = (await (await get(`/api/compounds/${c.id}/audit`, TOKENS.police)).json()) as { trigger: string; reason: { postedBy?: string } }[];
+    expect(audit[0]).toMatchObject({ trigger: `case:${secret}`, reason: { postedBy: 'police' } });
   });
 
   it('answers an unknown compound with a friendly 404 page, escaping what was typed', async () => {

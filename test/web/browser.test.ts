@@ -12,7 +12,7 @@ const SHOTS = process.env['SAFESTAR_SHOTS'];
 let rig: WebRig;
 let browser: Browser;
 let page: Page;
-type Row = { id: string; district: string; stars: number; index: number };
+type Row = { id: string; district: string; stars: number | null; index: number };
 const compounds = async (): Promise<Row[]> => (await (await fetch(`${rig.url}/api/compounds`)).json()) as Row[];
 const shot = async (name: string, width: number, height: number): Promise<void> => {
   if (!SHOTS) return;
@@ -46,11 +46,16 @@ describe('一图 /map in a real browser', () => {
     for (let s = 0; s <= 5; s++) {
       expect(await page.locator(`#points circle.s${s}`).count(), `${s}-star points`).toBe(rows.filter((r) => r.stars === s).length);
     }
-    expect(rows.some((r) => r.stars < 5)).toBe(true);
+    expect(rows.some((r) => r.stars !== null && r.stars < 5)).toBe(true);
+    // Unrated compounds (no data) are drawn apart, never as a star level.
+    const unrated = rows.filter((r) => r.stars === null).length;
+    expect(unrated).toBe(2);
+    expect(await page.locator('#points circle.unrated').count()).toBe(unrated);
+    expect(await page.locator('#summary').getAttribute('data-unrated')).toBe(String(unrated));
     // The colour a resident sees, computed by the browser from the stylesheet.
     const fill = (s: number) => page.locator(`#points circle.s${s}`).first().evaluate((e) => getComputedStyle(e).fill);
     expect(await fill(5)).toBe('rgb(26, 152, 80)');
-    const low = Math.min(...rows.map((r) => r.stars));
+    const low = Math.min(...rows.flatMap((r) => (r.stars === null ? [] : [r.stars])));
     expect(await fill(low)).not.toBe('rgb(26, 152, 80)');
     const five = rows.filter((r) => r.stars === 5).length;
     await expect.poll(() => page.locator('#summary').getAttribute('data-five-star')).toBe(String(five));

@@ -24,6 +24,13 @@ describe('mapData / lowest', () => {
   it('orders the lowest by stars, then index, then id', () => {
     expect(lowest(items, 3).map((c) => c.id)).toEqual(['d', 'b', 'a']);
   });
+  it('counts unrated compounds apart: not in the share, not in the lowest list', () => {
+    const withUnrated = [...items, { id: 'e', name: 'E', district: 'd1', stars: null, index: 100, lat: 24.5, lon: 118.3 }];
+    const m = mapData(withUnrated, new Map(), 0);
+    expect(m.total).toMatchObject({ compounds: 5, unrated: 1, fiveStar: 2, share: 0.5 });
+    expect(m.districts.find((d) => d.id === 'd1')).toMatchObject({ compounds: 3, unrated: 1, share: 0.5 });
+    expect(lowest(withUnrated, 10).map((c) => c.id)).not.toContain('e');
+  });
 });
 
 describe('publicView', () => {
@@ -53,8 +60,18 @@ describe('publicView', () => {
     expect(p.unconfirmedAlarms).toBe(1);
     expect(driverWords(p)[0]).toContain('veto');
   });
+  it('reads the engine\'s month-precision public detail and says unrated', () => {
+    const p = publicView({
+      id: 'u', name: 'U', district: 'd', households: 10, index: 100, stars: null, rated: false, updatedAt: '2026-06-01T00:00:00.000Z',
+      detail: { reason: 'unrated: not enough data', veto: null, downgrades: [{ rule: 'burglary', stars: 1, untilMonth: '2026-11', cases: [{ category: 'burglary', month: '2026-05' }] }] },
+    });
+    expect(p).toMatchObject({ stars: null, rated: false, reason: 'unrated: not enough data', updatedMonth: '2026-06' });
+    expect(p.downgrades[0]).toMatchObject({ untilMonth: '2026-11', cases: [{ category: 'burglary', month: '2026-05' }] });
+    expect(driverWords(p)[0]).toMatch(/unrated/);
+  });
   it('copes with an engine that explains nothing', () => {
     const p = publicView({ id: 'x', name: 'X', district: 'd', households: 1, index: 100, stars: 5, updatedAt: 'now' });
+    expect(p.rated).toBe(true);
     expect(p).toMatchObject({ subScores: [], veto: null, downgrades: [], drivers: [], streaks: { daysSinceLastIncident: null } });
   });
 });

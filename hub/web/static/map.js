@@ -20,7 +20,9 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  const starClass = (s) => 's' + Math.max(0, Math.min(5, Math.round(s)));
+  // null stars = unrated (not enough data): drawn grey, never as a star level.
+  const starClass = (s) => (s === null || s === undefined ? 'unrated' : 's' + Math.max(0, Math.min(5, Math.round(s))));
+  const starWord = (s) => (s === null || s === undefined ? 'unrated' : s + '★');
   const pct = (x) => (x * 100).toFixed(1) + ' %';
 
   // Equirectangular projection over the points' bounding box; x is scaled by cos(latitude) so a
@@ -49,13 +51,13 @@
     const proj = projector(data.points);
     const r = data.points.length > 800 ? 4 : data.points.length > 200 ? 6 : 9;
     // Low stars are drawn last so they stay visible on top of the five-star crowd.
-    const sorted = data.points.slice().sort((a, b) => b.stars - a.stars);
+    const sorted = data.points.slice().sort((a, b) => (b.stars ?? 6) - (a.stars ?? 6));
     const g = el('g', { id: 'points' });
     for (const p of sorted) {
       const [x, y] = proj(p);
       const a = el('a', { href: '/c/' + encodeURIComponent(p.id) });
-      const c = el('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r, class: 'pt ' + starClass(p.stars), 'data-id': p.id, 'data-stars': p.stars, 'data-district': p.district });
-      c.appendChild(el('title', {}, p.name + ' · ' + p.stars + '★ · ' + p.index.toFixed(1)));
+      const c = el('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r, class: 'pt ' + starClass(p.stars), 'data-id': p.id, 'data-stars': p.stars === null ? 'unrated' : p.stars, 'data-district': p.district });
+      c.appendChild(el('title', {}, p.name + ' · ' + starWord(p.stars) + (p.stars === null ? '' : ' · ' + p.index.toFixed(1))));
       a.appendChild(c);
       g.appendChild(a);
     }
@@ -126,7 +128,8 @@
   function drawSummary(data) {
     const scope = data.district ? data.districts.find((d) => d.id === data.district) : data.total;
     const s = scope || data.total;
-    $('summary').textContent = s.compounds + ' compounds · ' + s.fiveStar + ' five-star (' + pct(s.share) + ')';
+    $('summary').textContent = s.compounds + ' compounds · ' + s.fiveStar + ' five-star (' + pct(s.share) + ' of rated)' + (s.unrated ? ' · ' + s.unrated + ' unrated' : '');
+    $('summary').dataset.unrated = String(s.unrated || 0);
     $('summary').dataset.compounds = String(s.compounds);
     $('summary').dataset.fiveStar = String(s.fiveStar);
     $('unplaced').textContent = data.unplaced ? data.unplaced + ' compound(s) have no location and are not drawn.' : '';

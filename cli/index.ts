@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { generateCity } from '../../simulators/city.ts';
-import { calibrate, formatCalibration } from './calibrate.ts';
-import { defaultPolicy, loadPolicyFile } from './policy.ts';
-import { caseBodies, generateCaseHistories } from '../../simulators/cases/generate.ts';
+import { generateCity } from '../simulators/city.ts';
+import { calibrate, formatCalibration, replayYear } from './calibrate.ts';
+import { defaultPolicy, loadPolicyFile } from '../hub/index/policy.ts';
+import { caseBodies, generateCaseHistories } from '../simulators/cases/generate.ts';
 
 function int(name: string) {
   return (v: string): number => {
@@ -12,21 +12,31 @@ function int(name: string) {
   };
 }
 
-/** `safestar index …`: calibrate the policy on a simulated city; check a policy file. */
+/**
+ * `safestar index …`: calibrate the policy on a simulated city; check a policy file. A tool, not
+ * the product: it lives in cli/ because it drives the simulators (the hub never imports them).
+ */
 export function registerIndex(program: Command): void {
   const index = program.command('index').description('Safety index: policy checks and calibration');
   index
     .command('calibrate')
-    .description('rate a simulated city with the policy; print star shares per district, the bottom 10, and a JSON summary line')
+    .description('rate a simulated city with the policy; print star shares per district, the bottom 10, and a JSON summary line. With --months: replay that many months of cases with monthly reviews and report the published plaques month by month')
     .option('--compounds <n>', 'compounds in the simulated city', int('compounds'), 2285)
     .option('--seed <n>', 'seed of the city and its case histories', int('seed'), 1)
+    .option('--months <n>', 'replay this many months from the review epoch (the published plaques, with hysteresis)', int('months'))
     .option('--policy <file>', 'policy JSON (default: hub/index/policy.default.json)')
-    .option('--at <iso>', 'rating instant (default 2026-05-28T00:00+08:00)')
-    .action((opts: { compounds: number; seed: number; policy?: string; at?: string }) => {
+    .option('--at <iso>', 'rating instant without --months (default 2026-05-28T00:00+08:00)')
+    .action((opts: { compounds: number; seed: number; months?: number; policy?: string; at?: string }) => {
       const policy = opts.policy ? loadPolicyFile(opts.policy) : defaultPolicy();
+      const city = generateCity({ compounds: opts.compounds, seed: opts.seed });
+      if (opts.months !== undefined) {
+        if (opts.months < 1 || opts.months > 60) throw new Error(`SS_INDEX_CLI_ARG: --months must be 1..60, got ${opts.months}`);
+        const y = replayYear(policy, city, { seed: opts.seed, months: opts.months });
+        process.stdout.write(`policy ${policy.version}, city seed ${opts.seed}, ${opts.months} months from ${policy.review.epoch}\n${formatCalibration(y.last, y.published)}\n`);
+        return;
+      }
       const at = opts.at ? Date.parse(opts.at) : undefined;
       if (at !== undefined && Number.isNaN(at)) throw new Error(`SS_INDEX_CLI_ARG: --at must be an ISO date, got '${opts.at}'`);
-      const city = generateCity({ compounds: opts.compounds, seed: opts.seed });
       const report = calibrate(policy, city, { seed: opts.seed, ...(at !== undefined ? { at } : {}) });
       process.stdout.write(`policy ${policy.version}, city seed ${opts.seed}\n${formatCalibration(report)}\n`);
     });

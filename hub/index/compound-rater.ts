@@ -1,0 +1,89 @@
+import type { CaseStore, StoredCase } from '../cases/store.ts';
+import type { Policy } from './policy-schema.ts';
+import { evaluate } from './engine.ts';
+import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from './rating.ts';
+import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from './time.ts';
+import type { CompoundRef, ConfirmedAlarm, Evaluation, Signals } from './types.ts';
+
+/**
+ * How far back a compound's cases can still matter: the index window, the longest downgrade, and
+ * the longest veto (a case up to maxCaseAgeDays old when registered, vetoing minDays after that,
+ * or to the end of its year, plus up to a quarter until the review that ends it).
+ */
+export function lookbackMs(policy: Policy): number {
+  const longestDowngrade = Math.max(0, ...policy.downgrades.rules.map((r) => r.durationDays));
+  const veto = Math.max(366, policy.veto.maxCaseAgeDays + policy.veto.minDaysFromRegistration) + 92;
+  return Math.max(policy.window.days, longestDowngrade, veto) * DAY_MS;
+}
+
+export interface RatedNow {
+  evaluation: Evaluation;
+  stars: number | null;
+  cases: readonly StoredCase[];
+  signals: Signals;
+}
+
+/**
+ * One compound's rating state and the inputs it reads, with one owner: it loads only its own
+ * rows (cases in the policy's look-back through the (compound, occurred_at) index), runs its own
+ * due reviews, and hands back what to save. Nothing here touches another compound, so compounds
+ * can be spread over workers that each own a share of the city.
+ */
+export class CompoundRater {
+  state: RatingState;
+  /** Published stars (null: unrated; undefined: never published). */
+  stars: number | null | undefined;
+  index: number | undefined;
+  /** Earliest instant a veto or downgrade seen at the last rating ends: re-rate then. */
+  nextChangeAt = Infinity;
+  private inputs: { from: number; cases: StoredCase[]; alarms: ConfirmedAlarm[]; survey: number | null } | undefined;
+
+  constructor(
+    private readonly policy: Policy,
+    readonly compound: CompoundRef & { name: string },
+    saved?: { state: RatingState; stars: number | null; index: number },
+  ) {
+    this.state = saved?.state ?? INITIAL_RATING_STATE;
+    this.stars = saved?.stars;
+    this.index = saved?.index;
+  }
+
+  /** Drop cached inputs: a case, alarm decision or survey for this compound changed. */
+  invalidate(): void {
+    this.inputs = undefined;
+  }
+
+  private load(store: CaseStore, now: number) {
+    const from = now - lookbackMs(this.policy);
+    // Reload when stale by a day so cases that left the look-back stop costing time.
+    if (!this.inputs || from - this.inputs.from > DAY_MS) {
+      const windowFrom = now - this.policy.window.days * DAY_MS - DAY_MS;
+      this.inputs = { from, cases: store.casesOf(this.compound.id, from), alarms: store.confirmedAlarmsOf(this.compound.id, windowFrom), survey: store.surveyOf(this.compound.id) };
+    }
+    return this.inputs;
+  }
+
+  /** Reviews due for this compound by `now` (the first time: the latest past review, the first list). */
+  dueReviews(now: number): number[] {
+    const { review, timezoneOffsetMinutes: tz } = this.policy;
+    if (this.state.lastReviewAt === null) {
+      const first = lastReviewAtOrBefore(review, tz, now);
+      return first === null ? [] : [first];
+    }
+    return reviewTimes(review, tz, this.state.lastReviewAt, now);
+  }
+
+  /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
+  rate(store: CaseStore, now: number, onlineRate: number | null): RatedNow & { reviewed: number } {
+    const inputs = this.load(store, now);
+    const signals = { onlineRate, survey: inputs.survey };
+    const base = { compound: this.compound, cases: inputs.cases, alarms: inputs.alarms, ...signals };
+    const due = this.dueReviews(now);
+    for (const t of due) this.state = reviewStep(this.policy, this.state, evaluate(this.policy, { ...base, at: t }));
+    const evaluation = evaluate(this.policy, { ...base, at: now });
+    const stars = publishedStars(this.policy, this.state, evaluation);
+    const ends = [...evaluation.downgrades.map((d) => d.until), ...(evaluation.veto ? [evaluation.veto.until] : [])].filter((t) => t > now);
+    this.nextChangeAt = ends.length ? Math.min(...ends) : Infinity;
+    return { evaluation, stars, cases: inputs.cases, signals, reviewed: due.length };
+  }
+}
