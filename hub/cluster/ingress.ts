@@ -60,8 +60,9 @@ export class JetStreamIngress {
     this.ackTimeoutMs = o.ackTimeoutMs ?? 10_000;
   }
 
-  async publishBatch(edge: string, payload: Buffer | string): Promise<IngressResult> {
-    const parsed = parseBatch(payload, edge);
+  /** `scope`: the compounds this edge may publish for (undefined = any); the rest are dead letters. */
+  async publishBatch(edge: string, payload: Buffer | string, scope?: ReadonlySet<string>): Promise<IngressResult> {
+    const parsed = parseBatch(payload, edge, scope);
     const groups = new Map<number, Event[]>();
     for (const e of parsed.events) {
       const p = partitionOf(e.compound, this.partitions);

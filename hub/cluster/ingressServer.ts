@@ -2,6 +2,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EdgeAuth } from '../auth.ts';
 import { startHubBroker, type HubBroker } from '../broker.ts';
+import { MAX_BATCH_BYTES } from '../ingest/parse.ts';
 import { JetStreamIngress } from './ingress.ts';
 import type { WorkerLog } from './worker.ts';
 
@@ -20,6 +21,8 @@ export interface IngressCounters {
   events: number;
   failed: number;
   deadLetters: number;
+  /** Connections or packets the broker refused (bad credentials, oversized packets). */
+  refused: number;
 }
 
 /**
@@ -31,12 +34,12 @@ export interface IngressCounters {
  */
 export async function startIngressServer(o: IngressServerOptions): Promise<{ broker: HubBroker; counters: IngressCounters }> {
   const ingress = new JetStreamIngress(jetstream(o.nc), { partitions: o.partitions, ackTimeoutMs: o.ackTimeoutMs });
-  const counters: IngressCounters = { batches: 0, events: 0, failed: 0, deadLetters: 0 };
+  const counters: IngressCounters = { batches: 0, events: 0, failed: 0, deadLetters: 0, refused: 0 };
   const broker = await startHubBroker(
-    { host: o.host, port: o.port, auth: o.auth },
+    { host: o.host, port: o.port, auth: o.auth, maxPacketBytes: MAX_BATCH_BYTES + 65_536 },
     {
-      batch(edge, payload, done) {
-        ingress.publishBatch(edge, payload).then(
+      batch(edge, payload, scope, done) {
+        ingress.publishBatch(edge, payload, scope).then(
           (r) => {
             counters.batches++;
             counters.events += r.events;
@@ -53,6 +56,10 @@ export async function startIngressServer(o: IngressServerOptions): Promise<{ bro
       deadLetter(d) {
         counters.deadLetters++;
         ingress.publishDeadLetters(d.edge, [d]).catch((e: Error) => o.log.error({ edge: d.edge, reason: d.reason, err: e.message }, 'SS_CLUSTER_PUBLISH: dead letter not stored'));
+      },
+      refused(code, detail) {
+        counters.refused++;
+        o.log.warn({ code }, `${code}: ${detail}`);
       },
       log: o.log,
     },

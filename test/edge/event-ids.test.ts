@@ -16,7 +16,7 @@ const EVENT_ID = /^[A-Za-z0-9_.:-]{8,100}$/; // protocol/event.ts
 let mints = 0;
 const ctx = (edge = 'edge-1'): IngestContext => ({
   edge, timezone: '+08:00', maxPayloadBytes: 65_536, privacy: createPrivacy('secret-0123456789abcdef'),
-  mintId: () => `${edge}.minted-${mints++}`,
+  mintId: () => `${edge}.minted-${mints++}`, maxSkewMs: 900_000,
 });
 const entry = (profile: SiteDevice['profile'], kind: SiteDevice['kind'], id = 'c1-dev-01'): DeviceEntry => ({
   device: { id, compound: 'c1', kind, profile, passwordHash: 'x', heartbeatSeconds: 30 },

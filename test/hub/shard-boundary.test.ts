@@ -31,7 +31,7 @@ beforeAll(async () => {
     api: { host: '127.0.0.1', port: 0 },
     influx: { url: influxd.url, database: db },
     city,
-    edges: [{ id: 'edge-1', passwordHash: hashPassword('s3cret-edge-pw') }],
+    edges: [{ id: 'edge-1', compounds: ['c1'], passwordHash: hashPassword('s3cret-edge-pw') }],
     log: false,
   });
 });
