@@ -11,6 +11,7 @@ import { edgeClient, influxCount, makeEvent, publishBatch, tempDir } from './hel
 // a partly refused write has to hold at the calendar edge, whatever today's date is.
 const MONDAY = Date.UTC(2026, 10, 30, 0, 0, 0); // 2026-11-30T00:00:00Z
 const db = `shard_${process.pid}`;
+const OPERATOR = 'operator-token-0123456789';
 
 const city: City = {
   v: 1,
@@ -32,6 +33,7 @@ beforeAll(async () => {
     influx: { url: influxd.url, database: db },
     city,
     edges: [{ id: 'edge-1', compounds: ['c1'], passwordHash: hashPassword('s3cret-edge-pw') }],
+    isOperator: (h) => h === `Bearer ${OPERATOR}`,
     log: false,
   });
 });
@@ -68,7 +70,7 @@ describe('InfluxDB shard boundary (Monday 00:00 UTC)', () => {
     const body = (await res.json()) as { results: Array<{ series?: Array<{ values: number[][] }> }> };
     expect(body.results[0]?.series?.[0]?.values[0]?.[1]).toBe(10);
 
-    const dls = (await (await fetch(`${hub.apiUrl}/api/deadletters?reason=SS_DL_INFLUX_REJECTED`)).json()) as Array<{ raw: string }>;
+    const dls = (await (await fetch(`${hub.apiUrl}/api/deadletters?reason=SS_DL_INFLUX_REJECTED`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as Array<{ raw: string }>;
     expect(dls).toHaveLength(10);
     // Every refused line is from before the boundary (line protocol ends with the ns timestamp).
     for (const d of dls) expect(Number(BigInt(d.raw.trim().split(' ').pop()!) / 1_000_000n)).toBeLessThan(MONDAY);
