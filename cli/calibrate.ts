@@ -100,7 +100,7 @@ export interface YearReport {
  * publishedStars): cases arrive when registered, each review moves levels with hysteresis, and the
  * plaques are read right after each review and in the middle of each month (both must hold).
  */
-export function replayYear(policy: Policy, city: City, opts: { seed: number; months: number }): YearReport {
+export function replayYear(policy: Policy, city: City, opts: { seed: number; months: number; midMonth?: boolean }): YearReport {
   const tz = policy.timezoneOffsetMinutes;
   const [ey, em] = policy.review.epoch.split('-').map(Number) as [number, number];
   const start = localMidnight(ey, em, 1, tz);
@@ -121,7 +121,7 @@ export function replayYear(policy: Policy, city: City, opts: { seed: number; mon
       const s = reviewStep(policy, states[i] as RatingState, ev);
       states[i] = s;
       atReview.push({ ev, stars: publishedStars(policy, s, ev) });
-      if (mid <= end) {
+      if (opts.midMonth !== false && mid <= end) {
         const evMid = evaluate(policy, { ...inputOf(h), at: mid });
         atMid.push({ ev: evMid, stars: publishedStars(policy, s, evMid) });
       }

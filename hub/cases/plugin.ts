@@ -4,6 +4,7 @@ import { CaseAuth, type Principal, type TokenConfig } from './auth.ts';
 import { caseError, type CaseErrorBody, type CaseErrorCode } from './errors.ts';
 import { checkCase } from './validate.ts';
 import { checkScope } from './scope.ts';
+import { insights, monthKeys, INSIGHT_DEFAULTS } from './insights.ts';
 import { isSafeId } from '../../protocol/ids.ts';
 
 export interface CasesPluginOptions {
@@ -124,6 +125,17 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       if (!engine.hasCompound(req.params.id)) return fail(reply, 404, caseError('SS_CASE_UNKNOWN_COMPOUND', `'${req.params.id.slice(0, 64)}'`));
       const n = Number(req.query.limit ?? 100);
       return engine.ratings.audit(req.params.id, Number.isFinite(n) ? Math.max(1, Math.min(1000, Math.floor(n))) : 100);
+    });
+
+    // 共性问题: counts per district and month only (no case id, compound or time), so it is public.
+    app.get('/api/insights', async () => {
+      const now = engine.now();
+      const { start } = monthKeys(engine.policy, now, INSIGHT_DEFAULTS.months);
+      const rows = engine.cases.problemRows(start, engine.policy.statuses.counting).flatMap((r) => {
+        const district = engine.districtOf(r.compound);
+        return district ? [{ district, source: r.source, kind: r.kind, at: r.at }] : [];
+      });
+      return { generatedAt: new Date(now).toISOString(), ...insights(engine.policy, rows, now) };
     });
 
     app.get('/api/index/stats', async () => ({

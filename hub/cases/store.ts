@@ -193,6 +193,17 @@ export class CaseStore {
       .map((r) => ({ id: r.id, compound: r.compound, type: r.type, occurredAt: r.occurred_at, confirmedAt: r.decided_at ?? r.occurred_at }));
   }
 
+  /** Counting cases and undismissed alarms since `from`, for the common-problems view (no ids). */
+  problemRows(from: number, counting: readonly string[]): { compound: string; source: 'case' | 'alarm'; kind: string; at: number }[] {
+    const cases = this.p<[number], { compound: string; category: string; status: string; occurred_at: number }>('SELECT compound, category, status, occurred_at FROM index_cases WHERE occurred_at >= ?').all(from);
+    const ok = new Set(counting);
+    const alarms = this.p<[number], { compound: string; type: string; occurred_at: number }>("SELECT compound, type, occurred_at FROM index_alarms WHERE occurred_at >= ? AND status != 'dismissed'").all(from);
+    return [
+      ...cases.filter((c) => ok.has(c.status)).map((c) => ({ compound: c.compound, source: 'case' as const, kind: c.category, at: c.occurred_at })),
+      ...alarms.map((a) => ({ compound: a.compound, source: 'alarm' as const, kind: a.type, at: a.occurred_at })),
+    ];
+  }
+
   setSurvey(compound: string, satisfaction: number, at: number): void {
     this
       .p('INSERT INTO index_survey (compound, satisfaction, at) VALUES (?, ?, ?) ON CONFLICT(compound) DO UPDATE SET satisfaction = excluded.satisfaction, at = excluded.at')

@@ -107,6 +107,11 @@ export class IndexRating implements RatingEngine {
     this.rerate(id, 'survey');
   }
 
+  /** The district of a compound (for city-wide aggregates). */
+  districtOf(id: string): string | undefined {
+    return this.owned.get(id)?.rater.compound.district;
+  }
+
   hasCompound(id: string): boolean {
     return this.owned.has(id);
   }
@@ -145,7 +150,8 @@ export class IndexRating implements RatingEngine {
       this.drainTimer = undefined;
       const ids = [...this.dirty];
       this.dirty.clear();
-      void this.runSliced(ids, 'event');
+      // Its own lane: event re-rates never wait behind a review or sweep pass of the whole city.
+      void this.slices(ids, 'event');
     }, this.eventDelayMs);
     this.drainTimer.unref();
   }
@@ -248,19 +254,24 @@ export class IndexRating implements RatingEngine {
     return this.runSliced(this.dueIds('tick'), 'tick');
   }
 
+  /** Re-rate `ids` in slices of at most `sliceMs`, one transaction per slice, yielding in between. */
+  private async slices(ids: readonly string[], trigger: string): Promise<void> {
+    let i = 0;
+    while (i < ids.length && !this.closed) {
+      const end = performance.now() + this.sliceMs;
+      this.ctx.state.db.transaction(() => {
+        while (i < ids.length && performance.now() < end) {
+          const o = this.owned.get(ids[i++] as string);
+          if (o) this.rateOwned(o, trigger);
+        }
+      })();
+      await yieldToLoop();
+    }
+  }
+
   private runSliced(ids: readonly string[], trigger: string): Promise<void> {
     const run = async () => {
-      let i = 0;
-      while (i < ids.length && !this.closed) {
-        const end = performance.now() + this.sliceMs;
-        this.ctx.state.db.transaction(() => {
-          while (i < ids.length && performance.now() < end) {
-            const o = this.owned.get(ids[i++] as string);
-            if (o) this.rateOwned(o, trigger);
-          }
-        })();
-        await yieldToLoop();
-      }
+      await this.slices(ids, trigger);
       if (!this.closed) this.noteReview();
     };
     // One background pass at a time, in order: a later pass sees what the earlier one saved.
@@ -283,8 +294,18 @@ export class IndexRating implements RatingEngine {
     return this.background ?? Promise.resolve();
   }
 
+  /** Compounds waiting for an event re-rate (benchmarks). */
+  pending(): number {
+    return this.dirty.size;
+  }
+
   /** Store a case (idempotent by id) and re-rate the compounds it touches, at once. */
   recordCase(c: CaseRecord & { postedBy?: string }): { result: UpsertResult; before: Map<string, number | null>; after: Map<string, CompoundRating> } {
+    // One commit for the case, its rating, audit and history point.
+    return this.ctx.state.db.transaction(() => this.recordInTx(c))();
+  }
+
+  private recordInTx(c: CaseRecord & { postedBy?: string }): { result: UpsertResult; before: Map<string, number | null>; after: Map<string, CompoundRating> } {
     const result = this.cases.upsertCase(c, this.ctx.now());
     const touched = new Set([c.compound]);
     if (result.kind === 'updated') touched.add(result.previous.compound);

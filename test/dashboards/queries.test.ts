@@ -30,7 +30,8 @@ describe('Grafana dashboards: every panel query against real data', () => {
     dir = mkdtempSync(join(tmpdir(), 'safestar-dash-'));
     const city = generateCity({ compounds: 4, seed: 2 });
     const token = 'police-token-0123456789';
-    const product = productHub({ influx: { url: influxd.url, database: 'safestar' }, tokens: { departments: { police: [token] }, operators: [] } });
+    const operator = 'operator-token-0123456789';
+    const product = productHub({ influx: { url: influxd.url, database: 'safestar' }, tokens: { departments: { police: [token] }, operators: [operator] } });
     hub = await startHub({
       dataDir: join(dir, 'hub'), mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 },
       influx: { url: influxd.url, database: 'safestar' }, city, log: false, ...product,
@@ -56,6 +57,11 @@ describe('Grafana dashboards: every panel query against real data', () => {
       body: JSON.stringify({ id: 'dash-1', department: 'police', category: 'burglary', compound: c.id, occurredAt: new Date(now - 3600_000).toISOString(), registeredAt: new Date(now - 3000_000).toISOString(), status: 'registered' }),
     });
     expect(res.status).toBeLessThan(300);
+    // A compound with no data is unrated and writes no history: a survey rates a second one (5★).
+    const sv = await fetch(`${hub.apiUrl}/api/compounds/${city.compounds[1]!.id}/survey`, {
+      method: 'PUT', headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' }, body: JSON.stringify({ satisfaction: 0.98 }),
+    });
+    expect(sv.status).toBe(200);
     await hub.drain(20_000);
     await until(async () => (await query('SELECT count("index") FROM "safety_index"')).length > 0, 20_000, 'safety_index history');
   });

@@ -61,6 +61,9 @@ describe('一图 /map in a real browser', () => {
     await expect.poll(() => page.locator('#summary').getAttribute('data-five-star')).toBe(String(five));
     expect(await page.locator('#summary').getAttribute('data-compounds')).toBe(String(rows.length));
     expect(await page.locator('#districts tbody tr').count()).toBe(rig.city.districts.length);
+    // The common-problems layer (GET /api/insights): the seeded fraud victims and disputes are there.
+    const problems = await page.locator('#problems li').allInnerTexts();
+    expect(problems.join(' ')).toMatch(/fraud victim|family dispute/);
     // The lowest list names the downgrade behind the worst compound.
     expect(await page.locator('#lowest li').first().innerText()).toMatch(/fraud den|burglary|drugs/);
     await shot('map', 1280, 900);

@@ -136,6 +136,33 @@
     $('updated').textContent = 'Updated ' + new Date(data.generatedAt).toLocaleTimeString();
   }
 
+  // 共性问题: the most common case categories and alarm types of the district (or the city), rising
+  // ones first and marked, as the city's notices cite them.
+  function drawProblems(ins, district) {
+    const ol = $('problems');
+    ol.replaceChildren();
+    const merged = new Map();
+    for (const d of ins.districts) {
+      if (district && d.id !== district) continue;
+      for (const p of d.problems) {
+        const k = p.source + ':' + p.kind;
+        const m = merged.get(k) || { label: p.label, total: 0, rising: false, counts: p.counts.map(() => 0) };
+        m.total += p.total;
+        m.rising = m.rising || p.rising;
+        p.counts.forEach((c, i) => { m.counts[i] += c; });
+        merged.set(k, m);
+      }
+    }
+    const list = [...merged.values()].sort((a, b) => (b.rising - a.rising) || (b.total - a.total)).slice(0, 8);
+    for (const p of list) {
+      const li = h('li', 'problem' + (p.rising ? ' rising' : ''), (p.rising ? '▲ ' : '') + p.label + ' · ' + p.total);
+      li.dataset.rising = String(p.rising);
+      li.title = ins.months.map((m, i) => m + ': ' + p.counts[i]).join(', ');
+      ol.appendChild(li);
+    }
+    if (!list.length) ol.appendChild(h('li', 'muted small', 'no case or alarm in the last 6 months'));
+  }
+
   let inflight = false;
   async function load() {
     if (inflight) return;
@@ -149,6 +176,9 @@
       drawMap(data);
       drawLowest(data);
       drawSummary(data);
+      // The cases API may be absent (a hub without it): the map works without this layer.
+      const ir = await fetch('/api/insights', { cache: 'no-store' });
+      if (ir.ok) drawProblems(await ir.json(), data.district);
       document.body.dataset.loaded = String(Date.now());
       document.body.dataset.district = data.district || '';
     } catch (e) {
