@@ -9,6 +9,8 @@ export const CLUSTER_ERRORS = {
   SS_CLUSTER_LEASE_LOST: 'a partition lease could not be renewed in time; this worker stops consuming it until it claims it again',
   SS_CLUSTER_MIGRATION: 'a PostgreSQL schema migration failed; fix the database (the transaction was rolled back) and restart',
   SS_CLUSTER_SCHEMA_NEWER: 'the PostgreSQL schema is newer than this build knows; upgrade this process before pointing it at the database',
+  SS_CLUSTER_SERIES_DOWN: 'InfluxDB did not take a write; the messages are redelivered with backoff (nothing is acked)',
+  SS_CLUSTER_SERIES_REJECTED: 'InfluxDB refused a message\'s points even alone (e.g. a field type conflict); it is terminated and stays in the stream until max age',
 } as const;
 
 export type ClusterErrorCode = keyof typeof CLUSTER_ERRORS;

@@ -114,7 +114,7 @@ describe('workers own partitions: one SIGKILLed, the other takes over (real proc
 
     await until(async () => (await appliedTotal()) >= (EDGES * PER_EDGE) / 4, 60_000, 'a quarter applied');
     const wa = workers[0]!;
-    if ((await owners()).get('wa') !== PARTITIONS / 2) console.log('DBG', workers[0]!.stderr(), '\n----\n', workers[1]!.stderr());
+    if ((await owners()).get('wa') !== PARTITIONS / 2) console.log('worker logs at the failed check:', workers[0]!.stderr(), workers[1]!.stderr());
     expect((await owners()).get('wa')).toBe(PARTITIONS / 2); // still a live owner of its half, under load
     await sigkill(wa);
     const tKill = performance.now();
