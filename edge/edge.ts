@@ -15,6 +15,7 @@ import { validateSiteConfig } from './config.ts';
 import { EdgeError, type EdgeCode } from './errors.ts';
 import { HealthTracker } from './health/health.ts';
 import { edgeStatus } from './health/status.ts';
+import { LogLimiter } from './health/log-limit.ts';
 import { Outbox } from './outbox/outbox.ts';
 import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
@@ -137,10 +138,13 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     ctx, health, committer, counters, clock, maxMessagesPerDevicePerSecond: cfg.broker.maxMessagesPerDevicePerSecond,
   });
 
+  const refusalLog = new LogLimiter();
   const onRefused = (code: EdgeCode, detail: string, device?: string): void => {
     bump(counters.refusedByCode, code);
-    if (device) health.refused(device, code, detail, clock());
-    log.warn({ code, device, detail }, 'refused');
+    const now = clock();
+    if (device) health.refused(device, code, detail, now);
+    const suppressed = refusalLog.take(`${code}/${device ?? ''}`, now);
+    if (suppressed !== undefined) log.warn({ code, device, detail, ...(suppressed > 0 ? { suppressed } : {}) }, 'refused');
   };
 
   let broker: { url: string; connections(): number; close(): Promise<void> } | undefined;

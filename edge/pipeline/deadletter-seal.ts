@@ -7,7 +7,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
  *   installer needs to see which field broke), every other letter becomes `x`, digit `0`,
  *   other character `*`; punctuation and spaces stay;
  * - the raw bytes sealed with AES-256-GCM under a key derived from the site's privacy key, so
- *   whoever holds that key (`openDeadLetter`) can still see what the device sent.
+ *   whoever holds that key (`createDeadLetterSeal(key).open`) can still see what the device sent.
  */
 export interface DeadLetterSeal {
   seal(payload: Buffer): Buffer;

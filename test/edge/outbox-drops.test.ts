@@ -73,3 +73,15 @@ describe('/health', () => {
     expect(edgeStatus({ ...base, uplinkConnected: false, outboxDepth: 100 }).reasons).toEqual(['uplink-down', 'outbox-full']);
   });
 });
+
+describe('refusal log limiter (pure)', () => {
+  it('lets one line per key per window through and reports how many it held back', async () => {
+    const { LogLimiter } = await import('../../edge/health/log-limit.ts');
+    const l = new LogLimiter(1000);
+    expect(l.take('SS_AUTH_BAD_PASSWORD/f1', 0)).toBe(0);
+    expect(l.take('SS_AUTH_BAD_PASSWORD/f1', 10)).toBeUndefined();
+    expect(l.take('SS_AUTH_BAD_PASSWORD/f1', 20)).toBeUndefined();
+    expect(l.take('SS_AUTH_BAD_PASSWORD/f2', 20)).toBe(0);
+    expect(l.take('SS_AUTH_BAD_PASSWORD/f1', 1000)).toBe(2);
+  });
+});
