@@ -103,6 +103,8 @@ export interface SentMessage {
   acked: boolean;
   /** A Last Will the broker sends on the device's behalf (its link was cut or lost). */
   will?: boolean;
+  /** Only perhaps sent: a connect given up before CONNACK that the broker may have accepted. */
+  possible?: boolean;
 }
 
 export function newReport(startMs: number, byDevice: boolean): SimReport {

@@ -56,6 +56,11 @@ export interface SimOptions {
   /** Max unacknowledged QoS 1 messages across all devices (bounded memory). */
   maxInflight?: number;
   connectConcurrency?: number;
+  /**
+   * How long one connect waits for CONNACK (default 30 s, what device firmware commonly uses). A
+   * busy edge checks passwords slowly; giving up early only makes it check again on the retry.
+   */
+  connectTimeoutMs?: number;
   /** Connect retry backoff: first delay and cap (ms); each delay is jittered to 50–100 %. */
   connectRetry?: { baseMs?: number; maxMs?: number };
   /** The edge's local API: bad traffic is reported from the edge's own answer (edge-answer.ts). */
@@ -179,7 +184,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     const r = await connectDevice({
       url: opts.brokerUrl, clientId: dev.id, username: dev.id, ...(password !== undefined ? { password } : {}),
       willTopic: dev.topicState, keepaliveS: opts.keepaliveS ?? 60, ...(opts.tls ? { tls: opts.tls } : {}),
-      signal: halt.signal,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 30_000, signal: halt.signal,
     });
     if (!r.ok && r.code === 'SS_SIM_CONNECT_ABORTED') return; // stopping: not a failure of the device
     if (!r.ok) {
@@ -193,6 +198,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
         failures.set(dev.id, f);
         report.connectFailures.push(f);
       }
+      // A connect abandoned before CONNACK may still have been accepted: the broker then sends
+      // this device's Will when the socket goes. The caller may see an `offline` it cannot pin.
+      if (r.code !== 'SS_SIM_CONNECT_REFUSED') opts.onMessage?.({ device: dev.id, channel: 'state', payload: 'offline', acked: false, will: true, possible: true });
       scheduleRetry(dev);
       return;
     }
