@@ -114,7 +114,15 @@ export function summary(r: SimReport): string {
   if (r.stoppedBy === 'no-devices') lines.push('no device could connect: check --broker, --passwords and that the edge is running');
   if (r.willsTriggered) lines.push(`Last Wills triggered on purpose: ${r.willsTriggered}`);
   if (r.lostConnections) lines.push(`connections the broker closed: ${r.lostConnections} (their Wills are not in expected events)`);
-  for (const [k, o] of Object.entries(r.bad)) lines.push(`bad traffic ${k}: sent ${o.sent}, acked ${o.acked}, refused ${o.refused}`);
+  for (const [k, o] of Object.entries(r.bad)) {
+    const answers = Object.entries(o.answers).map(([code, n]) => `${code} ×${n}`).join(', ');
+    lines.push(
+      `bad traffic ${k}: sent ${o.sent} (broker acked ${o.acked}, refused ${o.refused})` +
+      (o.confirmed ? `; the edge answered ${answers}` : '') +
+      (o.unconfirmed ? `; ${o.unconfirmed} without an answer from the edge (unconfirmed${r.probeAnswers.length === 0 ? ': pass --edge-api' : ''})` : ''),
+    );
+  }
+  if (r.probeCuts) lines.push(`links the edge cut in answer to bad traffic: ${r.probeCuts} (those devices reconnected on their own)`);
   for (const t of r.truth) lines.push(`incident ${t.id}: ${new Date(t.start).toISOString()} … ${new Date(t.end).toISOString()} on ${t.devices.join(', ')}${t.notes ? ` — ${t.notes}` : ''}`);
   return `${lines.join('\n')}\n`;
 }

@@ -74,6 +74,7 @@ async function runFromCli(a: RunArgs, scenarios: string[]): Promise<void> {
     ...(a.bad ? { bad: badKinds(a.bad).map((bad, i) => ({ bad, afterMs: a.delay * 1000 + i * 1000 })) } : {}),
     speed: a.speed,
     byDevice: true,
+    ...(a.edgeApi ? { edgeApi: { url: a.edgeApi } } : {}),
   };
   process.stderr.write(`simulating ${compoundIds.length} compound(s) against ${a.broker}${scenarios.length ? `, incidents: ${scenarios.join(', ')}` : ''} (Ctrl-C stops)\n`);
   const report = await runSimulation(opts);
@@ -83,7 +84,7 @@ async function runFromCli(a: RunArgs, scenarios: string[]): Promise<void> {
   process.stderr.write(summary(report));
   if (a.truth) process.stderr.write(`ground truth: ${a.truth} (${report.truth.length} records)\n`);
   if (a.edgeApi) {
-    const c = await confirmDevices(a.edgeApi, report.byDevice ?? {}, report.startMs);
+    const c = await confirmDevices(a.edgeApi, report.byDevice ?? {}, report.startMs, fetch, report.probeAnswers);
     if (!c.ok) process.stderr.write(`edge API: ${c.error}\n`);
     else {
       for (const d of c.devices) {

@@ -1,7 +1,8 @@
 /**
  * After a site run: ask the edge (GET /devices) what it saw of each device, and put it next to
  * what the simulator had acknowledged — so an installer sees every device confirmed by the edge,
- * not assumed from PUBACKs.
+ * not assumed from PUBACKs. A device's last error that is the edge's answer to bad traffic this
+ * run sent on purpose (and the edge confirmed) does not count against it.
  */
 export interface DeviceConfirmation {
   device: string;
@@ -32,6 +33,8 @@ export async function confirmDevices(
   ackedByDevice: Readonly<Record<string, number>>,
   runStartMs: number,
   f: typeof fetch = fetch,
+  /** Errors the edge gave on purpose: its answers to this run's bad traffic (report.probeAnswers). */
+  expected: readonly { device: string; code: string }[] = [],
 ): Promise<{ ok: true; devices: DeviceConfirmation[] } | { ok: false; error: string }> {
   let views: EdgeView[];
   try {
@@ -46,7 +49,9 @@ export async function confirmDevices(
     const simAcked = ackedByDevice[device] ?? 0;
     const v = byId.get(device);
     if (!v) return { device, simAcked, confirmed: false };
-    const recentError = v.lastError && v.lastError.at >= runStartMs ? { code: v.lastError.code, reason: v.lastError.reason } : null;
+    const fresh = v.lastError && v.lastError.at >= runStartMs ? { code: v.lastError.code, reason: v.lastError.reason } : null;
+    // The edge's answer to bad traffic we sent as this device is the device behaving as intended.
+    const recentError = fresh && !expected.some((e) => e.device === device && e.code === fresh.code) ? fresh : null;
     return {
       device,
       simAcked,

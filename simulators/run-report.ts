@@ -17,9 +17,25 @@ export interface SimProgress {
 
 export interface BadOutcome {
   sent: number;
+  /** Transport view: the broker PUBACKed it / the connection or publish was refused. */
   acked: number;
   refused: number;
   errors: number;
+  /** The edge's own answer (edge-answer.ts): how many it confirmed, and with which codes. */
+  confirmed: number;
+  deadLettered: number;
+  answers: Record<string, number>;
+  /** Checked kinds the edge gave no answer to (or no --edge-api to ask). */
+  unconfirmed: number;
+}
+
+/** What the edge answered to one bad message sent as `device`. */
+export interface ProbeAnswer {
+  device: string;
+  kind: BadKind;
+  code: string;
+  answer: 'dead-letter' | 'refusal';
+  at: number;
 }
 
 export interface SimReport {
@@ -53,6 +69,10 @@ export interface SimReport {
   lostConnections: number;
   /** Bad traffic sent on purpose, by kind (excluded from expectedEvents). */
   bad: Partial<Record<BadKind, BadOutcome>>;
+  /** The edge's answers to bad traffic, per message (the errors a device confirmation expects). */
+  probeAnswers: ProbeAnswer[];
+  /** Links the edge cut in answer to bad traffic on them (the device then reconnects). */
+  probeCuts: number;
   /** Things that may make the numbers surprising (e.g. a rate above the edge's per-device limit). */
   warnings: string[];
   /** Ground truth of the incidents and bad traffic of this run. */
@@ -83,12 +103,14 @@ export interface SentMessage {
   acked: boolean;
   /** A Last Will the broker sends on the device's behalf (its link was cut or lost). */
   will?: boolean;
+  /** Only perhaps sent: a connect given up before CONNACK that the broker may have accepted. */
+  possible?: boolean;
 }
 
 export function newReport(startMs: number, byDevice: boolean): SimReport {
   return {
     sent: 0, acked: 0, errors: 0, expectedEvents: 0, byType: {}, byChannel: {}, devices: 0, connectFailures: [], connectAttemptsFailed: 0, neverConnected: 0,
-    willsTriggered: 0, lostConnections: 0, bad: {}, warnings: [], truth: [], startMs, endMs: 0, stoppedBy: 'exhausted',
+    willsTriggered: 0, lostConnections: 0, bad: {}, probeAnswers: [], probeCuts: 0, warnings: [], truth: [], startMs, endMs: 0, stoppedBy: 'exhausted',
     ...(byDevice ? { byDevice: {} } : {}),
   };
 }
@@ -109,5 +131,5 @@ export function account(report: SimReport, ok: boolean, item: Accountable): void
 }
 
 export function badOutcome(report: SimReport, k: BadKind): BadOutcome {
-  return (report.bad[k] ??= { sent: 0, acked: 0, refused: 0, errors: 0 });
+  return (report.bad[k] ??= { sent: 0, acked: 0, refused: 0, errors: 0, confirmed: 0, deadLettered: 0, answers: {}, unconfirmed: 0 });
 }

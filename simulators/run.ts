@@ -4,7 +4,8 @@ import type { DeviceKind } from '../protocol/devices.ts';
 import { deviceTopic } from '../protocol/topics.ts';
 import { compoundOf } from './city.ts';
 import { planScenarios } from './scenarios/plan.ts';
-import { sendBadTraffic } from './bad-sender.ts';
+import { CHECKED_BAD, sendBadTraffic } from './bad-sender.ts';
+import type { EdgeApi } from './edge-answer.ts';
 import { account, newReport, type Accountable, type SentMessage, type SimProgress, type SimReport } from './run-report.ts';
 import type { BadSpec, ScenarioPlan, ScenarioSpec } from './scenarios/types.ts';
 import { generateTraffic } from './traffic.ts';
@@ -55,8 +56,15 @@ export interface SimOptions {
   /** Max unacknowledged QoS 1 messages across all devices (bounded memory). */
   maxInflight?: number;
   connectConcurrency?: number;
+  /**
+   * How long one connect waits for CONNACK (default 30 s, what device firmware commonly uses). A
+   * busy edge checks passwords slowly; giving up early only makes it check again on the retry.
+   */
+  connectTimeoutMs?: number;
   /** Connect retry backoff: first delay and cap (ms); each delay is jittered to 50–100 %. */
   connectRetry?: { baseMs?: number; maxMs?: number };
+  /** The edge's local API: bad traffic is reported from the edge's own answer (edge-answer.ts). */
+  edgeApi?: EdgeApi;
   /** Every published message with its outcome (and the Wills the broker sends for a device). */
   onMessage?: (m: SentMessage) => void;
   keepaliveS?: number;
@@ -78,6 +86,10 @@ interface Dev {
   /** A connect in progress, or a retry waiting on its timer. */
   connecting?: Promise<void>;
   retry?: NodeJS.Timeout;
+  /** Bad traffic is being sent on its link: its own messages wait. */
+  probing?: boolean;
+  /** The edge may cut its link in answer to that bad traffic: not a lost connection. */
+  expectCut?: boolean;
   /** This device's unacknowledged publishes (awaited before a deliberate drop). */
   inflight: Set<Promise<void>>;
 }
@@ -172,7 +184,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     const r = await connectDevice({
       url: opts.brokerUrl, clientId: dev.id, username: dev.id, ...(password !== undefined ? { password } : {}),
       willTopic: dev.topicState, keepaliveS: opts.keepaliveS ?? 60, ...(opts.tls ? { tls: opts.tls } : {}),
-      signal: halt.signal,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 30_000, signal: halt.signal,
     });
     if (!r.ok && r.code === 'SS_SIM_CONNECT_ABORTED') return; // stopping: not a failure of the device
     if (!r.ok) {
@@ -186,6 +198,9 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
         failures.set(dev.id, f);
         report.connectFailures.push(f);
       }
+      // A connect abandoned before CONNACK may still have been accepted: the broker then sends
+      // this device's Will when the socket goes. The caller may see an `offline` it cannot pin.
+      if (r.code !== 'SS_SIM_CONNECT_REFUSED') opts.onMessage?.({ device: dev.id, channel: 'state', payload: 'offline', acked: false, will: true, possible: true });
       scheduleRetry(dev);
       return;
     }
@@ -202,7 +217,8 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
       if (dev.client !== client) return; // we dropped or ended it on purpose
       dev.client = undefined;
       if (stopping) return;
-      report.lostConnections++;
+      if (dev.expectCut) report.probeCuts++;
+      else report.lostConnections++;
       // The broker sends this device's Will (`offline`) for the lost link.
       opts.onMessage?.({ device: dev.id, channel: 'state', payload: 'offline', acked: false, will: true });
       scheduleRetry(dev);
@@ -298,8 +314,25 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     }
     const dev = devs.get(item.device);
     if (item.bad) {
-      await slot();
-      const p = sendBadTraffic(item, dev?.client, { brokerUrl: opts.brokerUrl, passwords: opts.passwords, ...(opts.tls ? { tls: opts.tls } : {}) }, report).finally(release);
+      // A checked probe goes on the device's own link: its acknowledged traffic settles first
+      // (the edge may cut the link in answer), and its own messages wait until the answer is in.
+      const own = dev && !item.credentials && CHECKED_BAD.has(item.bad) ? dev : undefined;
+      const p = (async (): Promise<void> => {
+        if (own) {
+          own.probing = true;
+          if (own.inflight.size > 0) await Promise.race([Promise.all([...own.inflight]), sleep(2000)]);
+          own.expectCut = true;
+        }
+        await slot();
+        try {
+          await sendBadTraffic(item, own ? own.client : dev?.client, {
+            brokerUrl: opts.brokerUrl, passwords: opts.passwords, ...(opts.tls ? { tls: opts.tls } : {}), ...(opts.edgeApi ? { edgeApi: opts.edgeApi } : {}),
+          }, report);
+        } finally {
+          release();
+          if (own) own.probing = own.expectCut = false;
+        }
+      })();
       track(p);
       continue;
     }
@@ -331,7 +364,7 @@ export async function runSimulation(opts: SimOptions): Promise<SimReport> {
     const client = dev.client;
     // Offline (dropped, refused, or retrying with backoff): this simulator loses what it would
     // have said meanwhile; nothing was published, so nothing is owed.
-    if (!client?.connected) continue;
+    if (!client?.connected || dev.probing) continue;
     budget -= item.expectedEvents;
     report.sent++;
     await slot();

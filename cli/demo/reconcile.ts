@@ -61,8 +61,8 @@ export class Ledger {
   private readonly devices = new Map<string, DeviceInfo>();
   private readonly published = new Set<string>();
   private readonly acknowledged = new Set<string>();
-  /** device\0type → [published, acknowledged] for state events. */
-  private readonly states = new Map<string, [number, number]>();
+  /** device\0type → [published, acknowledged, possible] for state events. */
+  private readonly states = new Map<string, [number, number, number]>();
   private undecodable = 0;
 
   constructor(city: City, edgeOfCompound: ReadonlyMap<string, string>, private readonly timezone: string) {
@@ -80,8 +80,11 @@ export class Ledger {
     if (m.channel === 'state') {
       const type = String(m.payload).trim();
       const k = `${m.device}\0${type}`;
-      const n = this.states.get(k) ?? [0, 0];
-      n[0]++;
+      const n = this.states.get(k) ?? [0, 0, 0];
+      // A Will that may or may not have been sent (connect abandoned before CONNACK) counts as
+      // published only if the store shows it (reconcile).
+      if (m.possible) n[2]++;
+      else n[0]++;
       if (m.acked) n[1]++;
       this.states.set(k, n);
       return;
@@ -134,8 +137,9 @@ export class Ledger {
       out.lost++;
       if (out.lostIds.length < SAMPLE) out.lostIds.push(id);
     }
-    for (const [k, [p, a]] of this.states) {
+    for (const [k, [sure, a, possible]] of this.states) {
       const s = stateStored.get(k) ?? 0;
+      const p = sure + Math.min(possible, Math.max(0, s - sure));
       const label = k.replace('\0', ' ');
       out.published += p;
       out.acknowledged += a;

@@ -175,6 +175,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           ...(o.seconds !== undefined ? { durationMs: o.seconds * 1000 } : {}),
           // After Ctrl-C the devices wait briefly for their last PUBACKs; a timed run waits longer.
           drainTimeoutMs: o.seconds === undefined ? 1500 : 15_000,
+          // Few connects at a time: every CONNECT costs the edge a password check (scrypt on the
+          // thread pool this process shares); a burst only makes each one wait longer.
+          connectConcurrency: 10,
           ...(ledger ? { onMessage: (m) => ledger.add(m) } : {}),
         }),
       ),
@@ -192,6 +195,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const deadLettered = edges.reduce((n, e) => n + e.stats().deadLettered, 0) + hubStats.deadLettered;
     const connectFailures = reports.reduce((n, r) => n + r.connectAttemptsFailed, 0);
     const neverConnected = reports.reduce((n, r) => n + r.neverConnected, 0);
+    if (connectFailures > 0) {
+      const codes = new Map<string, number>();
+      for (const r of reports) for (const f of r.connectFailures) codes.set(`${f.code}: ${f.reason.slice(0, 60)}`, (codes.get(`${f.code}: ${f.reason.slice(0, 60)}`) ?? 0) + 1);
+      o.say(`Device connects: ${connectFailures} attempts failed and were retried; ${neverConnected} devices never got in (${[...codes].slice(0, 3).map(([k, n]) => `${n}× ${k}`).join('; ')})`);
+    }
     const base = { deadLettered, connectFailures, neverConnected, queued: hubStats.queued, compounds: city.compounds.length };
     if (!influx || !ledger) {
       const r = ledger?.reconcile([]);

@@ -69,9 +69,9 @@ export function planBad(c: BadContext): { truth: TruthRecord; messages: PlannedM
       // A snapshot inlined as base64 instead of a URL: 200 KiB, over the site's 64 KiB limit.
       const obj = JSON.parse(device.profile === 'gb28181-alarm' ? '{}' : valid) as Record<string, unknown>;
       obj['SnapBase64'] = 'A'.repeat(200 * 1024);
-      messages.push({ ...base, at: c.at, raw: { payload: JSON.stringify(obj), bad: c.bad, separate: true } });
+      messages.push({ ...base, at: c.at, raw: { payload: JSON.stringify(obj), bad: c.bad } });
       expect = { refused: 1 };
-      notes = '200 KiB payload (limit 64 KiB); sent on its own connection';
+      notes = '200 KiB payload (limit 64 KiB), sent as the device on its own link: it must reach the size limit';
       break;
     }
     case 'unknown-device': {
@@ -85,9 +85,9 @@ export function planBad(c: BadContext): { truth: TruthRecord; messages: PlannedM
     case 'wrong-topic': {
       const other = c.compound.devices.find((d) => d.id !== device.id) ?? device;
       const wrong = other === device ? `ss/v1/dev/${c.compound.id}/${device.kind}/${device.id}/firmware` : deviceTopic(c.compound.id, other.kind, other.id, 'events');
-      messages.push({ ...base, at: c.at, raw: { payload: valid, topic: wrong, bad: c.bad, separate: true } });
+      messages.push({ ...base, at: c.at, raw: { payload: valid, topic: wrong, bad: c.bad } });
       expect = { refused: 1 };
-      notes = `published on ${wrong}, outside its own prefix; sent on its own connection`;
+      notes = `published as the device on ${wrong}, outside its own prefix: it must reach the topic ACL`;
       break;
     }
     case 'flood': {

@@ -62,11 +62,12 @@ describe('runSimulation against a real aedes', () => {
     // Backoff: 100, 200, 400, 800, 800… ms, each jittered to 50–100 %: a few tries in 2 s, never a storm.
     const times = broker.attempts.get(dev)!;
     expect(report.connectAttemptsFailed).toBe(times.length);
-    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times.length).toBeGreaterThanOrEqual(3);
     expect(times.length).toBeLessThanOrEqual(12);
+    // Lower bounds only (a loaded machine delays timers, never hastens them): gap i is at least
+    // half its ceiling min(800, 100·2^i), minus a little clock slack.
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    expect(Math.max(...gaps.slice(2))).toBeGreaterThan(Math.max(...gaps.slice(0, 1)));
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(800 + 250);
+    gaps.forEach((g, i) => expect(g, `gap ${i}`).toBeGreaterThanOrEqual(0.5 * Math.min(800, 100 * 2 ** i) - 15));
   });
 
   it('devices refused while the edge is busy get in on a retry and then send; the summary counts the failures', async () => {

@@ -87,19 +87,36 @@ describe('simulators against a real edge', () => {
     expect(r.connectError?.code).toMatch(/SS_SIM_CONNECT/);
   });
 
-  it('bad traffic is dead-lettered or refused as its ground truth says', async () => {
+  it('bad traffic reaches the check it claims to test, as the device, and is reported from the edge\'s own answer', async () => {
     const before = edge.stats().deadLettered;
     const report = await runSimulation({
       city, compoundIds: [c1.id], brokerUrl: edge.brokerUrl, passwords: kit.passwords, seed: 2, ratePerSecond: 20, durationMs: 1500, heartbeats: false,
-      bad: [{ bad: 'malformed-json', afterMs: 200 }, { bad: 'wrong-types', afterMs: 300 }, { bad: 'unknown-device', afterMs: 400 }, { bad: 'wrong-topic', afterMs: 500 }],
+      connectRetry: { baseMs: 50, maxMs: 300 }, edgeApi: { url: edge.apiUrl }, byDevice: true,
+      bad: [{ bad: 'malformed-json', afterMs: 200 }, { bad: 'wrong-types', afterMs: 300 }, { bad: 'unknown-device', afterMs: 400 }, { bad: 'wrong-topic', afterMs: 500 }, { bad: 'oversized', afterMs: 600 }],
     });
-    expect(report.truth.map((t) => t.scenario).sort()).toEqual(['bad-malformed-json', 'bad-unknown-device', 'bad-wrong-topic', 'bad-wrong-types']);
-    expect(report.bad['malformed-json']).toEqual({ sent: 1, acked: 1, refused: 0, errors: 0 });
-    expect(report.bad['wrong-types']).toEqual({ sent: 1, acked: 1, refused: 0, errors: 0 });
-    expect(report.bad['unknown-device']?.refused).toBe(1);
-    expect(report.bad['wrong-topic']?.refused).toBe(1);
+    expect(report.truth.map((t) => t.scenario).sort()).toEqual(['bad-malformed-json', 'bad-oversized', 'bad-unknown-device', 'bad-wrong-topic', 'bad-wrong-types']);
+    const answer = (k: keyof typeof report.bad): string[] => Object.keys(report.bad[k]?.answers ?? {});
+    // Dead letters: decoded by the device's own codec, which says why.
+    expect(report.bad['malformed-json']).toMatchObject({ sent: 1, acked: 1, confirmed: 1, deadLettered: 1, unconfirmed: 0 });
+    expect(answer('malformed-json')).toEqual(['SS_CODEC_JSON']);
+    expect(report.bad['wrong-types']).toMatchObject({ sent: 1, acked: 1, confirmed: 1, deadLettered: 1 });
+    expect(answer('wrong-types')[0]).toMatch(/^SS_CODEC_/);
     expect(edge.stats().deadLettered - before).toBe(2);
+    // Refusals: the topic ACL and the size limit were reached (not a refused CONNECT of a '.probe' id).
+    expect(report.bad['wrong-topic']).toMatchObject({ sent: 1, refused: 1, confirmed: 1 });
+    expect(answer('wrong-topic')).toEqual(['SS_ACL_PUBLISH']);
+    expect(report.bad['oversized']).toMatchObject({ sent: 1, confirmed: 1 });
+    expect(answer('oversized')[0]).toMatch(/^SS_(GUARD_PACKET_SIZE|PAYLOAD_TOO_LARGE)/);
+    expect(report.bad['unknown-device']).toMatchObject({ sent: 1, refused: 1, confirmed: 1 });
+    expect(answer('unknown-device')[0]).toMatch(/^SS_AUTH_/);
+    expect(JSON.stringify(report.bad)).not.toMatch(/SS_AUTH_CLIENT_ID/);
+    // Links the edge cut in answer came back on their own; nothing else was lost.
     expect(report.lostConnections).toBe(0);
+    expect(report.errors).toBe(0);
+    expect(report.neverConnected).toBe(0);
+    // Every device behaved as intended: the edge confirms all of them, the probed ones included.
+    const c = await confirmDevices(edge.apiUrl, report.byDevice!, report.startMs, fetch, report.probeAnswers);
+    expect(c.ok && c.devices.filter((d) => !d.confirmed).map((d) => `${d.device} ${JSON.stringify(d.edge?.lastError)}`)).toEqual([]);
   });
 
   it('an offline storm: the edge makes one offline event per Will and one online per return', async () => {
