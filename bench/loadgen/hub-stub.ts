@@ -16,7 +16,9 @@ const broker = await Aedes.createBroker({
         const batch = JSON.parse(packet.payload.toString()) as { events?: Array<{ score?: unknown; kind?: string; type?: string; attributes?: { origin?: string } }> };
         for (const e of batch.events ?? []) {
           events++;
-          if (e.score === undefined && e.attributes?.origin !== 'edge') {
+          // Heartbeats (some fences send them on their events channel) and edge-made events are
+          // never scored, by the scorer's policy; they are not a skip.
+          if (e.score === undefined && e.attributes?.origin !== 'edge' && e.type !== 'heartbeat') {
             unscored++;
             const k = `${e.kind}/${e.type}`;
             unscoredBy[k] = (unscoredBy[k] ?? 0) + 1;
