@@ -19,6 +19,8 @@ export interface EdgeRun {
   deadLettered: number;
   /** Events that reached the hub side without an anomaly score (counted there, per event). */
   unscored: number;
+  /** Unscored events by `kind/type`. */
+  unscoredBy: Record<string, number>;
   /** What the edge's /metrics says about scoring: scorer misses and any unscored counters. */
   scorerMetrics: Record<string, number>;
   edgeRssMiB: number;
@@ -72,6 +74,7 @@ export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?
           unacked: res.unacked,
           deadLettered: metricSum(m, 'safestar_edge_deadletters_total'),
           unscored: c.unscored,
+          unscoredBy: c.unscoredBy,
           scorerMetrics: metricsMatching(m, /scor|unscored/),
           edgeRssMiB: rssMiB(edge.child.pid),
           edgeCpuUsPerEvent: c.events > 0 ? cpu / c.events : Number.NaN,

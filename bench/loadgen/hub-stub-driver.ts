@@ -19,8 +19,8 @@ export class HubStub {
   }
 
   /** Events received in edge batches, and how many of them carried no anomaly score. */
-  async counts(): Promise<{ events: number; batches: number; unscored: number }> {
-    const reply = nextMessage<{ events: number; batches: number; unscored: number }>(this.child);
+  async counts(): Promise<{ events: number; batches: number; unscored: number; unscoredBy: Record<string, number> }> {
+    const reply = nextMessage<{ events: number; batches: number; unscored: number; unscoredBy: Record<string, number> }>(this.child);
     this.child.send({ type: 'count' });
     return reply;
   }

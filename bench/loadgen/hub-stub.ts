@@ -7,14 +7,22 @@ let events = 0;
 let batches = 0;
 // Events that arrived without an anomaly score: the table reports them, so scoring never skips silently.
 let unscored = 0;
+/** The same, by `kind/type`: says which events go unscored, not just how many. */
+const unscoredBy: Record<string, number> = {};
 const broker = await Aedes.createBroker({
   published(packet, _client, done) {
     if (packet.topic.endsWith('/events') && packet.topic.startsWith('ss/v1/edge/')) {
       try {
-        const batch = JSON.parse(packet.payload.toString()) as { events?: Array<{ score?: unknown; attributes?: { origin?: string } }> };
+        const batch = JSON.parse(packet.payload.toString()) as { events?: Array<{ score?: unknown; kind?: string; type?: string; attributes?: { origin?: string } }> };
         for (const e of batch.events ?? []) {
           events++;
-          if (e.score === undefined && e.attributes?.origin !== 'edge') unscored++;
+          // Heartbeats (some fences send them on their events channel) and edge-made events are
+          // never scored, by the scorer's policy; they are not a skip.
+          if (e.score === undefined && e.attributes?.origin !== 'edge' && e.type !== 'heartbeat') {
+            unscored++;
+            const k = `${e.kind}/${e.type}`;
+            unscoredBy[k] = (unscoredBy[k] ?? 0) + 1;
+          }
         }
         batches++;
       } catch {
@@ -33,6 +41,6 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: typeof a === 'object' && a ? a.port : 0 });
 });
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'count') process.send?.({ type: 'count', events, batches, unscored });
+  if (m.type === 'count') process.send?.({ type: 'count', events, batches, unscored, unscoredBy });
   if (m.type === 'stop') broker.close(() => server.close(() => process.exit(0)));
 });

@@ -41,7 +41,7 @@ export async function benchEdge(o: EdgeBenchOptions): Promise<EdgeBenchResult> {
             value: r.eventsPerSec,
             detail: {
               acked: r.acked, forwarded: r.forwarded, unacked: r.unacked, deadLettered: r.deadLettered, unscored: r.unscored,
-              cpuUsPerEvent: Math.round(r.edgeCpuUsPerEvent * 10) / 10, rssMiB: Math.round(r.edgeRssMiB), ...r.scorerMetrics,
+              cpuUsPerEvent: Math.round(r.edgeCpuUsPerEvent * 10) / 10, rssMiB: Math.round(r.edgeRssMiB), unscoredBy: JSON.stringify(r.unscoredBy), ...r.scorerMetrics,
             },
           };
         },
@@ -109,7 +109,7 @@ export async function benchEdge(o: EdgeBenchOptions): Promise<EdgeBenchResult> {
         value: summarize(edge.map((r) => num(r, 'unscored'))),
         target: '0',
         met: unscored === 0,
-        note: `scorer metrics (/metrics, last run): ${JSON.stringify(Object.fromEntries(Object.entries(edge.at(-1)?.detail ?? {}).filter(([k]) => k.startsWith('safestar_'))))}`,
+        note: `last run, by kind/type: ${String(edge.at(-1)?.detail?.['unscoredBy'] ?? '{}')}; scorer metrics (/metrics): ${JSON.stringify(Object.fromEntries(Object.entries(edge.at(-1)?.detail ?? {}).filter(([k]) => k.startsWith('safestar_'))))}`,
       },
     ],
   };
