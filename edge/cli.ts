@@ -5,7 +5,7 @@ export function registerEdge(program: Command): void {
     .command('edge')
     .description('run an edge node: device broker, codecs, durable outbox, uplink to the hub')
     .requiredOption('-c, --config <file>', 'site config JSON (see examples/site.example.json)')
-    .option('-m, --model <file>', 'ONNX anomaly model (default: models/ae16-1.0.0.onnx when present)')
+    .option('-m, --model <file>', 'ONNX anomaly model (default: models/kt-2.0.0.onnx when present)')
     .option('--no-scorer', 'run without anomaly scoring')
     .action(async (o: { config: string; model?: string; scorer: boolean }) => {
       const { runEdge } = await import('./main.ts');
