@@ -6,7 +6,7 @@ import { startEdge } from './edge.ts';
 import type { Scorer } from './pipeline/scorer-port.ts';
 
 /** The anomaly model shipped in the package (models/, see its model card). */
-export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'ae16-1.0.0.onnx');
+export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'kt-2.0.0.onnx');
 
 /**
  * Learning period of a device after a start: an edge restart must not flag every device's

@@ -1,4 +1,8 @@
 import { isScorable, type FeatureEvent } from './features.ts';
+import type { Severity } from '../protocol/devices.ts';
+
+/** What a detector reads: the feature fields plus the vendor's severity (edge events carry it). */
+export type DetectorEvent = FeatureEvent & { severity?: Severity };
 import { LruMap } from './windows.ts';
 import { poissonTail } from './poisson.ts';
 
@@ -9,7 +13,7 @@ import { poissonTail } from './poisson.ts';
 export interface Detector {
   readonly name: string;
   /** Score of this event given what came before; null when not scored (heartbeats). */
-  push(ev: FeatureEvent): number | null;
+  push(ev: DetectorEvent): number | null;
 }
 
 const WRONG_CREDENTIAL_TYPES = new Set(['denied', 'repeated-denied']);
@@ -71,6 +75,49 @@ export class BurstDetector implements Detector {
     }
     s.count++;
     s.seen++;
+    return -Math.log10(Math.max(poissonTail(s.count, Math.max(this.lambdaFloor, s.lambda)), 1e-300));
+  }
+}
+
+const SEVERITY_LEVEL: Record<Severity, number> = { info: 0, warning: 1, minor: 2, major: 3, critical: 4 };
+
+/** Vendor severity as a score (info 0 … critical 4): "alert on vendor-critical events" once its threshold is tuned. */
+export class SeverityDetector implements Detector {
+  readonly name = 'severity';
+  push(ev: DetectorEvent): number | null {
+    if (!isScorable(ev)) return null;
+    return ev.severity === undefined ? 0 : SEVERITY_LEVEL[ev.severity];
+  }
+}
+
+/**
+ * Per-(device, type) EWMA/Poisson: like BurstDetector but each event type of each device keeps
+ * its own rate, so six tailgatings are measured against the door's tailgating rate, not against
+ * all its passages. `alpha` per minute; never-seen types start at `lambdaFloor`.
+ */
+export class TypeBurstDetector implements Detector {
+  readonly name: string;
+  private readonly state = new LruMap<string, BurstState>(100_000);
+  constructor(readonly alpha = 0.02, readonly lambdaFloor = 0.001, readonly bucketMs = 10 * 60_000) {
+    this.name = `type-poisson-a${alpha}`;
+  }
+
+  push(ev: DetectorEvent): number | null {
+    if (!isScorable(ev)) return null;
+    const bucket = Math.floor(ev.deviceTime / this.bucketMs);
+    const key = `${ev.device}|${ev.type}`;
+    let s = this.state.get(key);
+    if (!s) {
+      s = { minute: bucket, count: 0, lambda: this.lambdaFloor, seen: 0 };
+      this.state.set(key, s);
+    }
+    if (bucket > s.minute) {
+      s.lambda = (1 - this.alpha) * s.lambda + this.alpha * s.count;
+      s.lambda *= Math.pow(1 - this.alpha, Math.min(100_000, bucket - s.minute - 1));
+      s.minute = bucket;
+      s.count = 0;
+    }
+    s.count++;
     return -Math.log10(Math.max(poissonTail(s.count, Math.max(this.lambdaFloor, s.lambda)), 1e-300));
   }
 }

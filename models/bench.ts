@@ -1,17 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureExtractor, type FeatureEvent } from './features.ts';
-import { Evaluator, type Autoencoder } from './network.ts';
-import { buildOnnx, readOnnx, INPUT_NAME, OUTPUT_NAME } from './onnx-export.ts';
-import { modelId, RECIPE } from './recipe.ts';
+import { EVENT_GROUPS, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureExtractor, GROUP_FEATURE, type FeatureEvent } from './features.ts';
+import { INPUT_NAME, OUTPUT_NAME } from './onnx-export.ts';
+import { ktId, KT_RECIPE } from './kt.ts';
 import { mulberry32 } from './random.ts';
+import { buildTailOnnx, readTailMeta, readTailOnnx } from './tail-onnx.ts';
+import { scoreTail, trainTailModel, type TailModel } from './tail-model.ts';
 
 export interface BenchRow {
   batch: number;
   /** onnxruntime-node: µs per event (one session.run per batch). */
   onnxUsPerEvent: number;
-  /** Plain TypeScript Float32Array evaluation of the same network: µs per event. */
+  /** Plain TypeScript evaluation of the same tables: µs per event. */
   typescriptUsPerEvent: number;
   /** onnxruntime µs per call (what one batch costs end to end). */
   onnxUsPerCall: number;
@@ -26,15 +27,13 @@ export interface BenchResult {
   featuresUsPerEvent: number;
 }
 
-/** A network of the shipped shape with seeded weights: cost does not depend on the weights. */
-function syntheticNet(): Autoencoder {
+/** A tail model of the shipped shape from seeded rows: cost does not depend on the table values. */
+function syntheticModel(): TailModel {
   const rng = mulberry32(1);
-  const sizes = [FEATURE_COUNT, ...RECIPE.options.hidden, FEATURE_COUNT];
-  const layers = sizes.slice(0, -1).map((a, i) => {
-    const b = sizes[i + 1]!;
-    return { W: Float32Array.from({ length: a * b }, () => rng.normal() * 0.3), b: new Float32Array(b), inSize: a, outSize: b };
-  });
-  return { layers, mean: new Float32Array(FEATURE_COUNT), invStd: new Float32Array(FEATURE_COUNT).fill(1) };
+  const n = 4000;
+  const x = Float32Array.from({ length: n * FEATURE_COUNT }, () => Math.abs(rng.normal()));
+  for (let i = 0; i < n; i++) x[i * FEATURE_COUNT + GROUP_FEATURE] = i % EVENT_GROUPS.length;
+  return trainTailModel(x, n, 10, KT_RECIPE.tail);
 }
 
 async function timeLoop(budgetMs: number, fn: () => Promise<unknown> | unknown): Promise<{ us: number; iterations: number }> {
@@ -51,53 +50,49 @@ async function timeLoop(budgetMs: number, fn: () => Promise<unknown> | unknown):
 }
 
 /**
- * Scoring cost per event at batch 1, 64 and 512: onnxruntime-node vs the plain TypeScript
- * evaluation of the same network, measured in the same run (issue 5, "Cost"). Uses the committed
- * model when present, else a same-shape network.
+ * Scoring cost per event at the batch sizes an edge forms (1 on a quiet site, up to the group
+ * committer's 2,000): onnxruntime-node vs the plain TypeScript evaluation of the same tables,
+ * measured in the same run. Uses the committed model when present, else a same-shape model.
  */
 export async function benchScoring(opts: { batches?: number[]; budgetMsPerCase?: number; modelPath?: string } = {}): Promise<BenchResult> {
-  const batches = opts.batches ?? [1, 64, 512];
+  const batches = opts.batches ?? [1, 16, 64, 512, 2048];
   const budget = opts.budgetMsPerCase ?? 300;
-  const path = opts.modelPath ?? join(import.meta.dirname, `${modelId(RECIPE)}.onnx`);
+  const path = opts.modelPath ?? join(import.meta.dirname, `${ktId(KT_RECIPE)}.onnx`);
   let bytes: Uint8Array;
-  let net: Autoencoder;
+  let tail: TailModel;
   let model: string;
-  const parsed = existsSync(path) ? readOnnx(readFileSync(path)) : undefined;
-  if (parsed?.ok) {
-    bytes = readFileSync(path);
-    net = parsed.net;
-    model = parsed.meta.id;
+  const file = existsSync(path) ? readFileSync(path) : undefined;
+  const meta = file ? readTailMeta(file) : undefined;
+  const parsed = file && meta ? readTailOnnx(file) : undefined;
+  if (file && meta && parsed) {
+    bytes = file;
+    tail = parsed;
+    model = meta.id;
   } else {
-    net = syntheticNet();
+    tail = syntheticModel();
     model = 'synthetic-same-shape';
-    bytes = buildOnnx(net, { id: model, name: model, version: '0', featureVersion: FEATURE_VERSION, featureNames: FEATURE_NAMES, threshold: 0, refractoryMs: 0 });
+    bytes = buildTailOnnx(tail, { id: model, name: model, version: '0', featureVersion: FEATURE_VERSION, featureNames: FEATURE_NAMES, threshold: 0, refractoryMs: 0 });
   }
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const evaluator = new Evaluator(net);
   const rng = mulberry32(2);
   const rows: BenchRow[] = [];
   try {
     for (const batch of batches) {
-      const x = Float32Array.from({ length: batch * FEATURE_COUNT }, () => rng.normal());
+      const x = Float32Array.from({ length: batch * FEATURE_COUNT }, () => Math.abs(rng.normal()));
+      for (let i = 0; i < batch; i++) x[i * FEATURE_COUNT + GROUP_FEATURE] = i % EVENT_GROUPS.length;
       const out = new Float32Array(batch);
       const onnx = await timeLoop(budget, async () => {
         const r = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', x, [batch, FEATURE_COUNT]) });
         return r[OUTPUT_NAME];
       });
-      const ts = await timeLoop(budget, () => evaluator.score(x, batch, out));
-      rows.push({
-        batch,
-        onnxUsPerEvent: onnx.us / batch,
-        typescriptUsPerEvent: ts.us / batch,
-        onnxUsPerCall: onnx.us,
-        iterations: onnx.iterations,
-      });
+      const ts = await timeLoop(budget, () => scoreTail(tail, x, batch, out));
+      rows.push({ batch, onnxUsPerEvent: onnx.us / batch, typescriptUsPerEvent: ts.us / batch, onnxUsPerCall: onnx.us, iterations: onnx.iterations });
     }
   } finally {
     await session.release();
   }
-  const hidden = net.layers.map((l) => l.outSize);
-  return { model, network: [FEATURE_COUNT, ...hidden].join('→'), rows, featuresUsPerEvent: await benchFeatures(budget) };
+  const groups = tail.edges.length / (tail.used.length * tail.K);
+  return { model, network: `tail ${groups}×${tail.used.length}×${tail.K}`, rows, featuresUsPerEvent: await benchFeatures(budget) };
 }
 
 /** Per-event cost of the stateful extractor on a stream over 200 devices of 10 compounds. */

@@ -1,38 +1,53 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { artifactPaths, evaluateAndWrite, trainAndWrite } from './artifacts.ts';
 import { benchScoring } from './bench.ts';
-import { RECIPE } from './recipe.ts';
+import { evaluateKtAndWrite, ktPaths, trainKtAndWrite } from './kt-artifacts.ts';
+import { KT_RECIPE } from './kt.ts';
+import type { SeedSource } from './eval/seeds.ts';
 
 const DEFAULT_DIR = join(import.meta.dirname);
+const SOURCES: readonly SeedSource[] = ['reserved', 'dev', 'fresh'];
 
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('anomaly models: train, evaluate, benchmark (issue 5)');
+  const models = program.command('models').description('edge incident detector: train, evaluate, benchmark (issues 5, 15)');
 
   models
     .command('train')
-    .description('train the autoencoder on simulated normal traffic and write models/<name>-<version>.onnx + card (deterministic)')
+    .description('train the detector (rules + per-(kind, type) tail model) on simulated normal traffic; writes models/<id>.onnx + card (deterministic, ~1–3 min)')
     .option('--dir <dir>', 'output folder', DEFAULT_DIR)
     .action((opts: { dir: string }) => {
       const t0 = Date.now();
-      const m = trainAndWrite({ ...RECIPE }, opts.dir, (msg) => process.stderr.write(`models train: ${msg}\n`));
-      const p = artifactPaths(opts.dir, RECIPE);
-      process.stdout.write(`${p.onnx}\nsha256 ${m.sha256}\nthreshold ${m.meta.threshold}\n`);
+      const m = trainKtAndWrite({ ...KT_RECIPE }, opts.dir, (msg) => process.stderr.write(`models train: ${msg}\n`));
+      process.stdout.write(`${ktPaths(opts.dir, KT_RECIPE).onnx}\nsha256 ${m.sha256}\nthreshold ${m.meta.threshold}\n`);
       process.stderr.write(`models train: done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     });
 
   models
     .command('evaluate')
-    .description('evaluate the model and both baselines on held-out scenario traffic; writes the report next to the card')
+    .description('evaluate the detector and every baseline on fresh cities; the last line is the JSON summary')
     .option('--dir <dir>', 'models folder', DEFAULT_DIR)
-    .action((opts: { dir: string }) => {
+    .option('--seeds <source>', 'reserved (the committed report) | dev (development seeds, novel types left out) | fresh (drawn now)', 'reserved')
+    .option('--count <n>', 'number of seeds (city sizes alternate 6 / 14 compounds)', '5')
+    .option('--seed <n...>', 'explicit seeds (overrides --count)')
+    .action((opts: { dir: string; seeds: string; count: string; seed?: string[] }) => {
+      const source = opts.seeds as SeedSource;
+      if (!SOURCES.includes(source)) {
+        process.stderr.write(`SS_MODEL_EVALUATE_SEEDS: --seeds must be one of ${SOURCES.join(', ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const count = Math.max(1, Number(opts.count) || 5);
       try {
-        const r = evaluateAndWrite({ ...RECIPE }, opts.dir);
-        const p = artifactPaths(opts.dir, RECIPE);
-        process.stdout.write(`${p.reportMd}\n`);
-        for (const row of r.rows) {
-          process.stdout.write(`${row.detector.padEnd(22)} PR-AUC ${row.prAuc.toFixed(4)}  recall ${(row.recall * 100).toFixed(1)} %  false alerts/compound/day ${row.falseAlertsPerCompoundDay.toFixed(3)}  F1 ${row.f1.toFixed(3)}\n`);
+        const seeds = opts.seed?.map(Number).filter((n) => Number.isInteger(n) && n >= 0);
+        const { evaluation, line } = evaluateKtAndWrite({ ...KT_RECIPE }, opts.dir, {
+          source, count, ...(seeds && seeds.length > 0 ? { seeds } : {}),
+          log: (m) => process.stderr.write(`models evaluate: ${m}\n`),
+        });
+        process.stderr.write(`models evaluate: seeds ${evaluation.seeds.join(', ')} (${source})\n`);
+        for (const [name, d] of Object.entries(evaluation.detectors)) {
+          process.stdout.write(`${name.padEnd(20)} recall ${(d.recall * 100).toFixed(1)} % (seeds ${(d.recallMin * 100).toFixed(1)}–${(d.recallMax * 100).toFixed(1)} %)  false alerts/compound/day ${d.faPerCompoundDay.toFixed(3)}  behaviour ${(d.behaviourRecall * 100).toFixed(1)} %\n`);
         }
+        process.stdout.write(`${line}\n`);
       } catch (e) {
         process.stderr.write(`${(e as Error).message}\nSS_MODEL_EVALUATE: run \`safestar models train\` first\n`);
         process.exitCode = 1;

@@ -1,9 +1,12 @@
 import { FEATURE_COUNT, FeatureExtractor, type FeatureEvent, type FeatureOptions } from './features.ts';
 import type { Detector } from './baselines.ts';
+import type { Severity } from '../protocol/devices.ts';
 
 /** A canonical event plus its ground truth (the simulators' scenario id, when it belongs to one). */
 export interface LabeledEvent extends FeatureEvent {
   truthId?: string;
+  /** The vendor's severity as the codec reports it (rules read it; the features do not). */
+  severity?: Severity;
 }
 
 /** Feature rows of a traffic stream, with what evaluation needs to know about each row. */

@@ -1,4 +1,4 @@
-import { ALL_EVENT_TYPES, DEVICE_KINDS, type DeviceKind, type EventType } from '../protocol/devices.ts';
+import { ALL_EVENT_TYPES, DEVICE_KINDS, isEventTypeOfKind, type DeviceKind, type EventType } from '../protocol/devices.ts';
 import type { Event } from '../protocol/event.ts';
 import { DecayingCounts, LruMap, SlidingWindow } from './windows.ts';
 import { poissonSurprise } from './poisson.ts';
@@ -8,7 +8,7 @@ import { poissonSurprise } from './poisson.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f3';
+export const FEATURE_VERSION = 'f4';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -27,6 +27,13 @@ export const FEATURE_NAMES = [
   'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
   'hour_surprise', // -ln(24 · p(hour | device)): is this device active at this hour usually?
   'dev_burst_log', // ln((count_10m + 1) / (expected_10m_at_this_hour + 1))
+  // f4: generic context (no scenario in view: several kinds of alarm, credentials over longer spans)
+  'cred_other_compound_2h', // 1 when this credential was used in ANOTHER compound within 2 h (impossible travel at any pace)
+  'dev_alarm_types_10m', // log1p(distinct non-routine types on this device in 10 min, offline included)
+  'cmp_alarm_devices_10m', // log1p(distinct devices of the compound with a non-routine event in 10 min)
+  'dev_type_count_10m', // log1p(events of this type on this device in 10 min): per type, "three loitering alarms" is plain
+  'dev_rare_types_10m', // log1p(distinct types that are rare for this device, seen on it in 10 min): several odd alarms on one device
+  'event_group', // context: index of (device kind, event type) in EVENT_GROUPS; per-type models pick their tables by it
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -117,7 +124,14 @@ const RARE_SURPRISE = 4;
 const MAX_BURST = 30;
 const MAX_GAP_S = 7 * 86_400;
 const FIRST_GAP_S = 3_600;
-const CRED_SIGHTINGS = 4;
+const CRED_SIGHTINGS = 6;
+/** How far back a credential's use in another compound counts (a cloned card used an hour later). */
+const CRED_TRAVEL_MS = 2 * 3_600_000;
+/** Every (device kind, event type) pair a device may emit, in a fixed order: the `event_group` values. */
+export const EVENT_GROUPS: readonly string[] = DEVICE_KINDS.flatMap((k) => ALL_EVENT_TYPES.filter((t) => isEventTypeOfKind(k, t)).map((t) => `${k}/${t}`));
+const GROUP_INDEX = new Map<string, number>(EVENT_GROUPS.map((g, i) => [g, i]));
+/** Column of `event_group`. */
+export const GROUP_FEATURE = 21;
 
 interface DeviceState {
   window: SlidingWindow;
@@ -249,12 +263,14 @@ export class FeatureExtractor {
 
     let otherDevices = 0;
     let otherCompound = 0;
+    let otherCompoundLong = 0;
     if (cred !== undefined) {
       // Edge-wide, not per compound: one edge serves the compounds of a police station, and a
       // cloned card shows up at a door of another compound.
       const seen = this.credentials.get(cred) ?? [];
       const distinct = new Set<string>();
       for (const s of seen) {
+        if (s.compound !== ev.compound && t - s.t <= CRED_TRAVEL_MS) otherCompoundLong = 1;
         if (s.device === ev.device || t - s.t > o.windowMs) continue;
         distinct.add(s.device);
         if (s.compound !== ev.compound) otherCompound = 1;
@@ -288,6 +304,12 @@ export class FeatureExtractor {
     out[13] = typeSurprise;
     out[14] = Math.max(-MAX_SURPRISE, Math.min(MAX_SURPRISE, -Math.log(24 * pHour)));
     out[15] = Math.log((w.count + 1) / (expected + 1));
+    out[16] = otherCompoundLong;
+    out[17] = Math.log1p(w.alarmTypes.size);
+    out[18] = Math.log1p(cw.alarmDevices.size);
+    out[19] = Math.log1p(w.types.get(typeIdx) ?? 0);
+    out[20] = Math.log1p(w.rareTypes.size);
+    out[GROUP_FEATURE] = GROUP_INDEX.get(`${ev.kind}/${ev.type}`) ?? 0;
 
     // Learn from this event after scoring it.
     dev.types.add(typeIdx);

@@ -23,6 +23,7 @@ export function* labeledEvents(items: Iterable<TrafficItem>): Generator<LabeledE
         kind: m.kind,
         type: e.type,
         attributes: e.attributes,
+        severity: e.severity,
       };
       if (m.truthId !== undefined) ev.truthId = m.truthId;
       yield ev;

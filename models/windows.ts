@@ -66,6 +66,12 @@ export class SlidingWindow {
   readonly creds = new Map<string, number>();
   /** device → rare-event occurrences in the window */
   readonly rareDevices = new Map<string, number>();
+  /** non-routine type index → occurrences in the window */
+  readonly alarmTypes = new Map<number, number>();
+  /** device → non-routine occurrences in the window */
+  readonly alarmDevices = new Map<string, number>();
+  /** rare type index → occurrences in the window */
+  readonly rareTypes = new Map<number, number>();
 
   constructor(readonly spanMs: number, readonly capacity: number) {
     this.ring = new Array<WindowEntry | undefined>(capacity);
@@ -77,8 +83,15 @@ export class SlidingWindow {
     this.ring[(this.head + this.len) % this.capacity] = e;
     this.len++;
     this.count++;
-    if (!e.routine) this.alarms++;
-    if (e.rare) this.rareDevices.set(e.device, (this.rareDevices.get(e.device) ?? 0) + 1);
+    if (!e.routine) {
+      this.alarms++;
+      this.alarmTypes.set(e.type, (this.alarmTypes.get(e.type) ?? 0) + 1);
+      this.alarmDevices.set(e.device, (this.alarmDevices.get(e.device) ?? 0) + 1);
+    }
+    if (e.rare) {
+      this.rareDevices.set(e.device, (this.rareDevices.get(e.device) ?? 0) + 1);
+      this.rareTypes.set(e.type, (this.rareTypes.get(e.type) ?? 0) + 1);
+    }
     if (e.denial) this.denials++;
     if (e.grant) this.grants++;
     this.types.set(e.type, (this.types.get(e.type) ?? 0) + 1);
@@ -100,8 +113,15 @@ export class SlidingWindow {
     this.len--;
     if (e === undefined) return;
     this.count--;
-    if (!e.routine) this.alarms--;
-    if (e.rare) decrement(this.rareDevices, e.device);
+    if (!e.routine) {
+      this.alarms--;
+      decrement(this.alarmTypes, e.type);
+      decrement(this.alarmDevices, e.device);
+    }
+    if (e.rare) {
+      decrement(this.rareDevices, e.device);
+      decrement(this.rareTypes, e.type);
+    }
     if (e.denial) this.denials--;
     if (e.grant) this.grants--;
     decrement(this.types, e.type);

@@ -3,6 +3,22 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT, FEATURE_VERSION } from '../../models/features.ts';
 import { readOnnx, type ModelMeta } from '../../models/onnx-export.ts';
+import { readTailOnnx, readTailMeta } from '../../models/tail-onnx.ts';
+
+/**
+ * Either model family the edge can run: the autoencoder (issue 5) or the tail detector (issue 15).
+ * Both take "features" [N × FEATURE_COUNT] and give "score" [N]; only the tables differ.
+ */
+function readModelFile(bytes: Uint8Array): { ok: true; meta: ModelMeta; inputSize: number } | { ok: false; code: string; reason: string } {
+  const tail = readTailMeta(bytes);
+  if (tail) {
+    const m = readTailOnnx(bytes);
+    if (!m) return { ok: false, code: 'SS_MODEL_CORRUPT', reason: 'tail model tables missing; re-export the model' };
+    return { ok: true, meta: tail, inputSize: FEATURE_COUNT };
+  }
+  const r = readOnnx(bytes);
+  return r.ok ? { ok: true, meta: r.meta, inputSize: r.net.mean.length } : r;
+}
 import { scorerMessage, type ScorerErrorCode } from './errors.ts';
 
 export interface LoadedModel {
@@ -30,13 +46,13 @@ export async function loadModel(path: string): Promise<LoadResult> {
     const code = (e as NodeJS.ErrnoException).code;
     return failed(code === 'ENOENT' ? 'SS_SCORER_MODEL_MISSING' : 'SS_SCORER_MODEL_LOAD', `${path}: ${code ?? (e as Error).message}`);
   }
-  const parsed = readOnnx(bytes);
+  const parsed = readModelFile(bytes);
   if (!parsed.ok) {
     return failed(parsed.code === 'SS_MODEL_NO_METADATA' ? 'SS_SCORER_MODEL_METADATA' : 'SS_SCORER_MODEL_LOAD', `${path}: ${parsed.reason}`);
   }
   const { meta } = parsed;
-  if (meta.featureVersion !== FEATURE_VERSION || parsed.net.mean.length !== FEATURE_COUNT) {
-    return failed('SS_SCORER_FEATURE_VERSION', `${path} expects features ${meta.featureVersion} (${parsed.net.mean.length}), this edge computes ${FEATURE_VERSION} (${FEATURE_COUNT})`);
+  if (meta.featureVersion !== FEATURE_VERSION || parsed.inputSize !== FEATURE_COUNT) {
+    return failed('SS_SCORER_FEATURE_VERSION', `${path} expects features ${meta.featureVersion} (${parsed.inputSize}), this edge computes ${FEATURE_VERSION} (${FEATURE_COUNT})`);
   }
   let session: ort.InferenceSession;
   try {

@@ -33,7 +33,7 @@ const FIRST_SEEN_MAX = 100_000;
 
 export interface ScorerStatus {
   state: 'ok' | 'degraded' | 'off';
-  /** Model id in use, e.g. "ae16-1.0.0". */
+  /** Model id in use, e.g. "kt-2.0.0". */
   model?: string;
   reason?: string;
   code?: ScorerErrorCode;
@@ -174,7 +174,12 @@ export class OnnxScorer implements Scorer {
       const row = this.extractor.push(ev);
       const learning = this.learning(ev);
       // Features are computed even without a model so a model swapped in later has warm windows.
-      if (row === null || model === undefined) continue;
+      if (row === null) continue;
+      // No model: the event goes on unscored, and is counted so (never skipped silently).
+      if (model === undefined) {
+        this.unscored++;
+        continue;
+      }
       jobs.push(
         this.batcher.submit(row).then((v) => {
           if (typeof v !== 'number') {

@@ -2,9 +2,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOnnxScorer, type OnnxScorer } from '../../edge/scoring/onnx-scorer.ts';
 import type { Event } from '../../protocol/event.ts';
-import { artifactPaths } from '../../models/artifacts.ts';
-import { RECIPE } from '../../models/recipe.ts';
-import { evaluationPlan } from '../../models/scenario-plan.ts';
+import { ktPaths } from '../../models/kt-artifacts.ts';
+import { alertTimes } from '../../models/threshold.ts';
+import { KT_RECIPE } from '../../models/kt.ts';
+import { variantPlan } from '../../models/eval/variants/plan.ts';
+import { VARIANT_BY_NAME } from '../../models/eval/variants/catalogue.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { generateTraffic } from '../../simulators/traffic.ts';
 
@@ -18,15 +20,15 @@ const DAY = 86_400_000;
 describe('live scoring of simulator traffic with the committed model', () => {
   const city = generateCity({ compounds: 3, seed: 22 });
   const start = Date.parse('2026-10-07T00:00:00+08:00');
-  const plan = evaluationPlan({ city, seed: 7, fromMs: start + DAY, days: 1, perCompoundDay: 1, scenarios: ['burglary-night'] });
+  const plan = variantPlan({ city, seed: 7, fromMs: start + DAY, days: 1, perCompoundDay: 1, variants: [VARIANT_BY_NAME.get('burglary-night')!] });
   let scorer: OnnxScorer | undefined;
   afterAll(async () => {
     await scorer?.close();
   });
 
   it('scores every device event and flags burglary events', async () => {
-    scorer = await createOnnxScorer({ modelPath: artifactPaths(join(import.meta.dirname, '../../models'), RECIPE).onnx, watchIntervalMs: false });
-    expect(scorer.status()).toMatchObject({ state: 'ok', model: 'ae16-1.0.0' });
+    scorer = await createOnnxScorer({ modelPath: ktPaths(join(import.meta.dirname, '../../models'), KT_RECIPE).onnx, watchIntervalMs: false });
+    expect(scorer.status()).toMatchObject({ state: 'ok', model: 'kt-2.0.0' });
     const district = new Map(city.compounds.map((c) => [c.id, c.district]));
     const truth = new Map<string, string>();
     let batch: Event[] = [];
@@ -52,15 +54,19 @@ describe('live scoring of simulator traffic with the committed model', () => {
 
     // Heartbeats (also Gallagher status reports) are the device's clock, not activity: never scored.
     expect(all.filter((e) => e.type === 'heartbeat').every((e) => e.score === undefined)).toBe(true);
-    expect(all.filter((e) => e.type !== 'heartbeat').every((e) => e.score?.model === 'ae16-1.0.0' && typeof e.score.value === 'number')).toBe(true);
+    expect(all.filter((e) => e.type !== 'heartbeat').every((e) => e.score?.model === 'kt-2.0.0' && typeof e.score.value === 'number')).toBe(true);
     const burglaryEvents = all.filter((e) => truth.has(e.id));
     expect(burglaryEvents.length).toBeGreaterThanOrEqual(3 * 4);
     const flaggedIncidents = new Set(burglaryEvents.filter((e) => e.score!.anomalous).map((e) => truth.get(e.id)));
-    expect(flaggedIncidents.size).toBeGreaterThanOrEqual(1);
-    // Normal traffic after warm-up stays mostly quiet: far under one flag per 500 events.
-    const normalAfterWarmup = all.filter((e) => !truth.has(e.id) && e.type !== 'heartbeat' && e.deviceTime >= start + DAY);
-    const flaggedNormal = normalAfterWarmup.filter((e) => e.score!.anomalous).length;
-    expect(flaggedNormal / normalAfterWarmup.length).toBeLessThan(1 / 500);
-    console.log(`burglaries flagged ${flaggedIncidents.size}/3; normal flagged ${flaggedNormal}/${normalAfterWarmup.length}; status`, scorer.status().batcher);
+    expect(flaggedIncidents.size).toBe(3); // a cut wire is a rule type: every burglary night alerts
+    // Normal traffic after warm-up stays quiet in the unit the budget is in: alerts (first flag of
+    // a compound, later flags within 10 min join it) per compound-day. The scored span is 6 h of
+    // 3 compounds (0.75 compound-days), too short for the 1/day budget itself (the evaluation
+    // measures that over 88 compound-days): this bounds gross regressions only.
+    const normalAfterWarmup = all.filter((e) => !truth.has(e.id) && e.type !== 'heartbeat' && e.deviceTime >= start + DAY).sort((x, y) => x.deviceTime - y.deviceTime);
+    const flagged = normalAfterWarmup.filter((e) => e.score!.anomalous);
+    const alerts = alertTimes(flagged.map((e) => ({ t: e.deviceTime, compound: e.compound, score: 1 })), 0.5);
+    expect(alerts.length).toBeLessThanOrEqual(4);
+    console.log(`burglaries flagged ${flaggedIncidents.size}/3; normal flagged ${flagged.length}/${normalAfterWarmup.length} events, ${alerts.length} alerts; status`, scorer.status().batcher);
   });
 });

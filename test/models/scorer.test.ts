@@ -68,6 +68,7 @@ describe('OnnxScorer', () => {
     const evs = [event(1)];
     await s.scoreBatch(evs);
     expect(evs[0]!.score).toBeUndefined();
+    expect(s.status().unscored).toBe(1); // counted, not skipped silently
   });
 
   it('a corrupt file or a foreign feature version → degraded, never a throw', async () => {

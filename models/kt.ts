@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import { BurstDetector, SeverityDetector, TypeBurstDetector, type Detector } from './baselines.ts';
+import { buildDataset, pointsOf, type Dataset } from './dataset.ts';
+import { EVENT_GROUPS, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from './features.ts';
+import { rowsWhere } from './rows.ts';
+import { rulePoints, selectRules, type RuleSelection } from './rules.ts';
+import { startMsOf, trafficEvents, type TrafficSpec } from './sources.ts';
+import { buildTailOnnx } from './tail-onnx.ts';
+import { DEFAULT_TAIL_OPTIONS, scoreTail, trainTailModel, type TailModel, type TailTrainOptions } from './tail-model.ts';
+import { chooseThreshold, type ThresholdChoice } from './threshold.ts';
+import type { ModelMeta } from './onnx-export.ts';
+
+const DAY = 86_400_000;
+
+/**
+ * The detector "kt": known-critical rules and the per-(kind, type) tail model in one ONNX file.
+ * Rules are folded into the tables (a rule type's group scores the cap whatever its features),
+ * so the edge runs one graph and gets one score per event plus the feature (or rule) behind it.
+ */
+export interface KtRecipe {
+  name: string;
+  version: string;
+  /** Normal traffic only, several cities (sizes, months): day 0 warms up, then days alternate train / validation. */
+  train: TrafficSpec[];
+  warmupDays: number;
+  tail: TailTrainOptions;
+  alerts: { maxPerCompoundDay: number; safety: number; refractoryMs: number };
+  /** Rules may take at most this share of the validation alert budget; the model gets the rest. */
+  ruleShare: number;
+}
+
+export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
+  name: 'kt',
+  version: '2.0.0',
+  train: [
+    { citySeed: 11, compounds: 8, trafficSeed: 101, start: '2026-09-07T00:00:00+08:00', days: 5 },
+    { citySeed: 12, compounds: 12, trafficSeed: 102, start: '2027-01-14T00:00:00+08:00', days: 5 },
+  ],
+  warmupDays: 1,
+  tail: { ...DEFAULT_TAIL_OPTIONS },
+  alerts: { maxPerCompoundDay: 1, safety: 0.5, refractoryMs: 10 * 60_000 },
+  ruleShare: 0.5,
+});
+
+export const ktId = (r: Pick<KtRecipe, 'name' | 'version'>): string => `${r.name}-${r.version}`;
+
+/** The baselines, built fresh per stream (stateful). Thresholds for all are set on the same validation days. */
+export function baselineDetectors(): Detector[] {
+  return [new SeverityDetector(), new BurstDetector(), new TypeBurstDetector(0.02), new TypeBurstDetector(0.1)];
+}
+
+export interface KtCard {
+  id: string;
+  file: string;
+  sha256: string;
+  purpose: string;
+  format: string;
+  architecture: string;
+  features: { version: string; count: number; names: readonly string[]; scored: string[]; definition: string };
+  training: { data: string; traffic: TrafficSpec[]; warmupDays: number; trainRows: number; trainCompoundDays: number; validationCompoundDays: number; options: TailTrainOptions };
+  rules: { types: string[]; validationAlertsAlone: Record<string, number>; validationAlerts: number; budget: number; how: string };
+  threshold: { value: number; how: string; validation: ThresholdChoice };
+  baselineThresholds: Record<string, ThresholdChoice>;
+  /** Filled by `models evaluate`. */
+  evaluation?: unknown;
+}
+
+export interface KtTrained {
+  model: TailModel;
+  rules: RuleSelection;
+  meta: ModelMeta;
+  onnx: Uint8Array;
+  sha256: string;
+  card: KtCard;
+}
+
+/** Rule groups score cap + 1 whatever the features say: above every feature, so they always alert. */
+export function withRules(m: TailModel, groups: readonly number[]): TailModel {
+  const U = m.used.length;
+  const out: TailModel = { ...m, surprise: m.surprise.slice(), base: m.base.slice(), caps: m.caps.slice() };
+  const rule = m.cap + 1;
+  for (const g of groups) {
+    out.surprise.fill(rule, g * U * (m.K + 1), (g + 1) * U * (m.K + 1));
+    out.base.fill(rule, g * U, (g + 1) * U);
+    out.caps.fill(rule, g * U, (g + 1) * U);
+  }
+  return out;
+}
+
+export function scoreRows(m: TailModel, ds: Dataset): Float32Array {
+  return scoreTail(m, ds.x, ds.n);
+}
+
+export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undefined): KtTrained {
+  const trains: Dataset[] = [];
+  const vals: Dataset[] = [];
+  let trainCd = 0;
+  let valCd = 0;
+  for (const spec of recipe.train) {
+    const from = startMsOf(spec) + recipe.warmupDays * DAY;
+    const ds = buildDataset(trafficEvents(spec), { keepFrom: from, keepUntil: startMsOf(spec) + spec.days * DAY, detectors: baselineDetectors() });
+    const isTrain = (i: number): boolean => Math.floor((ds.t[i]! - from) / DAY) % 2 === 0;
+    trains.push(rowsWhere(ds, isTrain));
+    vals.push(rowsWhere(ds, (i) => !isTrain(i)));
+    const scored = spec.days - recipe.warmupDays;
+    trainCd += spec.compounds * Math.ceil(scored / 2);
+    valCd += spec.compounds * Math.floor(scored / 2);
+    log(`city ${spec.citySeed}: ${ds.n} rows`);
+  }
+  const trainRows = trains.reduce((a, d) => a + d.n, 0);
+  const x = new Float32Array(trainRows * FEATURE_COUNT);
+  let off = 0;
+  for (const d of trains) {
+    x.set(d.x, off);
+    off += d.x.length;
+  }
+  const tail = trainTailModel(x, trainRows, trainCd, recipe.tail);
+  const budget = Math.floor(recipe.alerts.maxPerCompoundDay * valCd * recipe.alerts.safety);
+  const refractoryMs = recipe.alerts.refractoryMs;
+  // Validation is several cities: one stream of points, compounds are distinct by id.
+  const val = concat(vals);
+  const rules = selectRules(val, Math.floor(budget * recipe.ruleShare), refractoryMs);
+  const model = withRules(tail, rules.groups);
+  const choice = chooseThreshold(pointsOf(val, scoreRows(model, val)), { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: recipe.alerts.safety, refractoryMs });
+  log(`rules ${rules.types.join(', ')}; threshold ${choice.threshold} (${choice.alerts} validation alerts, budget ${choice.budget})`);
+  const baselineThresholds: Record<string, ThresholdChoice> = {};
+  const opts = { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: recipe.alerts.safety, refractoryMs };
+  const rulesOnly = selectRules(val, budget, refractoryMs);
+  baselineThresholds['rules-tuned'] = { ...chooseThreshold(rulePoints(val, new Set(rulesOnly.groups)), opts) };
+  for (const [name, s] of Object.entries(val.baselines)) baselineThresholds[name] = chooseThreshold(pointsOf(val, s), opts);
+
+  const id = ktId(recipe);
+  const meta: ModelMeta = { id, name: recipe.name, version: recipe.version, featureVersion: FEATURE_VERSION, featureNames: FEATURE_NAMES, threshold: choice.threshold, refractoryMs };
+  const onnx = buildTailOnnx(model, meta);
+  const sha256 = createHash('sha256').update(onnx).digest('hex');
+  const card: KtCard = {
+    id,
+    file: `${id}.onnx`,
+    sha256,
+    purpose:
+      'Edge incident detector for residential compounds: one score per device event; an alert when it passes the threshold (one per compound per 10 min). ' +
+      'Known-critical event types (rules, chosen on validation traffic) always score cap + 1, above anything a feature reaches; every other event scores how rarely normal traffic of its (device kind, event type) reaches its most extreme feature, in decades of occurrences per compound-day.',
+    format: `ONNX IR 8, opset 13, standard ops; input "features" float32 [N×${FEATURE_COUNT}], outputs "score" float32 [N] and "explain" int64 [N] (index of the deciding feature)`,
+    architecture: `per-(kind, type) empirical tail tables (${EVENT_GROUPS.length} groups × ${tail.used.length} features × ${tail.K} bins) with an exponential tail beyond the data, max over features, capped at ${tail.cap}`,
+    features: { version: FEATURE_VERSION, count: FEATURE_COUNT, names: FEATURE_NAMES, scored: tail.used.map((j) => FEATURE_NAMES[j]!), definition: 'models/features.ts (shared by training and the edge scorer)' },
+    training: {
+      data: 'normal traffic only (no incidents, heartbeats off) of the cities below, from simulators/traffic.ts; after the warm-up day, days alternate training / validation',
+      traffic: recipe.train,
+      warmupDays: recipe.warmupDays,
+      trainRows,
+      trainCompoundDays: trainCd,
+      validationCompoundDays: valCd,
+      options: recipe.tail,
+    },
+    rules: {
+      types: rules.types,
+      validationAlertsAlone: rules.alone,
+      validationAlerts: rules.alerts,
+      budget: Math.floor(budget * recipe.ruleShare),
+      how: `candidates in order of their validation alerts (fewest first), each kept while all kept rules together raise ≤ ${recipe.ruleShare} of the validation alert budget`,
+    },
+    threshold: {
+      value: choice.threshold,
+      how: `lowest score whose alerts on the validation days (rules included) stay within ${recipe.alerts.maxPerCompoundDay} × ${recipe.alerts.safety} per compound per day; every baseline's threshold is set the same way on the same rows`,
+      validation: choice,
+    },
+    baselineThresholds,
+  };
+  return { model, rules, meta, onnx, sha256, card };
+}
+
+function concat(parts: Dataset[]): Dataset {
+  const n = parts.reduce((a, d) => a + d.n, 0);
+  const x = new Float32Array(n * FEATURE_COUNT);
+  const t = new Float64Array(n);
+  const baselines: Record<string, Float64Array> = {};
+  for (const k of Object.keys(parts[0]?.baselines ?? {})) baselines[k] = new Float64Array(n);
+  let o = 0;
+  for (const d of parts) {
+    x.set(d.x, o * FEATURE_COUNT);
+    t.set(d.t, o);
+    for (const [k, v] of Object.entries(d.baselines)) baselines[k]!.set(v, o);
+    o += d.n;
+  }
+  const compound = parts.flatMap((d) => d.compound.map((c) => `${parts.indexOf(d)}:${c}`));
+  return {
+    n, x, t, compound,
+    device: parts.flatMap((d) => d.device),
+    truthId: parts.flatMap((d) => d.truthId),
+    type: parts.flatMap((d) => d.type),
+    baselines,
+    compounds: new Set(compound).size,
+  };
+}
