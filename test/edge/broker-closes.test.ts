@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type Edge } from '../../edge/edge.ts';
 import { checkConnect } from '../../edge/broker/connect-check.ts';
 import { PASSWORD, device, siteConfig, startHubStandIn, tempDir, topicOf, until, type HubStandIn } from './helpers.ts';
+import { str, varint } from './raw-mqtt.ts';
 
 /**
  * Issue 12: closes decided inside aedes (bad packets after CONNECT, topic levels, the QoS 2
@@ -25,20 +26,6 @@ afterAll(async () => {
   cleanup();
 });
 
-const str = (v: string | Buffer): Buffer => {
-  const b = typeof v === 'string' ? Buffer.from(v) : v;
-  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-};
-const varint = (n: number): Buffer => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-};
 const packet = (first: number, ...parts: Buffer[]): Buffer => {
   const body = Buffer.concat(parts);
   return Buffer.concat([Buffer.from([first]), varint(body.length), body]);

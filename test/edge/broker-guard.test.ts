@@ -4,6 +4,7 @@ import { startEdge, type Edge } from '../../edge/edge.ts';
 import { FrameScanner } from '../../edge/broker/guard.ts';
 import { checkConnect } from '../../edge/broker/connect-check.ts';
 import { PASSWORD, connectDevice, deadLetters, device, fenceAlarm, publish, siteConfig, startHubStandIn, tempDir, topicOf, until, type HubStandIn } from './helpers.ts';
+import { str, varint } from './raw-mqtt.ts';
 
 /** Bad input matrix at the byte level and at the broker: each gets its documented outcome. */
 
@@ -12,22 +13,6 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-const str = (s: string | Buffer): Buffer => {
-  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return Buffer.concat([len, b]);
-};
-const varint = (n: number): Buffer => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-};
 function connectBytes(o: { clientId: string | Buffer; clean?: boolean; username?: string | Buffer; password?: string; passwordOnly?: boolean }): Buffer {
   let flags = o.clean === false ? 0 : 0x02;
   const payload = [str(o.clientId)];
