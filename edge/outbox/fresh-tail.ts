@@ -33,6 +33,19 @@ export class FreshTail {
     this.from = Math.max(this.from, seq);
   }
 
+  /**
+   * The hub acknowledged rows up to `seq` of this class and they were deleted: drop them (and
+   * anything older) from memory and vouch only for rows above, so a reader whose cursor was rewound
+   * below them goes to SQLite instead of resending deleted rows. Acks may come out of order; a row
+   * dropped here that SQLite still holds is then simply read from there.
+   */
+  forget(seq: number): void {
+    if (seq <= this.from) return;
+    while (this.head < this.rows.length && this.rows[this.head]!.seq <= seq) this.head++;
+    this.from = seq;
+    this.compact();
+  }
+
   size(): number {
     return this.rows.length - this.head;
   }

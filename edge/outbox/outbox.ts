@@ -289,7 +289,17 @@ export class Outbox {
    * dropped are simply not there any more.
    */
   remove(rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]): number {
-    return rows.length === 0 ? 0 : this.deleteTx(rows);
+    if (rows.length === 0) return 0;
+    const n = this.deleteTx(rows);
+    let life = 0;
+    let normal = 0;
+    for (const r of rows) {
+      if (r.life) life = Math.max(life, r.seq);
+      else normal = Math.max(normal, r.seq);
+    }
+    if (life > 0) this.lifeTail.forget(life);
+    if (normal > 0) this.normalTail.forget(normal);
+    return n;
   }
 
   depth(): number {
