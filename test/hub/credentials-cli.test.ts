@@ -209,7 +209,7 @@ describe('safestar hub: credentials by default (real processes)', () => {
     const site = join(dir, 'site-3.json');
     const pw = join(dir, 'pw-3.json');
     const kit = await safestar(['sim', 'kit', '--city', cityFile, '--compound-ids', 'c0003', '--edge-id', 'edge-3', '--hub', hub!.mqttUrl,
-      '--edge-secret-file', f, '--data', join(dir, 'edge-3'), '--out', site, '--passwords-out', pw]);
+      '--edge-secret-file', f, '--data', join(dir, 'edge-3'), '--out', site, '--passwords-out', pw, '--api-token-out', join(dir, 'api-token-3.txt')]);
     expect(kit.code, kit.stderr).toBe(0);
     expect(statSync(site).mode & 0o777).toBe(0o600);
     const cfg = loadSiteConfig(site);
