@@ -53,6 +53,12 @@ export class EdgeAuth {
     return verifyPassword(password, k.hash);
   }
 
+  /** Every issued edge and its compounds (empty in dev mode: any edge may appear). */
+  list(): { id: string; compounds: ReadonlySet<string> }[] {
+    if (this.devMode) return [];
+    return [...this.known()].map(([id, k]) => ({ id, compounds: k.compounds }));
+  }
+
   /**
    * The compounds `edge` may publish for: undefined = any (dev mode); null = not a known edge any
    * more (revoked while connected: the broker disconnects it).

@@ -17,6 +17,10 @@ export interface BrokerHooks {
   refused(code: HubErrorCode, detail: string): void;
   /** Something an edge published that the hub refuses as data (wrong topic). */
   deadLetter(d: DeadLetterDraft): void;
+  /** An edge connected (true) or its current connection went away (false). */
+  edgeConnection?(edge: string, up: boolean): void;
+  /** An edge's retained state message (`ss/v1/edge/<id>/state`). */
+  edgeState?(edge: string, payload: Buffer): void;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
@@ -96,6 +100,7 @@ export async function startHubBroker(opts: HubBrokerOptions, hooks: BrokerHooks)
         packet.payload = EMPTY;
         return;
       }
+      if (t.topic.channel === 'state') hooks.edgeState?.(client.id, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
       return done(null); // own retained status
     }
     // Bad data, not a bad client: record it, ack it so the edge moves on, route it nowhere.
@@ -133,6 +138,17 @@ export async function startHubBroker(opts: HubBrokerOptions, hooks: BrokerHooks)
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  // A reconnecting edge takes over its old session: only the current connection's close is "offline".
+  const current = new Map<string, object>();
+  aedes.on('client', (client) => {
+    current.set(client.id, client);
+    hooks.edgeConnection?.(client.id, true);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    if (current.get(client.id) !== client) return;
+    current.delete(client.id);
+    hooks.edgeConnection?.(client.id, false);
+  });
   aedes.on('clientError', (client, err) => hooks.log.warn({ edge: client.id, err: err.message }, 'edge connection error'));
 
   let closing: Promise<void> | undefined;

@@ -10,6 +10,8 @@ import { cachedLocations } from './store/locations.ts';
 import type { HealthReport } from './api/context.ts';
 import type { TlsOptions } from 'node:tls';
 import { EdgeAuth, type EdgeSource } from './auth.ts';
+import { HubBus } from './bus.ts';
+import { EdgeStatus } from './edge-status.ts';
 import { startHubBroker, type HubBroker } from './broker.ts';
 import { HUB_ERRORS, HubError } from './errors.ts';
 import { GroupCommitter } from './ingest/committer.ts';
@@ -17,7 +19,7 @@ import { MAX_BATCH_BYTES, parseBatch, type DeadLetterDraft } from './ingest/pars
 import { createHubMetrics } from './metrics.ts';
 import { SimpleRating } from './rating/simple.ts';
 import type { RatingEngine } from './rating/types.ts';
-import { IngestDb } from './store/ingestDb.ts';
+import { IngestDb, type DeadLetterRow } from './store/ingestDb.ts';
 import { InfluxWriter, WRITER_DEFAULTS, type InfluxTarget, type WriterOptions } from './store/influxWriter.ts';
 import { StateDb } from './store/stateDb.ts';
 
@@ -73,6 +75,14 @@ export interface HubContext {
   state: StateDb;
   log: Logger;
   now: () => number;
+  /** The live-update bus: ratings, alarms, dead letters and edges publish here (hub/bus.ts). */
+  bus: HubBus;
+  /** Connected edges, and the issued ones (with their compounds) for root-cause grouping. */
+  edges: { status(): ReturnType<EdgeStatus['list']>; issued(): ReturnType<EdgeAuth['list']> };
+  /** Dead letters on disk: by reason, and the newest (operators only: they hold what edges sent). */
+  deadLetters: { summary(): { reason: string; count: number; lastAt: number }[]; recent(limit: number, reason?: string): DeadLetterRow[] };
+  /** True when the hub serves https (cookies are then marked Secure). */
+  https: boolean;
 }
 
 export interface HubStats {
@@ -110,7 +120,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const ingest = new IngestDb(join(opts.dataDir, 'ingest.db'), now);
   const state = new StateDb(join(opts.dataDir, 'state.db'));
   if (opts.city) state.registerCity(opts.city);
-  const ctx: HubContext = { state, log, now };
+  const bus = new HubBus();
+  const edgeStatus = new EdgeStatus(bus, now);
+  const auth = new EdgeAuth(opts.edges);
+  const ctx: HubContext = {
+    state,
+    log,
+    now,
+    bus,
+    edges: { status: () => edgeStatus.list(), issued: () => auth.list() },
+    deadLetters: { summary: () => ingest.deadLetterSummary(), recent: (limit, reason) => ingest.deadLetters(limit, reason) },
+    https: opts.tls !== undefined,
+  };
   const rating = opts.rating ? opts.rating(ctx) : new SimpleRating(state, now, !opts.city);
 
   const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
@@ -121,8 +142,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   );
 
   const recordDeadLetters = (items: readonly DeadLetterDraft[]): void => {
+    if (items.length === 0) return;
     counters.deadLettered += items.length;
-    for (const d of items) metrics.deadLetters.inc({ reason: d.reason });
+    const counts: Record<string, number> = {};
+    for (const d of items) {
+      metrics.deadLetters.inc({ reason: d.reason });
+      counts[d.reason] = (counts[d.reason] ?? 0) + 1;
+    }
+    bus.publish({ type: 'deadletters', counts, at: now() });
   };
 
   if (opts.influx) {
@@ -150,7 +177,6 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   } else {
     log.warn({ queued: ingest.queueDepth() }, `SS_HUB_NO_TSDB: ${HUB_ERRORS.SS_HUB_NO_TSDB}; set --influx or SAFESTAR_INFLUX_URL to store them`);
   }
-  const auth = new EdgeAuth(opts.edges);
   if (auth.devMode) log.warn('INSECURE DEV MODE: no edge credentials configured; any client may connect as any edge and publish for any compound');
 
   const committer = new GroupCommitter(ingest, { windowMs: opts.groupCommitMs ?? 2, maxEvents: 5_000 }, (batches, results) => {
@@ -207,6 +233,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         log.warn({ code, ...(l?.suppressed ? { suppressed: l.suppressed } : {}) }, `${code}: ${detail}`);
         refusalLog.set(code, { at: t, suppressed: 0 });
       },
+      edgeConnection: (edge, up) => edgeStatus.connected(edge, up),
+      edgeState: (edge, payload) => edgeStatus.reported(edge, payload),
       log,
     });
   } catch (e) {

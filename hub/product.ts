@@ -4,6 +4,7 @@ import type { TokenConfig } from './cases/auth.ts';
 import { safetyIndex } from './index/wire.ts';
 import type { InfluxTarget } from './store/influxWriter.ts';
 import { webPages } from './web/plugin.ts';
+import { consolePlugin, consoleSessions } from './web/console/plugin.ts';
 
 export interface ProductHubOptions {
   /** Where the `safety_index` history goes (the hub's own InfluxDB); absent = its durable queue. */
@@ -12,6 +13,8 @@ export interface ProductHubOptions {
   tokens?: TokenConfig;
   /** District names for the map. */
   districts?: readonly CityDistrict[];
+  /** Basemap tiles ({z}/{x}/{y}); default SAFESTAR_MAP_TILE_URL, else the offline district layer only. */
+  mapTileUrl?: string;
 }
 
 /**
@@ -20,7 +23,11 @@ export interface ProductHubOptions {
  * serves the same hub.
  */
 export function productHub(o: ProductHubOptions = {}): Pick<HubOptions, 'rating' | 'apiPlugins'> {
-  const index = safetyIndex({ ...(o.influx ? { history: o.influx } : {}), ...(o.tokens ? { tokens: o.tokens } : {}) });
-  const pages = webPages({ ...(o.tokens ? { tokens: o.tokens } : {}), ...(o.districts ? { districts: o.districts } : {}) });
-  return { rating: index.rating, apiPlugins: [...index.apiPlugins, pages] };
+  // One session store: the console logs operators in, the cases API accepts those sessions.
+  const sessions = consoleSessions();
+  const index = safetyIndex({ ...(o.influx ? { history: o.influx } : {}), ...(o.tokens ? { tokens: o.tokens } : {}), sessions });
+  const shared = { ...(o.tokens ? { tokens: o.tokens } : {}), ...(o.districts ? { districts: o.districts } : {}) };
+  const pages = webPages({ ...shared, ...(o.mapTileUrl ? { mapTileUrl: o.mapTileUrl } : {}) });
+  const operatorConsole = consolePlugin({ ...shared, engine: index.engine, sessions });
+  return { rating: index.rating, apiPlugins: [...index.apiPlugins, pages, operatorConsole] };
 }

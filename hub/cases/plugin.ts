@@ -10,6 +10,8 @@ import { isSafeId } from '../../protocol/ids.ts';
 export interface CasesPluginOptions {
   engine: IndexRating;
   tokens: TokenConfig;
+  /** The console's operator sessions (cookie + CSRF header), accepted where no bearer token is sent. */
+  sessions?: { principal(req: FastifyRequest): Principal | undefined };
 }
 
 /**
@@ -27,7 +29,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     return reply.code(status).send(err);
   };
   const who = (req: FastifyRequest, reply: FastifyReply): Principal | undefined => {
-    const p = auth.identify(req.headers.authorization);
+    const p = auth.identify(req.headers.authorization) ?? (req.headers.authorization ? undefined : opts.sessions?.principal(req));
     if (!p) void fail(reply, 401, caseError('SS_CASE_AUTH', auth.size === 0 ? 'no tokens are configured on this hub (SAFESTAR_DEPARTMENT_TOKENS, SAFESTAR_OPERATOR_TOKENS)' : 'missing or unknown token'));
     return p;
   };

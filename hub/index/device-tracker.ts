@@ -71,6 +71,16 @@ export class DeviceTracker {
     return known === 0 ? null : online / known;
   }
 
+  /** Each device: never heard (lastSeen null), online, or offline (said so, or missed heartbeats). */
+  status(now: number): { id: string; compound: string; lastSeen: number | null; online: boolean }[] {
+    const out: { id: string; compound: string; lastSeen: number | null; online: boolean }[] = [];
+    for (const [id, d] of this.devices) {
+      const heard = d.lastSeen !== 0;
+      out.push({ id, compound: d.compound, lastSeen: heard ? d.lastSeen : null, online: heard && !d.offline && now - d.lastSeen <= MISSED_HEARTBEATS * d.heartbeatMs });
+    }
+    return out;
+  }
+
   persist(): void {
     if (this.dirty.size === 0) return;
     const put = this.db.prepare('INSERT OR REPLACE INTO index_device (id, last_seen, offline) VALUES (?, ?, ?)');

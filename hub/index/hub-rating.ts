@@ -62,7 +62,7 @@ export class IndexRating implements RatingEngine {
   private readonly sliceMs: number;
   private readonly eventDelayMs: number;
 
-  constructor(private readonly ctx: Pick<HubContext, 'state' | 'now'> & { log?: HubContext['log'] }, opts: IndexRatingOptions = {}) {
+  constructor(private readonly ctx: Pick<HubContext, 'state' | 'now'> & { log?: HubContext['log']; bus?: HubContext['bus'] }, opts: IndexRatingOptions = {}) {
     this.policy = opts.policy ?? defaultPolicy();
     this.sweepTicks = Math.max(1, opts.sweepTicks ?? 10);
     this.sliceMs = opts.sliceMs ?? 10;
@@ -132,7 +132,9 @@ export class IndexRating implements RatingEngine {
       // Edge-made health records are not alarms; device alarms wait for an operator (only
       // confirmed ones score, DOMAIN.md "IoT").
       if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
-        this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at });
+        if (this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at })) {
+          this.ctx.bus?.publish({ type: 'alarm', id: e.id, compound: e.compound, device: e.device, kind: e.type, status: 'pending', at });
+        }
       }
     }
   }
@@ -184,6 +186,7 @@ export class IndexRating implements RatingEngine {
             }
           : null,
       );
+      this.ctx.bus?.publish({ type: 'rating', compound: id, district: o.rater.compound.district, fromStars: prevStars === undefined ? null : prevStars, stars, index: ev.index, at: now, trigger });
       if (stars !== null) {
         this.history.record([
           {
@@ -329,6 +332,7 @@ export class IndexRating implements RatingEngine {
     if (!prev) return undefined;
     if (prev.status === status) return { alarm: prev, rating: this.owned.get(prev.compound)?.rating };
     const alarm = this.cases.decideAlarm(id, status, this.ctx.now(), by) ?? prev;
+    this.ctx.bus?.publish({ type: 'alarm', id, compound: alarm.compound, device: alarm.device, kind: alarm.type, status: alarm.status, at: alarm.decided_at ?? this.ctx.now() });
     this.owned.get(alarm.compound)?.rater.invalidate();
     const o = this.owned.get(alarm.compound);
     if (o) this.rateOwned(o, `alarm:${id}`, by);
@@ -361,6 +365,11 @@ export class IndexRating implements RatingEngine {
 
   list(): CompoundRating[] {
     return [...this.owned.values()].map((o) => o.rating);
+  }
+
+  /** Every registered device with its compound, last-seen time and online state (the console). */
+  devices(): ReturnType<DeviceTracker['status']> {
+    return this.tracker.status(this.ctx.now());
   }
 
   persist(): void {

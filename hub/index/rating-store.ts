@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS index_audit (
   from_stars INTEGER, to_stars INTEGER NOT NULL, idx REAL NOT NULL, trigger TEXT NOT NULL,
   reason TEXT NOT NULL, policy_version TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS index_audit_compound ON index_audit(compound, seq);
+CREATE INDEX IF NOT EXISTS index_audit_at ON index_audit(at);
 CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
@@ -90,6 +91,16 @@ export class RatingStore {
         'SELECT * FROM index_audit WHERE compound = ? ORDER BY seq DESC LIMIT ?',
       )
       .all(compound, limit)
+      .map((r) => ({ seq: r.seq, compound: r.compound, at: r.at, fromStars: r.from_stars === null ? null : fromDb(r.from_stars), toStars: fromDb(r.to_stars), index: r.idx, trigger: r.trigger, reason: JSON.parse(r.reason) as unknown, policyVersion: r.policy_version }));
+  }
+
+  /** Star changes of the whole city since `from` (ms), newest first (the console's audit and "today"). */
+  auditSince(from: number, limit = 100): AuditEntry[] {
+    return this
+      .p<[number, number], { seq: number; compound: string; at: number; from_stars: number | null; to_stars: number; idx: number; trigger: string; reason: string; policy_version: string }>(
+        'SELECT * FROM index_audit WHERE at >= ? ORDER BY seq DESC LIMIT ?',
+      )
+      .all(from, limit)
       .map((r) => ({ seq: r.seq, compound: r.compound, at: r.at, fromStars: r.from_stars === null ? null : fromDb(r.from_stars), toStars: fromDb(r.to_stars), index: r.idx, trigger: r.trigger, reason: JSON.parse(r.reason) as unknown, policyVersion: r.policy_version }));
   }
 

@@ -217,6 +217,11 @@ export class IngestDb {
     return this.db.prepare<[number], DeadLetterRow>('SELECT * FROM deadletters ORDER BY id DESC LIMIT ?').all(lim);
   }
 
+  /** Dead letters on disk by reason, with the newest time of each (the console's summary). */
+  deadLetterSummary(): { reason: string; count: number; lastAt: number }[] {
+    return this.db.prepare<[], { reason: string; count: number; lastAt: number }>('SELECT reason, COUNT(*) AS count, MAX(at) AS lastAt FROM deadletters GROUP BY reason ORDER BY count DESC').all();
+  }
+
   deadLetterCount(): number {
     return this.db.prepare<[], { c: number }>('SELECT COUNT(*) AS c FROM deadletters').get()?.c ?? 0;
   }

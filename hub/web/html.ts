@@ -1,3 +1,5 @@
+import type { FastifyReply } from 'fastify';
+
 /** Escape text for HTML element content and double-quoted attributes. */
 export function esc(v: string | number): string {
   return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -29,4 +31,18 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/** An HTML answer with the pages' security headers. */
+export function sendHtml(reply: FastifyReply, status: number, body: string, imgOrigin?: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    // No inline script or style anywhere, no third-party origin: the pages run offline on a hub.
+    // imgOrigin: the city's own tile server, on the map page only (a basemap is optional; mapTileUrl).
+    .header('content-security-policy', `default-src 'self'; img-src 'self' data:${imgOrigin ? ' ' + imgOrigin : ''}; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`)
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer')
+    .send(body);
 }

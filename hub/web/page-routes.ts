@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { isSafeId } from '../../protocol/ids.ts';
 import type { CompoundRating } from '../rating/types.ts';
 import { compoundPage, notFoundPage } from './compound-page.ts';
+import { sendHtml } from './html.ts';
 import type { WebContext } from './context.ts';
 import { webError } from './errors.ts';
 import { lowest, mapData, type MapInput } from './map-view.ts';
@@ -14,6 +15,9 @@ const ASSETS: Record<string, string> = {
   'style.css': 'text/css; charset=utf-8',
   'map.js': 'text/javascript; charset=utf-8',
   'compound.js': 'text/javascript; charset=utf-8',
+  'time.js': 'text/javascript; charset=utf-8',
+  'console.js': 'text/javascript; charset=utf-8',
+  'login.js': 'text/javascript; charset=utf-8',
 };
 /** Read once at start: the pages are a handful of small files, no build step. */
 const files = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(new URL(f, STATIC), 'utf8')]));
@@ -23,17 +27,7 @@ const mapHtml = readFileSync(new URL('map.html', STATIC), 'utf8');
 export const LOWEST_N = 10;
 const DAY_MS = 86_400_000;
 
-function html(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    // No inline script or style anywhere, no third-party origin: the pages run offline on a hub.
-    .header('content-security-policy', "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .send(body);
-}
+const html = sendHtml;
 
 /** A compound's district name: from the city's list when the hub was given one, else its id. */
 const districtName = (w: WebContext, id: string): string => w.districtNames.get(id) ?? id;

@@ -1,0 +1,57 @@
+import type { HubBus } from './bus.ts';
+
+export interface EdgeState {
+  id: string;
+  /** Connected to the hub's MQTT right now. */
+  connected: boolean;
+  /** Last connect or disconnect (ms); null = not seen since the hub started. */
+  since: number | null;
+  /** What the edge last said in its retained state message (online/offline, its device count). */
+  reported: { state: string; devices: number | null; at: number | null } | null;
+}
+
+/**
+ * Which edges are connected, from the broker's connect/disconnect and each edge's retained
+ * `ss/v1/edge/<id>/state` message. In memory: after a hub restart every edge reconnects within
+ * its backoff, so the picture rebuilds itself. Changes go to the hub bus (the console's live view).
+ */
+export class EdgeStatus {
+  private readonly edges = new Map<string, EdgeState>();
+
+  constructor(private readonly bus: HubBus, private readonly now: () => number) {}
+
+  private get(id: string): EdgeState {
+    let e = this.edges.get(id);
+    if (!e) this.edges.set(id, (e = { id, connected: false, since: null, reported: null }));
+    return e;
+  }
+
+  connected(id: string, up: boolean): void {
+    const e = this.get(id);
+    if (e.connected === up && e.since !== null) return;
+    e.connected = up;
+    e.since = this.now();
+    this.bus.publish({ type: 'edge', edge: id, state: up ? 'online' : 'offline', at: e.since });
+  }
+
+  /** The edge's own state message; bad JSON is ignored (it is only a hint, the connection is the truth). */
+  reported(id: string, payload: Buffer): void {
+    let v: unknown;
+    try {
+      v = JSON.parse(payload.subarray(0, 4096).toString('utf8'));
+    } catch {
+      return;
+    }
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    this.get(id).reported = {
+      state: typeof o['state'] === 'string' ? o['state'].slice(0, 20) : 'unknown',
+      devices: typeof o['devices'] === 'number' ? o['devices'] : null,
+      at: typeof o['at'] === 'number' ? o['at'] : null,
+    };
+  }
+
+  list(): EdgeState[] {
+    return [...this.edges.values()].map((e) => ({ ...e })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+}
