@@ -80,8 +80,8 @@ function forms(p: PublicCompound): string {
 </form></details>`;
 }
 
-/** 一码: the page a resident reaches by scanning the plaque. */
-export function compoundPage(p: PublicCompound, x: CompoundPageExtras): string {
+/** The part of the page that follows the rating (re-sent over the live stream, hub/web/live-routes.ts). */
+export function liveSection(p: PublicCompound, x: CompoundPageExtras): string {
   const s = p.stars === null ? null : Math.max(0, Math.min(5, Math.round(p.stars)));
   // Unrated is not five stars: no index is shown, only that the data is not enough yet.
   const head = s === null
@@ -99,17 +99,25 @@ export function compoundPage(p: PublicCompound, x: CompoundPageExtras): string {
 <p class="muted small">${s === 5 ? '五星级平安小区 Five-star safe compound' : s === 0 ? '本年度不参评 Not rated this year' : `${s}星级平安小区 ${s}-star compound`} · 更新 updated ${esc(p.updatedMonth)}</p>
 <p class="muted small" data-testid="reason">${esc(p.reason)}</p>
 </header>`;
-  const body = `<main class="narrow">
-${head}
+  return `${head}
 ${notices(p)}
 ${streaks(p)}
 ${subScores(p)}
-${p.unconfirmedAlarms ? `<p class="muted small card">${esc(p.unconfirmedAlarms)} device alarm(s) are waiting for an operator's check; they do not count until confirmed.</p>` : ''}
-${checkins(x)}
+${p.unconfirmedAlarms ? `<p class="muted small card" data-testid="pending-alarms">${esc(p.unconfirmedAlarms)} device alarm(s) are waiting for an operator's check; they do not count until confirmed.</p>` : ''}
+${checkins(x)}`;
+}
+
+/** 一码: the page a resident reaches by scanning the plaque. */
+export function compoundPage(p: PublicCompound, x: CompoundPageExtras): string {
+  const body = `<main class="narrow">
+<div id="live-region" aria-live="polite">
+${liveSection(p, x)}
+</div>
+<p class="muted small live-note"><span id="live" data-testid="live">○</span> 实时更新 This page updates itself when the rating changes.</p>
 ${forms(p)}
 <footer><a href="/map">全市平安地图 City safety map</a> · <a href="/api/compounds/${encodeURIComponent(p.id)}/qr.svg">二维码 QR code</a><br><span class="muted small">This page shows no personal data: cases appear only by category and month.</span></footer>
 </main>`;
-  return page(`${p.name} · 平安小区 Safe compound`, body, { scripts: ['/web/compound.js'] });
+  return page(`${p.name} · 平安小区 Safe compound`, body, { scripts: ['/web/time.js', '/web/compound.js'], bodyAttrs: `data-compound="${esc(p.id)}"` });
 }
 
 export function notFoundPage(id: string): string {

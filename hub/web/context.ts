@@ -1,3 +1,6 @@
+import type { HubBus } from '../bus.ts';
+import type { Basemap } from './map-tiles.ts';
+import type { SseStreams } from './sse.ts';
 import type { CompoundRow } from '../store/stateDb.ts';
 import type { CaseAuth } from '../cases/auth.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -15,4 +18,9 @@ export interface WebContext {
   districtNames: ReadonlyMap<string, string>;
   publicBaseUrl: string | undefined;
   now: () => number;
+  /** The city's tile server for the map (absent: the offline district layer only). */
+  basemap: Basemap | undefined;
+  /** The hub bus and live streams (the compound page's SSE). */
+  bus: HubBus;
+  streams: SseStreams;
 }

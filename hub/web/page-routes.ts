@@ -37,7 +37,7 @@ async function safeGet(w: WebContext, id: string): Promise<CompoundRating | unde
 }
 
 export function pageRoutes(app: FastifyInstance, w: WebContext): void {
-  app.get('/map', async (_req, reply) => html(reply, 200, mapHtml));
+  app.get('/map', async (_req, reply) => html(reply, 200, mapHtml, w.basemap?.cspSource));
   app.get<{ Params: { file: string } }>('/web/:file', async (req, reply) => {
     const body = files.get(req.params.file);
     const type = ASSETS[req.params.file];

@@ -9,6 +9,10 @@ import { pageRoutes } from './page-routes.ts';
 import { RATE_LIMIT_DEFAULTS, RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { apiSource, type RatingSource } from './source.ts';
 import { WebStore } from './store.ts';
+import { parseTileUrl } from './map-tiles.ts';
+import { mapRoutes } from './map-routes.ts';
+import { liveRoutes } from './live-routes.ts';
+import { SSE_DEFAULTS, SseStreams, type SseOptions } from './sse.ts';
 
 export interface WebPagesOptions {
   /** Department and operator tokens (same as the cases API). Default: the environment. */
@@ -21,6 +25,10 @@ export interface WebPagesOptions {
   reportRateLimit?: Partial<RateLimitOptions>;
   /** Where ratings come from. Default: the hub's own /api/compounds (in-process inject). */
   source?: (app: FastifyInstance) => RatingSource;
+  /** Basemap tile template ({z}/{x}/{y}) of the city's own tile server. Default: SAFESTAR_MAP_TILE_URL; none = offline district layer only. */
+  mapTileUrl?: string;
+  /** Limits of the public live streams (the compound page). */
+  sse?: Partial<SseOptions>;
 }
 
 /**
@@ -38,8 +46,15 @@ export function webPages(opts: WebPagesOptions = {}): (app: FastifyInstance, ctx
       districtNames: new Map((opts.districts ?? []).map((d) => [d.id, d.name])),
       publicBaseUrl: opts.publicBaseUrl ?? process.env['SAFESTAR_PUBLIC_URL'],
       now: ctx.now,
+      basemap: parseTileUrl(opts.mapTileUrl ?? process.env['SAFESTAR_MAP_TILE_URL']),
+      bus: ctx.bus,
+      streams: new SseStreams({ ...SSE_DEFAULTS, ...opts.sse }),
     };
+    // Open streams would hold app.close() up: end them before the server stops.
+    app.addHook('preClose', async () => w.streams.closeAll());
     pageRoutes(app, w);
     needsRoutes(app, w);
+    mapRoutes(app, w);
+    liveRoutes(app, w);
   };
 }

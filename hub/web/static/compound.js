@@ -24,7 +24,24 @@
   };
   const why = (r) => (r.json && REASONS[r.json.code]) || ('出错了 Something went wrong (' + r.status + ').');
 
+  // Live: the hub sends the page's rating part again whenever it changes (server-sent events).
+  function live() {
+    const id = document.body.dataset.compound;
+    if (!id || !window.EventSource) return;
+    const es = new EventSource('/api/compounds/' + encodeURIComponent(id) + '/events');
+    let n = 0;
+    es.addEventListener('open', () => { $('live').textContent = '●'; $('live').className = 'live on'; });
+    es.addEventListener('error', () => { $('live').textContent = '○'; $('live').className = 'live off'; });
+    es.addEventListener('compound', (e) => {
+      const data = JSON.parse(e.data);
+      // Server-rendered and escaped by the hub (hub/web/compound-page.ts liveSection).
+      $('live-region').innerHTML = data.html;
+      document.body.dataset.updates = String(++n);
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
+    live();
     const rf = $('report-form');
     if (rf) {
       const text = $('r-text');
@@ -56,7 +73,7 @@
         e.preventDefault();
         try {
           const r = await post('/api/compounds/' + encodeURIComponent(kf.dataset.compound) + '/checkins', { officer: $('k-officer').value, activity: $('k-activity').value }, { authorization: 'Bearer ' + $('k-token').value.trim() });
-          if (r.status === 201) say($('k-status'), true, '报到成功 Checked in at ' + new Date(r.json.at).toLocaleString());
+          if (r.status === 201) say($('k-status'), true, '报到成功 Checked in at ' + window.ssTime.at(r.json.at));
           else say($('k-status'), false, why(r));
         } catch (err) {
           say($('k-status'), false, '网络错误 Network error: ' + err.message);

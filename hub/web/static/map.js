@@ -1,19 +1,11 @@
-// 一图: the city map. Plain browser JS, no build step, no third-party code (the hub runs offline).
+// 一图: the city map. Plain browser JS, no build step; Leaflet is served by the hub (it may run offline).
 'use strict';
 (function () {
-  const SVG = 'http://www.w3.org/2000/svg';
-  const W = 1000, H = 700, PAD = 24;
   // ?refresh=N (seconds, ≥ 1) for wall displays and tests; 10 s by default.
   const REFRESH_MS = Math.max(1000, Number(new URLSearchParams(location.search).get('refresh')) * 1000 || 10000);
   const $ = (id) => document.getElementById(id);
   let districtsFilled = false;
 
-  function el(tag, attrs, text) {
-    const e = document.createElementNS(SVG, tag);
-    for (const k in attrs) e.setAttribute(k, String(attrs[k]));
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
   function h(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -25,55 +17,55 @@
   const starWord = (s) => (s === null || s === undefined ? 'unrated' : s + '★');
   const pct = (x) => (x * 100).toFixed(1) + ' %';
 
-  // Equirectangular projection over the points' bounding box; x is scaled by cos(latitude) so a
-  // kilometre east looks as long as a kilometre north at the city's latitude.
-  function projector(points) {
-    let la0 = Infinity, la1 = -Infinity, lo0 = Infinity, lo1 = -Infinity;
-    for (const p of points) {
-      la0 = Math.min(la0, p.lat); la1 = Math.max(la1, p.lat);
-      lo0 = Math.min(lo0, p.lon); lo1 = Math.max(lo1, p.lon);
+  // Leaflet (served by the hub: /web/leaflet/). The basemap is the city's own tile server when
+  // configured; offline, the district areas generated from the compounds' locations are the map.
+  const AREA = ['#dbe9f6', '#e4f1de', '#f6e8d8', '#ece1f3', '#f5f0d0', '#dcefee', '#f3dde3', '#e6e6e6'];
+  let map = null, points = null;
+  async function setupMap() {
+    map = L.map('map', { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
+    const res = await fetch('/api/map/layers', { cache: 'no-store' });
+    const layers = res.ok ? await res.json() : { basemap: null, districts: { features: [], bounds: null } };
+    if (layers.basemap) L.tileLayer(layers.basemap.url, { maxZoom: 19, attribution: 'City basemap' }).addTo(map);
+    const feats = layers.districts.features;
+    const areas = feats.filter((f) => f.properties.kind === 'district');
+    L.geoJSON({ type: 'FeatureCollection', features: areas }, {
+      interactive: false,
+      style: (f) => ({ stroke: false, fillOpacity: layers.basemap ? 0.25 : 1, fillColor: AREA[areas.indexOf(f) % AREA.length], className: 'darea' }),
+    }).addTo(map);
+    L.geoJSON({ type: 'FeatureCollection', features: feats.filter((f) => f.properties.kind === 'boundary') }, {
+      interactive: false,
+      style: () => ({ color: '#7b8794', weight: 1.5, opacity: 0.9, className: 'dboundary' }),
+    }).addTo(map);
+    // District names sit where the generator found room: on no compound.
+    for (const f of areas) {
+      const icon = L.divIcon({ className: 'dlabel', html: '<span class="dlabel-text"></span>', iconSize: [0, 0] });
+      const m = L.marker(f.properties.label, { icon, interactive: false, keyboard: false }).addTo(map);
+      m.getElement().firstChild.textContent = f.properties.name;
+      m.getElement().dataset.district = f.properties.id;
     }
-    const k = Math.cos(((la0 + la1) / 2) * Math.PI / 180);
-    const spanX = Math.max((lo1 - lo0) * k, 1e-4), spanY = Math.max(la1 - la0, 1e-4);
-    const scale = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD) / spanY);
-    const ox = (W - spanX * scale) / 2, oy = (H - spanY * scale) / 2;
-    return (p) => [ox + (p.lon - lo0) * k * scale, H - (oy + (p.lat - la0) * scale)];
+    points = L.layerGroup().addTo(map);
+    if (layers.districts.bounds) map.fitBounds(layers.districts.bounds, { padding: [8, 8] });
+    else map.setView([24.48, 118.09], 11);
+    document.body.dataset.basemap = layers.basemap ? 'tiles' : 'offline';
   }
 
   function drawMap(data) {
-    const svg = $('map');
-    svg.replaceChildren();
-    svg.appendChild(el('rect', { x: 0, y: 0, width: W, height: H, class: 'sea' }));
-    if (!data.points.length) {
-      svg.appendChild(el('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' }, 'No compounds with a location'));
-      return;
-    }
-    const proj = projector(data.points);
-    const r = data.points.length > 800 ? 4 : data.points.length > 200 ? 6 : 9;
+    if (!map) return;
+    points.clearLayers();
+    const r = data.points.length > 800 ? 4 : data.points.length > 200 ? 6 : 8;
     // Low stars are drawn last so they stay visible on top of the five-star crowd.
     const sorted = data.points.slice().sort((a, b) => (b.stars ?? 6) - (a.stars ?? 6));
-    const g = el('g', { id: 'points' });
     for (const p of sorted) {
-      const [x, y] = proj(p);
-      const a = el('a', { href: '/c/' + encodeURIComponent(p.id) });
-      const c = el('circle', { cx: x.toFixed(1), cy: y.toFixed(1), r, class: 'pt ' + starClass(p.stars), 'data-id': p.id, 'data-stars': p.stars === null ? 'unrated' : p.stars, 'data-district': p.district });
-      c.appendChild(el('title', {}, p.name + ' · ' + starWord(p.stars) + (p.stars === null ? '' : ' · ' + p.index.toFixed(1))));
-      a.appendChild(c);
-      g.appendChild(a);
+      const m = L.circleMarker([p.lat, p.lon], { radius: r, className: 'pt ' + starClass(p.stars), weight: 1, color: '#fff', fillOpacity: 1 });
+      m.bindTooltip(p.name + ' · ' + starWord(p.stars) + (p.stars === null ? '' : ' · ' + p.index.toFixed(1)));
+      m.on('click', () => { location.href = '/c/' + encodeURIComponent(p.id); });
+      m.addTo(points);
+      const el = m.getElement();
+      el.dataset.id = p.id;
+      el.dataset.stars = p.stars === null ? 'unrated' : String(p.stars);
+      el.dataset.district = p.district;
     }
-    svg.appendChild(g);
-    // District names at the centre of their compounds, under nothing: orientation without a base map.
-    const centres = new Map();
-    for (const p of data.points) {
-      const [x, y] = proj(p);
-      const c = centres.get(p.district) || { x: 0, y: 0, n: 0 };
-      c.x += x; c.y += y; c.n++;
-      centres.set(p.district, c);
-    }
-    const names = new Map(data.districts.map((d) => [d.id, d.name]));
-    for (const [id, c] of centres) {
-      svg.insertBefore(el('text', { x: (c.x / c.n).toFixed(0), y: (c.y / c.n).toFixed(0), 'text-anchor': 'middle', class: 'dlabel' }, names.get(id) || id), g);
-    }
+    if (data.district && data.points.length) map.fitBounds(L.latLngBounds(data.points.map((p) => [p.lat, p.lon])).pad(0.3), { maxZoom: 15 });
   }
 
   function drawDistricts(data) {
@@ -133,7 +125,7 @@
     $('summary').dataset.compounds = String(s.compounds);
     $('summary').dataset.fiveStar = String(s.fiveStar);
     $('unplaced').textContent = data.unplaced ? data.unplaced + ' compound(s) have no location and are not drawn.' : '';
-    $('updated').textContent = 'Updated ' + new Date(data.generatedAt).toLocaleTimeString();
+    $('updated').textContent = 'Updated ' + window.ssTime.hms(Date.parse(data.generatedAt));
   }
 
   // 共性问题: the most common case categories and alarm types of the district (or the city), rising
@@ -197,7 +189,7 @@
       history.replaceState(null, '', u);
       load();
     });
-    load().then(() => {
+    setupMap().catch((e) => { $('updated').textContent = 'Map layers failed (' + e.message + ')'; }).then(load).then(() => {
       const want = params.get('district');
       if (want && [...$('district').options].some((o) => o.value === want)) {
         $('district').value = want;
