@@ -42,18 +42,18 @@ describe('一图 /map in a real browser', () => {
     await page.goto(`${rig.url}/map`);
     await page.waitForSelector('body[data-loaded]');
     const rows = await compounds();
-    expect(await page.locator('#points circle').count()).toBe(rows.length);
+    expect(await page.locator('.leaflet-overlay-pane path.pt').count()).toBe(rows.length);
     for (let s = 0; s <= 5; s++) {
-      expect(await page.locator(`#points circle.s${s}`).count(), `${s}-star points`).toBe(rows.filter((r) => r.stars === s).length);
+      expect(await page.locator(`.leaflet-overlay-pane path.pt.s${s}`).count(), `${s}-star points`).toBe(rows.filter((r) => r.stars === s).length);
     }
     expect(rows.some((r) => r.stars !== null && r.stars < 5)).toBe(true);
     // Unrated compounds (no data) are drawn apart, never as a star level.
     const unrated = rows.filter((r) => r.stars === null).length;
     expect(unrated).toBe(2);
-    expect(await page.locator('#points circle.unrated').count()).toBe(unrated);
+    expect(await page.locator('.leaflet-overlay-pane path.pt.unrated').count()).toBe(unrated);
     expect(await page.locator('#summary').getAttribute('data-unrated')).toBe(String(unrated));
     // The colour a resident sees, computed by the browser from the stylesheet.
-    const fill = (s: number) => page.locator(`#points circle.s${s}`).first().evaluate((e) => getComputedStyle(e).fill);
+    const fill = (s: number) => page.locator(`.leaflet-overlay-pane path.pt.s${s}`).first().evaluate((e) => getComputedStyle(e).fill);
     expect(await fill(5)).toBe('rgb(26, 152, 80)');
     const low = Math.min(...rows.flatMap((r) => (r.stars === null ? [] : [r.stars])));
     expect(await fill(low)).not.toBe('rgb(26, 152, 80)');
@@ -74,8 +74,8 @@ describe('一图 /map in a real browser', () => {
     await page.selectOption('#district', d);
     await page.waitForSelector(`body[data-district="${d}"]`);
     const inD = rows.filter((r) => r.district === d);
-    expect(await page.locator('#points circle').count()).toBe(inD.length);
-    expect(await page.locator(`#points circle:not([data-district="${d}"])`).count()).toBe(0);
+    expect(await page.locator('.leaflet-overlay-pane path.pt').count()).toBe(inD.length);
+    expect(await page.locator(`.leaflet-overlay-pane path.pt:not([data-district="${d}"])`).count()).toBe(0);
     expect(await page.locator('#summary').getAttribute('data-compounds')).toBe(String(inD.length));
     expect(await page.locator('#districts tbody tr.selected').getAttribute('data-district')).toBe(d);
     expect(page.url()).toContain(`district=${d}`);
@@ -86,7 +86,7 @@ describe('一图 /map in a real browser', () => {
     const target = rows.find((r) => r.stars === 5)!;
     await page.goto(`${rig.url}/map?refresh=1`);
     await page.waitForSelector('body[data-loaded]');
-    const point = page.locator(`#points circle[data-id="${target.id}"]`);
+    const point = page.locator(`.leaflet-overlay-pane path.pt[data-id="${target.id}"]`);
     expect(await point.getAttribute('class')).toContain('s5');
     expect((await postCase(rig.url, target.id, 'fraud-den', 'live-1')).status).toBe(201);
     await expect.poll(() => point.getAttribute('data-stars'), { timeout: 5000 }).toBe('3');

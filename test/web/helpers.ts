@@ -5,6 +5,7 @@ import { generateCity } from '../../simulators/city.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import { safetyIndex } from '../../hub/index/wire.ts';
 import { webPages, type WebPagesOptions } from '../../hub/web/plugin.ts';
+import { consolePlugin, consoleSessions } from '../../hub/web/console/plugin.ts';
 import type { City } from '../../protocol/city.ts';
 
 export const TOKENS = {
@@ -16,6 +17,7 @@ const tokens = { departments: { police: [TOKENS.police], court: [TOKENS.court] }
 
 export interface WebRig {
   hub: Hub;
+  engine: ReturnType<typeof safetyIndex>['engine'];
   city: City;
   url: string;
   close(): Promise<void>;
@@ -25,7 +27,9 @@ export interface WebRig {
 export async function webRig(compounds = 40, web: WebPagesOptions = {}): Promise<WebRig> {
   const dir = mkdtempSync(join(tmpdir(), 'ss-web-'));
   const city = generateCity({ compounds, seed: 7 });
-  const index = safetyIndex({ tokens, manual: true });
+  // One session store, shared by the console and the cases API (as productHub wires it).
+  const sessions = consoleSessions();
+  const index = safetyIndex({ tokens, manual: true, sessions });
   const hub = await startHub({
     dataDir: dir,
     mqtt: { host: '127.0.0.1', port: 0 },
@@ -33,7 +37,7 @@ export async function webRig(compounds = 40, web: WebPagesOptions = {}): Promise
     city,
     log: false,
     rating: index.rating,
-    apiPlugins: [...index.apiPlugins, webPages({ tokens, districts: city.districts, ...web })],
+    apiPlugins: [...index.apiPlugins, webPages({ tokens, districts: city.districts, ...web }), consolePlugin({ tokens, districts: city.districts, engine: index.engine, sessions })],
   });
   // Residents' surveys for all but the last two compounds: those have no data and stay unrated.
   for (const c of city.compounds.slice(0, -2)) {
@@ -42,6 +46,7 @@ export async function webRig(compounds = 40, web: WebPagesOptions = {}): Promise
   }
   return {
     hub,
+    engine: index.engine,
     city,
     url: hub.apiUrl,
     async close() {

@@ -21,7 +21,7 @@ export interface DataRouteDeps {
 /** Alarms of one compound within this window of an alarm are shown as its context. */
 export const EVIDENCE_WINDOW_MS = 30 * 60_000;
 
-const denied = (reply: FastifyReply) => reply.code(401).send(webError('SS_WEB_SESSION', 'log in at /login, or send an operator token'));
+const denied = (reply: FastifyReply) => reply.code(401).send(webError('SS_WEB_SESSION', 'no console session and no operator token'));
 const noEngine = (reply: FastifyReply) => reply.code(503).send({ code: 'SS_WEB_NO_ENGINE', message: 'SS_WEB_NO_ENGINE: this hub runs without the safety-index engine; start it as `safestar hub` does (productHub)' });
 const guarded = { 401: ErrorBody, 503: ErrorBody };
 

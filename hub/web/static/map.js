@@ -25,6 +25,9 @@
     map = L.map('map', { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
     const res = await fetch('/api/map/layers', { cache: 'no-store' });
     const layers = res.ok ? await res.json() : { basemap: null, districts: { features: [], bounds: null } };
+    // A view first: Leaflet renders layers (and makes their elements) only once the map has one.
+    if (layers.districts.bounds) map.fitBounds(layers.districts.bounds, { padding: [8, 8] });
+    else map.setView([24.48, 118.09], 11);
     if (layers.basemap) L.tileLayer(layers.basemap.url, { maxZoom: 19, attribution: 'City basemap' }).addTo(map);
     const feats = layers.districts.features;
     const areas = feats.filter((f) => f.properties.kind === 'district');
@@ -44,8 +47,6 @@
       m.getElement().dataset.district = f.properties.id;
     }
     points = L.layerGroup().addTo(map);
-    if (layers.districts.bounds) map.fitBounds(layers.districts.bounds, { padding: [8, 8] });
-    else map.setView([24.48, 118.09], 11);
     document.body.dataset.basemap = layers.basemap ? 'tiles' : 'offline';
   }
 
@@ -189,7 +190,7 @@
       history.replaceState(null, '', u);
       load();
     });
-    setupMap().catch((e) => { $('updated').textContent = 'Map layers failed (' + e.message + ')'; }).then(load).then(() => {
+    setupMap().catch((e) => { console.error('map layers: ' + e.stack); $('updated').textContent = 'Map layers failed (' + e.message + ')'; }).then(load).then(() => {
       const want = params.get('district');
       if (want && [...$('district').options].some((o) => o.value === want)) {
         $('district').value = want;
