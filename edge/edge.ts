@@ -208,6 +208,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       outbox,
       devices: registry.size,
       clock,
+      deadLetters: () => Object.fromEntries(counters.deadLettersByCode),
       ...(opts.uplinkReconnectMs !== undefined ? { reconnectPeriodMs: opts.uplinkReconnectMs } : {}),
       ...(opts.uplinkAckTimeoutMs !== undefined ? { ackTimeoutMs: opts.uplinkAckTimeoutMs } : {}),
       onForwarded(n) {

@@ -8,6 +8,20 @@ export interface EdgeState {
   since: number | null;
   /** What the edge last said in its retained state message (online/offline, its device count). */
   reported: { state: string; devices: number | null; at: number | null } | null;
+  /** Dead letters the edge kept, by reason code, as it last reported them (they stay on the edge's disk). */
+  deadLetters: Record<string, number>;
+}
+
+/** At most this many reason codes are taken from one edge's report (it is input, not trusted). */
+const MAX_REASONS = 50;
+
+function reasons(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return out;
+  for (const [k, n] of Object.entries(v as Record<string, unknown>).slice(0, MAX_REASONS)) {
+    if (/^SS_[A-Z0-9_]{1,60}$/.test(k) && typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) out[k] = n;
+  }
+  return out;
 }
 
 /**
@@ -22,7 +36,7 @@ export class EdgeStatus {
 
   private get(id: string): EdgeState {
     let e = this.edges.get(id);
-    if (!e) this.edges.set(id, (e = { id, connected: false, since: null, reported: null }));
+    if (!e) this.edges.set(id, (e = { id, connected: false, since: null, reported: null, deadLetters: {} }));
     return e;
   }
 
@@ -44,7 +58,15 @@ export class EdgeStatus {
     }
     if (!v || typeof v !== 'object') return;
     const o = v as Record<string, unknown>;
-    this.get(id).reported = {
+    const e = this.get(id);
+    if (o['deadLetters'] !== undefined) {
+      const dl = reasons(o['deadLetters']);
+      if (JSON.stringify(dl) !== JSON.stringify(e.deadLetters)) {
+        e.deadLetters = dl;
+        this.bus.publish({ type: 'deadletters', counts: {}, at: this.now() });
+      }
+    }
+    e.reported = {
       state: typeof o['state'] === 'string' ? o['state'].slice(0, 20) : 'unknown',
       devices: typeof o['devices'] === 'number' ? o['devices'] : null,
       at: typeof o['at'] === 'number' ? o['at'] : null,
@@ -52,6 +74,6 @@ export class EdgeStatus {
   }
 
   list(): EdgeState[] {
-    return [...this.edges.values()].map((e) => ({ ...e })).sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.edges.values()].map((e) => ({ ...e, deadLetters: { ...e.deadLetters } })).sort((a, b) => a.id.localeCompare(b.id));
   }
 }

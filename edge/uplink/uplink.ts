@@ -31,6 +31,8 @@ export interface UplinkOptions {
   devices: number;
   clock: () => number;
   onForwarded?: (n: number) => void;
+  /** Dead letters by reason code: sent in the retained state message (the hub's console shows them). */
+  deadLetters?: () => Record<string, number>;
   onConnectionChange?: (connected: boolean) => void;
   onError?: (err: Error) => void;
   reconnectPeriodMs?: number;
@@ -105,6 +107,7 @@ export class Uplink {
     const ackTimeout = o.ackTimeoutMs ?? 30_000;
     this.watchdog = setInterval(() => {
       if (!this.client.connected) return;
+      this.restate();
       const now = o.clock();
       for (const s of this.sentAt) {
         if (now - s.at > ackTimeout) {
@@ -120,7 +123,18 @@ export class Uplink {
   }
 
   private statePayload(state: 'online' | 'offline'): string {
-    return JSON.stringify({ v: 1, edge: this.o.edgeId, state, devices: this.o.devices, at: this.o.clock() });
+    const dl = state === 'online' ? this.o.deadLetters?.() : undefined;
+    if (dl) this.lastDeadLetters = JSON.stringify(dl);
+    return JSON.stringify({ v: 1, edge: this.o.edgeId, state, devices: this.o.devices, at: this.o.clock(), ...(dl ? { deadLetters: dl } : {}) });
+  }
+
+  private lastDeadLetters = '';
+
+  /** Re-send the retained state when the dead-letter counts moved (at most once per watchdog tick). */
+  private restate(): void {
+    const dl = this.o.deadLetters?.();
+    if (!dl || JSON.stringify(dl) === this.lastDeadLetters) return;
+    this.client.publish(edgeTopic(this.o.edgeId, 'state'), this.statePayload('online'), { qos: 1, retain: true });
   }
 
   connected(): boolean {

@@ -48,7 +48,7 @@ export function consoleDataRoutes(app: FastifyInstance, d: DataRouteDeps): void 
       ...starsByDistrict(e.list(), d.districtNames),
       changesToday: { ...changeCounts(today), total: today.length },
       pendingAlarms: e.cases.listAlarms({ status: 'pending', limit: 10_000 }).length,
-      deadLetters: d.ctx.deadLetters.summary().reduce((n, r) => n + r.count, 0),
+      deadLetters: d.ctx.deadLetters.summary().reduce((n, r) => n + r.count, 0) + edges.reduce((n, x) => n + Object.values(x.deadLetters).reduce((a, b) => a + b, 0), 0),
       edges: { connected: edges.filter((x) => x.connected).length, known: Math.max(edges.length, d.ctx.edges.issued().length) },
     };
   });
@@ -89,12 +89,14 @@ export function consoleDataRoutes(app: FastifyInstance, d: DataRouteDeps): void 
   });
 
   app.get('/api/console/deadletters', {
-    schema: { summary: 'Dead letters by reason', description: 'Counts on disk per reason code with what the code means, and the 20 newest (without the raw payload: GET /api/deadletters has it).', tags: [TAG], response: { 200: Open('byReason, recent'), ...guarded } },
+    schema: { summary: 'Dead letters by reason', description: 'byReason: the hub\'s dead letters on disk per reason code with what the code means; atEdges: what each edge reports it dead-lettered (bad device traffic, kept on the edge: GET /deadletters on its local API); recent: the hub\'s 20 newest (without the raw payload: GET /api/deadletters has it).', tags: [TAG], response: { 200: Open('byReason, recent'), ...guarded } },
   }, async (req, reply) => {
     if (!d.isOperator(req)) return denied(reply);
     const reasons: Record<string, string> = DEAD_LETTER_REASONS;
     return {
       byReason: d.ctx.deadLetters.summary().map((r) => ({ ...r, meaning: reasons[r.reason] ?? '' })),
+      // Bad device traffic is dead-lettered where it arrives, at the edge; edges report their counts.
+      atEdges: d.ctx.edges.status().flatMap((e) => Object.entries(e.deadLetters).map(([reason, count]) => ({ edge: e.id, reason, count }))),
       recent: d.ctx.deadLetters.recent(20).map((r) => ({ id: r.id, at: r.at, edge: r.edge, reason: r.reason, detail: r.detail.slice(0, 300) })),
     };
   });

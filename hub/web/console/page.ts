@@ -21,7 +21,7 @@ export function consolePage(): string {
 <div class="scroll"><table id="edges"><thead><tr><th>Edge</th><th>State</th><th class="n">Compounds</th><th class="n">Devices</th><th class="n">Offline</th></tr></thead><tbody></tbody></table></div>
 </section>
 <section class="card" id="dead" data-testid="deadletters"><h2>死信 Dead letters by reason</h2>
-<div class="scroll"><table id="dead-table"><thead><tr><th>Reason</th><th class="n">Count</th><th>Last</th></tr></thead><tbody></tbody></table></div>
+<div class="scroll"><table id="dead-table"><thead><tr><th>Reason</th><th>Where</th><th class="n">Count</th><th>Last</th></tr></thead><tbody></tbody></table></div>
 <p class="muted small" id="dead-none"></p>
 </section>
 <section class="card" id="audit" data-testid="audit"><h2>星级变更记录 Audit of star changes</h2>

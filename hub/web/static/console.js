@@ -128,15 +128,22 @@
 
   async function dead() {
     const d = await get('/api/console/deadletters');
-    $('dead-table').tBodies[0].replaceChildren(...d.byReason.map((r) => {
+    const meaning = new Map(d.byReason.map((r) => [r.reason, r.meaning]));
+    const line = (reason, where, count, last) => {
       const name = h('td');
-      name.appendChild(h('code', '', r.reason));
-      name.appendChild(h('div', 'muted small', r.meaning));
-      const tr = row([name, r.count, T.at(r.lastAt)]);
-      tr.dataset.reason = r.reason;
+      name.appendChild(h('code', '', reason));
+      if (meaning.get(reason)) name.appendChild(h('div', 'muted small', meaning.get(reason)));
+      const tr = row([name, where, count, last]);
+      tr.dataset.reason = reason;
       return tr;
-    }));
-    $('dead-none').textContent = d.byReason.length ? '' : 'No dead letter at the hub.';
+    };
+    const rows = [
+      ...d.byReason.map((r) => line(r.reason, 'hub', r.count, T.at(r.lastAt))),
+      // Bad device traffic stays on the edge's disk (GET /deadletters on its local API); counts only here.
+      ...d.atEdges.map((r) => line(r.reason, 'edge ' + r.edge, r.count, '')),
+    ];
+    $('dead-table').tBodies[0].replaceChildren(...rows);
+    $('dead-none').textContent = rows.length ? 'Payloads are kept on disk where they were refused: GET /api/deadletters at the hub, GET /deadletters on an edge.' : 'No dead letter.';
   }
 
   async function audit() {
