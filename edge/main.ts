@@ -1,34 +1,13 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { loadSiteConfig } from './config.ts';
 import { startEdge } from './edge.ts';
-import type { Scorer } from './pipeline/scorer-port.ts';
+import { loadScorer } from './scoring/load.ts';
 
-/** The anomaly model shipped in the package (models/, see its model card). */
-export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'kt-2.0.0.onnx');
-
-/**
- * Learning period of a device after a start: an edge restart must not flag every device's
- * reconnect (issue 4: one outage, not one alarm per device).
- */
-export const SCORER_WARMUP_MS = 10 * 60_000;
+export { DEFAULT_MODEL, SCORER_WARMUP_MS } from './scoring/load.ts';
 
 export interface RunEdgeOptions {
   /** `.onnx` model for the anomaly scorer; default DEFAULT_MODEL when present; `false` = no scorer. */
   model?: string | false;
-}
-
-/** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
-async function loadScorer(model: string | false | undefined, log: Logger): Promise<Scorer | undefined> {
-  if (model === false) return undefined;
-  const path = model === undefined ? DEFAULT_MODEL : resolve(model);
-  if (!existsSync(path)) {
-    if (model !== undefined) log.warn({ path }, 'model file not found; running without anomaly scoring');
-    return undefined;
-  }
-  const { createOnnxScorer } = await import('./scoring/onnx-scorer.ts');
-  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, onLog: (level, msg) => log[level](msg) });
 }
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { generateCity } from '../../simulators/city.ts';
@@ -12,6 +13,7 @@ import { resolveInflux, stopLeftover, type InfluxTarget } from './influx-target.
 import { productHub } from '../../hub/product.ts';
 import { randomBytes } from 'node:crypto';
 import { Ledger, type Reconciliation, type StoredRow } from './reconcile.ts';
+import { demoScorer, showcase, writeGrafana } from './showcase.ts';
 
 export interface DemoOptions {
   compounds: number;
@@ -136,17 +138,26 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     if (o.signal?.aborted) return early();
     o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
+    o.say(`Operator console: ${hub.apiUrl}/  log in with the operator token ${tokens.operator}`);
     o.say(`City map (一图): ${hub.apiUrl}/map   Compound page (一码): ${hub.apiUrl}/c/${city.compounds[0]!.id}`);
     o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);
-    o.say(`Operator token (confirm device alarms: POST /api/alarms/:id/confirm): ${tokens.operator}`);
+    o.say(`Operator token (the console's login; or the API: POST /api/alarms/:id/confirm): ${tokens.operator}`);
+    const grafana = writeGrafana(o.dataDir, influx);
+    o.say(`Grafana: provisioning under ${grafana} (mount provisioning/ at /etc/grafana/provisioning, dashboards/ at /var/lib/grafana/dashboards/safestar)`);
     const kits = sites.map((s, i) =>
       siteConfigForCity(city, { edgeId: s.edgeId, compoundIds: s.compoundIds, hubUrl: hub!.mqttUrl, dataDir: join(o.dataDir, s.edgeId), uplinkPassword: secrets[i]! }),
     );
+    let scoring = 0;
     for (const kit of kits) {
       if (o.signal?.aborted) return await stopBySignal(o, edges, hub);
-      edges.push(await startEdge(kit.config, { log: false }));
+      const scorer = await demoScorer();
+      if (scorer) scoring++;
+      edges.push(await startEdge(kit.config, { log: false, ...(scorer ? { scorer } : {}) }));
     }
     o.say(`Edges: ${edges.map((e, i) => `${sites[i]!.edgeId} ${e.apiUrl}`).join(', ')}`);
+    o.say(`Anomaly scorer: ${scoring ? `on at ${scoring} of ${edges.length} edges (models/kt-2.0.0.onnx)` : 'off (models/kt-2.0.0.onnx not found)'}`);
+    const extras = showcase(sites[0]!.compoundIds[0]!);
+    o.say(`Showing everything: a burglary at ${sites[0]!.compoundIds[0]} (its device alarms wait in the console) and bad traffic from one of its devices (dead letters at ${sites[0]!.edgeId})`);
     o.say(`Devices: ${city.compounds.reduce((n, c) => n + c.devices.length, 0)} in ${city.compounds.length} compounds, ~${o.rate} events/s`);
 
     // Only a timed run keeps the ledger: an open-ended one would grow it without bound.
@@ -155,6 +166,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const runStart = Date.now();
 
     const stop = new AbortController();
+    // One signal stops every edge's devices, connects and bad-traffic senders: many listeners by design.
+    setMaxListeners(200, stop.signal);
     const onAbort = (): void => stop.abort();
     o.signal?.addEventListener('abort', onAbort);
     if (o.signal?.aborted) stop.abort();
@@ -178,6 +191,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           // Few connects at a time: every CONNECT costs the edge a password check (scrypt on the
           // thread pool this process shares); a burst only makes each one wait longer.
           connectConcurrency: 10,
+          ...(i === 0 ? extras : {}),
           ...(ledger ? { onMessage: (m) => ledger.add(m) } : {}),
         }),
       ),

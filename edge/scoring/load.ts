@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Scorer } from '../pipeline/scorer-port.ts';
+
+/** The anomaly model shipped in the package (models/, see its model card). */
+export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt-2.0.0.onnx');
+
+/**
+ * Learning period of a device after a start: an edge restart must not flag every device's
+ * reconnect (issue 4: one outage, not one alarm per device).
+ */
+export const SCORER_WARMUP_MS = 10 * 60_000;
+
+/** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
+export async function loadScorer(model: string | false | undefined, log: Logger): Promise<Scorer | undefined> {
+  if (model === false) return undefined;
+  const path = model === undefined ? DEFAULT_MODEL : resolve(model);
+  if (!existsSync(path)) {
+    if (model !== undefined) log.warn({ path }, 'model file not found; running without anomaly scoring');
+    return undefined;
+  }
+  const { createOnnxScorer } = await import('./onnx-scorer.ts');
+  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, onLog: (level, msg) => log[level](msg) });
+}
+
