@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxdAvailable, startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
@@ -83,6 +84,24 @@ describe('safestar demo (the CLI)', () => {
     expect(s.stored - s.storedUnacknowledged).toBe(s.acknowledged);
     expect(s.queued).toBe(0);
     expect(s.neverConnected).toBe(0);
+
+    // Issue 16: the demo shows everything. The console and how to log in are printed…
+    const operator = /Operator console: (http:\/\/127\.0\.0\.1:\d+)\/\s+log in with the operator token (\w+)/.exec(stderr);
+    expect(operator, stderr).not.toBeNull();
+    expect(stderr).toMatch(/Anomaly scorer: on at 4 of 4 edges/);
+    // …one device's bad traffic is dead-lettered with reasons…
+    expect(s.deadLettered).toBeGreaterThanOrEqual(2);
+    // …the burglary's device alarms wait for an operator (the hub's state, read after the run)…
+    const db = new Database(join(dir, 'data', 'hub', 'state.db'), { readonly: true });
+    const pending = db.prepare("SELECT count(*) AS n FROM index_alarms WHERE status = 'pending'").get() as { n: number };
+    db.close();
+    expect(pending.n).toBeGreaterThanOrEqual(1);
+    // …and Grafana provisioning sits where an admin can mount it, pointing at this run's InfluxDB.
+    const ds = readFileSync(join(dir, 'data', 'grafana', 'provisioning', 'datasources', 'safestar.yaml'), 'utf8');
+    expect(ds).toContain(`url: ${influxd.url}`);
+    expect(ds).toContain('dbName: demo_db');
+    expect(existsSync(join(dir, 'data', 'grafana', 'provisioning', 'dashboards', 'safestar.yaml'))).toBe(true);
+    expect(existsSync(join(dir, 'data', 'grafana', 'dashboards', 'safestar-city.json'))).toBe(true);
 
     // The same figures straight from InfluxDB: one point per stored event, every id once.
     const influx = new InfluxDB({ host: '127.0.0.1', port: influxd.port, database: 'demo_db' });
