@@ -45,6 +45,8 @@ export interface AlarmRow {
   status: AlarmStatus;
   decided_at: number | null;
   decided_by: string | null;
+  /** JSON of the event's anomaly score ({value, threshold, model, anomalous}) when the edge scored it. */
+  score?: string | null;
 }
 
 export interface StoredCase extends CaseRecord {
@@ -89,6 +91,9 @@ export class CaseStore {
     // Who posted each case (the token's department); older files lack the column.
     const cols = db.prepare<[], { name: string }>('PRAGMA table_info(index_cases)').all().map((c) => c.name);
     if (!cols.includes('posted_by')) db.exec("ALTER TABLE index_cases ADD COLUMN posted_by TEXT NOT NULL DEFAULT ''");
+    // The edge's anomaly score of an alarm's event (evidence for the operator); older files lack it.
+    const alarmCols = db.prepare<[], { name: string }>('PRAGMA table_info(index_alarms)').all().map((c) => c.name);
+    if (!alarmCols.includes('score')) db.exec('ALTER TABLE index_alarms ADD COLUMN score TEXT');
     this.p = preparedCache(db);
   }
 
@@ -152,10 +157,10 @@ export class CaseStore {
   }
 
   /** A device alarm seen on the ingest path; it waits for an operator. Duplicates are ignored. */
-  addPendingAlarm(a: { id: string; compound: string; device: string; type: string; occurredAt: number }): boolean {
+  addPendingAlarm(a: { id: string; compound: string; device: string; type: string; occurredAt: number; score?: object }): boolean {
     const r = this
-      .p("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status) VALUES (?, ?, ?, ?, ?, 'pending')")
-      .run(a.id, a.compound, a.device, a.type, a.occurredAt);
+      .p("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status, score) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
+      .run(a.id, a.compound, a.device, a.type, a.occurredAt, a.score ? JSON.stringify(a.score) : null);
     return r.changes > 0;
   }
 

@@ -132,7 +132,7 @@ export class IndexRating implements RatingEngine {
       // Edge-made health records are not alarms; device alarms wait for an operator (only
       // confirmed ones score, DOMAIN.md "IoT").
       if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
-        if (this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at })) {
+        if (this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at, ...(e.score ? { score: e.score } : {}) })) {
           this.ctx.bus?.publish({ type: 'alarm', id: e.id, compound: e.compound, device: e.device, kind: e.type, status: 'pending', at });
         }
       }

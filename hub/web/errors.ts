@@ -9,6 +9,7 @@ export const WEB_ERRORS = {
   SS_WEB_SESSION: 'this needs an operator console session; log in at /login with an operator token (safestar hub tokens add operator)',
   SS_WEB_LOGIN_INVALID: 'the token is not an operator token; paste a token issued with safestar hub tokens add operator (or one from SAFESTAR_OPERATOR_TOKENS)',
   SS_WEB_CSRF: 'a console request that changes state must send the x-safestar-csrf header from GET /api/console/session; reload the console',
+  SS_WEB_NO_ENGINE: 'this hub runs without the safety-index engine, so the console has no alarms or audit; start it as safestar hub does (productHub)',
   SS_WEB_STREAMS_FULL: 'too many live streams are open on this hub; the page falls back to reloading, try again in a minute',
 } as const;
 

@@ -13,11 +13,11 @@ let browser: Browser;
 let seq = 0;
 
 /** A device alarm as the hub's ingest hands it to the engine (after parse and dedupe). */
-function alarm(compoundIndex: number, type: 'fence-alarm' | 'door-forced', minutesAgo = 0): string {
+function alarm(compoundIndex: number, type: 'fence-alarm' | 'door-forced', minutesAgo = 0, score?: Event['score']): string {
   const c = rig.city.compounds[compoundIndex]!;
   const id = `test-alarm-${++seq}`;
   const at = Date.now() - minutesAgo * 60_000;
-  const e = { v: 1, id, deviceTime: at, receivedAt: at, district: c.district, compound: c.id, edge: 'edge-test', device: c.devices[0]!.id, kind: c.devices[0]!.kind, type, severity: 'critical', attributes: {} } as unknown as Event;
+  const e = { v: 1, id, deviceTime: at, receivedAt: at, district: c.district, compound: c.id, edge: 'edge-test', device: c.devices[0]!.id, kind: c.devices[0]!.kind, type, severity: 'critical', attributes: {}, ...(score ? { score } : {}) } as unknown as Event;
   rig.engine()!.onEvents([e]);
   return id;
 }
@@ -98,7 +98,7 @@ describe('console routes without a session', () => {
 describe('the operator console in Chromium', () => {
   it('logs in, shows the city and the alarm queue with evidence, and confirms an alarm (desktop)', async () => {
     const related = alarm(0, 'fence-alarm', 5);
-    const id = alarm(0, 'door-forced', 1);
+    const id = alarm(0, 'door-forced', 1, { value: 0.93, threshold: 0.8, model: 'kt-2.0.0', anomalous: true });
     const ctx = await browser.newContext({ viewport: DESKTOP });
     const page = await login(ctx);
     expect(await page.locator('#glance-table tbody tr').count()).toBe(rig.city.districts.length);
@@ -107,6 +107,8 @@ describe('the operator console in Chromium', () => {
     // The evidence: the fence alarm 4 minutes earlier at the same compound is named beside it.
     expect(await item.innerText()).toContain('fence-alarm');
     expect(await item.locator('.evidence').innerText()).toMatch(/Within 30 min at this compound/);
+    // The edge's anomaly score of the alarm's event, with its threshold and model.
+    expect(await item.locator('.evidence').innerText()).toContain('Anomaly score 0.93 (threshold 0.80, kt-2.0.0): unusual for this device');
     expectGoodShot(await shot(page, 'console'));
     expect(await inViewport(page, 'h1')).toBe(true);
     await item.locator('button[data-action=confirm]').click();

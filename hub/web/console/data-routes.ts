@@ -6,7 +6,7 @@ import type { IndexRating } from '../../index/hub-rating.ts';
 import type { AlarmRow } from '../../cases/store.ts';
 import { webError } from '../errors.ts';
 import type { SseStreams } from '../sse.ts';
-import { changeCounts, localDayStart, relatedAlarms, rootCauses, starsByDistrict } from './data.ts';
+import { alarmScore, changeCounts, localDayStart, relatedAlarms, rootCauses, starsByDistrict } from './data.ts';
 import { AlarmQuery, ErrorBody, LimitQuery, Open, TAG, page } from './schemas.ts';
 
 export interface DataRouteDeps {
@@ -22,7 +22,7 @@ export interface DataRouteDeps {
 export const EVIDENCE_WINDOW_MS = 30 * 60_000;
 
 const denied = (reply: FastifyReply) => reply.code(401).send(webError('SS_WEB_SESSION', 'no console session and no operator token'));
-const noEngine = (reply: FastifyReply) => reply.code(503).send({ code: 'SS_WEB_NO_ENGINE', message: 'SS_WEB_NO_ENGINE: this hub runs without the safety-index engine; start it as `safestar hub` does (productHub)' });
+const noEngine = (reply: FastifyReply) => reply.code(503).send(webError('SS_WEB_NO_ENGINE', 'no index engine'));
 const guarded = { 401: ErrorBody, 503: ErrorBody };
 
 /** The console's JSON: the city at a glance, alarms with evidence, edges and devices, dead letters, audit. */
@@ -72,6 +72,7 @@ export function consoleDataRoutes(app: FastifyInstance, d: DataRouteDeps): void 
         id: a.id, compound: a.compound, ...name(e, a.compound), device: a.device, type: a.type, occurredAt: a.occurred_at, status: a.status, decidedAt: a.decided_at, decidedBy: a.decided_by,
         evidence: {
           related: relatedAlarms(a, same, EVIDENCE_WINDOW_MS),
+          score: alarmScore(a),
           device: dev ? { id: dev.id, online: dev.online, lastSeen: dev.lastSeen } : null,
           compound: r ? { id: r.id, name: r.name, district: r.district, stars: r.stars, index: r.index } : null,
         },

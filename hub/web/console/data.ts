@@ -133,6 +133,19 @@ export function rootCauses(
   return { edges: [...views.values()], causes, totals };
 }
 
+/** The edge's anomaly score stored with an alarm (null: not scored, e.g. the scorer was off). */
+export function alarmScore(a: AlarmRow): { value: number; threshold: number; model: string; anomalous: boolean } | null {
+  if (!a.score) return null;
+  try {
+    const s = JSON.parse(a.score) as Record<string, unknown>;
+    return typeof s['value'] === 'number' && typeof s['threshold'] === 'number'
+      ? { value: s['value'], threshold: s['threshold'], model: typeof s['model'] === 'string' ? s['model'] : '', anomalous: s['anomalous'] === true }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface AlarmEvidence {
   /** Other alarms of the same compound close in time (a fence cut, then a camera, then a door). */
   related: { id: string; device: string; type: string; occurredAt: number; status: string }[];

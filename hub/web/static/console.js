@@ -61,6 +61,8 @@
     const ev = h('ul', 'evidence small');
     const dev = a.evidence.device;
     ev.appendChild(h('li', '', dev ? 'Device ' + (dev.online ? 'online' : 'offline') + ', last heard ' + T.at(dev.lastSeen) : 'Device not heard by the hub yet'));
+    const sc = a.evidence.score;
+    ev.appendChild(h('li', sc && sc.anomalous ? 'anomalous' : '', sc ? 'Anomaly score ' + sc.value.toFixed(2) + ' (threshold ' + sc.threshold.toFixed(2) + ', ' + sc.model + ')' + (sc.anomalous ? ': unusual for this device' : ': usual for this device') : 'Not scored by the edge'));
     const c = a.evidence.compound;
     if (c) ev.appendChild(h('li', '', 'Compound now ' + stars(c.stars) + ', index ' + c.index.toFixed(1)));
     if (a.evidence.related.length) {
