@@ -133,6 +133,8 @@ describe('the operator console in Chromium', () => {
     await page.locator('li.alarm[data-status=pending]').first().waitFor();
     expectGoodShot(await shot(page, 'console'));
     expect(await inViewport(page, 'h1')).toBe(true);
+    // Every star column of the city at a glance fits the phone (none hidden, none scrolled off).
+    for (let col = 1; col <= 8; col++) expect(await inViewport(page, `#glance-table thead th:nth-child(${col})`), `glance column ${col}`).toBe(true);
     expect(await inViewport(page, 'li.alarm[data-status=pending] button[data-action=confirm]')).toBe(true);
     // Wide tables scroll inside their card (.scroll); the card itself fits.
     expect(await inViewport(page, '#audit h2')).toBe(true);

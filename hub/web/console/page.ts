@@ -9,7 +9,7 @@ export function consolePage(): string {
 </header>
 <section class="card" id="glance" data-testid="glance"><h2>全市概览 The city at a glance</h2>
 <p id="glance-summary" class="summary"></p>
-<div class="scroll"><table class="districts" id="glance-table"><thead><tr><th>区 District</th><th class="n">5★</th><th class="n">4★</th><th class="n">3★</th><th class="n">2★</th><th class="n">1★</th><th class="n">0★</th><th class="n">unrated</th></tr></thead><tbody></tbody><tfoot></tfoot></table></div>
+<div class="scroll"><table class="glance" id="glance-table"><thead><tr><th>区 District</th><th class="n">5★</th><th class="n">4★</th><th class="n">3★</th><th class="n">2★</th><th class="n">1★</th><th class="n">0★</th><th class="n">unrated</th></tr></thead><tbody></tbody><tfoot></tfoot></table></div>
 </section>
 <section class="card" id="alarms" data-testid="alarms"><h2>待确认报警 Alarms waiting <span id="alarm-count" class="badge"></span></h2>
 <p class="muted small">Device alarms count towards a compound's index only once an operator confirms them. Each shows what else happened at the compound within 30 minutes.</p>
