@@ -12,6 +12,9 @@ export interface EdgeState {
   deadLetters: Record<string, number>;
 }
 
+/** Edges remembered (a city has tens to hundreds). */
+const MAX_EDGES = 10_000;
+
 /** At most this many reason codes are taken from one edge's report (it is input, not trusted). */
 const MAX_REASONS = 50;
 
@@ -36,7 +39,18 @@ export class EdgeStatus {
 
   private get(id: string): EdgeState {
     let e = this.edges.get(id);
-    if (!e) this.edges.set(id, (e = { id, connected: false, since: null, reported: null, deadLetters: {} }));
+    if (!e) {
+      // In insecure dev mode any client id may connect: forget the oldest disconnected one past the cap.
+      if (this.edges.size >= MAX_EDGES) {
+        for (const [k, v] of this.edges) {
+          if (!v.connected) {
+            this.edges.delete(k);
+            break;
+          }
+        }
+      }
+      this.edges.set(id, (e = { id, connected: false, since: null, reported: null, deadLetters: {} }));
+    }
     return e;
   }
 
