@@ -67,7 +67,7 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
     ...(o.maxPacketBytes ? { mqttMaxPacketBytes: o.maxPacketBytes } : {}),
     log: true,
   });
-  process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}  map ${hub.apiUrl}/map${o.insecureDev ? '  (INSECURE DEV MODE: any edge may connect)' : ''}\n`);
+  process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}  console ${hub.apiUrl}/  map ${hub.apiUrl}/map${o.insecureDev ? '  (INSECURE DEV MODE: any edge may connect)' : ''}\n`);
   const stop = (): void => {
     void hub.close().then(() => process.exit(0), () => process.exit(1));
   };
