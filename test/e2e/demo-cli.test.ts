@@ -116,6 +116,35 @@ describe('safestar demo (the CLI)', () => {
     ).rejects.toMatchObject({ stderr: expect.stringContaining('SS_HUB_CONFIG') });
   });
 
+  // Issue 16's "done when", in the running demo: log in to the console with the printed token and confirm an alarm.
+  it('serves the console while it runs: log in with the printed token, find the burglary\'s alarm, confirm it', async () => {
+    const demo = await startDemo(['--compounds', '3', '--rate', '60', '--data', join(dir, 'console')], { ...process.env, SAFESTAR_INFLUX_URL: `${influxd.url}/demo_console` }, /Devices: \d+/);
+    try {
+      const m = /Operator console: (http:\/\/127\.0\.0\.1:\d+)\/\s+log in with the operator token (\w+)/.exec(demo.stderr())!;
+      expect(m).not.toBeNull();
+      const [, url, token] = m;
+      const login = await fetch(`${url}/api/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const { csrf } = (await login.json()) as { csrf: string };
+      type Alarm = { id: string; type: string; status: string };
+      let pending: Alarm[] = [];
+      for (let i = 0; i < 120 && pending.length === 0; i++) {
+        pending = (await (await fetch(`${url}/api/console/alarms`, { headers: { cookie } })).json()) as Alarm[];
+        if (!pending.length) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(pending.length).toBeGreaterThanOrEqual(1);
+      const ok = await fetch(`${url}/api/alarms/${encodeURIComponent(pending[0]!.id)}/confirm`, { method: 'POST', headers: { cookie, 'x-safestar-csrf': csrf } });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { alarm: Alarm }).alarm.status).toBe('confirmed');
+      const page = await fetch(`${url}/`, { headers: { cookie }, redirect: 'manual' });
+      expect(page.status).toBe(200);
+    } finally {
+      process.kill(-demo.pid, 'SIGINT');
+      await demo.exited;
+    }
+  }, 180_000);
+
   it.runIf(influxdAvailable())('stops within 5 s of a Ctrl-C to its process group, stops its private influxd last, and the next start says what it does with the data', async () => {
     const data = join(dir, 'ctrl-c');
     const env: NodeJS.ProcessEnv = { ...process.env };
