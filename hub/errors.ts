@@ -21,6 +21,7 @@ export const HUB_ERRORS = {
   SS_HUB_TLS: 'TLS certificate or key files are missing or invalid',
   SS_HUB_AUTH: 'this route needs an operator token',
   SS_HUB_TOKEN_SHORT: 'an API token from the environment is shorter than 16 characters',
+  SS_HUB_INVALID: 'the request does not match the route schema (see /docs); fix the listed fields',
 } as const;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;
