@@ -37,7 +37,7 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const config = loadSiteConfig(configPath);
   const scorer = await loadScorer(opts.model, log);
-  const edge = await startEdge(config, { log, ...(scorer ? { scorer } : {}) });
+  const edge = await startEdge(config, { log, scorerExpected: opts.model !== false, ...(scorer ? { scorer } : {}) });
   log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
   // One line on stdout for scripts (tests, the demo) to pick the ports up.
   process.stdout.write(`${JSON.stringify({ ready: true, brokerUrl: edge.brokerUrl, apiUrl: edge.apiUrl })}\n`);
