@@ -17,6 +17,8 @@ export const SCORER_WARMUP_MS = 10 * 60_000;
 export interface RunEdgeOptions {
   /** `.onnx` model for the anomaly scorer; default DEFAULT_MODEL when present; `false` = no scorer. */
   model?: string | false;
+  /** --log-level (commander also fills it from LOG_LEVEL); beats the site config's logLevel. */
+  logLevel?: string;
 }
 
 /** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
@@ -33,9 +35,9 @@ async function loadScorer(model: string | false | undefined, log: Logger): Promi
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */
 export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Promise<void> {
-  // Logs go to stderr: stdout carries only the one machine-readable ready line.
-  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const config = loadSiteConfig(configPath);
+  // Logs go to stderr: stdout carries only the one machine-readable ready line.
+  const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
   const scorer = await loadScorer(opts.model, log);
   const edge = await startEdge(config, { log, scorerExpected: opts.model !== false, ...(scorer ? { scorer } : {}) });
   log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');

@@ -115,9 +115,17 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
   let writer: InfluxWriter | undefined;
+  let ratingLagS = 0;
+  // `broker` is assigned below; the gauges only read it at scrape time.
   const metrics = createHubMetrics(
     () => ingest.queueDepth(),
     () => (writer ? (writer.isUp() ? 1 : 0) : -1),
+    {
+      stars: () => rating.list().map((r) => (r.rated === false ? null : r.stars)),
+      edgesConnected: () => (broker ? broker.edgesConnected() : 0),
+      devicesOffline: () => (rating as RatingEngine).devicesOffline?.(),
+      ratingLagSeconds: () => ratingLagS,
+    },
   );
 
   const recordDeadLetters = (items: readonly DeadLetterDraft[]): void => {
@@ -162,6 +170,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       if (r.accepted.length) {
         try {
           rating.onEvents(r.accepted);
+          let newest = 0;
+          for (const e of r.accepted) if (e.receivedAt > newest) newest = e.receivedAt;
+          ratingLagS = Math.max(0, (now() - newest) / 1000);
         } catch (e) {
           // The events are durable and will be stored; only the live rating missed them.
           log.error({ err: (e as Error).message }, 'SS_HUB_RATING: the rating engine failed on accepted events');
@@ -174,7 +185,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   let closed = false;
   const refusalLog = new Map<string, { at: number; suppressed: number }>();
-  let broker: HubBroker;
+  let broker: HubBroker | undefined;
   try {
     const mqttTls: TlsOptions | undefined = opts.tls && {
       key: opts.tls.key,

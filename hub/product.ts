@@ -12,6 +12,8 @@ export interface ProductHubOptions {
   tokens?: TokenConfig;
   /** District names for the map. */
   districts?: readonly CityDistrict[];
+  /** Base URL in QR codes; default SAFESTAR_PUBLIC_URL, else the request's host. */
+  publicBaseUrl?: string;
 }
 
 /**
@@ -21,6 +23,6 @@ export interface ProductHubOptions {
  */
 export function productHub(o: ProductHubOptions = {}): Pick<HubOptions, 'rating' | 'apiPlugins'> {
   const index = safetyIndex({ ...(o.influx ? { history: o.influx } : {}), ...(o.tokens ? { tokens: o.tokens } : {}) });
-  const pages = webPages({ ...(o.tokens ? { tokens: o.tokens } : {}), ...(o.districts ? { districts: o.districts } : {}) });
+  const pages = webPages({ ...(o.tokens ? { tokens: o.tokens } : {}), ...(o.districts ? { districts: o.districts } : {}), ...(o.publicBaseUrl ? { publicBaseUrl: o.publicBaseUrl } : {}) });
   return { rating: index.rating, apiPlugins: [...index.apiPlugins, pages] };
 }

@@ -363,6 +363,10 @@ export class IndexRating implements RatingEngine {
     return [...this.owned.values()].map((o) => o.rating);
   }
 
+  devicesOffline(): number {
+    return this.tracker.offlineCount(this.now());
+  }
+
   persist(): void {
     this.tracker.persist();
     this.cases.prunePendingAlarms();
