@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { RouteOptions } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { SiteConfig } from '../protocol/site.ts';
 import { buildApi } from './api/server.ts';
@@ -54,6 +55,8 @@ export interface StartEdgeOptions {
   missedHeartbeats?: number;
   /** A complete CONNECT must arrive within this, ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Sees every local API route as it is added (the route-coverage test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
   /** Uplink reconnect period, ms (default 1000). */
   uplinkReconnectMs?: number;
   /** Reconnect the uplink when a batch waits this long for its PUBACK, ms (default 30000). */
@@ -278,6 +281,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       deadLetters: (limit, before, device) => outbox.deadLetters(limit, before, device),
       authorize: createTokenCheck(cfg.api.tokenHash),
       metrics,
+      ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
     });
     await api.listen({ host: cfg.api.host, port: cfg.api.port });
   } catch (e) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { City } from '../protocol/city.ts';
 import { checkCity } from '../protocol/city.ts';
 import { describeProblems } from '../protocol/validate.ts';
@@ -56,6 +56,8 @@ export interface HubOptions {
   log?: Logger | boolean;
   /** Replace the simple rating (hub/rating/) with another engine, e.g. the full index engine. */
   rating?: (ctx: HubContext) => RatingEngine;
+  /** Sees every HTTP route as it is added (the route-coverage test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
   /** Extra API routes (cases, confirmations, …), registered after the hub's own. */
   apiPlugins?: Array<(app: FastifyInstance, ctx: HubContext) => void | Promise<void>>;
   writer?: Partial<WriterOptions>;
@@ -243,7 +245,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     app = await buildApi(
       { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state), ...(opts.isOperator ? { isOperator: opts.isOperator } : {}) },
       (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
-      { ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}), ...(opts.trustedProxies?.length ? { trustProxy: [...opts.trustedProxies] } : {}) },
+      { ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}), ...(opts.trustedProxies?.length ? { trustProxy: [...opts.trustedProxies] } : {}), ...(opts.onRoute ? { onRoute: opts.onRoute } : {}) },
     );
     await app.listen({ host: opts.api.host, port: opts.api.port });
     const addr = app.server.address();

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { AnyObject, BEARER, DEFAULT_LIMIT, ErrorBody, Limit } from '../../common/api/schemas.ts';
 import type { Problem } from '../../protocol/validate.ts';
-import { AlarmDecisionReply, AlarmSchema, AlarmStatus, CasePostReply, IdParams, RatingViewSchema, StoredCaseSchema } from './schemas.ts';
+import { AlarmDecisionReply, AlarmSchema, AlarmStatus, CasePostReply, CaseVersionSchema, IdParams, RatingViewSchema, StoredCaseSchema } from './schemas.ts';
 import type { IndexRating } from '../index/hub-rating.ts';
 import { CaseAuth, type Principal, type TokenConfig } from './auth.ts';
 import { caseError, type CaseErrorBody, type CaseErrorCode } from './errors.ts';
@@ -92,7 +92,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       schema: {
         tags: ['cases'], summary: "a case and its versions (the owning department's token, or an operator's)", security: BEARER,
         params: IdParams('case id'),
-        response: { 200: Type.Object({ case: StoredCaseSchema, versions: Type.Array(StoredCaseSchema) }), 401: ErrorBody, 404: ErrorBody },
+        response: { 200: Type.Object({ case: StoredCaseSchema, versions: Type.Array(CaseVersionSchema) }), 401: ErrorBody, 404: ErrorBody },
       },
     }, async (req, reply) => {
       const p = who(req, reply);

@@ -26,6 +26,12 @@ export const RatingViewSchema = Type.Object(
   { additionalProperties: true, description: "the compound's rating right after the change (private view)" },
 );
 
+export const CaseVersionSchema = Type.Object({
+  version: Type.Integer(),
+  at: Type.Integer({ description: 'epoch ms: when this version was received' }),
+  body: AnyObject('the case as posted in this version (times as epoch ms)'),
+});
+
 export const CasePostReply = Type.Object({
   result: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('unchanged')]),
   case: StoredCaseSchema,
