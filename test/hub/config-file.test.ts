@@ -44,7 +44,8 @@ describe('hub config file (pure)', () => {
 
   it('merges flag > environment > file > default', () => {
     const cli: HubCliOptions = { data: './data/hub', host: '127.0.0.1', mqttPort: 0, apiPort: 1234, influx: 'http://env:8086/x' };
-    const source = (k: keyof HubCliOptions) => ({ data: 'default', host: 'default', mqttPort: 'default', apiPort: 'cli', influx: 'env' } as Record<string, string>)[k];
+    const sources: Record<string, string> = { data: 'default', host: 'default', mqttPort: 'default', apiPort: 'cli', influx: 'env' };
+    const source = (k: keyof HubCliOptions): string | undefined => sources[k];
     const m = mergeHubOptions(cli, source, { data: '/srv/hub', apiPort: 9, mqttPort: 8, influx: 'http://file:8086/y', logLevel: 'warn', trustedProxies: ['10.0.0.5', '10.1.0.0/16'] });
     expect(m).toMatchObject({ data: '/srv/hub', host: '127.0.0.1', mqttPort: 8, apiPort: 1234, influx: 'http://env:8086/x', logLevel: 'warn', trustedProxy: '10.0.0.5,10.1.0.0/16' });
   });
