@@ -5,7 +5,7 @@ import { compileChecker, describeProblems } from '../protocol/validate.ts';
 import { HubError } from './errors.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const LogLevel = Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)));
+export const LogLevel = Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')]);
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 const Port = Type.Integer({ minimum: 0, maximum: 65_535, description: '0 = any free port' });
