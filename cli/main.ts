@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { VERSION } from '../common/version.ts';
 
 type Register = (program: Command) => void;
 
@@ -19,6 +20,7 @@ const AREAS: { name: string; description: string; load: () => Promise<Register> 
 
 const program = new Command('safestar')
   .description('Safe star-rated compounds: edge nodes, city hub, device simulators')
+  .version(VERSION, '-V, --version', 'print the version')
   .showHelpAfterError();
 
 const args = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { RouteOptions } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { SiteConfig } from '../protocol/site.ts';
 import { buildApi } from './api/server.ts';
@@ -39,6 +40,11 @@ export interface StartEdgeOptions {
   clock?: () => number;
   /** Anomaly scorer (models/); default: none. */
   scorer?: Scorer;
+  /**
+   * A scorer was asked for (the CLI without --no-scorer): /health is degraded while none scores,
+   * e.g. the model file is missing or did not load. Default: true when `scorer` is given.
+   */
+  scorerExpected?: boolean;
   /** Longest wait for the scorer per group commit, ms (default 50). */
   scoreTimeoutMs?: number;
   /** Group-commit linger, ms (default 3). */
@@ -49,6 +55,8 @@ export interface StartEdgeOptions {
   missedHeartbeats?: number;
   /** A complete CONNECT must arrive within this, ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Sees every local API route as it is added (the route-coverage test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
   /** Uplink reconnect period, ms (default 1000). */
   uplinkReconnectMs?: number;
   /** Reconnect the uplink when a batch waits this long for its PUBACK, ms (default 30000). */
@@ -119,6 +127,9 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
         if (e.clockSuspect) counters.clockSuspect++;
       }
       for (const d of deadLetters) bump(counters.deadLettersByCode, d.code);
+      // Timeouts and errors are counted in onScorerMiss; here the batches no model looked at.
+      const scoring = scorer.status().state;
+      if (scoring !== 'ok' && events.length > 0) bump(counters.unscoredByReason, scoring === 'off' ? 'SS_EDGE_SCORER_OFF' : 'SS_EDGE_SCORER_DEGRADED', events.length);
       if (dropped > 0) log.warn({ dropped, code: 'SS_EDGE_OUTBOX_FULL' }, 'outbox bound reached; oldest non-life-safety events dropped');
       health.accepted(events);
       recent.push(events);
@@ -126,6 +137,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     },
     onScorerMiss(code, n, detail) {
       bump(counters.scorerMissesByCode, code);
+      bump(counters.unscoredByReason, code, n);
       log.warn({ code, events: n, detail }, 'batch written unscored');
     },
     onWriteError(err, waiting) {
@@ -148,7 +160,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
   };
 
   let broker: { url: string; connections(): number; close(): Promise<void> } | undefined;
-  let api: ReturnType<typeof buildApi> | undefined;
+  let api: Awaited<ReturnType<typeof buildApi>> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
     const attach = cfg.broker.attach;
@@ -232,16 +244,21 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       uplink: () => up.stats(),
       connections: () => b.connections(),
       online: () => health.onlineByCompound(),
+      offline: () => health.offlineCount(),
       clockSuspectDevices: () => health.clockSuspectDevices(),
       clock,
     });
-    api = buildApi({
+    api = await buildApi({
       health: () => {
         const u = up.stats();
         const online = [...health.onlineByCompound().values()].reduce((a, v) => ({ online: a.online + v.online, total: a.total + v.total }), { online: 0, total: 0 });
         const oldest = outbox.oldestAt();
         const offline = health.offlineCount();
-        const st = edgeStatus({ uplinkConnected: u.connected, devicesOffline: offline, devicesTotal: online.total, outboxDepth: outbox.depth(), outboxMaxEvents: cfg.outbox.maxEvents });
+        const scoring = scorer.status();
+        const st = edgeStatus({
+          uplinkConnected: u.connected, devicesOffline: offline, devicesTotal: online.total, outboxDepth: outbox.depth(), outboxMaxEvents: cfg.outbox.maxEvents,
+          scorerExpected: opts.scorerExpected ?? opts.scorer !== undefined, scorerState: scoring.state,
+        });
         return {
           status: st.status,
           reasons: st.reasons,
@@ -253,7 +270,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
           },
           devices: { ...online, offline, clockSuspect: health.clockSuspectDevices() },
           connections: b.connections(),
-          scorer: scorer.status(),
+          scorer: scoring,
+          unscored: Object.fromEntries(counters.unscoredByReason),
           opcua: connectors.map((c, i) => ({ url: cfg.opcua?.[i]?.url, ...c.stats() })),
           counters: statsNow(),
         };
@@ -264,6 +282,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       deadLetters: (limit, before, device) => outbox.deadLetters(limit, before, device),
       authorize: createTokenCheck(cfg.api.tokenHash),
       metrics,
+      ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
     });
     await api.listen({ host: cfg.api.host, port: cfg.api.port });
   } catch (e) {

@@ -8,15 +8,17 @@ export { DEFAULT_MODEL, SCORER_WARMUP_MS } from './scoring/load.ts';
 export interface RunEdgeOptions {
   /** `.onnx` model for the anomaly scorer; default DEFAULT_MODEL when present; `false` = no scorer. */
   model?: string | false;
+  /** --log-level (commander also fills it from LOG_LEVEL); beats the site config's logLevel. */
+  logLevel?: string;
 }
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */
 export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Promise<void> {
-  // Logs go to stderr: stdout carries only the one machine-readable ready line.
-  const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const config = loadSiteConfig(configPath);
+  // Logs go to stderr: stdout carries only the one machine-readable ready line.
+  const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
   const scorer = await loadScorer(opts.model, log);
-  const edge = await startEdge(config, { log, ...(scorer ? { scorer } : {}) });
+  const edge = await startEdge(config, { log, scorerExpected: opts.model !== false, ...(scorer ? { scorer } : {}) });
   log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
   // One line on stdout for scripts (tests, the demo) to pick the ports up.
   process.stdout.write(`${JSON.stringify({ ready: true, brokerUrl: edge.brokerUrl, apiUrl: edge.apiUrl })}\n`);

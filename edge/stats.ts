@@ -22,12 +22,14 @@ export interface EdgeCounters {
   deadLettersByCode: Map<string, number>;
   refusedByCode: Map<string, number>;
   scorerMissesByCode: Map<string, number>;
+  /** Events written without an anomaly score, by why (scorer timeout, error, off, degraded). */
+  unscoredByReason: Map<string, number>;
 }
 
 export function newCounters(): EdgeCounters {
   return {
     accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0, clockSuspect: 0,
-    eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(),
+    eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(), unscoredByReason: new Map(),
   };
 }
 

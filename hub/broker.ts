@@ -27,6 +27,8 @@ export interface BrokerHooks {
 export interface HubBroker {
   url: string;
   port: number;
+  /** MQTT sessions open now (only edges connect to the hub). */
+  edgesConnected(): number;
   close(): Promise<void>;
 }
 
@@ -154,6 +156,7 @@ export async function startHubBroker(opts: HubBrokerOptions, hooks: BrokerHooks)
   let closing: Promise<void> | undefined;
   return {
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://${opts.host}:${port}`,
+    edgesConnected: () => aedes.connectedClients,
     port,
     close() {
       closing ??= (async () => {

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import type { HubCliOptions } from './options.ts';
 
 function port(v: string): number {
   const n = Number(v);
@@ -37,7 +38,8 @@ export function registerHub(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--mqtt-port <n>', 'MQTT port for edges (0 = free port; 1883 is usually taken)', port, 0)
     .option('--api-port <n>', 'HTTP API port (0 = free port)', port, 0)
-    .option('--influx <url>', 'InfluxDB as http://host:port/database (or env SAFESTAR_INFLUX_URL); absent = events wait in the queue')
+    .option('--config <file>', 'hub config JSON (examples/hub.example.json); flags and environment variables override it')
+    .addOption(new Option('--influx <url>', 'InfluxDB as http://host:port/database; absent = events wait in the queue').env('SAFESTAR_INFLUX_URL'))
     .option('--city <file>', 'city JSON (safestar sim city) to register compounds and devices')
     .option('--insecure-dev', 'accept ANY edge for any compound without credentials (throwaway local tests only)')
     .option('--tls-cert <file>', 'PEM certificate: serve the API over https and MQTT over TLS (mqtts)')
@@ -45,11 +47,17 @@ export function registerHub(program: Command): void {
     .option('--tls-client-ca <file>', 'PEM CA: edges must also present a client certificate it signed')
     .option('--trusted-proxy <addrs>', 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed')
     .option('--max-packet-bytes <n>', 'largest MQTT packet an edge may send (default 8 MiB + 64 KiB)', bytes)
+    .addOption(new Option('--public-url <url>', 'base URL printed in QR codes (default: the request\'s host)').env('SAFESTAR_PUBLIC_URL'))
+    .addOption(new Option('--map-tile-url <url>', "the city's own basemap tiles {z}/{x}/{y} (default: the offline district layer)").env('SAFESTAR_MAP_TILE_URL'))
+    .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stdout').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('LOG_LEVEL'))
     .addHelpText('after', HELP)
-    .action(async (o: { data: string; host: string; mqttPort: number; apiPort: number; influx?: string; city?: string; insecureDev?: boolean; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; trustedProxy?: string; maxPacketBytes?: number }) => {
+    .action(async (o: HubCliOptions, cmd: Command) => {
       // Loaded on use: `safestar --help` stays fast and doesn't open native modules.
+      const { loadHubConfig } = await import('./config-file.ts');
+      const { mergeHubOptions } = await import('./options.ts');
+      const file = o.config ? loadHubConfig(o.config) : undefined;
       const { runHub } = await import('./main.ts');
-      await runHub(o);
+      await runHub(mergeHubOptions(o, (k) => cmd.getOptionValueSource(k), file));
     });
 
   // `--data` is the hub command's own option; commander hands it to `hub` wherever it appears

@@ -4,6 +4,9 @@
  */
 export const HUB_ERRORS = {
   SS_HUB_CONFIG: 'hub options are invalid',
+  SS_HUB_CONFIG_READ: 'the hub config file (--config) could not be read',
+  SS_HUB_CONFIG_JSON: 'the hub config file is not valid JSON',
+  SS_HUB_CONFIG_INVALID: 'the hub config file does not match its schema; fix the field at the reported path',
   SS_HUB_NO_TSDB: 'no InfluxDB is configured; events wait in the durable queue',
   SS_HUB_DRAIN_TIMEOUT: 'the durable queue did not empty in time',
   SS_HUB_CLOSED: 'the hub is closed',
@@ -21,6 +24,7 @@ export const HUB_ERRORS = {
   SS_HUB_TLS: 'TLS certificate or key files are missing or invalid',
   SS_HUB_AUTH: 'this route needs an operator token',
   SS_HUB_TOKEN_SHORT: 'an API token from the environment is shorter than 16 characters',
+  SS_HUB_INVALID: 'the request does not match the route schema (see /docs); fix the listed fields',
 } as const;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;

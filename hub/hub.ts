@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { City } from '../protocol/city.ts';
 import { checkCity } from '../protocol/city.ts';
 import { describeProblems } from '../protocol/validate.ts';
@@ -58,6 +58,8 @@ export interface HubOptions {
   log?: Logger | boolean;
   /** Replace the simple rating (hub/rating/) with another engine, e.g. the full index engine. */
   rating?: (ctx: HubContext) => RatingEngine;
+  /** Sees every HTTP route as it is added (the route-coverage test lists them with it). */
+  onRoute?: (route: RouteOptions) => void;
   /** Extra API routes (cases, confirmations, …), registered after the hub's own. */
   apiPlugins?: Array<(app: FastifyInstance, ctx: HubContext) => void | Promise<void>>;
   writer?: Partial<WriterOptions>;
@@ -136,9 +138,17 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
   let writer: InfluxWriter | undefined;
+  let ratingLagS = 0;
+  // `broker` is assigned below; the gauges only read it at scrape time.
   const metrics = createHubMetrics(
     () => ingest.queueDepth(),
     () => (writer ? (writer.isUp() ? 1 : 0) : -1),
+    {
+      stars: () => rating.list().map((r) => (r.rated === false ? null : r.stars)),
+      edgesConnected: () => (broker ? broker.edgesConnected() : 0),
+      devicesOffline: () => (rating as RatingEngine).devicesOffline?.(),
+      ratingLagSeconds: () => ratingLagS,
+    },
   );
 
   const recordDeadLetters = (items: readonly DeadLetterDraft[]): void => {
@@ -188,6 +198,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       if (r.accepted.length) {
         try {
           rating.onEvents(r.accepted);
+          let newest = 0;
+          for (const e of r.accepted) if (e.receivedAt > newest) newest = e.receivedAt;
+          ratingLagS = Math.max(0, (now() - newest) / 1000);
         } catch (e) {
           // The events are durable and will be stored; only the live rating missed them.
           log.error({ err: (e as Error).message }, 'SS_HUB_RATING: the rating engine failed on accepted events');
@@ -200,7 +213,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   let closed = false;
   const refusalLog = new Map<string, { at: number; suppressed: number }>();
-  let broker: HubBroker;
+  let broker: HubBroker | undefined;
   try {
     const mqttTls: TlsOptions | undefined = opts.tls && {
       key: opts.tls.key,
@@ -260,7 +273,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     app = await buildApi(
       { health, rating, metrics: metrics.registry, deadLetters: (limit, reason) => ingest.deadLetters(limit, reason), locations: cachedLocations(state), ...(opts.isOperator ? { isOperator: opts.isOperator } : {}) },
       (opts.apiPlugins ?? []).map((p): ApiPlugin => (a) => p(a, ctx)),
-      { ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}), ...(opts.trustedProxies?.length ? { trustProxy: [...opts.trustedProxies] } : {}) },
+      { ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}), ...(opts.trustedProxies?.length ? { trustProxy: [...opts.trustedProxies] } : {}), ...(opts.onRoute ? { onRoute: opts.onRoute } : {}) },
     );
     await app.listen({ host: opts.api.host, port: opts.api.port });
     const addr = app.server.address();

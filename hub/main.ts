@@ -5,21 +5,10 @@ import { CredentialStore, type StoredToken } from './credentials.ts';
 import { HubError } from './errors.ts';
 import { startHub, type Hub } from './hub.ts';
 import { productHub } from './product.ts';
+import type { HubCliOptions } from './options.ts';
+import { pino } from 'pino';
 
-export interface HubCliOptions {
-  data: string;
-  host: string;
-  mqttPort: number;
-  apiPort: number;
-  influx?: string;
-  city?: string;
-  insecureDev?: boolean;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsClientCa?: string;
-  trustedProxy?: string;
-  maxPacketBytes?: number;
-}
+export type { HubCliOptions } from './options.ts';
 
 /** Issued tokens as a digest → principal map, rebuilt only when the store re-read its file. */
 function issuedTokens(store: CredentialStore): () => ReadonlyMap<string, Principal> {
@@ -46,7 +35,8 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
         `or run 'safestar hub --insecure-dev' for a throwaway local test that accepts any edge`,
     );
   }
-  const influxUrl = o.influx ?? process.env['SAFESTAR_INFLUX_URL'];
+  // Flags, environment (SAFESTAR_INFLUX_URL via commander) and --config are merged by the caller.
+  const influxUrl = o.influx;
   const influx = influxUrl ? parseInfluxUrl(influxUrl) : undefined;
   const city = o.city ? loadCity(o.city) : undefined;
   const tls = loadTls(o);
@@ -58,14 +48,14 @@ export async function runHub(o: HubCliOptions): Promise<Hub> {
     mqtt: { host: o.host, port: o.mqttPort },
     api: { host: o.host, port: o.apiPort },
     influx,
-    ...productHub({ ...(influx ? { influx } : {}), ...(city ? { districts: city.districts } : {}), tokens }),
+    ...productHub({ ...(influx ? { influx } : {}), ...(city ? { districts: city.districts } : {}), tokens, ...(o.publicUrl ? { publicBaseUrl: o.publicUrl } : {}), ...(o.mapTileUrl ? { mapTileUrl: o.mapTileUrl } : {}) }),
     city,
     ...(o.insecureDev ? {} : { edges: () => store.edges() }),
     isOperator: (h) => people.identify(h)?.kind === 'operator',
     ...(tls ? { tls } : {}),
     ...(trustedProxies.length ? { trustedProxies } : {}),
     ...(o.maxPacketBytes ? { mqttMaxPacketBytes: o.maxPacketBytes } : {}),
-    log: true,
+    log: pino({ name: 'safestar-hub', level: o.logLevel ?? 'info' }),
   });
   process.stdout.write(`hub: mqtt ${hub.mqttUrl}  api ${hub.apiUrl}  console ${hub.apiUrl}/  map ${hub.apiUrl}/map${o.insecureDev ? '  (INSECURE DEV MODE: any edge may connect)' : ''}\n`);
   const stop = (): void => {

@@ -1,8 +1,26 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of one hub (own registry: several hubs may share a process in tests). */
-export function createHubMetrics(queueDepth: () => number, influxUp: () => number) {
+/** What the domain gauges read at scrape time (late-bound: the broker starts after the metrics). */
+export interface HubGaugeSource {
+  /** Star values of every compound (null = unrated). */
+  stars(): Iterable<number | null>;
+  edgesConnected(): number;
+  devicesOffline(): number | undefined;
+  /** Seconds from the edge's receive time of the newest event to its rating, for the last rated batch. */
+  ratingLagSeconds(): number;
+}
+
+/** Every `stars` label value, so a share that drops to zero still shows as 0, not as a missing series. */
+export const STAR_LABELS = ['0', '1', '2', '3', '4', '5', 'unrated'] as const;
+
+/**
+ * Prometheus metrics of one hub (own registry: several hubs may share a process in tests). The
+ * default process metrics go on that registry too: once per registry, which is once per hub.
+ */
+export function createHubMetrics(queueDepth: () => number, influxUp: () => number, domain?: HubGaugeSource) {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  if (domain) domainGauges(registry, domain);
   const received = new Counter({ name: 'safestar_hub_events_received_total', help: 'Event items received in uplink batches (good, bad and duplicate)', registers: [registry] });
   const duplicates = new Counter({ name: 'safestar_hub_events_duplicate_total', help: 'Events dropped because their id was already accepted', registers: [registry] });
   const deadLetters = new Counter({ name: 'safestar_hub_deadletters_total', help: 'Dead-letter records by reason code', labelNames: ['reason'], registers: [registry] });
@@ -21,3 +39,26 @@ export function createHubMetrics(queueDepth: () => number, influxUp: () => numbe
 }
 
 export type HubMetrics = ReturnType<typeof createHubMetrics>;
+
+function domainGauges(registry: Registry, d: HubGaugeSource): void {
+  new Gauge({
+    name: 'safestar_hub_compounds', help: 'Compounds by their current stars (unrated: not enough data)', labelNames: ['stars'], registers: [registry],
+    collect() {
+      const n = new Map<string, number>(STAR_LABELS.map((l) => [l, 0]));
+      for (const s of d.stars()) {
+        const k = s === null ? 'unrated' : String(s);
+        n.set(k, (n.get(k) ?? 0) + 1);
+      }
+      for (const [stars, v] of n) this.set({ stars }, v);
+    },
+  });
+  new Gauge({ name: 'safestar_hub_edges_connected', help: 'Edges with an open MQTT session to this hub', registers: [registry], collect() { this.set(d.edgesConnected()); } });
+  new Gauge({
+    name: 'safestar_hub_devices_offline', help: 'Devices the hub has heard from that are now offline (said so, or silent past 3 heartbeats)', registers: [registry],
+    collect() { this.set(d.devicesOffline() ?? 0); },
+  });
+  new Gauge({
+    name: 'safestar_hub_rating_lag_seconds', help: "Edge receive time of the newest event to its rating, for the last rated batch (the ratings' delay behind the devices)", registers: [registry],
+    collect() { this.set(d.ratingLagSeconds()); },
+  });
+}

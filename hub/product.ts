@@ -15,6 +15,8 @@ export interface ProductHubOptions {
   districts?: readonly CityDistrict[];
   /** Basemap tiles ({z}/{x}/{y}); default SAFESTAR_MAP_TILE_URL, else the offline district layer only. */
   mapTileUrl?: string;
+  /** Base URL in QR codes; default SAFESTAR_PUBLIC_URL, else the request's host. */
+  publicBaseUrl?: string;
 }
 
 /**
@@ -27,7 +29,7 @@ export function productHub(o: ProductHubOptions = {}): Pick<HubOptions, 'rating'
   const sessions = consoleSessions();
   const index = safetyIndex({ ...(o.influx ? { history: o.influx } : {}), ...(o.tokens ? { tokens: o.tokens } : {}), sessions });
   const shared = { ...(o.tokens ? { tokens: o.tokens } : {}), ...(o.districts ? { districts: o.districts } : {}) };
-  const pages = webPages({ ...shared, ...(o.mapTileUrl ? { mapTileUrl: o.mapTileUrl } : {}) });
+  const pages = webPages({ ...shared, ...(o.mapTileUrl ? { mapTileUrl: o.mapTileUrl } : {}), ...(o.publicBaseUrl ? { publicBaseUrl: o.publicBaseUrl } : {}) });
   const operatorConsole = consolePlugin({ ...shared, engine: index.engine, sessions });
   return { rating: index.rating, apiPlugins: [...index.apiPlugins, pages, operatorConsole] };
 }

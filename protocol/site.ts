@@ -113,6 +113,8 @@ export interface SiteConfig {
   };
   /** Device clock policy: beyond maxSkewSeconds (default 900) an event is flagged clockSuspect and stored at edge time. */
   clockPolicy?: { maxSkewSeconds: number };
+  /** Level of the edge's JSON logs (default info); LOG_LEVEL and --log-level override it. */
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
   compounds: SiteCompound[];
   devices: SiteDevice[];
@@ -185,6 +187,7 @@ export const SiteConfigSchema = Type.Object(
     clockPolicy: Type.Optional(
       Type.Object({ maxSkewSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000 }) }, { additionalProperties: false }),
     ),
+    logLevel: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
     dataDir: Type.String({ minLength: 1 }),
     compounds: Type.Array(
       Type.Object(

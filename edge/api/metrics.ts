@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { EdgeCounters } from '../stats.ts';
 
 /**
@@ -13,6 +13,8 @@ export interface MetricsSource {
   uplink(): { connected: boolean; inflightBatches: number; lastAckAt: number | undefined };
   connections(): number;
   online(): Map<string, { online: number; total: number }>;
+  /** Devices known to be offline (HealthTracker.offlineCount). */
+  offline(): number;
   clockSuspectDevices(): number;
   clock(): number;
 }
@@ -48,6 +50,9 @@ function gaugeFrom(reg: Registry, name: string, help: string, read: () => number
 
 export function createMetrics(src: MetricsSource): Registry {
   const reg = new Registry();
+  // Process and Node.js metrics (CPU, memory, event loop lag, GC) on this registry only: once per
+  // registry, as prom-client refuses a second registration of the same names.
+  collectDefaultMetrics({ register: reg });
   const c = src.counters;
   counterFrom(reg, 'safestar_edge_messages_accepted_total', 'Device messages accepted (PUBACKed), dead letters included', () => c.accepted);
   counterFrom(reg, 'safestar_edge_events_in_total', 'Events written to the outbox', () => c.events);
@@ -62,6 +67,8 @@ export function createMetrics(src: MetricsSource): Registry {
   labelledCounter(reg, 'safestar_edge_deadletters_total', 'Device messages dead-lettered, by reason code', 'code', () => c.deadLettersByCode);
   labelledCounter(reg, 'safestar_edge_refused_total', 'Connections, publishes and subscriptions refused, by code', 'code', () => c.refusedByCode);
   labelledCounter(reg, 'safestar_edge_scorer_misses_total', 'Batches written unscored, by code', 'code', () => c.scorerMissesByCode);
+  labelledCounter(reg, 'safestar_edge_events_unscored_total', 'Events written without an anomaly score, by reason code (SS_EDGE_SCORER_TIMEOUT, _ERROR, _OFF, _DEGRADED)', 'reason', () => c.unscoredByReason);
+  gaugeFrom(reg, 'safestar_edge_devices_offline', 'Configured devices known to be offline (declared, or silent past their heartbeats)', () => src.offline());
   gaugeFrom(reg, 'safestar_edge_outbox_depth', 'Events waiting in the outbox', () => src.outboxDepth());
   gaugeFrom(reg, 'safestar_edge_outbox_oldest_age_seconds', 'Age of the oldest event in the outbox (uplink lag)', () => {
     const at = src.outboxOldestAt();

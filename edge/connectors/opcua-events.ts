@@ -30,6 +30,7 @@ export async function startOpcuaEvents(d: OpcuaEventsDeps): Promise<OpcuaConnect
   if (endpoints.length === 0) return [];
   const { OpcuaConnector, pkiDirFor } = await import('./opcua.ts');
   const { registry, health, committer, ctx, clock, log, edgeEvent } = d;
+  (await import('./opcua-log.ts')).routeOpcuaLogs(log);
   const prev = new Map<string, unknown>();
   const noop = (): void => undefined;
   return endpoints.map((endpoint) => {

@@ -1,8 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import { AnyObject, BEARER, DEFAULT_LIMIT, ErrorBody, Limit } from '../../common/api/schemas.ts';
+import type { Problem } from '../../protocol/validate.ts';
+import { AlarmDecisionReply, AlarmSchema, AlarmStatus, CasePostReply, CaseVersionSchema, IdParams, RatingViewSchema, StoredCaseSchema } from './schemas.ts';
 import type { IndexRating } from '../index/hub-rating.ts';
 import { CaseAuth, type Principal, type TokenConfig } from './auth.ts';
 import { caseError, type CaseErrorBody, type CaseErrorCode } from './errors.ts';
-import { checkCase } from './validate.ts';
+import { CaseBodySchema, checkCase } from './validate.ts';
 import { checkScope } from './scope.ts';
 import { insights, monthKeys, INSIGHT_DEFAULTS } from './insights.ts';
 import { isSafeId } from '../../protocol/ids.ts';
@@ -40,8 +44,32 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     return c && { id, stars: c.stars, rated: c.rated, previousStars: previous ?? null, index: c.index, reason: d?.reason, veto: d?.veto ?? null, downgrades: d?.downgrades ?? [], policyVersion: d?.policyVersion };
   };
 
+  /**
+   * Runs before schema validation (fastify preValidation): a caller without a token, or with one
+   * whose role may not use the route, gets 401/403 and never a description of what was wrong
+   * with the request.
+   */
+  const gate = (allowed?: Principal['kind'], why = '') => async (req: FastifyRequest, reply: FastifyReply) => {
+    const p = who(req, reply);
+    if (!p) return reply;
+    if (allowed && p.kind !== allowed) return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', why));
+    return undefined;
+  };
+  const invalid = (detail: string) => ({ invalid: (reply: FastifyReply, problems: Problem[]) => fail(reply, 400, caseError('SS_CASE_INVALID', detail, problems)) });
+  const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+  const ONLY_OPERATORS_DECIDE = 'only operators confirm or dismiss device alarms';
+
   return (app) => {
-    app.post('/api/cases', async (req, reply) => {
+    app.post('/api/cases', {
+      schema: {
+        tags: ['cases'], summary: "post or update a department's case; the compound is re-rated before the reply", security: BEARER,
+        description: 'Department token (`safestar hub tokens add police`). Posting the same id again updates the case (a new version) or answers `unchanged`. Unknown category, compound or status: 400 with its code, nothing stored.',
+        body: CaseBodySchema,
+        response: { 200: CasePostReply, 201: CasePostReply, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+      },
+      config: invalid('case body is invalid'),
+      preValidation: gate(),
+    }, async (req, reply) => {
       const p = who(req, reply);
       if (!p) return reply;
       const now = engine.now();
@@ -62,7 +90,13 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       return reply.code(result.kind === 'created' ? 201 : 200).send({ result: result.kind, case: result.stored, compounds });
     });
 
-    app.get<{ Params: { id: string } }>('/api/cases/:id', async (req, reply) => {
+    app.get<{ Params: { id: string } }>('/api/cases/:id', {
+      schema: {
+        tags: ['cases'], summary: "a case and its versions (the owning department's token, or an operator's)", security: BEARER,
+        params: IdParams('case id'),
+        response: { 200: Type.Object({ case: StoredCaseSchema, versions: Type.Array(CaseVersionSchema) }), 401: ErrorBody, 404: ErrorBody },
+      },
+    }, async (req, reply) => {
       const p = who(req, reply);
       if (!p) return reply;
       const c = isSafeId(req.params.id) ? engine.cases.getCase(req.params.id) : undefined;
@@ -76,43 +110,59 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     const decide = (status: 'confirmed' | 'dismissed') => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
       const p = who(req, reply);
       if (!p) return reply;
-      if (p.kind !== 'operator') return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', 'only operators confirm or dismiss device alarms'));
+      if (p.kind !== 'operator') return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', ONLY_OPERATORS_DECIDE));
       const r = engine.decideAlarm(req.params.id, status, 'operator');
       if (!r) return fail(reply, 404, caseError('SS_ALARM_UNKNOWN', `'${req.params.id.slice(0, 100)}'`));
       return { alarm: r.alarm, compound: ratingView(r.alarm.compound, undefined) };
     };
-    app.post('/api/alarms/:id/confirm', decide('confirmed'));
-    app.post('/api/alarms/:id/dismiss', decide('dismissed'));
+    for (const [verb, status] of [['confirm', 'confirmed'], ['dismiss', 'dismissed']] as const) {
+      app.post(`/api/alarms/:id/${verb}`, {
+        schema: {
+          tags: ['alarms'], summary: `${verb} a device alarm (operator token); the compound is re-rated before the reply`, security: BEARER,
+          description: 'Device alarms count towards the index only once an operator has confirmed them.',
+          params: IdParams('alarm id (GET /api/alarms?status=pending)'),
+          response: { 200: AlarmDecisionReply, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        },
+      }, decide(status));
+    }
 
-    app.get<{ Querystring: { status?: string; compound?: string; limit?: string } }>('/api/alarms', async (req, reply) => {
-      const p = who(req, reply);
-      if (!p) return reply;
+    app.get<{ Querystring: { status?: 'pending' | 'confirmed' | 'dismissed'; compound?: string; limit?: number } }>('/api/alarms', {
+      schema: {
+        tags: ['alarms'], summary: 'device alarms of the city, newest first (operator token)', security: BEARER,
+        querystring: Type.Object({ status: Type.Optional(AlarmStatus), compound: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Limit) }),
+        response: { 200: Type.Array(AlarmSchema), ...errors },
+      },
+      config: invalid('status must be pending, confirmed or dismissed; limit 1–1000'),
       // Every alarm of the city is for the operators who act on them, not for any department (issue 12).
-      if (p.kind !== 'operator') return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', 'only operators list device alarms'));
-      const status = req.query.status;
-      if (status !== undefined && status !== 'pending' && status !== 'confirmed' && status !== 'dismissed') {
-        return fail(reply, 400, caseError('SS_CASE_INVALID', `status must be pending, confirmed or dismissed, got '${status.slice(0, 20)}'`));
-      }
-      const n = Number(req.query.limit ?? 100);
-      const limit = Number.isFinite(n) ? Math.max(1, Math.min(1000, Math.floor(n))) : 100;
-      return engine.cases.listAlarms({ ...(status ? { status } : {}), ...(req.query.compound ? { compound: req.query.compound } : {}), limit });
+      preValidation: gate('operator', 'only operators list device alarms'),
+    }, async (req) => {
+      const { status, compound } = req.query;
+      return engine.cases.listAlarms({ ...(status ? { status } : {}), ...(compound ? { compound } : {}), limit: req.query.limit ?? DEFAULT_LIMIT });
     });
 
-    app.put<{ Params: { id: string }; Body: { satisfaction?: unknown } }>('/api/compounds/:id/survey', async (req, reply) => {
-      const p = who(req, reply);
-      if (!p) return reply;
-      if (p.kind !== 'operator') return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', 'only operators enter survey results'));
+    app.put<{ Params: { id: string }; Body: { satisfaction: number } }>('/api/compounds/:id/survey', {
+      schema: {
+        tags: ['compounds'], summary: "enter a compound's resident survey result (operator token)", security: BEARER,
+        params: IdParams('compound id'),
+        body: Type.Object({ satisfaction: Type.Number({ minimum: 0, maximum: 1, description: 'share of satisfied residents, 0..1' }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ compound: RatingViewSchema }), ...errors },
+      },
+      config: invalid('satisfaction must be a fraction 0..1'),
+      preValidation: gate('operator', 'only operators enter survey results'),
+    }, async (req, reply) => {
       if (!engine.hasCompound(req.params.id)) return fail(reply, 400, caseError('SS_CASE_UNKNOWN_COMPOUND', `'${req.params.id.slice(0, 64)}'`));
-      const s = req.body?.satisfaction;
-      if (typeof s !== 'number' || !(s >= 0 && s <= 1)) {
-        return fail(reply, 400, caseError('SS_CASE_INVALID', 'satisfaction must be a fraction 0..1', [{ path: '/satisfaction', message: 'must be a number 0..1' }]));
-      }
-      engine.setSurvey(req.params.id, s);
+      engine.setSurvey(req.params.id, req.body.satisfaction);
       return { compound: ratingView(req.params.id, undefined) };
     });
 
     // The private explanation: case ids, departments and exact times, for operators and departments.
-    app.get<{ Params: { id: string } }>('/api/compounds/:id/detail', async (req, reply) => {
+    app.get<{ Params: { id: string } }>('/api/compounds/:id/detail', {
+      schema: {
+        tags: ['compounds'], summary: "a compound's private explanation: case ids, departments, exact times (any token)", security: BEARER,
+        params: IdParams('compound id'),
+        response: { 200: AnyObject("the engine's private rating with its detail"), 401: ErrorBody, 404: ErrorBody },
+      },
+    }, async (req, reply) => {
       const p = who(req, reply);
       if (!p) return reply;
       const r = engine.hasCompound(req.params.id) ? engine.getPrivate(req.params.id) : undefined;
@@ -121,16 +171,24 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     });
 
     // The audit names cases and who posted them: tokens only.
-    app.get<{ Params: { id: string }; Querystring: { limit?: string } }>('/api/compounds/:id/audit', async (req, reply) => {
-      const p = who(req, reply);
-      if (!p) return reply;
+    app.get<{ Params: { id: string }; Querystring: { limit?: number } }>('/api/compounds/:id/audit', {
+      schema: {
+        tags: ['compounds'], summary: "the audit of a compound's star changes, newest first (any token)", security: BEARER,
+        params: IdParams('compound id'),
+        querystring: Type.Object({ limit: Type.Optional(Limit) }),
+        response: { 200: Type.Array(AnyObject('one star change: when, from, to, why')), 400: ErrorBody, 401: ErrorBody, 404: ErrorBody },
+      },
+      config: invalid('limit must be an integer 1–1000'),
+      preValidation: gate(),
+    }, async (req, reply) => {
       if (!engine.hasCompound(req.params.id)) return fail(reply, 404, caseError('SS_CASE_UNKNOWN_COMPOUND', `'${req.params.id.slice(0, 64)}'`));
-      const n = Number(req.query.limit ?? 100);
-      return engine.ratings.audit(req.params.id, Number.isFinite(n) ? Math.max(1, Math.min(1000, Math.floor(n))) : 100);
+      return engine.ratings.audit(req.params.id, req.query.limit ?? DEFAULT_LIMIT);
     });
 
     // 共性问题: counts per district and month only (no case id, compound or time), so it is public.
-    app.get('/api/insights', async () => {
+    app.get('/api/insights', {
+      schema: { tags: ['public'], summary: '共性问题: counts of problems per district and month (public; no case id, compound or time)', response: { 200: AnyObject('generatedAt and the counts per district, source, kind and month') } },
+    }, async () => {
       const now = engine.now();
       const { start } = monthKeys(engine.policy, now, INSIGHT_DEFAULTS.months);
       const rows = engine.cases.problemRows(start, engine.policy.statuses.counting).flatMap((r) => {
@@ -140,7 +198,12 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       return { generatedAt: new Date(now).toISOString(), ...insights(engine.policy, rows, now) };
     });
 
-    app.get('/api/index/stats', async () => ({
+    app.get('/api/index/stats', {
+      schema: {
+        tags: ['operations'], summary: 'the index engine: policy version, refusals by code, history writer (public: counts only)',
+        response: { 200: Type.Object({ policyVersion: Type.String(), rejected: Type.Record(Type.String(), Type.Integer()), history: Type.Object({ queued: Type.Integer(), written: Type.Integer(), dropped: Type.Integer() }) }) },
+      },
+    }, async () => ({
       policyVersion: engine.policy.version,
       rejected: Object.fromEntries(rejected),
       history: { queued: engine.history.depth(), written: engine.history.written, dropped: engine.history.dropped },

@@ -81,6 +81,13 @@ export class DeviceTracker {
     return out;
   }
 
+  /** Devices heard from at least once and now offline (said so, or silent past their heartbeats). */
+  offlineCount(now: number): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.lastSeen !== 0 && (d.offline || now - d.lastSeen > MISSED_HEARTBEATS * d.heartbeatMs)) n++;
+    return n;
+  }
+
   persist(): void {
     if (this.dirty.size === 0) return;
     const put = this.db.prepare('INSERT OR REPLACE INTO index_device (id, last_seen, offline) VALUES (?, ?, ?)');

@@ -372,6 +372,10 @@ export class IndexRating implements RatingEngine {
     return this.tracker.status(this.ctx.now());
   }
 
+  devicesOffline(): number {
+    return this.tracker.offlineCount(this.now());
+  }
+
   persist(): void {
     this.tracker.persist();
     this.cases.prunePendingAlarms();

@@ -28,6 +28,8 @@ export interface RatingEngine {
   onEvents(events: readonly Event[]): void;
   get(id: string): CompoundRating | undefined;
   list(): CompoundRating[];
+  /** Devices heard from and now offline (engines that track device health; /metrics). */
+  devicesOffline?(): number;
   /** Persist in-memory aggregates (called periodically and on close). */
   persist?(): void;
   close?(): void;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { ErrorBody, textResponse } from '../../common/api/schemas.ts';
 import { isSafeId } from '../../protocol/ids.ts';
 import type { WebContext } from './context.ts';
 import { webError } from './errors.ts';
@@ -22,6 +23,7 @@ export function liveRoutes(app: FastifyInstance, w: WebContext): void {
       description: 'text/event-stream; event "compound" carries the same fields as GET /api/compounds/:id/public, sent when its rating or pending alarms change.',
       tags: ['pages'],
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      response: { 200: textResponse('text/event-stream', 'event "compound": the public view'), 404: ErrorBody, 503: ErrorBody },
     },
   }, async (req, reply) => {
     const id = req.params.id;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { textResponse } from '../../common/api/schemas.ts';
 import type { WebContext } from './context.ts';
 import { DISTRICT_LAYER_DEFAULTS, districtLayer, type DistrictLayer } from './map-districts.ts';
 import type { CompoundRow } from '../store/stateDb.ts';
@@ -21,6 +22,7 @@ export function mapRoutes(app: FastifyInstance, w: WebContext): void {
       description: 'leaflet.js or leaflet.css from the leaflet package.',
       tags: ['pages'],
       params: Type.Object({ file: Type.Union([Type.Literal('leaflet.js'), Type.Literal('leaflet.css')]) }),
+      response: { 200: textResponse('text/javascript', 'leaflet.js (text/javascript) or leaflet.css (text/css)') },
     },
   }, async (req, reply) => {
     const f = LEAFLET[req.params.file]!;

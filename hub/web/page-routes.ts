@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+import { AnyObject, ErrorBody, textResponse } from '../../common/api/schemas.ts';
 import { isSafeId } from '../../protocol/ids.ts';
 import type { CompoundRating } from '../rating/types.ts';
 import { compoundPage, notFoundPage } from './compound-page.ts';
@@ -37,15 +39,28 @@ async function safeGet(w: WebContext, id: string): Promise<CompoundRating | unde
 }
 
 export function pageRoutes(app: FastifyInstance, w: WebContext): void {
-  app.get('/map', async (_req, reply) => html(reply, 200, mapHtml, w.basemap?.cspSource));
-  app.get<{ Params: { file: string } }>('/web/:file', async (req, reply) => {
+  const IdParams = Type.Object({ id: Type.String({ description: 'compound id, e.g. c0001' }) });
+  app.get('/map', { schema: { tags: ['public'], summary: 'the city map of stars (一图), an HTML page', response: { 200: textResponse('text/html', 'the map page') } } }, async (_req, reply) => html(reply, 200, mapHtml, w.basemap?.cspSource));
+  app.get<{ Params: { file: string } }>('/web/:file', {
+    schema: {
+      tags: ['public'], summary: "the public pages' scripts and style sheet",
+      params: Type.Object({ file: Type.String({ description: Object.keys(ASSETS).join(', ') }) }),
+      response: { 200: textResponse('text/javascript', 'a script or style sheet'), 404: textResponse('text/plain', 'no such file') },
+    },
+  }, async (req, reply) => {
     const body = files.get(req.params.file);
     const type = ASSETS[req.params.file];
     if (body === undefined || !type) return reply.code(404).type('text/plain').send('not found');
     return reply.type(type).header('cache-control', 'public, max-age=60').send(body);
   });
 
-  app.get<{ Querystring: { district?: string } }>('/api/map', async (req) => {
+  app.get<{ Querystring: { district?: string } }>('/api/map', {
+    schema: {
+      tags: ['public'], summary: "the map's data: points, five-star share per district, the lowest-rated compounds",
+      querystring: Type.Object({ district: Type.Optional(Type.String({ maxLength: 64, description: 'only this district' })) }),
+      response: { 200: AnyObject('districts, points, lowest, generatedAt'), 400: ErrorBody },
+    },
+  }, async (req) => {
     const ratings = await w.source.list();
     const locs = w.locations();
     const items: MapInput[] = ratings.map((r) => ({ id: r.id, name: r.name, district: r.district, stars: r.stars, index: r.index, lat: locs.get(r.id)?.lat ?? null, lon: locs.get(r.id)?.lon ?? null }));
@@ -61,20 +76,26 @@ export function pageRoutes(app: FastifyInstance, w: WebContext): void {
     return { ...d, district: district ?? null, points: district ? d.points.filter((p) => p.district === district) : d.points, lowest: low };
   });
 
-  app.get<{ Params: { id: string } }>('/api/compounds/:id/public', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/compounds/:id/public', {
+    schema: { tags: ['public'], summary: "a compound's public view: stars, the index in plain words, streak, check-in counts", params: IdParams, response: { 200: AnyObject('the public view of one compound'), 404: ErrorBody } },
+  }, async (req, reply) => {
     const r = await safeGet(w, req.params.id);
     if (!r) return reply.code(404).send(webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
     return { ...publicView(r), districtName: districtName(w, r.district), checkins: w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) };
   });
 
-  app.get<{ Params: { id: string } }>('/c/:id', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/c/:id', {
+    schema: { tags: ['public'], summary: "the page behind a plaque's QR code (一码), HTML", params: IdParams, response: { 200: textResponse('text/html', 'the compound page'), 404: textResponse('text/html', 'not found page') } },
+  }, async (req, reply) => {
     const r = await safeGet(w, req.params.id);
     if (!r) return html(reply, 404, notFoundPage(req.params.id));
     const p = publicView(r);
     return html(reply, 200, compoundPage(p, { districtName: districtName(w, r.district), checkins: w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) }));
   });
 
-  app.get<{ Params: { id: string } }>('/api/compounds/:id/qr.svg', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/api/compounds/:id/qr.svg', {
+    schema: { tags: ['public'], summary: "the QR code for a compound's plaque (SVG; encodes SAFESTAR_PUBLIC_URL/c/:id)", params: IdParams, response: { 200: textResponse('image/svg+xml', 'QR code'), 404: ErrorBody } },
+  }, async (req, reply) => {
     const r = await safeGet(w, req.params.id);
     if (!r) return reply.code(404).send(webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
     const svg = await qrSvg(pageUrl(r.id, w.publicBaseUrl, req));

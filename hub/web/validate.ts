@@ -4,7 +4,7 @@ import { CHECKIN_ACTIVITIES, REPORT_CATEGORIES, type CheckinActivity, type Repor
 
 export const REPORT_TEXT_MAX = 500;
 
-const ReportSchema = Type.Object(
+export const ReportSchema = Type.Object(
   {
     category: Type.Union(Object.keys(REPORT_CATEGORIES).map((k) => Type.Literal(k))),
     // The schema bounds the bytes the checker looks at; the exact limit is counted in characters below.
@@ -13,7 +13,7 @@ const ReportSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const CheckinSchema = Type.Object(
+export const CheckinSchema = Type.Object(
   {
     officer: Type.String({ minLength: 1, maxLength: 64 }),
     activity: Type.Union(Object.keys(CHECKIN_ACTIVITIES).map((k) => Type.Literal(k))),

@@ -112,7 +112,7 @@ export function consoleDataRoutes(app: FastifyInstance, d: DataRouteDeps): void 
   });
 
   app.get('/api/console/events', {
-    schema: page('Live console events (server-sent events)', 'text/event-stream of hub bus events: rating, alarm, deadletters, edge. Operators only.'),
+    schema: page('Live console events (server-sent events)', 'text/event-stream of hub bus events: rating, alarm, deadletters, edge. Operators only.', 'text/event-stream'),
   }, async (req, reply) => {
     if (!d.isOperator(req)) return denied(reply);
     if (d.streams.full) return reply.code(503).send(webError('SS_WEB_STREAMS_FULL', `${d.streams.size} streams open`));

@@ -1,14 +1,13 @@
 // The summary/description/tags fields of route schemas are typed by @fastify/swagger's augmentation.
 import type {} from '@fastify/swagger';
 import { Type } from 'typebox';
+import { ErrorBody, textResponse } from '../../../common/api/schemas.ts';
 
 /** Route schemas of the console (TypeBox → JSON Schema: fastify validates with them, OpenAPI lists them). */
 export const TAG = 'console';
 
-export const ErrorBody = Type.Object(
-  { code: Type.String({ description: 'stable error code, e.g. SS_WEB_SESSION' }), message: Type.String({ description: 'what happened and what to do' }) },
-  { additionalProperties: true },
-);
+/** One error shape for every API (common/api/schemas.ts). */
+export { ErrorBody } from '../../../common/api/schemas.ts';
 
 /** A JSON object whose fields are described in hub/web/README.md (kept open: no field is stripped). */
 export const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
@@ -34,4 +33,5 @@ export const AlarmQuery = Type.Object({
 export const CompoundParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }) });
 
 /** Schema for routes that answer HTML, an event stream or a redirect: documented, not JSON-described. */
-export const page = (summary: string, description: string, tags: string[] = [TAG]) => ({ summary, description, tags });
+export const page = (summary: string, description: string, mediaType = 'text/html', tags: string[] = [TAG]) =>
+  ({ summary, description, tags, response: { 200: textResponse(mediaType, summary), 303: { description: 'no session: go to /login' }, 401: ErrorBody, 503: ErrorBody } });
