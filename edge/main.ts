@@ -6,7 +6,7 @@ import { startEdge } from './edge.ts';
 import type { Scorer } from './pipeline/scorer-port.ts';
 
 /** The anomaly model shipped in the package (models/, see its model card). */
-export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'kt-2.0.0.onnx');
+export const DEFAULT_MODEL = join(import.meta.dirname, '..', 'models', 'kt-2.1.0.onnx');
 
 /**
  * Learning period of a device after a start: an edge restart must not flag every device's
@@ -20,7 +20,7 @@ export interface RunEdgeOptions {
 }
 
 /** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
-async function loadScorer(model: string | false | undefined, log: Logger): Promise<Scorer | undefined> {
+async function loadScorer(model: string | false | undefined, log: Logger, dataDir: string): Promise<Scorer | undefined> {
   if (model === false) return undefined;
   const path = model === undefined ? DEFAULT_MODEL : resolve(model);
   if (!existsSync(path)) {
@@ -28,7 +28,10 @@ async function loadScorer(model: string | false | undefined, log: Logger): Promi
     return undefined;
   }
   const { createOnnxScorer } = await import('./scoring/onnx-scorer.ts');
-  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, onLog: (level, msg) => log[level](msg) });
+  const { SqliteFeatureStateStore } = await import('./scoring/feature-state-store.ts');
+  // The feature memory lives in the outbox's database: a restart resumes every device's windows.
+  const state = new SqliteFeatureStateStore(join(dataDir, 'outbox.sqlite'));
+  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, state, onLog: (level, msg) => log[level](msg) });
 }
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */
@@ -36,7 +39,7 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
   const config = loadSiteConfig(configPath);
-  const scorer = await loadScorer(opts.model, log);
+  const scorer = await loadScorer(opts.model, log, config.dataDir);
   const edge = await startEdge(config, { log, ...(scorer ? { scorer } : {}) });
   log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
   // One line on stdout for scripts (tests, the demo) to pick the ports up.
