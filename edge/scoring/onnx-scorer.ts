@@ -97,6 +97,8 @@ export class OnnxScorer implements Scorer {
   private readonly firstSeen = new Map<string, number>();
   private unscored = 0;
   private restoredDevices = 0;
+  /** Device time of the first event this scorer saw (its learning clock). */
+  private firstEventT = Number.NaN;
   private referenceRows = 0;
   private onnxRuns = 0;
   private savedAt: number | undefined;
@@ -173,12 +175,17 @@ export class OnnxScorer implements Scorer {
     let first = this.firstSeen.get(ev.device);
     if (first === undefined) {
       if (this.firstSeen.size >= FIRST_SEEN_MAX) this.firstSeen.delete(this.firstSeen.keys().next().value!);
-      // Known from a snapshot, or new on an edge whose kind prior is warm: no blind spot.
-      first = known || this.extractor.kindWarm(ev.kind) ? Number.NEGATIVE_INFINITY : ev.deviceTime;
+      if (Number.isNaN(this.firstEventT)) this.firstEventT = ev.deviceTime;
+      // A new device borrows its kind's prior once that prior is real: restored from a snapshot,
+      // or learnt for a whole learning period by this scorer. On a cold start every device still
+      // learns (the first devices would otherwise set the prior for the rest of the burst).
+      const warmKind = this.extractor.kindWarm(ev.kind) && (this.restoredDevices > 0 || ev.deviceTime - this.firstEventT >= warmup);
+      const scoredNow = known || warmKind;
+      first = scoredNow ? Number.NEGATIVE_INFINITY : ev.deviceTime;
       this.firstSeen.set(ev.device, first);
-      // ... except the reconnect our own start caused: every device says `online` at once, which
-      // is a storm to the features but not an incident (issue 4: one restart, no alarm per device).
-      if (known && ev.type === 'online') return true;
+      // ... except the device's `online` when it (re)connects: after an edge start every device
+      // says it at once, a storm to the features but not an incident (issue 4: no alarm per device).
+      if (scoredNow && ev.type === 'online') return true;
     }
     return ev.deviceTime - first < warmup;
   }

@@ -107,4 +107,19 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     expect(warm.slice(0, -1).filter((e) => e.score?.anomalous).length).toBeLessThanOrEqual(1);
     expect(FEATURE_COUNT).toBe(22);
   });
+
+  it('on a cold start every new device learns, however many devices have already spoken', { timeout: 120_000 }, async () => {
+    const cold = await createOnnxScorer({ modelPath: MODEL, watchIntervalMs: false, warmupMs: 10 * 60_000 });
+    scorers.push(cold);
+    const base = cityEvents(T0, HOUR, 8).find((e) => e.kind === 'access')!;
+    const at = (i: number, device: string, type: Event['type'], attributes: Event['attributes'] = {}): Event => ({
+      ...base, id: `edge-r.cold.${device}.${i}`, device, deviceTime: T0 + i, receivedAt: T0 + i, type, severity: 'info', attributes,
+    });
+    const burst = Array.from({ length: 300 }, (_, i) => at(i * 100, `c0001-acc-${String(i).padStart(3, '0')}`, i % 2 === 0 ? 'online' : 'granted', i % 2 === 0 ? {} : { method: 'card', card: `k${i}` }));
+    const held = at(60_000, 'c0001-acc-new', 'door-held', { door: 1, durationS: 1500 });
+    await cold.scoreBatch([...burst, held]);
+    expect(burst.some((e) => e.score?.anomalous)).toBe(false);
+    expect(held.score?.anomalous).toBe(false);
+    expect(cold.status().warmingUp).toBeGreaterThan(0);
+  });
 });
