@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { benchScoring } from './bench.ts';
-import { evaluateKtAndWrite, ktPaths, trainKtAndWrite } from './kt-artifacts.ts';
+import { evaluateKtAndWrite, evaluateLiveAndWrite, ktPaths, trainKtAndWrite } from './kt-artifacts.ts';
 import { KT_RECIPE } from './kt.ts';
 import type { SeedSource } from './eval/seeds.ts';
 
@@ -29,7 +29,8 @@ export function registerModels(program: Command): void {
     .option('--seeds <source>', 'reserved (the committed report) | dev (development seeds, novel types left out) | fresh (drawn now)', 'reserved')
     .option('--count <n>', 'number of seeds (city sizes alternate 6 / 14 compounds)', '5')
     .option('--seed <n...>', 'explicit seeds (overrides --count)')
-    .action((opts: { dir: string; seeds: string; count: string; seed?: string[] }) => {
+    .option('--live', 'also run the same seeds through the edge path (codecs, privacy, group commits, learning period, onnxruntime) and compare')
+    .action(async (opts: { dir: string; seeds: string; count: string; seed?: string[]; live?: boolean }) => {
       const source = opts.seeds as SeedSource;
       if (!SOURCES.includes(source)) {
         process.stderr.write(`SS_MODEL_EVALUATE_SEEDS: --seeds must be one of ${SOURCES.join(', ')}\n`);
@@ -47,6 +48,11 @@ export function registerModels(program: Command): void {
         for (const [name, d] of Object.entries(evaluation.detectors)) {
           process.stdout.write(`${name.padEnd(20)} recall ${(d.recall * 100).toFixed(1)} % (seeds ${(d.recallMin * 100).toFixed(1)}–${(d.recallMax * 100).toFixed(1)} %)  false alerts/compound/day ${d.faPerCompoundDay.toFixed(3)}  behaviour ${(d.behaviourRecall * 100).toFixed(1)} %\n`);
         }
+        if (opts.live) {
+          const live = await evaluateLiveAndWrite({ ...KT_RECIPE }, opts.dir, evaluation, (m) => process.stderr.write(`models evaluate: ${m}\n`));
+          process.stdout.write(`live path           recall ${(live.summary.live.recall * 100).toFixed(1)} % vs offline ${(live.summary.offline.recall * 100).toFixed(1)} % (gap ${live.summary.gapPoints} points)  false alerts/compound/day ${live.summary.live.faPerCompoundDay.toFixed(3)}\n${live.line}\n`);
+        }
+        // The issue's summary stays the last line.
         process.stdout.write(`${line}\n`);
       } catch (e) {
         process.stderr.write(`${(e as Error).message}\nSS_MODEL_EVALUATE: run \`safestar models train\` first\n`);

@@ -1,6 +1,6 @@
 import { ALL_EVENT_TYPES, DEVICE_KINDS, isEventTypeOfKind, type DeviceKind, type EventType } from '../protocol/devices.ts';
 import type { Event } from '../protocol/event.ts';
-import { DecayingCounts, LruMap, SlidingWindow } from './windows.ts';
+import { DecayingCounts, LruMap, SlidingWindow, type WindowEntry } from './windows.ts';
 import { poissonSurprise } from './poisson.ts';
 
 /**
@@ -8,7 +8,7 @@ import { poissonSurprise } from './poisson.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f4';
+export const FEATURE_VERSION = 'f5';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -21,7 +21,7 @@ export const FEATURE_NAMES = [
   'dev_gap_log', // log1p(seconds since this device's previous event), capped at 7 days
   'cred_other_compound_10m', // 1 when this credential was used in ANOTHER compound within 10 min (cloned card)
   'cmp_type_burst', // the same for this type across the whole compound (offline storms, coordinated events)
-  'cmp_rare_devices_10m', // log1p(distinct devices of the compound with a rare event in 10 min): fence + camera + door = burglary
+  'cmp_rare_excess_10m', // f5: ln((distinct devices of the compound with a rare event in 10 min + 1) / (rare events this compound has in 10 min at this hour + 1))
   'door_open_log', // log1p(door/gate open duration in seconds carried by this event)
   'cred_other_devices_10m', // log1p(distinct OTHER devices this credential was used at in 10 min)
   'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
@@ -30,9 +30,10 @@ export const FEATURE_NAMES = [
   // f4: generic context (no scenario in view: several kinds of alarm, credentials over longer spans)
   'cred_other_compound_2h', // 1 when this credential was used in ANOTHER compound within 2 h (impossible travel at any pace)
   'dev_alarm_types_10m', // log1p(distinct non-routine types on this device in 10 min, offline included)
-  'cmp_alarm_devices_10m', // log1p(distinct devices of the compound with a non-routine event in 10 min)
-  'dev_type_count_10m', // log1p(events of this type on this device in 10 min): per type, "three loitering alarms" is plain
-  'dev_rare_types_10m', // log1p(distinct types that are rare for this device, seen on it in 10 min): several odd alarms on one device
+  'cmp_alarm_excess_10m', // f5: ln((distinct devices of the compound with a non-routine event in 10 min + 1) / (its usual non-routine events in 10 min at this hour + 1)):
+  // a raw count grows with the compound's size, so big compounds raised most false alerts (f4)
+  'dev_type_recent', // f5: log1p(Σ exp(−age / 15 min) over this device's events of this type, this one included): a per-type count that also sees alarms spread over half an hour
+  'dev_rare_surprise_10m', // f5: Σ type surprise (nats) over the distinct types rare for this device seen on it in 10 min: two odd alarms that are each very rare (cover + video lost) weigh more than two daily nuisances
   'event_group', // context: index of (device kind, event type) in EVENT_GROUPS; per-type models pick their tables by it
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -120,6 +121,8 @@ const KIND_PSEUDO_COUNT = 0.02;
 const MAX_SURPRISE = 20;
 /** Type surprise (nats) above which an event is "rare" for its device: p < e^-4 ≈ 1/55. */
 const RARE_SURPRISE = 4;
+/** Time constant of `dev_type_recent` (ms). */
+const RECENT_TAU_MS = 15 * 60_000;
 /** Cap of the burst features (orders of magnitude): a storm is a storm past this. */
 const MAX_BURST = 30;
 const MAX_GAP_S = 7 * 86_400;
@@ -137,6 +140,9 @@ interface DeviceState {
   window: SlidingWindow;
   types: DecayingCounts;
   hours: DecayingCounts;
+  /** Per type: exp-decayed count (time constant RECENT_TAU_MS) as of `recentT[type]`. */
+  recent: Float64Array;
+  recentT: Float64Array;
   firstT: number;
   lastT: number;
 }
@@ -145,12 +151,17 @@ interface CompoundState {
   window: SlidingWindow;
   types: DecayingCounts;
   hours: DecayingCounts;
+  /** Fading counts of the compound's [non-routine, rare] events: what "many alarms" means for its size. */
+  alarms: DecayingCounts;
   firstT: number;
 }
 
 interface KindState {
   types: DecayingCounts;
   hours: DecayingCounts;
+  /** Devices of this kind this extractor has started (for the per-device rate prior). */
+  devices: number;
+  firstT: number;
 }
 
 interface Sighting {
@@ -181,7 +192,110 @@ export class FeatureExtractor {
       this.kinds.set(k, {
         types: new DecayingCounts(N_TYPES, this.options.memoryHalfLifeMs),
         hours: new DecayingCounts(24, this.options.memoryHalfLifeMs),
+        devices: 0,
+        firstT: Number.NaN,
       });
+    }
+  }
+
+  private lastEventT = Number.NaN;
+
+  /** True when this extractor has memory of `device` (restored or seen). */
+  knows(device: string): boolean {
+    return this.devices.has(device);
+  }
+
+  /** True once the kind-level prior has seen enough events to stand in for a new device's history. */
+  kindWarm(kind: DeviceKind, minEvents = 100): boolean {
+    return (this.kinds.get(kind)?.types.total ?? 0) >= minEvents;
+  }
+
+  /** The whole memory as plain data (see FeatureSnapshot). */
+  snapshot(): FeatureSnapshot {
+    const o = this.options;
+    return {
+      format: 'safestar-feature-state',
+      version: FEATURE_STATE_VERSION,
+      featureVersion: FEATURE_VERSION,
+      types: N_TYPES,
+      options: { tzOffsetMinutes: o.tzOffsetMinutes, windowMs: o.windowMs, memoryHalfLifeMs: o.memoryHalfLifeMs },
+      lastEventT: nanToNull(this.lastEventT),
+      devices: [...this.devices.entries()].map(([id, d]) => [id, {
+        w: d.window.entries().map(toTuple), types: d.types.save(), hours: d.hours.save(),
+        recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
+      }]),
+      compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.entries().map(toTuple), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT }]),
+      credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
+      kinds: [...this.kinds.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
+    };
+  }
+
+  /**
+   * Replace this extractor's memory with a snapshot. Throws FeatureStateError (and changes
+   * nothing) when the snapshot is of another version or window setting, or malformed.
+   */
+  restore(snap: FeatureSnapshot): void {
+    const o = this.options;
+    if (snap?.format !== 'safestar-feature-state' || snap.version !== FEATURE_STATE_VERSION || snap.featureVersion !== FEATURE_VERSION || snap.types !== N_TYPES) {
+      throw new FeatureStateError('SS_FEATURE_STATE_VERSION', `snapshot is ${String(snap?.format)} v${String(snap?.version)} features ${String(snap?.featureVersion)}, this edge needs v${FEATURE_STATE_VERSION} features ${FEATURE_VERSION}; starting without it`);
+    }
+    if (snap.options.windowMs !== o.windowMs || snap.options.memoryHalfLifeMs !== o.memoryHalfLifeMs || snap.options.tzOffsetMinutes !== o.tzOffsetMinutes) {
+      throw new FeatureStateError('SS_FEATURE_STATE_OPTIONS', 'snapshot was taken with other window, memory or timezone settings; starting without it');
+    }
+    try {
+      const devices = new LruMap<string, DeviceState>(o.maxDevices);
+      for (const [id, d] of snap.devices) {
+        const st: DeviceState = {
+          window: new SlidingWindow(o.windowMs, o.deviceWindowCapacity),
+          types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
+          hours: new DecayingCounts(24, o.memoryHalfLifeMs),
+          recent: Float64Array.from(d.recent),
+          recentT: Float64Array.from(d.recentT),
+          firstT: d.firstT,
+          lastT: d.lastT ?? Number.NaN,
+        };
+        if (st.recent.length !== N_TYPES || st.recentT.length !== N_TYPES) throw new Error('recent counts of the wrong size');
+        st.types.load(d.types);
+        st.hours.load(d.hours);
+        for (const e of d.w) st.window.push(fromTuple(e));
+        devices.set(id, st);
+      }
+      const compounds = new LruMap<string, CompoundState>(o.maxCompounds);
+      for (const [id, c] of snap.compounds) {
+        const st: CompoundState = {
+          window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
+          types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
+          hours: new DecayingCounts(24, o.memoryHalfLifeMs),
+          alarms: new DecayingCounts(2, o.memoryHalfLifeMs),
+          firstT: c.firstT,
+        };
+        st.types.load(c.types);
+        st.hours.load(c.hours);
+        st.alarms.load(c.alarms);
+        for (const e of c.w) st.window.push(fromTuple(e));
+        compounds.set(id, st);
+      }
+      const credentials = new LruMap<string, Sighting[]>(o.maxCredentials);
+      for (const [cred, seen] of snap.credentials) credentials.set(cred, seen.slice(-CRED_SIGHTINGS).map(([device, compound, t]) => ({ device, compound, t })));
+      const kinds = new Map<DeviceKind, KindState>();
+      for (const k of DEVICE_KINDS) {
+        kinds.set(k, { types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs), hours: new DecayingCounts(24, o.memoryHalfLifeMs), devices: 0, firstT: Number.NaN });
+      }
+      for (const [k, s] of snap.kinds) {
+        const st = kinds.get(k);
+        if (!st) continue; // a kind this build no longer has
+        st.types.load(s.types);
+        st.hours.load(s.hours);
+        st.devices = s.devices;
+        st.firstT = s.firstT ?? Number.NaN;
+      }
+      this.devices.replaceWith(devices);
+      this.compounds.replaceWith(compounds);
+      this.credentials.replaceWith(credentials);
+      for (const [k, st] of kinds) this.kinds.set(k, st);
+      this.lastEventT = snap.lastEventT ?? Number.NaN;
+    } catch (e) {
+      throw new FeatureStateError('SS_FEATURE_STATE_CORRUPT', `snapshot unreadable (${(e as Error).message}); starting without it`);
     }
   }
 
@@ -204,10 +318,14 @@ export class FeatureExtractor {
         window: new SlidingWindow(o.windowMs, o.deviceWindowCapacity),
         types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
         hours: new DecayingCounts(24, o.memoryHalfLifeMs),
+        recent: new Float64Array(N_TYPES),
+        recentT: new Float64Array(N_TYPES),
         firstT: ev.deviceTime,
         lastT: Number.NaN,
       };
       this.devices.set(ev.device, dev);
+      kind.devices++;
+      if (Number.isNaN(kind.firstT)) kind.firstT = ev.deviceTime;
     }
     let cmp = this.compounds.get(ev.compound);
     if (cmp === undefined) {
@@ -215,6 +333,7 @@ export class FeatureExtractor {
         window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
         types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
         hours: new DecayingCounts(24, o.memoryHalfLifeMs),
+        alarms: new DecayingCounts(2, o.memoryHalfLifeMs),
         firstT: ev.deviceTime,
       };
       this.compounds.set(ev.compound, cmp);
@@ -232,6 +351,7 @@ export class FeatureExtractor {
     dev.hours.decayTo(t);
     cmp.types.decayTo(t);
     cmp.hours.decayTo(t);
+    cmp.alarms.decayTo(t);
     kind.types.decayTo(t);
     kind.hours.decayTo(t);
     const pKindType = ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
@@ -240,10 +360,19 @@ export class FeatureExtractor {
     const pHour = ((dev.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
     // Expected events in a window at this hour: the device's decayed count is the integral of its
     // rate under the fading kernel, so divide by the kernel's mass over the device's age.
-    const expected = this.expectedInWindow(dev.types.total, t - dev.firstT) * 24 * pHour;
+    // Rate: Gamma–Poisson, the kind's mean rate per device as a prior worth PRIOR_WEIGHT events,
+    // so a device never seen before (or the first minutes after a start) expects what its kind
+    // does instead of nothing; an old device's own count outweighs the prior.
+    const kindRate = this.ratePerMs(kind.types.total, t - kind.firstT) / Math.max(1, kind.devices);
+    const devKernel = this.kernelMs(t - dev.firstT);
+    const devRate = kindRate > 0 ? (dev.types.total + PRIOR_WEIGHT) / (devKernel + PRIOR_WEIGHT / kindRate) : dev.types.total / devKernel;
+    const expected = devRate * o.windowMs * 24 * pHour;
     const pCmpType = ((cmp.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (cmp.types.total + PRIOR_WEIGHT);
     const pCmpHour = ((cmp.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (cmp.hours.total + PRIOR_WEIGHT);
-    const cmpExpected = this.expectedInWindow(cmp.types.total, t - cmp.firstT) * 24 * pCmpHour;
+    const cmpHourShare = 24 * pCmpHour;
+    const cmpExpected = this.expectedInWindow(cmp.types.total, t - cmp.firstT) * cmpHourShare;
+    const cmpAlarmsExpected = this.expectedInWindow(cmp.alarms.values[0]!, t - cmp.firstT) * cmpHourShare;
+    const cmpRareExpected = this.expectedInWindow(cmp.alarms.values[1]!, t - cmp.firstT) * cmpHourShare;
 
     const typeSurprise = Math.min(MAX_SURPRISE, -Math.log(pType));
     const cred = credentialOf(ev.attributes);
@@ -283,6 +412,15 @@ export class FeatureExtractor {
 
     const w = dev.window;
     const cw = cmp.window;
+    const recent = dev.recent[typeIdx]! * Math.exp(-(t - dev.recentT[typeIdx]!) / RECENT_TAU_MS) + 1;
+    dev.recent[typeIdx] = recent;
+    dev.recentT[typeIdx] = t;
+    // Joint rarity of the odd types on this device now (independence: surprises add).
+    let rareSurprise = 0;
+    for (const ti of w.rareTypes.keys()) {
+      const p = ((dev.types.values[ti] ?? 0) + PRIOR_WEIGHT * this.kindTypeP(kind, ti)) / (dev.types.total + PRIOR_WEIGHT);
+      rareSurprise += Math.min(MAX_SURPRISE, -Math.log(p));
+    }
     // Bursts of one type: n of this type in the window vs. what this device (compound) does at
     // this hour. One never-seen event, six tailgatings in ten minutes and twenty devices going
     // offline at once all land far out; a nuisance alarm that comes daily does not.
@@ -298,7 +436,7 @@ export class FeatureExtractor {
     out[7] = Math.log1p(Math.max(0, gapS));
     out[8] = otherCompound;
     out[9] = cmpBurst;
-    out[10] = Math.log1p(cw.rareDevices.size);
+    out[10] = Math.log((cw.rareDevices.size + 1) / (cmpRareExpected + 1));
     out[11] = Math.log1p(openSecondsOf(ev.attributes));
     out[12] = Math.log1p(otherDevices);
     out[13] = typeSurprise;
@@ -306,9 +444,9 @@ export class FeatureExtractor {
     out[15] = Math.log((w.count + 1) / (expected + 1));
     out[16] = otherCompoundLong;
     out[17] = Math.log1p(w.alarmTypes.size);
-    out[18] = Math.log1p(cw.alarmDevices.size);
-    out[19] = Math.log1p(w.types.get(typeIdx) ?? 0);
-    out[20] = Math.log1p(w.rareTypes.size);
+    out[18] = Math.log((cw.alarmDevices.size + 1) / (cmpAlarmsExpected + 1));
+    out[19] = Math.log1p(recent);
+    out[20] = rareSurprise;
     out[GROUP_FEATURE] = GROUP_INDEX.get(`${ev.kind}/${ev.type}`) ?? 0;
 
     // Learn from this event after scoring it.
@@ -316,17 +454,76 @@ export class FeatureExtractor {
     dev.hours.add(hour);
     cmp.types.add(typeIdx);
     cmp.hours.add(hour);
+    if (!routine) cmp.alarms.add(0);
+    if (entry.rare) cmp.alarms.add(1);
     kind.types.add(typeIdx);
     kind.hours.add(hour);
     dev.lastT = t;
+    if (!(t <= this.lastEventT)) this.lastEventT = t;
     return out;
+  }
+
+  private kindTypeP(kind: KindState, typeIdx: number): number {
+    return ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
+  }
+
+  /** Mass (ms) of the fading kernel over an age of `ageMs` (at least one window). */
+  private kernelMs(ageMs: number): number {
+    const o = this.options;
+    const age = Math.max(Number.isFinite(ageMs) ? ageMs : 0, o.windowMs);
+    return (o.memoryHalfLifeMs / Math.LN2) * (1 - Math.pow(2, -age / o.memoryHalfLifeMs));
+  }
+
+  private ratePerMs(decayedTotal: number, ageMs: number): number {
+    return decayedTotal / this.kernelMs(ageMs);
   }
 
   /** Events expected in one window from a fading count accumulated over `ageMs`. */
   private expectedInWindow(decayedTotal: number, ageMs: number): number {
-    const o = this.options;
-    const age = Math.max(ageMs, o.windowMs);
-    const kernelMs = (o.memoryHalfLifeMs / Math.LN2) * (1 - Math.pow(2, -age / o.memoryHalfLifeMs));
-    return (decayedTotal / kernelMs) * o.windowMs;
+    return this.ratePerMs(decayedTotal, ageMs) * this.options.windowMs;
   }
+}
+
+/**
+ * A feature extractor's memory as plain data (JSON-safe), so an edge restart does not start every
+ * device from nothing (issue 15: a restart blinded every device for its learning period). Types
+ * are stored by index: FEATURE_VERSION pins the type order, and a snapshot of another feature
+ * version, layout or window setting is refused rather than misread.
+ */
+export const FEATURE_STATE_VERSION = 1;
+
+type Counts = ReturnType<DecayingCounts['save']>;
+/** [t, flags (routine 1 | denial 2 | grant 4 | rare 8), type index, device, credential or null] */
+type EntryTuple = [number, number, number, string, string | null];
+interface DeviceSnap { w: EntryTuple[]; types: Counts; hours: Counts; recent: number[]; recentT: number[]; firstT: number; lastT: number | null }
+interface CompoundSnap { w: EntryTuple[]; types: Counts; hours: Counts; alarms: Counts; firstT: number }
+interface KindSnap { types: Counts; hours: Counts; devices: number; firstT: number | null }
+
+export interface FeatureSnapshot {
+  format: 'safestar-feature-state';
+  version: number;
+  featureVersion: string;
+  types: number;
+  options: Pick<FeatureOptions, 'tzOffsetMinutes' | 'windowMs' | 'memoryHalfLifeMs'>;
+  /** Device time of the newest event in the snapshot. */
+  lastEventT: number | null;
+  devices: [string, DeviceSnap][];
+  compounds: [string, CompoundSnap][];
+  credentials: [string, [string, string, number][]][];
+  kinds: [DeviceKind, KindSnap][];
+}
+
+const toTuple = (e: WindowEntry): EntryTuple => [e.t, (e.routine ? 1 : 0) | (e.denial ? 2 : 0) | (e.grant ? 4 : 0) | (e.rare ? 8 : 0), e.type, e.device, e.cred ?? null];
+const fromTuple = ([t, f, type, device, cred]: EntryTuple): WindowEntry => ({ t, routine: (f & 1) !== 0, denial: (f & 2) !== 0, grant: (f & 4) !== 0, rare: (f & 8) !== 0, type, device, cred: cred ?? undefined });
+const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+/** Why a snapshot cannot be used (stable codes; the caller starts cold and says so). */
+export class FeatureStateError extends Error {
+  constructor(readonly code: 'SS_FEATURE_STATE_VERSION' | 'SS_FEATURE_STATE_OPTIONS' | 'SS_FEATURE_STATE_CORRUPT', message: string) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export function snapshotFeatures(fx: FeatureExtractor): FeatureSnapshot {
+  return fx.snapshot();
 }

@@ -1,7 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateKt, summaryLine, type KtEvaluation } from './eval/evaluate-kt.ts';
-import { seedsOf, type SeedSource } from './eval/seeds.ts';
+import { runOf, seedsOf, type SeedSource } from './eval/seeds.ts';
+import { liveRun, type LiveRun } from './eval/live.ts';
+import { VARIANTS } from './eval/variants/catalogue.ts';
 import { ktId, trainKt, type KtCard, type KtRecipe, type KtTrained } from './kt.ts';
 import { ktReportMarkdown } from './kt-report.ts';
 import { readTailOnnx } from './tail-onnx.ts';
@@ -52,3 +54,53 @@ export function evaluateKtAndWrite(recipe: KtRecipe, dir: string, opts: { source
   }
   return { evaluation, line };
 }
+
+export interface LiveSummary {
+  model: string;
+  source: SeedSource;
+  seeds: number[];
+  /** Live path (codecs, privacy, group commits, learning period, onnxruntime) vs the offline evaluation of the same seeds. */
+  live: { recall: number; faPerCompoundDay: number; detected: number; incidents: number; falseAlerts: number; compoundDays: number };
+  offline: { recall: number; faPerCompoundDay: number };
+  gapPoints: number;
+  perSeed: { seed: number; recall: number; falseAlerts: number; events: number; deadLetters: number; batches: LiveRun['batches'] }[];
+  perType: Record<string, { incidents: number; detected: number }>;
+}
+
+/** `safestar models evaluate --live`: the same seeds through the edge's path; writes `<id>.live.json` for the reserved seeds. */
+export async function evaluateLiveAndWrite(recipe: KtRecipe, dir: string, evaluation: KtEvaluation, log?: (m: string) => void): Promise<{ summary: LiveSummary; line: string }> {
+  const p = ktPaths(dir, recipe);
+  const variants = evaluation.source === 'dev' ? VARIANTS.filter((v) => !v.novel) : VARIANTS;
+  const perSeed: LiveSummary['perSeed'] = [];
+  const perType: LiveSummary['perType'] = {};
+  let det = 0;
+  let inc = 0;
+  let fa = 0;
+  let cd = 0;
+  for (const [i, seed] of evaluation.seeds.entries()) {
+    const r = await liveRun(runOf(seed, i, 3), variants, p.onnx);
+    det += r.evaluation.detected;
+    inc += r.evaluation.incidents;
+    fa += r.evaluation.falseAlerts;
+    cd += evaluation.runs[i]!.compoundDays;
+    for (const [k, s] of Object.entries(r.evaluation.byScenario)) {
+      const a = (perType[k] ??= { incidents: 0, detected: 0 });
+      a.incidents += s.incidents;
+      a.detected += s.detected;
+    }
+    perSeed.push({ seed, recall: r4(r.evaluation.recall), falseAlerts: r.evaluation.falseAlerts, events: r.events, deadLetters: r.deadLetters, batches: r.batches });
+    log?.(`live seed ${seed}: recall ${(r.evaluation.recall * 100).toFixed(1)} %, ${r.evaluation.falseAlerts} false alerts, ${r.events} events in ${r.batches.count} group commits (mean ${r.batches.mean}, p90 ${r.batches.p90})`);
+  }
+  const m = evaluation.detectors['model']!;
+  const live = { recall: r4(det / Math.max(1, inc)), faPerCompoundDay: r4(fa / Math.max(1, cd)), detected: det, incidents: inc, falseAlerts: fa, compoundDays: cd };
+  const summary: LiveSummary = {
+    model: evaluation.model, source: evaluation.source, seeds: evaluation.seeds, live,
+    offline: { recall: m.recall, faPerCompoundDay: m.faPerCompoundDay },
+    gapPoints: r4((m.recall - live.recall) * 100),
+    perSeed, perType,
+  };
+  if (evaluation.source === 'reserved') writeFileSync(join(dir, `${ktId(recipe)}.live.json`), json(summary));
+  return { summary, line: JSON.stringify({ live: summary.live, offline: summary.offline, gapPoints: summary.gapPoints, seeds: summary.seeds }) };
+}
+
+const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;

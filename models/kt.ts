@@ -22,6 +22,12 @@ export interface KtRecipe {
   version: string;
   /** Normal traffic only, several cities (sizes, months): day 0 warms up, then days alternate train / validation. */
   train: TrafficSpec[];
+  /**
+   * Held-out cities for rules and thresholds (all their days after the warm-up). Without them,
+   * days of the training cities alternate train / validation — which judges the threshold on the
+   * very cities whose tails were fitted, and under-states the false alerts of a city never seen.
+   */
+  validation?: TrafficSpec[];
   warmupDays: number;
   tail: TailTrainOptions;
   alerts: { maxPerCompoundDay: number; safety: number; refractoryMs: number };
@@ -31,10 +37,24 @@ export interface KtRecipe {
 
 export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
   name: 'kt',
-  version: '2.0.0',
+  version: '2.1.0',
+  // Six cities of 6–14 compounds over the year for the tails (2.0.0 had two: thin tails, and a
+  // threshold that did not hold on new cities). City and traffic seeds 11–19 / 101–109 lie
+  // outside the development (1000–1999) and reserved (900000–900999) ranges.
   train: [
     { citySeed: 11, compounds: 8, trafficSeed: 101, start: '2026-09-07T00:00:00+08:00', days: 5 },
     { citySeed: 12, compounds: 12, trafficSeed: 102, start: '2027-01-14T00:00:00+08:00', days: 5 },
+    { citySeed: 13, compounds: 6, trafficSeed: 103, start: '2026-03-02T00:00:00+08:00', days: 5 },
+    { citySeed: 14, compounds: 14, trafficSeed: 104, start: '2026-05-20T00:00:00+08:00', days: 5 },
+    { citySeed: 15, compounds: 10, trafficSeed: 105, start: '2027-07-09T00:00:00+08:00', days: 5 },
+    { citySeed: 16, compounds: 12, trafficSeed: 106, start: '2026-11-23T00:00:00+08:00', days: 5 },
+  ],
+  // Rules and thresholds on three cities the tails never saw (2.0.0 chose them on other days of
+  // the training cities, and its 0.5 false alerts per compound-day there became 1.9 on new ones).
+  validation: [
+    { citySeed: 17, compounds: 8, trafficSeed: 107, start: '2026-08-03T00:00:00+08:00', days: 5 },
+    { citySeed: 18, compounds: 14, trafficSeed: 108, start: '2027-03-18T00:00:00+08:00', days: 5 },
+    { citySeed: 19, compounds: 10, trafficSeed: 109, start: '2026-12-10T00:00:00+08:00', days: 5 },
   ],
   warmupDays: 1,
   tail: { ...DEFAULT_TAIL_OPTIONS },
@@ -57,7 +77,7 @@ export interface KtCard {
   format: string;
   architecture: string;
   features: { version: string; count: number; names: readonly string[]; scored: string[]; definition: string };
-  training: { data: string; traffic: TrafficSpec[]; warmupDays: number; trainRows: number; trainCompoundDays: number; validationCompoundDays: number; options: TailTrainOptions };
+  training: { data: string; traffic: TrafficSpec[]; validationTraffic?: TrafficSpec[]; warmupDays: number; trainRows: number; trainCompoundDays: number; validationCompoundDays: number; options: TailTrainOptions };
   rules: { types: string[]; validationAlertsAlone: Record<string, number>; validationAlerts: number; budget: number; how: string };
   threshold: { value: number; how: string; validation: ThresholdChoice };
   baselineThresholds: Record<string, ThresholdChoice>;
@@ -96,16 +116,24 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
   const vals: Dataset[] = [];
   let trainCd = 0;
   let valCd = 0;
-  for (const spec of recipe.train) {
+  const heldOut = recipe.validation ?? [];
+  for (const spec of [...recipe.train, ...heldOut]) {
     const from = startMsOf(spec) + recipe.warmupDays * DAY;
     const ds = buildDataset(trafficEvents(spec), { keepFrom: from, keepUntil: startMsOf(spec) + spec.days * DAY, detectors: baselineDetectors() });
-    const isTrain = (i: number): boolean => Math.floor((ds.t[i]! - from) / DAY) % 2 === 0;
-    trains.push(rowsWhere(ds, isTrain));
-    vals.push(rowsWhere(ds, (i) => !isTrain(i)));
     const scored = spec.days - recipe.warmupDays;
-    trainCd += spec.compounds * Math.ceil(scored / 2);
-    valCd += spec.compounds * Math.floor(scored / 2);
-    log(`city ${spec.citySeed}: ${ds.n} rows`);
+    if (heldOut.length > 0) {
+      const isVal = heldOut.includes(spec);
+      (isVal ? vals : trains).push(ds);
+      if (isVal) valCd += spec.compounds * scored;
+      else trainCd += spec.compounds * scored;
+    } else {
+      const isTrain = (i: number): boolean => Math.floor((ds.t[i]! - from) / DAY) % 2 === 0;
+      trains.push(rowsWhere(ds, isTrain));
+      vals.push(rowsWhere(ds, (i) => !isTrain(i)));
+      trainCd += spec.compounds * Math.ceil(scored / 2);
+      valCd += spec.compounds * Math.floor(scored / 2);
+    }
+    log(`city ${spec.citySeed}${heldOut.includes(spec) ? ' (validation)' : ''}: ${ds.n} rows`);
   }
   const trainRows = trains.reduce((a, d) => a + d.n, 0);
   const x = new Float32Array(trainRows * FEATURE_COUNT);
@@ -144,8 +172,11 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     architecture: `per-(kind, type) empirical tail tables (${EVENT_GROUPS.length} groups × ${tail.used.length} features × ${tail.K} bins) with an exponential tail beyond the data, max over features, capped at ${tail.cap}`,
     features: { version: FEATURE_VERSION, count: FEATURE_COUNT, names: FEATURE_NAMES, scored: tail.used.map((j) => FEATURE_NAMES[j]!), definition: 'models/features.ts (shared by training and the edge scorer)' },
     training: {
-      data: 'normal traffic only (no incidents, heartbeats off) of the cities below, from simulators/traffic.ts; after the warm-up day, days alternate training / validation',
+      data: heldOut.length > 0
+        ? 'normal traffic only (no incidents, heartbeats off), from simulators/traffic.ts: the tails are fitted on the `traffic` cities, rules and thresholds chosen on the held-out `validationTraffic` cities (each after its warm-up day)'
+        : 'normal traffic only (no incidents, heartbeats off) of the cities below, from simulators/traffic.ts; after the warm-up day, days alternate training / validation',
       traffic: recipe.train,
+      ...(heldOut.length > 0 ? { validationTraffic: heldOut } : {}),
       warmupDays: recipe.warmupDays,
       trainRows,
       trainCompoundDays: trainCd,
@@ -161,7 +192,7 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     },
     threshold: {
       value: choice.threshold,
-      how: `lowest score whose alerts on the validation days (rules included) stay within ${recipe.alerts.maxPerCompoundDay} × ${recipe.alerts.safety} per compound per day; every baseline's threshold is set the same way on the same rows`,
+      how: `lowest score whose alerts on the validation ${heldOut.length > 0 ? 'cities' : 'days'} (rules included) stay within ${recipe.alerts.maxPerCompoundDay} × ${recipe.alerts.safety} per compound per day; every baseline's threshold is set the same way on the same rows`,
       validation: choice,
     },
     baselineThresholds,

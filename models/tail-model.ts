@@ -153,6 +153,23 @@ function featureSurprise(model: TailModel, ui: number, bin: number, xv: number):
   return Math.min(Math.max(table, line), model.caps[ui]!);
 }
 
+/**
+ * Number of edges strictly below x (what the graph's Less + ReduceSum gives): edges ascend
+ * (padding +Infinity), so a binary search finds it in log2(K) steps instead of K comparisons.
+ * NaN compares false with everything: bin 0, as in the graph.
+ */
+function binOf(edges: Float32Array, base: number, K: number, xv: number): number {
+  if (!(xv > edges[base]!)) return 0;
+  let lo = 1; // edges[base + lo − 1] < xv holds
+  let hi = K;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (xv > edges[base + mid - 1]!) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /** The TypeScript reference scorer (what onnxruntime computes, bit for bit). */
 export function scoreTail(model: TailModel, x: Float32Array, n: number, out = new Float32Array(n), top?: Int32Array): Float32Array {
   const U = model.used.length;
@@ -164,9 +181,7 @@ export function scoreTail(model: TailModel, x: Float32Array, n: number, out = ne
     let arg = 0;
     for (let u = 0; u < U; u++) {
       const xv = x[base + model.used[u]!]!;
-      const eBase = (k * U + u) * K;
-      let bin = 0;
-      for (let i = 0; i < K; i++) if (xv > model.edges[eBase + i]!) bin++;
+      const bin = binOf(model.edges, (k * U + u) * K, K, xv);
       const s = featureSurprise(model, k * U + u, bin, xv);
       if (s > best) {
         best = s;

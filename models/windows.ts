@@ -22,6 +22,21 @@ export class LruMap<K, V> {
     return v;
   }
 
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
+  /** Take over another map's entries (same order). */
+  replaceWith(other: LruMap<K, V>): void {
+    this.map.clear();
+    for (const [k, v] of other.entries()) this.map.set(k, v);
+  }
+
+  /** Entries, least recently used first (a snapshot restored in this order keeps the LRU order). */
+  entries(): IterableIterator<[K, V]> {
+    return this.map.entries();
+  }
+
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
@@ -98,6 +113,16 @@ export class SlidingWindow {
     if (e.cred !== undefined) this.creds.set(e.cred, (this.creds.get(e.cred) ?? 0) + 1);
   }
 
+  /** The entries in the window, oldest first (for snapshots; re-`push` them to restore). */
+  entries(): WindowEntry[] {
+    const out: WindowEntry[] = [];
+    for (let i = 0; i < this.len; i++) {
+      const e = this.ring[(this.head + i) % this.capacity];
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
   evictBefore(minT: number): void {
     while (this.len > 0) {
       const oldest = this.ring[this.head];
@@ -159,6 +184,18 @@ export class DecayingCounts {
     for (let i = 0; i < this.values.length; i++) this.values[i] = this.values[i]! * f;
     this.total *= f;
     this.last = t;
+  }
+
+  /** Plain data for a snapshot (`last` NaN → null in JSON). */
+  save(): { values: number[]; total: number; last: number | null } {
+    return { values: Array.from(this.values), total: this.total, last: Number.isNaN(this.last) ? null : this.last };
+  }
+
+  load(s: { values: readonly number[]; total: number; last: number | null }): void {
+    if (s.values.length !== this.values.length) throw new Error(`snapshot has ${s.values.length} counts, expected ${this.values.length}`);
+    this.values.set(s.values);
+    this.total = s.total;
+    this.last = s.last ?? Number.NaN;
   }
 
   add(i: number, w = 1): void {

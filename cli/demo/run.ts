@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { generateCity } from '../../simulators/city.ts';
 import { siteConfigForCity } from '../../simulators/site-config.ts';
@@ -14,6 +14,7 @@ import { productHub } from '../../hub/product.ts';
 import { randomBytes } from 'node:crypto';
 import { Ledger, type Reconciliation, type StoredRow } from './reconcile.ts';
 import { demoScorer, showcase, writeGrafana } from './showcase.ts';
+import { DEFAULT_MODEL } from '../../edge/scoring/load.ts';
 
 export interface DemoOptions {
   compounds: number;
@@ -150,12 +151,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     let scoring = 0;
     for (const kit of kits) {
       if (o.signal?.aborted) return await stopBySignal(o, edges, hub);
-      const scorer = await demoScorer();
+      const scorer = await demoScorer(kit.config.dataDir);
       if (scorer) scoring++;
       edges.push(await startEdge(kit.config, { log: false, ...(scorer ? { scorer } : {}) }));
     }
     o.say(`Edges: ${edges.map((e, i) => `${sites[i]!.edgeId} ${e.apiUrl}`).join(', ')}`);
-    o.say(`Anomaly scorer: ${scoring ? `on at ${scoring} of ${edges.length} edges (models/kt-2.0.0.onnx)` : 'off (models/kt-2.0.0.onnx not found)'}`);
+    o.say(`Anomaly scorer: ${scoring ? `on at ${scoring} of ${edges.length} edges (models/${basename(DEFAULT_MODEL)})` : `off (models/${basename(DEFAULT_MODEL)} not found)`}`);
     const extras = showcase(sites[0]!.compoundIds[0]!);
     o.say(`Showing everything: a burglary at ${sites[0]!.compoundIds[0]} (its device alarms wait in the console) and bad traffic from one of its devices (dead letters at ${sites[0]!.edgeId})`);
     o.say(`Devices: ${city.compounds.reduce((n, c) => n + c.devices.length, 0)} in ${city.compounds.length} compounds, ~${o.rate} events/s`);

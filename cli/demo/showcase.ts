@@ -29,9 +29,9 @@ export function showcase(compound: string): Showcase {
   };
 }
 
-/** The committed anomaly model (models/kt-2.0.0.onnx) for one edge; undefined when it is missing. */
-export function demoScorer(): Promise<Scorer | undefined> {
-  return loadScorer(undefined, pino({ level: 'silent' }));
+/** The committed anomaly model (DEFAULT_MODEL) for one edge, its feature memory in the edge's outbox; undefined when the model is missing. */
+export function demoScorer(dataDir: string): Promise<Scorer | undefined> {
+  return loadScorer(undefined, pino({ level: 'silent' }), dataDir);
 }
 
 /**

@@ -10,6 +10,8 @@ export const SCORER_ERRORS = {
   SS_SCORER_RUN: 'onnxruntime failed to score a batch; events of that batch went on unscored',
   SS_SCORER_TIMEOUT: 'a scoring batch exceeded its time budget; its events went on unscored',
   SS_SCORER_OVERLOAD: 'the scoring queue was full; events went on unscored',
+  SS_SCORER_STATE_RESTORE: 'the saved feature memory could not be used; the scorer starts cold (new devices learn for the learning period)',
+  SS_SCORER_STATE_SAVE: 'the feature memory could not be saved; a restart now would start cold. Check the data folder (disk full, permissions)',
 } as const;
 
 export type ScorerErrorCode = keyof typeof SCORER_ERRORS;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Scorer } from '../pipeline/scorer-port.ts';
 
 /** The anomaly model shipped in the package (models/, see its model card). */
-export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt-2.0.0.onnx');
+export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt-2.1.0.onnx');
 
 /**
  * Learning period of a device after a start: an edge restart must not flag every device's
@@ -13,7 +13,7 @@ export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt
 export const SCORER_WARMUP_MS = 10 * 60_000;
 
 /** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
-export async function loadScorer(model: string | false | undefined, log: Logger): Promise<Scorer | undefined> {
+export async function loadScorer(model: string | false | undefined, log: Logger, dataDir?: string): Promise<Scorer | undefined> {
   if (model === false) return undefined;
   const path = model === undefined ? DEFAULT_MODEL : resolve(model);
   if (!existsSync(path)) {
@@ -21,6 +21,10 @@ export async function loadScorer(model: string | false | undefined, log: Logger)
     return undefined;
   }
   const { createOnnxScorer } = await import('./onnx-scorer.ts');
-  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, onLog: (level, msg) => log[level](msg) });
+  if (dataDir === undefined) return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, onLog: (level, msg) => log[level](msg) });
+  const { SqliteFeatureStateStore } = await import('./feature-state-store.ts');
+  // The feature memory lives in the outbox's database: a restart resumes every device's windows.
+  const state = new SqliteFeatureStateStore(join(dataDir, 'outbox.sqlite'));
+  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, state, onLog: (level, msg) => log[level](msg) });
 }
 

@@ -4,17 +4,18 @@ import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT, FEATURE_VERSION } from '../../models/features.ts';
 import { readOnnx, type ModelMeta } from '../../models/onnx-export.ts';
 import { readTailOnnx, readTailMeta } from '../../models/tail-onnx.ts';
+import type { TailModel } from '../../models/tail-model.ts';
 
 /**
  * Either model family the edge can run: the autoencoder (issue 5) or the tail detector (issue 15).
  * Both take "features" [N × FEATURE_COUNT] and give "score" [N]; only the tables differ.
  */
-function readModelFile(bytes: Uint8Array): { ok: true; meta: ModelMeta; inputSize: number } | { ok: false; code: string; reason: string } {
+function readModelFile(bytes: Uint8Array): { ok: true; meta: ModelMeta; inputSize: number; tail?: TailModel } | { ok: false; code: string; reason: string } {
   const tail = readTailMeta(bytes);
   if (tail) {
     const m = readTailOnnx(bytes);
     if (!m) return { ok: false, code: 'SS_MODEL_CORRUPT', reason: 'tail model tables missing; re-export the model' };
-    return { ok: true, meta: tail, inputSize: FEATURE_COUNT };
+    return { ok: true, meta: tail, inputSize: FEATURE_COUNT, tail: m };
   }
   const r = readOnnx(bytes);
   return r.ok ? { ok: true, meta: r.meta, inputSize: r.net.mean.length } : r;
@@ -26,6 +27,8 @@ export interface LoadedModel {
   session: ort.InferenceSession;
   sha256: string;
   path: string;
+  /** The tail detector's tables read from the same file: the TypeScript reference scores small batches (bit-identical to the graph). */
+  tail?: TailModel;
 }
 
 export type LoadResult = { ok: true; model: LoadedModel } | { ok: false; code: ScorerErrorCode; reason: string };
@@ -61,5 +64,5 @@ export async function loadModel(path: string): Promise<LoadResult> {
   } catch (e) {
     return failed('SS_SCORER_MODEL_LOAD', `${path}: ${(e as Error).message.slice(0, 200)}`);
   }
-  return { ok: true, model: { meta, session, sha256: createHash('sha256').update(bytes).digest('hex'), path } };
+  return { ok: true, model: { meta, session, sha256: createHash('sha256').update(bytes).digest('hex'), path, ...(parsed.tail ? { tail: parsed.tail } : {}) } };
 }

@@ -2,11 +2,13 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { Event } from '../../protocol/event.ts';
-import { FEATURE_COUNT, FeatureExtractor, type FeatureOptions } from '../../models/features.ts';
+import { FEATURE_COUNT, FeatureExtractor, FeatureStateError, type FeatureOptions } from '../../models/features.ts';
+import type { FeatureStatePort } from './feature-state-store.ts';
 import { INPUT_NAME, OUTPUT_NAME } from '../../models/onnx-export.ts';
 import { MicroBatcher, type BatchFn, type MicroBatcherOptions, type BatcherCounters } from './micro-batcher.ts';
 import { loadModel, type LoadedModel } from './model-loader.ts';
-import type { ScorerErrorCode } from './errors.ts';
+import { scoreTail } from '../../models/tail-model.ts';
+import { scorerMessage, type ScorerErrorCode } from './errors.ts';
 import type { Scorer } from '../pipeline/scorer-port.ts';
 
 export interface OnnxScorerOptions {
@@ -26,6 +28,24 @@ export interface OnnxScorerOptions {
    * `safestar edge` uses 10 minutes.
    */
   warmupMs?: number;
+  /**
+   * Where the feature memory survives restarts (edge: a table in the outbox database). Restored
+   * on start; saved every `snapshotEveryMs` of the clock (checked after each batch) and on close.
+   * Devices known from the snapshot skip the learning period, and so does a new device once its
+   * kind's prior is warm (models/features.ts: a new device borrows its kind's habits and rate).
+   */
+  state?: FeatureStatePort;
+  /** Default 30 s: a crash loses at most this much memory, never events (those are in the outbox). */
+  snapshotEveryMs?: number;
+  /**
+   * Batches smaller than this are scored by the TypeScript reference of the tail graph (same
+   * tables, same float32 steps; test/models/tail-parity.test.ts checks bit equality) instead of
+   * an onnxruntime call: a live edge's group commits hold ~1 event, and one session.run costs
+   * ~100 µs whatever its size. Default 32; 0 = always onnxruntime.
+   */
+  referenceBelowRows?: number;
+  /** The one clock (wall time, for snapshot pacing and `savedAt`); default Date.now. */
+  clock?: () => number;
 }
 
 /** Devices remembered for the learning period (an edge serves a few thousand). */
@@ -33,7 +53,7 @@ const FIRST_SEEN_MAX = 100_000;
 
 export interface ScorerStatus {
   state: 'ok' | 'degraded' | 'off';
-  /** Model id in use, e.g. "kt-2.0.0". */
+  /** Model id in use, e.g. "kt-2.1.0". */
   model?: string;
   reason?: string;
   code?: ScorerErrorCode;
@@ -47,6 +67,10 @@ export interface ScorerStatus {
   warmingUp: number;
   unscored: number;
   batcher: BatcherCounters;
+  /** Feature memory: restored from a snapshot at start (devices), last save (clock ms). */
+  featureState: { restoredDevices: number; savedAt?: number; saves: number; problem?: string };
+  /** Rows scored by the TypeScript reference (small batches) and onnxruntime calls made. */
+  engine: { referenceRows: number; onnxRuns: number };
 }
 
 /**
@@ -72,6 +96,15 @@ export class OnnxScorer implements Scorer {
   private warmingUp = 0;
   private readonly firstSeen = new Map<string, number>();
   private unscored = 0;
+  private restoredDevices = 0;
+  /** Device time of the first event this scorer saw (its learning clock). */
+  private firstEventT = Number.NaN;
+  private referenceRows = 0;
+  private onnxRuns = 0;
+  private savedAt: number | undefined;
+  private saves = 0;
+  private stateProblem: string | undefined;
+  private lastSnapshot = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: OnnxScorerOptions) {
     this.extractor = new FeatureExtractor(opts.features);
@@ -80,6 +113,7 @@ export class OnnxScorer implements Scorer {
 
   /** Load the model (never throws) and start watching the file if asked. */
   async start(): Promise<ScorerStatus> {
+    this.restoreState();
     await this.reload();
     const interval = this.opts.watchIntervalMs ?? 1_000;
     if (interval !== false && interval > 0 && !this.closed) {
@@ -93,15 +127,65 @@ export class OnnxScorer implements Scorer {
     return this.status();
   }
 
-  /** True while `ev`'s device is inside its learning period (see OnnxScorerOptions.warmupMs). */
-  private learning(ev: Event): boolean {
+  private clock(): number {
+    return (this.opts.clock ?? Date.now)();
+  }
+
+  private restoreState(): void {
+    const port = this.opts.state;
+    if (!port) return;
+    try {
+      const saved = port.load();
+      if (!saved) return;
+      this.extractor.restore(saved.snapshot);
+      this.restoredDevices = this.extractor.sizes().devices;
+      this.savedAt = saved.savedAt;
+      this.opts.onLog?.('info', `feature memory restored: ${this.restoredDevices} devices (saved at ${new Date(saved.savedAt).toISOString()})`);
+    } catch (e) {
+      const detail = e instanceof FeatureStateError ? e.message : `SS_FEATURE_STATE_CORRUPT: ${(e as Error).message}`;
+      this.stateProblem = scorerMessage('SS_SCORER_STATE_RESTORE', detail);
+      this.opts.onLog?.('warn', this.stateProblem);
+    }
+  }
+
+  /** Save the feature memory now (also called on close). Never throws: a failed save is reported. */
+  saveState(): void {
+    const port = this.opts.state;
+    if (!port) return;
+    const now = this.clock();
+    this.lastSnapshot = now;
+    try {
+      port.save(this.extractor.snapshot(), now);
+      this.savedAt = now;
+      this.saves++;
+      if (this.stateProblem?.startsWith('SS_SCORER_STATE_SAVE')) this.stateProblem = undefined;
+    } catch (e) {
+      this.stateProblem = scorerMessage('SS_SCORER_STATE_SAVE', (e as Error).message);
+      this.opts.onLog?.('warn', this.stateProblem);
+    }
+  }
+
+  /**
+   * True while `ev`'s device is inside its learning period (see OnnxScorerOptions.warmupMs).
+   * `known`: the extractor had memory of the device before this event (restored or seen).
+   */
+  private learning(ev: Event, known: boolean): boolean {
     const warmup = this.opts.warmupMs ?? 0;
     if (warmup <= 0) return false;
     let first = this.firstSeen.get(ev.device);
     if (first === undefined) {
       if (this.firstSeen.size >= FIRST_SEEN_MAX) this.firstSeen.delete(this.firstSeen.keys().next().value!);
-      first = ev.deviceTime;
+      if (Number.isNaN(this.firstEventT)) this.firstEventT = ev.deviceTime;
+      // A new device borrows its kind's prior once that prior is real: restored from a snapshot,
+      // or learnt for a whole learning period by this scorer. On a cold start every device still
+      // learns (the first devices would otherwise set the prior for the rest of the burst).
+      const warmKind = this.extractor.kindWarm(ev.kind) && (this.restoredDevices > 0 || ev.deviceTime - this.firstEventT >= warmup);
+      const scoredNow = known || warmKind;
+      first = scoredNow ? Number.NEGATIVE_INFINITY : ev.deviceTime;
       this.firstSeen.set(ev.device, first);
+      // ... except the device's `online` when it (re)connects: after an edge start every device
+      // says it at once, a storm to the features but not an incident (issue 4: no alarm per device).
+      if (scoredNow && ev.type === 'online') return true;
     }
     return ev.deviceTime - first < warmup;
   }
@@ -152,7 +236,14 @@ export class OnnxScorer implements Scorer {
   private batchFn(): BatchFn | undefined {
     const m = this.current;
     if (!m) return undefined;
+    const tail = m.tail;
+    const below = this.opts.referenceBelowRows ?? 32;
     return async (rows, n) => {
+      if (tail && n < below) {
+        this.referenceRows += n;
+        return scoreTail(tail, rows, n);
+      }
+      this.onnxRuns++;
       const out = await m.session.run({ [INPUT_NAME]: new ort.Tensor('float32', rows, [n, FEATURE_COUNT]) });
       const t = out[OUTPUT_NAME];
       if (!t) throw new Error(`model output '${OUTPUT_NAME}' missing`);
@@ -171,8 +262,9 @@ export class OnnxScorer implements Scorer {
     const jobs: Promise<void>[] = [];
     for (const ev of events) {
       if (ev.attributes['origin'] === 'edge') continue;
+      const known = this.extractor.knows(ev.device);
       const row = this.extractor.push(ev);
-      const learning = this.learning(ev);
+      const learning = this.learning(ev, known);
       // Features are computed even without a model so a model swapped in later has warm windows.
       if (row === null) continue;
       // No model: the event goes on unscored, and is counted so (never skipped silently).
@@ -199,6 +291,7 @@ export class OnnxScorer implements Scorer {
     // The caller's batch is a natural micro-batch: send it now rather than wait out maxWaitMs.
     if (jobs.length > 0) this.batcher.flush();
     await Promise.all(jobs);
+    if (this.opts.state && this.clock() - this.lastSnapshot >= (this.opts.snapshotEveryMs ?? 30_000)) this.saveState();
   }
 
   status(): ScorerStatus {
@@ -211,6 +304,11 @@ export class OnnxScorer implements Scorer {
       warmingUp: this.warmingUp,
       unscored: this.unscored,
       batcher: { ...this.batcher.counters },
+      engine: { referenceRows: this.referenceRows, onnxRuns: this.onnxRuns },
+      featureState: {
+        restoredDevices: this.restoredDevices, saves: this.saves,
+        ...(this.savedAt !== undefined ? { savedAt: this.savedAt } : {}), ...(this.stateProblem ? { problem: this.stateProblem } : {}),
+      },
     };
     if (this.closed) return { ...base, state: 'off', reason: 'scorer closed' };
     if (!m) {
@@ -230,6 +328,8 @@ export class OnnxScorer implements Scorer {
     if (this.closed) return;
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
+    this.saveState();
+    this.opts.state?.close?.();
     this.batcher.close();
     await this.reloading;
     const m = this.current;

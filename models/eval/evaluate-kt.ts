@@ -37,6 +37,9 @@ export interface KtEvaluation {
 
 const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 const MODEL = 'model';
+const SEVERITY_CRITICAL = 'severity-critical';
+/** Severity scores info 0 … critical 4 (models/baselines.ts): above 3 is critical only. */
+const SEVERITY_CRITICAL_THRESHOLD = 3;
 
 /** Rate the detector and every baseline on fresh runs (each seed: a city, traffic, incidents). */
 export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSource; seeds: number[]; days?: number; perCompoundDay?: number; compounds?: number; variants?: readonly Variant[]; log?: (m: string) => void }): KtEvaluation {
@@ -54,6 +57,11 @@ export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSo
       ['rules-tuned', rulePoints(run.ds, ruleGroupsOf(card)), card.baselineThresholds['rules-tuned']!.threshold],
       ...Object.entries(run.ds.baselines).map(([k, s]) => [k, pointsOf(run.ds, s), card.baselineThresholds[k]!.threshold] as [string, ScoredPoint[], number]),
     ];
+    // The issue's one-line rule, NOT tuned: alert on every vendor-critical event (forced door, cut
+    // wire, duress, blacklist). The tuned `severity` baseline drops it because forced doors alone
+    // exceed the validation budget; this shows what it costs and catches at the test budget.
+    const sev = run.ds.baselines['severity'];
+    if (sev) cands.push([SEVERITY_CRITICAL, pointsOf(run.ds, sev), SEVERITY_CRITICAL_THRESHOLD]);
     for (const [name, pts, th] of cands) {
       const e: AlertEvaluation = evaluateAlerts(pts, run.incidents, th, { compoundDays: run.compoundDays, refractoryMs: 600_000 });
       const acc = (byDet[name] ??= { det: 0, inc: 0, fa: 0, cd: 0, perSeed: [], byVar: {}, seedVar: {} });

@@ -18,6 +18,8 @@ const SMALL: KtRecipe = {
   ...KT_RECIPE,
   version: '0.0.0-test',
   train: [{ ...KT_RECIPE.train[0]!, compounds: 3, days: 3 }],
+  // The held-out validation city, small: the same code path as the real recipe's.
+  validation: [{ ...KT_RECIPE.validation![0]!, compounds: 3, days: 3 }],
 };
 
 const dirs: string[] = [];

@@ -1,0 +1,53 @@
+import { openDb, type Db } from '../../common/sqlite.ts';
+import { FEATURE_STATE_VERSION, FEATURE_VERSION, type FeatureSnapshot } from '../../models/features.ts';
+
+/**
+ * Where the scorer keeps its feature memory across restarts: a table in the edge's outbox
+ * database (`<dataDir>/outbox.sqlite`), so the events and the memory built from them live and
+ * get backed up together. One row, replaced whole on each snapshot (a snapshot is one JSON text
+ * of a few hundred KiB for a few thousand devices); its version columns let a newer edge refuse
+ * an older layout without parsing it.
+ */
+export interface FeatureStatePort {
+  load(): { snapshot: FeatureSnapshot; savedAt: number } | undefined;
+  save(snapshot: FeatureSnapshot, savedAt: number): void;
+  close?(): void;
+}
+
+const KEY = 'features';
+
+export class SqliteFeatureStateStore implements FeatureStatePort {
+  private readonly db: Db;
+  private readonly own: boolean;
+
+  /** `db`: an open database (shared), or a file path (opened here, closed by `close()`). */
+  constructor(db: Db | string) {
+    this.own = typeof db === 'string';
+    this.db = typeof db === 'string' ? openDb(db) : db;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS scorer_state (
+      k TEXT PRIMARY KEY, version INTEGER NOT NULL, feature_version TEXT NOT NULL, saved_at INTEGER NOT NULL, body TEXT NOT NULL)`);
+  }
+
+  load(): { snapshot: FeatureSnapshot; savedAt: number } | undefined {
+    const row = this.db.prepare('SELECT version, feature_version, saved_at, body FROM scorer_state WHERE k = ?').get(KEY) as
+      | { version: number; feature_version: string; saved_at: number; body: string }
+      | undefined;
+    if (!row) return undefined;
+    // Another layout: hand back only the header, FeatureExtractor.restore refuses it with a code.
+    if (row.version !== FEATURE_STATE_VERSION || row.feature_version !== FEATURE_VERSION) {
+      return { snapshot: { format: 'safestar-feature-state', version: row.version, featureVersion: row.feature_version } as FeatureSnapshot, savedAt: row.saved_at };
+    }
+    return { snapshot: JSON.parse(row.body) as FeatureSnapshot, savedAt: row.saved_at };
+  }
+
+  save(snapshot: FeatureSnapshot, savedAt: number): void {
+    this.db
+      .prepare(`INSERT INTO scorer_state (k, version, feature_version, saved_at, body) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(k) DO UPDATE SET version = excluded.version, feature_version = excluded.feature_version, saved_at = excluded.saved_at, body = excluded.body`)
+      .run(KEY, snapshot.version, snapshot.featureVersion, savedAt, JSON.stringify(snapshot));
+  }
+
+  close(): void {
+    if (this.own) this.db.close();
+  }
+}
