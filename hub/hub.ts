@@ -15,7 +15,7 @@ import { HUB_ERRORS, HubError } from './errors.ts';
 import { GroupCommitter } from './ingest/committer.ts';
 import { MAX_BATCH_BYTES, parseBatch, type DeadLetterDraft } from './ingest/parse.ts';
 import { createHubMetrics } from './metrics.ts';
-import { SimpleRating } from './rating/simple.ts';
+import { IndexRating } from './index/hub-rating.ts';
 import type { RatingEngine } from './rating/types.ts';
 import { IngestDb } from './store/ingestDb.ts';
 import { InfluxWriter, WRITER_DEFAULTS, type InfluxTarget, type WriterOptions } from './store/influxWriter.ts';
@@ -54,7 +54,10 @@ export interface HubOptions {
   trustedProxies?: readonly string[];
   /** A pino logger, true (info to stdout), false (silent). Default true. */
   log?: Logger | boolean;
-  /** Replace the simple rating (hub/rating/) with another engine, e.g. the full index engine. */
+  /**
+   * The rating engine; default: the safety-index engine (hub/index/, the one users run) without
+   * the cases API. `productHub()` adds the cases API and pages; tests may pass a configured one.
+   */
   rating?: (ctx: HubContext) => RatingEngine;
   /** Extra API routes (cases, confirmations, …), registered after the hub's own. */
   apiPlugins?: Array<(app: FastifyInstance, ctx: HubContext) => void | Promise<void>>;
@@ -73,6 +76,11 @@ export interface HubContext {
   state: StateDb;
   log: Logger;
   now: () => number;
+  /**
+   * Dev mode (no city given): the rating learns compounds from events. With a registered city an
+   * event for an unlisted compound (a typo, a foreign edge) is stored but never rated.
+   */
+  learnsCompounds?: boolean;
 }
 
 export interface HubStats {
@@ -110,8 +118,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const ingest = new IngestDb(join(opts.dataDir, 'ingest.db'), now);
   const state = new StateDb(join(opts.dataDir, 'state.db'));
   if (opts.city) state.registerCity(opts.city);
-  const ctx: HubContext = { state, log, now };
-  const rating = opts.rating ? opts.rating(ctx) : new SimpleRating(state, now, !opts.city);
+  const ctx: HubContext = { state, log, now, learnsCompounds: !opts.city };
+  const rating = opts.rating ? opts.rating(ctx) : new IndexRating(ctx, opts.influx ? { history: { url: opts.influx.url, database: opts.influx.database } } : {});
 
   const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
   let writer: InfluxWriter | undefined;

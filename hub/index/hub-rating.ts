@@ -67,7 +67,7 @@ export class IndexRating implements RatingEngine {
   private readonly calibrations = new Map<number, ReviewOffsets>();
   private readonly offsetsAt: OffsetsAt;
 
-  constructor(private readonly ctx: Pick<HubContext, 'state' | 'now'> & { log?: HubContext['log'] }, opts: IndexRatingOptions = {}) {
+  constructor(private readonly ctx: Pick<HubContext, 'state' | 'now' | 'learnsCompounds'> & { log?: HubContext['log'] }, opts: IndexRatingOptions = {}) {
     this.policy = opts.policy ?? defaultPolicy();
     this.sweepTicks = Math.max(1, opts.sweepTicks ?? 10);
     this.sliceMs = opts.sliceMs ?? 10;
@@ -135,7 +135,10 @@ export class IndexRating implements RatingEngine {
 
   private takeEvents(events: readonly Event[], now: number): void {
     for (const e of events) {
-      if (!this.owned.has(e.compound)) this.learn(e);
+      if (!this.owned.has(e.compound)) {
+        if (this.ctx.learnsCompounds === false) continue;
+        this.learn(e);
+      }
       const at = Math.min(e.deviceTime, now);
       // Only a change of a device's online state changes an input of the index.
       if (this.tracker.seen(e.device, e.compound, e.type, at)) this.dirty.add(e.compound);
