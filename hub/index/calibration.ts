@@ -65,31 +65,39 @@ function fiveShare(policy: Policy, entries: readonly CityEntry[], offset: number
 /**
  * Smallest 2-decimal offset in [lo, hi] whose share reaches `target` (`strict`: exceeds it); hi
  * when none does. The share only grows with the offset (every band is easier to clear), so a
- * bisection finds it.
+ * bisection finds it. A generator that yields after each pass over the city, so the hub can
+ * spread the solve over event-loop slices (a cold pass over 2,285 compounds took up to 150 ms).
  */
-function smallestOffset(policy: Policy, entries: readonly CityEntry[], target: number, lo: number, hi: number, strict: boolean): number {
+function* smallestOffset(policy: Policy, entries: readonly CityEntry[], target: number, lo: number, hi: number, strict: boolean): Generator<void, number> {
   const ok = (d: number) => {
     const s = fiveShare(policy, entries, d);
     return strict ? s > target : s >= target;
   };
   let a = Math.round(lo * 100);
   let b = Math.round(hi * 100);
-  if (ok(a / 100)) return a / 100;
-  if (!ok(b / 100)) return b / 100;
+  const okLo = ok(a / 100);
+  yield;
+  if (okLo) return a / 100;
+  const okHi = ok(b / 100);
+  yield;
+  if (!okHi) return b / 100;
   while (b - a > 1) {
     const m = Math.floor((a + b) / 2);
-    if (ok(m / 100)) b = m;
+    const good = ok(m / 100);
+    yield;
+    if (good) b = m;
     else a = m;
   }
   return b / 100;
 }
 
-export function calibrateReview(policy: Policy, at: number, all: readonly CityEntry[]): ReviewOffsets {
+/** The calibration of one review, as steps (see smallestOffset); `calibrateReview` runs them all at once. */
+export function* calibrationSteps(policy: Policy, at: number, all: readonly CityEntry[]): Generator<void, ReviewOffsets> {
   const c = policy.review.calibration;
   const entries = all.filter((e) => e.ev.rated);
   if (!c || entries.length < c.minCompounds) return { at, city: 0, districts: {}, rated: entries.length };
   const max = c.maxOffsetPoints;
-  const city = round2(smallestOffset(policy, entries, c.fiveStarShare, -max, max, false));
+  const city = round2(yield* smallestOffset(policy, entries, c.fiveStarShare, -max, max, false));
   const byDistrict = new Map<string, CityEntry[]>();
   for (const e of entries) {
     const list = byDistrict.get(e.district);
@@ -98,9 +106,19 @@ export function calibrateReview(policy: Policy, at: number, all: readonly CityEn
   }
   const districts: Record<string, number> = {};
   for (const [d, list] of [...byDistrict].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (fiveShare(policy, list, city) > c.minDistrictShare) continue;
-    const lifted = round2(smallestOffset(policy, list, c.minDistrictShare, city, max, true));
+    const share = fiveShare(policy, list, city);
+    yield;
+    if (share > c.minDistrictShare) continue;
+    const lifted = round2(yield* smallestOffset(policy, list, c.minDistrictShare, city, max, true));
     if (lifted !== city) districts[d] = lifted;
   }
   return { at, city, districts, rated: entries.length };
+}
+
+export function calibrateReview(policy: Policy, at: number, all: readonly CityEntry[]): ReviewOffsets {
+  const steps = calibrationSteps(policy, at, all);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }

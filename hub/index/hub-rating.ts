@@ -10,7 +10,7 @@ import { DeviceTracker } from './device-tracker.ts';
 import { IndexHistory, type HistoryTarget } from './history.ts';
 import { explainPrivate, explainPublic } from './explain.ts';
 import { CompoundRater, NO_CALIBRATION, type OffsetsAt, type RatedNow } from './compound-rater.ts';
-import { calibrateReview, type CityEntry, type ReviewOffsets } from './calibration.ts';
+import { calibrateReview, calibrationSteps, type CityEntry, type ReviewOffsets } from './calibration.ts';
 import type { CaseRecord } from './types.ts';
 
 export interface IndexRatingOptions {
@@ -309,7 +309,18 @@ export class IndexRating implements RatingEngine {
       })();
       await yieldToLoop();
     }
-    if (!this.closed && !this.calibrations.has(t)) this.storeCalibration(calibrateReview(this.policy, t, entries));
+    // The solve itself also in slices: one pass over the city per step.
+    const steps = calibrationSteps(this.policy, t, entries);
+    while (!this.closed) {
+      const end = performance.now() + this.sliceMs;
+      let r = steps.next();
+      while (!r.done && performance.now() < end) r = steps.next();
+      if (r.done) {
+        if (!this.calibrations.has(t)) this.storeCalibration(r.value);
+        return;
+      }
+      await yieldToLoop();
+    }
   }
 
   /** Re-rate `ids` in slices of at most `sliceMs`, one transaction per slice, yielding in between. */
@@ -416,6 +427,11 @@ export class IndexRating implements RatingEngine {
         unconfirmedAlarms: this.cases.listAlarms({ status: 'pending', compound: id, limit: 20 }).map((a) => ({ id: a.id, device: a.device, type: a.type, occurredAt: new Date(a.occurred_at).toISOString() })),
       },
     };
+  }
+
+  /** The published rating as it stands, without re-rating (cheap; benchmarks and aggregates). */
+  peek(id: string): CompoundRating | undefined {
+    return this.owned.get(id)?.rating;
   }
 
   list(): CompoundRating[] {
