@@ -58,6 +58,8 @@ export class IndexRating implements RatingEngine {
   private timer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private background: Promise<void> | undefined;
+  /** Event re-rate passes still running (idle() waits for them too). */
+  private readonly eventLanes = new Set<Promise<void>>();
   private closed = false;
   private sweepAt = 0;
   private readonly sweepTicks: number;
@@ -164,7 +166,8 @@ export class IndexRating implements RatingEngine {
       const ids = [...this.dirty];
       this.dirty.clear();
       // Its own lane: event re-rates never wait behind a review or sweep pass of the whole city.
-      void this.slices(ids, 'event');
+      const lane = this.slices(ids, 'event').finally(() => this.eventLanes.delete(lane));
+      this.eventLanes.add(lane);
     }, this.eventDelayMs);
     this.drainTimer.unref();
   }
@@ -345,10 +348,12 @@ export class IndexRating implements RatingEngine {
       if (!this.closed) this.noteReview();
     };
     // One background pass at a time, in order: a later pass sees what the earlier one saved.
-    const next = (this.background ?? Promise.resolve()).then(run, run);
-    this.background = next.finally(() => {
+    // (The stored promise is the one compared on settling: comparing the inner one never matched,
+    // so `background` stayed set for ever.)
+    const next: Promise<void> = (this.background ?? Promise.resolve()).then(run, run).finally(() => {
       if (this.background === next) this.background = undefined;
     });
+    this.background = next;
     return next;
   }
 
@@ -359,9 +364,12 @@ export class IndexRating implements RatingEngine {
     if (Number.isFinite(min) && String(min) !== this.ratings.getMeta(REVIEW_KEY)) this.ratings.setMeta(REVIEW_KEY, String(min));
   }
 
-  /** Background work still running (tests and benchmarks wait on it). */
-  idle(): Promise<void> {
-    return this.background ?? Promise.resolve();
+  /** Background work still running, reviews and event re-rates (tests and benchmarks wait on it). */
+  async idle(): Promise<void> {
+    while (!this.closed && (this.background || this.eventLanes.size > 0 || this.drainTimer)) {
+      if (this.background || this.eventLanes.size > 0) await Promise.all([this.background, ...this.eventLanes]);
+      else await new Promise((r) => setTimeout(r, this.eventDelayMs));
+    }
   }
 
   /** Compounds waiting for an event re-rate (benchmarks). */
