@@ -1,5 +1,6 @@
 import type { Db } from '../../common/sqlite.ts';
 import type { SubScoreKey } from './policy-schema.ts';
+import { MEASUREMENTS } from '../../protocol/names.ts';
 
 export interface HistoryTarget {
   /** http://host:port */
@@ -34,7 +35,7 @@ export function historyLine(p: HistoryPoint): string {
   if (p.zeroAlertsYear !== undefined) fields.push(`zeroAlertsYear=${p.zeroAlertsYear}`);
   if (p.zeroPreventableYear !== undefined) fields.push(`zeroPreventableYear=${p.zeroPreventableYear}`);
   if (typeof p.daysSinceIncident === 'number') fields.push(`daysSinceIncident=${Math.floor(p.daysSinceIncident)}i`);
-  return `safety_index,compound=${p.compound},district=${p.district},policy=${p.policyVersion} ${fields.join(',')} ${Math.round(p.at)}`;
+  return `${MEASUREMENTS.safetyIndex},compound=${p.compound},district=${p.district},policy=${p.policyVersion} ${fields.join(',')} ${Math.round(p.at)}`;
 }
 
 /**
