@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startInfluxd, type InfluxdHandle } from '../common/influxd.ts';
 import { startHub } from '../hub/hub.ts';
+import { productHub } from '../hub/product.ts';
+import { StateDb } from '../hub/store/stateDb.ts';
+import { CaseStore } from '../hub/cases/store.ts';
+import { generateCaseHistories } from '../simulators/cases/generate.ts';
 import { edgeTopic } from '../protocol/topics.ts';
 import { benchCity } from './hub-ingest.ts';
 import { LoadGenerator } from './loadgen/driver.ts';
@@ -13,7 +17,10 @@ export interface HubMemoryOptions {
   durationMs?: number;
   /** Events per second across edges. Default 5,000. */
   ratePerSecond?: number;
+  /** Edges streaming (one MQTT client each). Default 1,000 (issue 11: the product hub with 1,000 edges). */
   edges?: number;
+  /** Years of simulated cases in the state before the hub starts. Default 1. */
+  caseYears?: number;
   compounds?: number;
   devicesPerCompound?: number;
   influxUrl?: string;
@@ -32,6 +39,9 @@ export interface HubMemoryResult {
   /** Registered city size. */
   compounds: number;
   devices: number;
+  /** Cases in the state (caseYears of them). */
+  cases: number;
+  edges: number;
   /** RSS right after start with the city registered (MiB). */
   rssStartMiB: number;
   /** Highest RSS while ingesting (MiB). */
@@ -65,18 +75,26 @@ function slope(xs: number[], ys: number[]): number {
 export async function benchHubMemory(opts: HubMemoryOptions = {}): Promise<HubMemoryResult> {
   const durationMs = opts.durationMs ?? 60_000;
   const rate = opts.ratePerSecond ?? 5000;
-  const edges = opts.edges ?? 10;
+  const edges = opts.edges ?? 1000;
   const say = opts.onProgress ?? (() => {});
   const city = benchCity(opts.compounds ?? 2285, opts.devicesPerCompound ?? 44);
   const devices = city.compounds.reduce((n, c) => n + c.devices.length, 0);
   const dataDir = mkdtempSync(join(tmpdir(), 'safestar-bench-hubmem-'));
   let influxd: InfluxdHandle | undefined;
   try {
+    // The product's state before start: the city and a year of cases (as the hub's own API would
+    // have stored them), so the index engine owns, loads and rates what a city hub does.
+    const now = Date.now();
+    const cases = seedCases(join(dataDir, 'state.db'), city, now, (opts.caseYears ?? 1) * 365);
+    say(`hub memory: ${cases} cases for ${city.compounds.length} compounds in the state`);
     if (!opts.influxUrl) influxd = await startInfluxd();
     const url = opts.influxUrl ?? influxd!.url;
+    const influx = { url, database: `bench_mem_${process.pid}_${Date.now()}` };
     const hub = await startHub({
       dataDir, mqtt: { host: '127.0.0.1', port: 0 }, api: { host: '127.0.0.1', port: 0 },
-      influx: { url, database: `bench_mem_${process.pid}_${Date.now()}` }, city, log: false,
+      influx, city, log: false,
+      // The engine users run (safestar hub): index engine, cases API, pages; no tokens needed here.
+      ...productHub({ influx, tokens: { departments: {}, operators: [] } }),
     });
     try {
       const rssStartMiB = process.memoryUsage().rss / 2 ** 20;
@@ -130,7 +148,7 @@ export async function benchHubMemory(opts: HubMemoryOptions = {}): Promise<HubMe
       clearInterval(sampler);
       await gen.stop();
       const events = hub.stats().received;
-      return { compounds: city.compounds.length, devices, rssStartMiB, rssMaxMiB: rssMax, rssSlopeMiBPerMin: slope(xs, ys), events, gcForced: opts.forceGc !== false && gc !== undefined };
+      return { compounds: city.compounds.length, devices, cases, edges, rssStartMiB, rssMaxMiB: rssMax, rssSlopeMiBPerMin: slope(xs, ys), events, gcForced: opts.forceGc !== false && gc !== undefined };
     } finally {
       await hub.close();
     }
@@ -140,11 +158,33 @@ export async function benchHubMemory(opts: HubMemoryOptions = {}): Promise<HubMe
   }
 }
 
-// `node --import tsx bench/hub-memory.ts [seconds] [rate]`: one run, JSON on stdout.
+/** Register the city and store `days` of simulated cases in the hub's state file. */
+function seedCases(file: string, city: ReturnType<typeof benchCity>, at: number, days: number): number {
+  const state = new StateDb(file);
+  try {
+    state.registerCity(city);
+    const store = new CaseStore(state.db);
+    let n = 0;
+    state.db.transaction(() => {
+      for (const h of generateCaseHistories(city, { seed: 7, at, days })) {
+        store.setSurvey(h.compound.id, h.survey, at);
+        for (const c of h.cases) store.upsertCase(c, c.registeredAt);
+        n += h.cases.length;
+      }
+    })();
+    return n;
+  } finally {
+    state.close();
+  }
+}
+
+// `node --import tsx bench/hub-memory.ts [seconds] [rate] [edges] [compounds]`: one run, JSON on stdout.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const r = await benchHubMemory({
     durationMs: Number(process.argv[2] ?? 60) * 1000,
     ratePerSecond: Number(process.argv[3] ?? 5000),
+    edges: Number(process.argv[4] ?? 1000),
+    compounds: Number(process.argv[5] ?? 2285),
     onProgress: (m) => process.stderr.write(`${m}\n`),
   });
   process.stdout.write(`${JSON.stringify(r)}\n`);

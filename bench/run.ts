@@ -43,7 +43,7 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
     case 'index':
       return { rows: await benchIndexRows({ durationMs: q ? 6000 : 20_000, say }), summary: {} };
     case 'memory':
-      return { rows: await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, say }), summary: {} };
+      return { rows: await benchMemory({ hubDevices: 100_000, edgeDevices: q ? 500 : 2000, loadSeconds: q ? 20 : 60, loadRate: q ? 2000 : 5000, say }), summary: {} };
     case 'scaling':
       return {
         rows: await benchScaling({ edgeDevices: q ? [100, 1000] : [100, 1000, 5000], hubEdges: q ? [10, 100] : [10, 100, 1000], durationMs: q ? 3000 : 5000, hubEvents: q ? 30_000 : 100_000, say }),

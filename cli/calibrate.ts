@@ -4,6 +4,7 @@ import type { Evaluation } from '../hub/index/types.ts';
 import { evaluate } from '../hub/index/engine.ts';
 import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from '../hub/index/rating.ts';
 import { localMidnight, reviewTimes } from '../hub/index/time.ts';
+import { calibrateReview, offsetOf, type ReviewOffsets } from '../hub/index/calibration.ts';
 import { localMonth } from '../hub/index/explain.ts';
 import { generateCaseHistories, FIRST_LIST_AT, type CompoundHistory } from '../simulators/cases/generate.ts';
 
@@ -93,6 +94,8 @@ export interface YearReport {
   /** The published plaques after the last review. */
   last: CalibrationReport;
   published: PublishedMonth[];
+  /** The city calibration of each review (offsets in points). */
+  calibrations: ReviewOffsets[];
 }
 
 /**
@@ -111,14 +114,19 @@ export function replayYear(policy: Policy, city: City, opts: { seed: number; mon
   const reviews = reviewTimes(policy.review, tz, start - 1, end);
   const states: RatingState[] = histories.map(() => INITIAL_RATING_STATE);
   const published: PublishedMonth[] = [];
+  const calibrations: ReviewOffsets[] = [];
   let last: Rated[] = [];
   for (const t of reviews) {
     const mid = t + 14 * 86_400_000;
     const atReview: Rated[] = [];
     const atMid: Rated[] = [];
+    // The review first calibrates on the whole city (as the hub does), then steps each compound.
+    const evs = histories.map((h) => evaluate(policy, { ...inputOf(h), at: t }));
+    const offsets = calibrateReview(policy, t, evs.map((ev, i) => ({ district: ev.district, state: states[i] as RatingState, ev })));
+    calibrations.push(offsets);
     histories.forEach((h, i) => {
-      const ev = evaluate(policy, { ...inputOf(h), at: t });
-      const s = reviewStep(policy, states[i] as RatingState, ev);
+      const ev = evs[i] as Evaluation;
+      const s = reviewStep(policy, states[i] as RatingState, ev, offsetOf(offsets, ev.district));
       states[i] = s;
       atReview.push({ ev, stars: publishedStars(policy, s, ev) });
       if (opts.midMonth !== false && mid <= end) {
@@ -134,14 +142,14 @@ export function replayYear(policy: Policy, city: City, opts: { seed: number; mon
     }
     last = atReview;
   }
-  return { last: calibrationReport(last), published };
+  return { last: calibrationReport(last), published, calibrations };
 }
 
 const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 /** Human-readable report, ending with the one JSON line the issue asks for. */
-export function formatCalibration(r: CalibrationReport, published?: readonly PublishedMonth[]): string {
+export function formatCalibration(r: CalibrationReport, published?: readonly PublishedMonth[], calibrations?: readonly ReviewOffsets[]): string {
   const lines: string[] = [];
   lines.push(`compounds: ${r.compounds} (unrated ${r.unrated})   five-star: ${pct(r.fiveStarShare)}   stars 0..5: ${r.stars.join(' / ')}`);
   lines.push('district        n    5★ share   stars 0/1/2/3/4/5');
@@ -154,8 +162,13 @@ export function formatCalibration(r: CalibrationReport, published?: readonly Pub
     lines.push(`  ${b.compound.padEnd(8)} ${b.district.padEnd(10)} index ${b.index.toFixed(2).padStart(6)}  ${b.stars}★  ${drivers}`);
   }
   if (published) {
-    lines.push('published plaques   5★ share   lowest district');
-    for (const m of published) lines.push(`  ${m.month.padEnd(10)}        ${pct(m.fiveStarShare).padStart(7)}    ${pct(m.minDistrict).padStart(7)}`);
+    lines.push('published plaques   5★ share   lowest district   review offset (points; lifted districts)');
+    let k = 0;
+    for (const m of published) {
+      const c = m.month.length === 7 ? calibrations?.[k++] : undefined;
+      const off = c ? `   ${c.city >= 0 ? '+' : ''}${c.city.toFixed(2)}${Object.entries(c.districts).map(([d, x]) => `; ${d} +${x.toFixed(2)}`).join('')}` : '';
+      lines.push(`  ${m.month.padEnd(10)}        ${pct(m.fiveStarShare).padStart(7)}    ${pct(m.minDistrict).padStart(7)}${off}`);
+    }
   }
   const shares = Object.fromEntries(Object.entries(r.districts).map(([id, d]) => [id, round4(d.fiveStarShare)]));
   lines.push(

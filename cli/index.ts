@@ -32,7 +32,7 @@ export function registerIndex(program: Command): void {
       if (opts.months !== undefined) {
         if (opts.months < 1 || opts.months > 60) throw new Error(`SS_INDEX_CLI_ARG: --months must be 1..60, got ${opts.months}`);
         const y = replayYear(policy, city, { seed: opts.seed, months: opts.months });
-        process.stdout.write(`policy ${policy.version}, city seed ${opts.seed}, ${opts.months} months from ${policy.review.epoch}\n${formatCalibration(y.last, y.published)}\n`);
+        process.stdout.write(`policy ${policy.version}, city seed ${opts.seed}, ${opts.months} months from ${policy.review.epoch}\n${formatCalibration(y.last, y.published, y.calibrations)}\n`);
         return;
       }
       const at = opts.at ? Date.parse(opts.at) : undefined;

@@ -17,7 +17,7 @@ import { HUB_ERRORS, HubError } from './errors.ts';
 import { GroupCommitter } from './ingest/committer.ts';
 import { MAX_BATCH_BYTES, parseBatch, type DeadLetterDraft } from './ingest/parse.ts';
 import { createHubMetrics } from './metrics.ts';
-import { SimpleRating } from './rating/simple.ts';
+import { IndexRating } from './index/hub-rating.ts';
 import type { RatingEngine } from './rating/types.ts';
 import { IngestDb, type DeadLetterRow } from './store/ingestDb.ts';
 import { InfluxWriter, WRITER_DEFAULTS, type InfluxTarget, type WriterOptions } from './store/influxWriter.ts';
@@ -56,7 +56,10 @@ export interface HubOptions {
   trustedProxies?: readonly string[];
   /** A pino logger, true (info to stdout), false (silent). Default true. */
   log?: Logger | boolean;
-  /** Replace the simple rating (hub/rating/) with another engine, e.g. the full index engine. */
+  /**
+   * The rating engine; default: the safety-index engine (hub/index/, the one users run) without
+   * the cases API. `productHub()` adds the cases API and pages; tests may pass a configured one.
+   */
   rating?: (ctx: HubContext) => RatingEngine;
   /** Sees every HTTP route as it is added (the route-coverage test lists them with it). */
   onRoute?: (route: RouteOptions) => void;
@@ -85,6 +88,11 @@ export interface HubContext {
   deadLetters: { summary(): { reason: string; count: number; lastAt: number }[]; recent(limit: number, reason?: string): DeadLetterRow[] };
   /** True when the hub serves https (cookies are then marked Secure). */
   https: boolean;
+  /**
+   * Dev mode (no city given): the rating learns compounds from events. With a registered city an
+   * event for an unlisted compound (a typo, a foreign edge) is stored but never rated.
+   */
+  learnsCompounds?: boolean;
 }
 
 export interface HubStats {
@@ -133,8 +141,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     edges: { status: () => edgeStatus.list(), issued: () => auth.list() },
     deadLetters: { summary: () => ingest.deadLetterSummary(), recent: (limit, reason) => ingest.deadLetters(limit, reason) },
     https: opts.tls !== undefined,
+    learnsCompounds: !opts.city,
   };
-  const rating = opts.rating ? opts.rating(ctx) : new SimpleRating(state, now, !opts.city);
+  const rating = opts.rating ? opts.rating(ctx) : new IndexRating(ctx, opts.influx ? { history: { url: opts.influx.url, database: opts.influx.database } } : {});
 
   const counters = { received: 0, duplicates: 0, deadLettered: 0, written: 0 };
   let writer: InfluxWriter | undefined;

@@ -20,8 +20,8 @@ export interface ProductHubOptions {
 }
 
 /**
- * The hub as the product runs it (`safestar hub`, `safestar demo`): the safety-index engine in
- * place of the simple rating, the cases API, and the public pages. One place, so every entry point
+ * The hub as the product runs it (`safestar hub`, `safestar demo`): the safety-index engine with
+ * the cases API and the public pages. One place, so every entry point
  * serves the same hub.
  */
 export function productHub(o: ProductHubOptions = {}): Pick<HubOptions, 'rating' | 'apiPlugins'> {

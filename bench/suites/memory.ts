@@ -13,6 +13,7 @@ import { rssMiB } from '../lib/rss.ts';
 import { summarize } from '../lib/stats.ts';
 import type { Row } from '../lib/report.ts';
 import { benchSite } from './fixtures.ts';
+import { benchHubMemory } from '../hub-memory.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/safestar.js', import.meta.url));
 
@@ -83,12 +84,21 @@ export async function edgeRss(devices: number, durationMs = 10_000): Promise<{ r
   }
 }
 
-export async function benchMemory(o: { hubDevices: number; edgeDevices: number; say: (s: string) => void }): Promise<Row[]> {
+export async function benchMemory(o: { hubDevices: number; edgeDevices: number; loadSeconds?: number; loadRate?: number; say: (s: string) => void }): Promise<Row[]> {
   o.say(`memory: hub process with a 2,285-compound city and ${o.hubDevices.toLocaleString('en-US')} devices…`);
   const hub = await hubRss(o.hubDevices);
   o.say(`memory: edge process with ${o.edgeDevices} devices connected…`);
   const edge = await edgeRss(o.edgeDevices);
+  const seconds = o.loadSeconds ?? 60;
+  const rate = o.loadRate ?? 5000;
+  o.say(`memory: product hub with a year of cases and 1,000 edges at ${rate} events/s for ${seconds} s…`);
+  const load = await benchHubMemory({ durationMs: seconds * 1000, ratePerSecond: rate, edges: 1000, caseYears: 1, onProgress: o.say });
   return [
+    {
+      name: `hub RSS under load (product engine, ${load.compounds} compounds, ${load.cases.toLocaleString('en-US')} cases = 1 year, ${load.edges} edges, ${rate} ev/s)`,
+      unit: 'MiB', value: summarize([load.rssMaxMiB]), target: '< 1,024 MiB, flat', met: load.rssMaxMiB < 1024 && load.rssSlopeMiBPerMin < 5,
+      note: `start ${load.rssStartMiB.toFixed(0)} MiB, slope ${load.rssSlopeMiBPerMin.toFixed(1)} MiB/min over the second half, ${load.events} events${load.gcForced ? ', sampled after a forced GC' : ''}`,
+    },
     { name: `hub RSS (${hub.compounds} compounds, ${hub.devices.toLocaleString('en-US')} devices)`, unit: 'MiB', value: summarize([hub.rssMiB]), target: '< 1,024 MiB', met: hub.rssMiB < 1024 },
     { name: `edge RSS (${o.edgeDevices} devices connected, 2k events/s)`, unit: 'MiB', value: summarize([edge.rssMiB]), target: '< 300 MiB', met: edge.rssMiB < 300 },
   ];

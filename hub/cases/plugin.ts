@@ -206,7 +206,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     }, async () => ({
       policyVersion: engine.policy.version,
       rejected: Object.fromEntries(rejected),
-      history: { queued: engine.history.depth(), written: engine.history.written, dropped: engine.history.dropped },
+      history: { queued: engine.history.depth(), written: engine.history.written, dropped: engine.history.dropped, deadLettered: engine.history.deadLettered },
     }));
   };
 }

@@ -3,7 +3,14 @@ import type { Policy } from './policy-schema.ts';
 import { evaluate } from './engine.ts';
 import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from './rating.ts';
 import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from './time.ts';
-import type { CompoundRef, ConfirmedAlarm, Evaluation, Signals } from './types.ts';
+import type { CompoundRef, ConfirmedAlarm, EngineInput, Evaluation, Signals } from './types.ts';
+import { offsetOf, type CityEntry, type ReviewOffsets } from './calibration.ts';
+
+/** The city calibration of the review at `t`; undefined while it is still being computed. */
+export type OffsetsAt = (t: number) => ReviewOffsets | undefined;
+
+/** Fixed thresholds: every review has offset 0. */
+export const NO_CALIBRATION: OffsetsAt = (at) => ({ at, city: 0, districts: {}, rated: 0 });
 
 /**
  * How far back a compound's cases can still matter: the index window, the longest downgrade, and
@@ -73,17 +80,46 @@ export class CompoundRater {
     return reviewTimes(review, tz, this.state.lastReviewAt, now);
   }
 
-  /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
-  rate(store: CaseStore, now: number, onlineRate: number | null): RatedNow & { reviewed: number } {
+  /**
+   * Run the due reviews before `until` whose city calibration is known (`offsetsAt`; a review
+   * still waiting for its calibration stops here and runs at a later rating).
+   */
+  private runReviews(base: Omit<EngineInput, 'at'>, now: number, offsetsAt: OffsetsAt, until = Infinity): number {
+    let n = 0;
+    for (const t of this.dueReviews(now)) {
+      if (t >= until) break;
+      const offsets = offsetsAt(t);
+      if (offsets === undefined) break;
+      this.state = reviewStep(this.policy, this.state, evaluate(this.policy, { ...base, at: t }), offsetOf(offsets, this.compound.district));
+      n++;
+    }
+    return n;
+  }
+
+  private inputsAt(store: CaseStore, now: number, onlineRate: number | null) {
     const inputs = this.load(store, now);
     const signals = { onlineRate, survey: inputs.survey };
-    const base = { compound: this.compound, cases: inputs.cases, alarms: inputs.alarms, ...signals };
-    const due = this.dueReviews(now);
-    for (const t of due) this.state = reviewStep(this.policy, this.state, evaluate(this.policy, { ...base, at: t }));
+    return { inputs, signals, base: { compound: this.compound, cases: inputs.cases, alarms: inputs.alarms, ...signals } };
+  }
+
+  /**
+   * What the city calibration of the review at `t` needs from this compound: its state before
+   * that review (earlier due reviews run first) and its evaluation at `t`.
+   */
+  reviewEntry(store: CaseStore, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt): CityEntry {
+    const { base } = this.inputsAt(store, now, onlineRate);
+    this.runReviews(base, now, offsetsAt, t);
+    return { district: this.compound.district, state: this.state, ev: evaluate(this.policy, { ...base, at: t }) };
+  }
+
+  /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
+  rate(store: CaseStore, now: number, onlineRate: number | null, offsetsAt: OffsetsAt = NO_CALIBRATION): RatedNow & { reviewed: number } {
+    const { inputs, signals, base } = this.inputsAt(store, now, onlineRate);
+    const reviewed = this.runReviews(base, now, offsetsAt);
     const evaluation = evaluate(this.policy, { ...base, at: now });
     const stars = publishedStars(this.policy, this.state, evaluation);
     const ends = [...evaluation.downgrades.map((d) => d.until), ...(evaluation.veto ? [evaluation.veto.until] : [])].filter((t) => t > now);
     this.nextChangeAt = ends.length ? Math.min(...ends) : Infinity;
-    return { evaluation, stars, cases: inputs.cases, signals, reviewed: due.length };
+    return { evaluation, stars, cases: inputs.cases, signals, reviewed };
   }
 }

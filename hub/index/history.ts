@@ -1,5 +1,9 @@
 import type { Db } from '../../common/sqlite.ts';
+import type { DeadLetterDraft } from '../ingest/parse.ts';
+import type { QueueSlice } from '../store/ingestDb.ts';
+import { InfluxWriter, WRITER_DEFAULTS, type LineQueue } from '../store/influxWriter.ts';
 import type { SubScoreKey } from './policy-schema.ts';
+import { MEASUREMENTS } from '../../protocol/names.ts';
 
 export interface HistoryTarget {
   /** http://host:port */
@@ -34,32 +38,58 @@ export function historyLine(p: HistoryPoint): string {
   if (p.zeroAlertsYear !== undefined) fields.push(`zeroAlertsYear=${p.zeroAlertsYear}`);
   if (p.zeroPreventableYear !== undefined) fields.push(`zeroPreventableYear=${p.zeroPreventableYear}`);
   if (typeof p.daysSinceIncident === 'number') fields.push(`daysSinceIncident=${Math.floor(p.daysSinceIncident)}i`);
-  return `safety_index,compound=${p.compound},district=${p.district},policy=${p.policyVersion} ${fields.join(',')} ${Math.round(p.at)}`;
+  return `${MEASUREMENTS.safetyIndex},compound=${p.compound},district=${p.district},policy=${p.policyVersion} ${fields.join(',')} ${Math.round(p.at)}`;
 }
+
+/** Dead letters of the history kept for operators (rows; the counter keeps the total). */
+const DEAD_KEEP = 10_000;
 
 /**
  * History of index, stars and sub-scores to the InfluxDB measurement `safety_index`. Points go to
  * a durable SQLite queue first and leave it only after InfluxDB answered 204, so an outage loses
- * nothing (bounded by HISTORY_QUEUE_MAX, with a counter of what was dropped).
+ * nothing (bounded by HISTORY_QUEUE_MAX, with a counter of what was dropped). The queue is drained
+ * by the hub's one InfluxDB writer (hub/store/influxWriter.ts), as the events are: retries with
+ * capped backoff while InfluxDB is away, and a refused write is split until each bad line stands
+ * alone and goes to `index_history_dead` with InfluxDB's reason, so one bad line never stalls the
+ * points behind it (it did: the old writer retried the same batch for ever).
  */
-export class IndexHistory {
+export class IndexHistory implements LineQueue {
   dropped = 0;
   written = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
-  private dbReady = false;
+  deadLettered = 0;
+  private writer: InfluxWriter | undefined;
+  private started = false;
+  private up: boolean | undefined;
+  private lastError = '';
   /** Rows queued; counted once at start, then kept in step (count(*) scans the table). */
   private queued: number;
   private put: ReturnType<Db['prepare']> | undefined;
 
   constructor(
     private readonly db: Db,
-    private readonly target: HistoryTarget | undefined,
-    private readonly opts: { intervalMs?: number; timeoutMs?: number; max?: number } = {},
+    target: HistoryTarget | undefined,
+    opts: { timeoutMs?: number; max?: number; backoffMaxMs?: number } = {},
   ) {
     db.exec('CREATE TABLE IF NOT EXISTS index_history_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL)');
+    db.exec('CREATE TABLE IF NOT EXISTS index_history_dead (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, line TEXT NOT NULL)');
     this.queued = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM index_history_queue').get()?.n ?? 0;
+    this.max = opts.max ?? HISTORY_QUEUE_MAX;
+    if (target) {
+      const writerOpts = { ...WRITER_DEFAULTS, batchSize: BATCH, concurrency: 1, timeoutMs: opts.timeoutMs ?? 10_000, backoffMaxMs: opts.backoffMaxMs ?? WRITER_DEFAULTS.backoffMaxMs };
+      this.writer = new InfluxWriter(this, target, writerOpts, {
+        written: (n) => {
+          this.written += n;
+        },
+        deadLetters: (items) => this.deadLetter(items),
+        state: (up, reason) => {
+          this.up = up;
+          if (!up) this.lastError = reason;
+        },
+      }, 'ms');
+    }
   }
+
+  private readonly max: number;
 
   record(points: readonly HistoryPoint[]): void {
     if (points.length === 0) return;
@@ -68,60 +98,77 @@ export class IndexHistory {
     this.db.transaction(() => {
       for (const p of points) put.run(historyLine(p));
       this.queued += points.length;
-      const over = this.queued - (this.opts.max ?? HISTORY_QUEUE_MAX);
+      const over = this.queued - this.max;
       if (over > 0) {
         const gone = this.db.prepare('DELETE FROM index_history_queue WHERE seq IN (SELECT seq FROM index_history_queue ORDER BY seq LIMIT ?)').run(over).changes;
         this.queued -= gone;
         this.dropped += gone;
       }
     })();
+    this.writer?.kick();
   }
 
   depth(): number {
     return this.queued;
   }
 
+  /** LineQueue: the next slice after `afterId` (seq), up to `maxLines` points. */
+  peek(afterId: number, maxLines: number): QueueSlice | undefined {
+    const rows = this.db.prepare<[number, number], { seq: number; line: string }>('SELECT seq, line FROM index_history_queue WHERE seq > ? ORDER BY seq LIMIT ?').all(afterId, maxLines);
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (!first || !last) return undefined;
+    return { fromId: first.seq, toId: last.seq, n: rows.length, body: rows.map((r) => r.line).join('\n') };
+  }
+
+  ack(slice: QueueSlice): void {
+    this.queued -= this.db.prepare('DELETE FROM index_history_queue WHERE seq BETWEEN ? AND ?').run(slice.fromId, slice.toId).changes;
+  }
+
+  isOpen(): boolean {
+    return this.db.open;
+  }
+
+  private deadLetter(items: readonly DeadLetterDraft[]): void {
+    if (!this.db.open) return;
+    const put = this.db.prepare('INSERT INTO index_history_dead (at, reason, detail, line) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const d of items) put.run(Date.now(), d.reason, d.detail, d.raw);
+      this.db.prepare('DELETE FROM index_history_dead WHERE seq <= (SELECT max(seq) FROM index_history_dead) - ?').run(DEAD_KEEP);
+    })();
+    this.deadLettered += items.length;
+  }
+
+  /** The history's dead letters, newest first (operators). */
+  deadLetters(limit = 100): { at: number; reason: string; detail: string; line: string }[] {
+    return this.db.prepare<[number], { at: number; reason: string; detail: string; line: string }>('SELECT at, reason, detail, line FROM index_history_dead ORDER BY seq DESC LIMIT ?').all(limit);
+  }
+
   start(): void {
-    if (!this.target || this.timer) return;
-    this.timer = setInterval(() => void this.flush().catch(() => {}), this.opts.intervalMs ?? 2000);
-    this.timer.unref();
+    if (!this.writer || this.started) return;
+    this.started = true;
+    this.writer.start();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (!this.writer || !this.started) return;
+    this.started = false;
+    void this.writer.stop(1000);
   }
 
-  /** Send what is queued; resolves when the queue is empty or InfluxDB refused (rows stay queued). */
-  flush(): Promise<void> {
-    this.flushing ??= this.send().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async post(path: string, body: string): Promise<Response> {
-    const t = this.target as HistoryTarget;
-    return fetch(`${t.url}${path}`, { method: 'POST', body, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000) });
-  }
-
-  private async send(): Promise<void> {
-    if (!this.target) return;
-    for (;;) {
-      if (!this.db.open) return;
-      const rows = this.db.prepare<[number], { seq: number; line: string }>('SELECT seq, line FROM index_history_queue ORDER BY seq LIMIT ?').all(BATCH);
-      const last = rows[rows.length - 1];
-      if (!last) return;
-      if (!this.dbReady) {
-        const q = await this.post(`/query?q=${encodeURIComponent(`CREATE DATABASE "${this.target.database}"`)}`, '');
-        if (!q.ok) throw new Error(`SS_INDEX_HISTORY_DB: could not create database '${this.target.database}' (HTTP ${q.status}); check InfluxDB`);
-        this.dbReady = true;
-      }
-      const res = await this.post(`/write?db=${encodeURIComponent(this.target.database)}&precision=ms`, rows.map((r) => r.line).join('\n'));
-      if (res.status !== 204) throw new Error(`SS_INDEX_HISTORY_WRITE: InfluxDB answered ${res.status}: ${(await res.text()).slice(0, 300)}; points stay queued`);
-      if (!this.db.open) return;
-      this.queued -= this.db.prepare('DELETE FROM index_history_queue WHERE seq <= ?').run(last.seq).changes;
-      this.written += rows.length;
+  /**
+   * Send what is queued: resolves when the queue is empty, rejects when InfluxDB is unreachable
+   * (the points stay queued and the writer keeps retrying) or after `waitMs`.
+   */
+  async flush(waitMs = 30_000): Promise<void> {
+    if (!this.writer) return;
+    this.start();
+    this.writer.kick();
+    const until = Date.now() + waitMs;
+    while (this.queued > 0) {
+      if (this.up === false) throw new Error(`SS_INDEX_HISTORY_WRITE: InfluxDB unreachable (${this.lastError.slice(0, 300)}); points stay queued and are retried`);
+      if (Date.now() > until) throw new Error(`SS_INDEX_HISTORY_WRITE: ${this.queued} points still queued after ${waitMs} ms; they are retried`);
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 }

@@ -9,7 +9,8 @@ import { RatingStore } from './rating-store.ts';
 import { DeviceTracker } from './device-tracker.ts';
 import { IndexHistory, type HistoryTarget } from './history.ts';
 import { explainPrivate, explainPublic } from './explain.ts';
-import { CompoundRater, type RatedNow } from './compound-rater.ts';
+import { CompoundRater, NO_CALIBRATION, type OffsetsAt, type RatedNow } from './compound-rater.ts';
+import { calibrateReview, calibrationSteps, type CityEntry, type ReviewOffsets } from './calibration.ts';
 import type { CaseRecord } from './types.ts';
 
 export interface IndexRatingOptions {
@@ -34,6 +35,7 @@ interface Owned {
 }
 
 const REVIEW_KEY = 'lastReviewAt';
+const CALIBRATION_PREFIX = 'calibration:';
 
 /**
  * The safety-index engine behind the hub's rating seam (hub/rating/types.ts). Each compound has
@@ -56,13 +58,18 @@ export class IndexRating implements RatingEngine {
   private timer: NodeJS.Timeout | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private background: Promise<void> | undefined;
+  /** Event re-rate passes still running (idle() waits for them too). */
+  private readonly eventLanes = new Set<Promise<void>>();
   private closed = false;
   private sweepAt = 0;
   private readonly sweepTicks: number;
   private readonly sliceMs: number;
   private readonly eventDelayMs: number;
+  /** The city calibration of each review (calibration.ts), kept with the ratings. */
+  private readonly calibrations = new Map<number, ReviewOffsets>();
+  private readonly offsetsAt: OffsetsAt;
 
-  constructor(private readonly ctx: Pick<HubContext, 'state' | 'now'> & { log?: HubContext['log']; bus?: HubContext['bus'] }, opts: IndexRatingOptions = {}) {
+  constructor(private readonly ctx: Pick<HubContext, 'state' | 'now' | 'learnsCompounds'> & { log?: HubContext['log']; bus?: HubContext['bus'] }, opts: IndexRatingOptions = {}) {
     this.policy = opts.policy ?? defaultPolicy();
     this.sweepTicks = Math.max(1, opts.sweepTicks ?? 10);
     this.sliceMs = opts.sliceMs ?? 10;
@@ -72,6 +79,11 @@ export class IndexRating implements RatingEngine {
     this.ratings = new RatingStore(db);
     this.history = new IndexHistory(db, opts.history);
     this.tracker = new DeviceTracker(db);
+    for (const { value } of this.ratings.metaWithPrefix(CALIBRATION_PREFIX)) {
+      const o = JSON.parse(value) as ReviewOffsets;
+      this.calibrations.set(o.at, o);
+    }
+    this.offsetsAt = this.policy.review.calibration ? (t) => this.calibrations.get(t) : NO_CALIBRATION;
     const saved = new Map(this.ratings.all().map((r) => [r.compound, r]));
     for (const c of ctx.state.compounds()) {
       const s = saved.get(c.id);
@@ -125,7 +137,10 @@ export class IndexRating implements RatingEngine {
 
   private takeEvents(events: readonly Event[], now: number): void {
     for (const e of events) {
-      if (!this.owned.has(e.compound)) this.learn(e);
+      if (!this.owned.has(e.compound)) {
+        if (this.ctx.learnsCompounds === false) continue;
+        this.learn(e);
+      }
       const at = Math.min(e.deviceTime, now);
       // Only a change of a device's online state changes an input of the index.
       if (this.tracker.seen(e.device, e.compound, e.type, at)) this.dirty.add(e.compound);
@@ -153,7 +168,8 @@ export class IndexRating implements RatingEngine {
       const ids = [...this.dirty];
       this.dirty.clear();
       // Its own lane: event re-rates never wait behind a review or sweep pass of the whole city.
-      void this.slices(ids, 'event');
+      const lane = this.slices(ids, 'event').finally(() => this.eventLanes.delete(lane));
+      this.eventLanes.add(lane);
     }, this.eventDelayMs);
     this.drainTimer.unref();
   }
@@ -164,7 +180,7 @@ export class IndexRating implements RatingEngine {
     const id = o.rater.compound.id;
     const prevStars = o.rater.stars;
     const prevIndex = o.rater.index;
-    const r = o.rater.rate(this.cases, now, this.tracker.onlineRate(id, now));
+    const r = o.rater.rate(this.cases, now, this.tracker.onlineRate(id, now), this.offsetsAt);
     const { evaluation: ev, stars } = r;
     const changed = stars !== prevStars;
     const moved = changed || ev.index !== prevIndex || r.reviewed > 0;
@@ -181,7 +197,7 @@ export class IndexRating implements RatingEngine {
               toStars: stars,
               index: ev.index,
               trigger: r.reviewed > 0 && trigger !== 'read' && !trigger.includes(':') ? 'review' : trigger,
-              reason: { ...(by ? { postedBy: by } : {}), veto: ev.veto, downgrades: ev.downgrades, reviewStars: state.reviewStars, bandStars: ev.bandStars, baseIndex: ev.baseIndex, gates: ev.gates, rated: ev.rated },
+              reason: { ...(by ? { postedBy: by } : {}), veto: ev.veto, downgrades: ev.downgrades, reviewStars: state.reviewStars, bandStars: ev.bandStars, baseIndex: ev.baseIndex, calibrationOffset: state.offset ?? 0, gates: ev.gates, rated: ev.rated },
               policyVersion: this.policy.version,
             }
           : null,
@@ -242,6 +258,13 @@ export class IndexRating implements RatingEngine {
    * once. The hub's timer uses tickSliced instead.
    */
   tick(trigger: 'start' | 'tick' = 'tick'): void {
+    for (const t of this.uncalibrated()) {
+      const entries: CityEntry[] = [];
+      this.ctx.state.db.transaction(() => {
+        for (const o of this.owned.values()) entries.push(this.entryOf(o, t));
+      })();
+      this.storeCalibration(calibrateReview(this.policy, t, entries));
+    }
     const ids = this.dueIds(trigger);
     this.ctx.state.db.transaction(() => {
       for (const id of ids) {
@@ -254,7 +277,56 @@ export class IndexRating implements RatingEngine {
 
   /** The same work as tick(), in slices of at most `sliceMs`, yielding to the event loop between. */
   tickSliced(): Promise<void> {
-    return this.runSliced(this.dueIds('tick'), 'tick');
+    return this.runSliced(() => this.dueIds('tick'), 'tick', true);
+  }
+
+  /**
+   * Reviews some compound has due whose city calibration is not computed yet, oldest first
+   * (none without a calibration policy: every review then has offset 0).
+   */
+  private uncalibrated(): number[] {
+    if (!this.policy.review.calibration) return [];
+    const now = this.ctx.now();
+    const due = new Set<number>();
+    for (const o of this.owned.values()) for (const t of o.rater.dueReviews(now)) if (!this.calibrations.has(t)) due.add(t);
+    return [...due].sort((a, b) => a - b);
+  }
+
+  private entryOf(o: Owned, t: number): CityEntry {
+    const now = this.ctx.now();
+    return o.rater.reviewEntry(this.cases, t, now, this.tracker.onlineRate(o.rater.compound.id, now), this.offsetsAt);
+  }
+
+  private storeCalibration(o: ReviewOffsets): void {
+    this.calibrations.set(o.at, o);
+    this.ratings.setMeta(`${CALIBRATION_PREFIX}${o.at}`, JSON.stringify(o));
+    this.ctx.log?.info({ review: new Date(o.at).toISOString(), offset: o.city, districts: o.districts, rated: o.rated }, 'index review calibrated');
+  }
+
+  /** The calibration of review `t`, gathered in slices of at most `sliceMs` (the city's entries), then solved. */
+  private async calibrateSliced(t: number): Promise<void> {
+    const owners = [...this.owned.values()];
+    const entries: CityEntry[] = [];
+    let i = 0;
+    while (i < owners.length && !this.closed) {
+      const end = performance.now() + this.sliceMs;
+      this.ctx.state.db.transaction(() => {
+        while (i < owners.length && performance.now() < end) entries.push(this.entryOf(owners[i++] as Owned, t));
+      })();
+      await yieldToLoop();
+    }
+    // The solve itself also in slices: one pass over the city per step.
+    const steps = calibrationSteps(this.policy, t, entries);
+    while (!this.closed) {
+      const end = performance.now() + this.sliceMs;
+      let r = steps.next();
+      while (!r.done && performance.now() < end) r = steps.next();
+      if (r.done) {
+        if (!this.calibrations.has(t)) this.storeCalibration(r.value);
+        return;
+      }
+      await yieldToLoop();
+    }
   }
 
   /** Re-rate `ids` in slices of at most `sliceMs`, one transaction per slice, yielding in between. */
@@ -272,16 +344,19 @@ export class IndexRating implements RatingEngine {
     }
   }
 
-  private runSliced(ids: readonly string[], trigger: string): Promise<void> {
+  private runSliced(ids: readonly string[] | (() => readonly string[]), trigger: string, calibrate = false): Promise<void> {
     const run = async () => {
-      await this.slices(ids, trigger);
+      if (calibrate) for (const t of this.uncalibrated()) await this.calibrateSliced(t);
+      await this.slices(typeof ids === 'function' ? ids() : ids, trigger);
       if (!this.closed) this.noteReview();
     };
     // One background pass at a time, in order: a later pass sees what the earlier one saved.
-    const next = (this.background ?? Promise.resolve()).then(run, run);
-    this.background = next.finally(() => {
+    // (The stored promise is the one compared on settling: comparing the inner one never matched,
+    // so `background` stayed set for ever.)
+    const next: Promise<void> = (this.background ?? Promise.resolve()).then(run, run).finally(() => {
       if (this.background === next) this.background = undefined;
     });
+    this.background = next;
     return next;
   }
 
@@ -292,9 +367,12 @@ export class IndexRating implements RatingEngine {
     if (Number.isFinite(min) && String(min) !== this.ratings.getMeta(REVIEW_KEY)) this.ratings.setMeta(REVIEW_KEY, String(min));
   }
 
-  /** Background work still running (tests and benchmarks wait on it). */
-  idle(): Promise<void> {
-    return this.background ?? Promise.resolve();
+  /** Background work still running, reviews and event re-rates (tests and benchmarks wait on it). */
+  async idle(): Promise<void> {
+    while (!this.closed && (this.background || this.eventLanes.size > 0 || this.drainTimer)) {
+      if (this.background || this.eventLanes.size > 0) await Promise.all([this.background, ...this.eventLanes]);
+      else await new Promise((r) => setTimeout(r, this.eventDelayMs));
+    }
   }
 
   /** Compounds waiting for an event re-rate (benchmarks). */
@@ -361,6 +439,11 @@ export class IndexRating implements RatingEngine {
         unconfirmedAlarms: this.cases.listAlarms({ status: 'pending', compound: id, limit: 20 }).map((a) => ({ id: a.id, device: a.device, type: a.type, occurredAt: new Date(a.occurred_at).toISOString() })),
       },
     };
+  }
+
+  /** The published rating as it stands, without re-rating (cheap; benchmarks and aggregates). */
+  peek(id: string): CompoundRating | undefined {
+    return this.owned.get(id)?.rating;
   }
 
   list(): CompoundRating[] {

@@ -180,6 +180,23 @@ export const PolicySchema = Type.Object(
         dropPoints: Type.Number({ minimum: 0, maximum: 20 }),
         /** A fall of more than this many points below the level's threshold takes it down at once. */
         immediateDropPoints: Type.Number({ minimum: 0, maximum: 50 }),
+        /**
+         * The review's city calibration (calibration.ts): each review shifts every band by one
+         * city offset so the published five-star share is `fiveStarShare`, lifts a district at or
+         * below `minDistrictShare` just over it, never by more than `maxOffsetPoints`, and only
+         * with at least `minCompounds` rated compounds. Absent: fixed thresholds.
+         */
+        calibration: Type.Optional(
+          Type.Object(
+            {
+              fiveStarShare: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+              minDistrictShare: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
+              maxOffsetPoints: Type.Number({ minimum: 0, maximum: 30 }),
+              minCompounds: Type.Integer({ minimum: 1 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -273,6 +290,7 @@ export interface Policy {
     consecutiveRuns: number;
     dropPoints: number;
     immediateDropPoints: number;
+    calibration?: { fiveStarShare: number; minDistrictShare: number; maxOffsetPoints: number; minCompounds: number };
   };
   unratedWithoutData: boolean;
   departmentCategories: Record<string, string[]>;

@@ -111,4 +111,9 @@ export class RatingStore {
   setMeta(key: string, value: string): void {
     this.p('INSERT INTO index_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
+
+  /** Every meta entry whose key starts with `prefix` (the stored review calibrations). */
+  metaWithPrefix(prefix: string): { key: string; value: string }[] {
+    return this.p<[string, string], { key: string; value: string }>('SELECT key, value FROM index_meta WHERE key >= ? AND key < ? ORDER BY key').all(prefix, `${prefix}\uffff`);
+  }
 }

@@ -1,6 +1,6 @@
 import type { Policy } from './policy-schema.ts';
 import type { EngineInput, Evaluation, Signals } from './types.ts';
-import { bandFloor, composeStars, gatedBand } from './effects.ts';
+import { bandFloor, bandStars, composeStars, gatedBand } from './effects.ts';
 import { evaluate } from './engine.ts';
 import { reviewTimes } from './time.ts';
 
@@ -17,7 +17,7 @@ import { reviewTimes } from './time.ts';
  */
 export interface ReviewRun {
   at: number;
-  /** The base index at that run (active downgrade cases left out). */
+  /** The base index at that run (active downgrade cases left out), without the calibration offset: every run is judged with the offset of the review reading it. */
   index: number;
   /** Band stars of that run capped by the online-rate gate. */
   candidate: number;
@@ -29,6 +29,11 @@ export interface RatingState {
   /** The last `consecutiveRuns` review runs, oldest first. */
   runs: ReviewRun[];
   lastReviewAt: number | null;
+  /**
+   * The city calibration (points added to the base index) of the review that set `reviewStars`
+   * (calibration.ts); absent = 0. Kept so stars between reviews are judged on the same scale.
+   */
+  offset?: number;
 }
 
 export const INITIAL_RATING_STATE: RatingState = Object.freeze({ reviewStars: null, runs: [], lastReviewAt: null }) as RatingState;
@@ -47,17 +52,21 @@ function levelCap(policy: Policy, ev: Evaluation): number {
 }
 
 /** What a first list publishes from this evaluation alone: the band, capped by the 5★ gates. */
-export function reviewCandidate(policy: Policy, ev: Evaluation): number {
-  return gatedBand(policy, ev.bandStars, { noVeto: true, onlineRate: ev.gates.onlineRate });
+export function reviewCandidate(policy: Policy, ev: Evaluation, offset = 0): number {
+  return gatedBand(policy, offset === 0 ? ev.bandStars : bandStars(policy, ev.baseIndex + offset), { noVeto: true, onlineRate: ev.gates.onlineRate });
 }
 
-/** One scheduled review: a pure step of the rating state. */
-export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation): RatingState {
+/**
+ * One scheduled review: a pure step of the rating state. `offset` is the city calibration of this
+ * review (calibration.ts, 0 without one): the base index is judged as `baseIndex + offset`.
+ */
+export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation, offset = 0): RatingState {
   // An unrated compound has no level; its first rated review publishes what the data says.
   if (!ev.rated) return { ...state, lastReviewAt: ev.at };
   const { consecutiveRuns: n, hysteresisPoints: up, dropPoints: down } = policy.review;
-  const band = ev.bandStars;
-  const runs = [...state.runs, { at: ev.at, index: ev.baseIndex, candidate: reviewCandidate(policy, ev) }].slice(-n);
+  const index = ev.baseIndex + offset;
+  const band = bandStars(policy, index);
+  const runs = [...state.runs, { at: ev.at, index: ev.baseIndex, candidate: reviewCandidate(policy, ev, offset) }].slice(-n);
   const full = runs.length >= n;
   let level = state.reviewStars;
   if (level === null) {
@@ -65,7 +74,7 @@ export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation): 
   } else if (band > level) {
     for (let l = band; l > level; l--) {
       if (bandFloor(policy, l) === null) continue;
-      if (full && runs.every((r) => clears(policy, r.index, l, up))) {
+      if (full && runs.every((r) => clears(policy, r.index + offset, l, up))) {
         level = l;
         break;
       }
@@ -74,10 +83,10 @@ export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation): 
     let l = level;
     // Leave a level when every recent run was more than `dropPoints` below it (the mirror of the
     // upgrade rule), or at once when this run is more than `immediateDropPoints` below it.
-    while (l > band && ((full && runs.every((r) => !clears(policy, r.index, l, -down))) || !clears(policy, ev.baseIndex, l, -policy.review.immediateDropPoints))) l--;
+    while (l > band && ((full && runs.every((r) => !clears(policy, r.index + offset, l, -down))) || !clears(policy, index, l, -policy.review.immediateDropPoints))) l--;
     level = l;
   }
-  return { reviewStars: Math.min(level, levelCap(policy, ev)), runs, lastReviewAt: ev.at };
+  return { reviewStars: Math.min(level, levelCap(policy, ev)), runs, lastReviewAt: ev.at, ...(offset !== 0 ? { offset } : {}) };
 }
 
 /**
@@ -87,8 +96,11 @@ export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation): 
  */
 export function publishedStars(policy: Policy, state: RatingState, ev: Evaluation): number | null {
   if (!ev.rated) return null;
-  let base = state.reviewStars ?? reviewCandidate(policy, ev);
-  while (base > ev.bandStars && !clears(policy, ev.baseIndex, base, -policy.review.immediateDropPoints)) base--;
+  const offset = state.offset ?? 0;
+  const index = ev.baseIndex + offset;
+  const band = offset === 0 ? ev.bandStars : bandStars(policy, index);
+  let base = state.reviewStars ?? reviewCandidate(policy, ev, offset);
+  while (base > band && !clears(policy, index, base, -policy.review.immediateDropPoints)) base--;
   return composeStars(policy, base, { veto: ev.veto, downgradeStars: ev.downgradeStars });
 }
 
@@ -110,13 +122,15 @@ export function rate(
   input: Omit<EngineInput, 'at' | keyof Signals> & Signals,
   at: number,
   signalsAt?: (t: number) => Signals,
+  /** The city calibration of each review (calibration.ts); absent = 0 (one compound alone has no city). */
+  offsetAt?: (t: number) => number,
 ): Rating {
   let state: RatingState = INITIAL_RATING_STATE;
   const reviews: Rating['reviews'] = [];
   for (const t of reviewTimes(policy.review, policy.timezoneOffsetMinutes, -Infinity, at)) {
     const signals = signalsAt ? signalsAt(t) : { onlineRate: input.onlineRate, survey: input.survey };
     const ev = evaluate(policy, { ...input, ...signals, at: t });
-    state = reviewStep(policy, state, ev);
+    state = reviewStep(policy, state, ev, offsetAt ? offsetAt(t) : 0);
     reviews.push({ at: t, index: ev.baseIndex, reviewStars: state.reviewStars });
   }
   const evaluation = evaluate(policy, { ...input, at });

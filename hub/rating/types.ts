@@ -19,9 +19,9 @@ export interface CompoundRating {
 }
 
 /**
- * The hub's rating seam. The simple engine in this folder implements it; the full safety-index
- * engine (hub/index/) replaces it through HubOptions.rating. Calls are synchronous and cheap:
- * onEvents runs on the ingest path right after the group commit.
+ * The hub's rating seam, implemented by the safety-index engine (hub/index/hub-rating.ts), the
+ * one engine users run. Calls are synchronous and cheap: onEvents runs on the ingest path right
+ * after the group commit.
  */
 export interface RatingEngine {
   /** Accepted (deduplicated, durable) events, in arrival order. */

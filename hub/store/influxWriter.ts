@@ -2,7 +2,19 @@ import type { DeadLetterDraft } from '../ingest/parse.ts';
 import type { FieldType } from './fields.ts';
 import { HttpPoster } from './httpPost.ts';
 import { MEASUREMENT_EVENTS, MEASUREMENT_HEALTH } from './line.ts';
-import type { IngestDb } from './ingestDb.ts';
+import type { QueueSlice } from './ingestDb.ts';
+
+/**
+ * A durable queue of line-protocol slices the writer drains: the ingest queue (`events`,
+ * `device_health`) and the index history queue (`safety_index`) both are one, so both get the same
+ * retry, split and dead-letter behaviour.
+ */
+export interface LineQueue {
+  peek(afterId: number, maxLines: number): QueueSlice | undefined;
+  /** The slice is in InfluxDB (or its bad lines dead-lettered): free it. */
+  ack(slice: QueueSlice): void;
+  isOpen(): boolean;
+}
 
 export interface InfluxTarget {
   /** http://host:port */
@@ -67,12 +79,14 @@ export class InfluxWriter {
   private readonly http: HttpPoster;
 
   constructor(
-    private readonly store: IngestDb,
+    private readonly store: LineQueue,
     private readonly target: InfluxTarget,
     private readonly opts: WriterOptions,
     private readonly on: WriterEvents,
+    /** Timestamp precision of the queued lines: ns for events (hub/store/line.ts), ms for the index history. */
+    precision: 'n' | 'ms' = 'n',
   ) {
-    this.writeUrl = `${target.url}/write?db=${encodeURIComponent(target.database)}&precision=n`;
+    this.writeUrl = `${target.url}/write?db=${encodeURIComponent(target.database)}&precision=${precision}`;
     this.http = new HttpPoster(target.url.startsWith('https:'), opts.concurrency + 1);
   }
 

@@ -1,9 +1,10 @@
 import type { Event } from '../../protocol/event.ts';
+import { MEASUREMENTS } from '../../protocol/names.ts';
 import { escapeString, type FieldTypes } from './fields.ts';
 
 /** Device events go to `events`; health the edge itself generated goes to `device_health`. */
-export const MEASUREMENT_EVENTS = 'events';
-export const MEASUREMENT_HEALTH = 'device_health';
+export const MEASUREMENT_EVENTS = MEASUREMENTS.events;
+export const MEASUREMENT_HEALTH = MEASUREMENTS.deviceHealth;
 
 export function measurementOf(e: Event): string {
   return e.attributes['origin'] === 'edge' ? MEASUREMENT_HEALTH : MEASUREMENT_EVENTS;

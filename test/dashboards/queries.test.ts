@@ -8,6 +8,8 @@ import { productHub } from '../../hub/product.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { buildDashboards, DASHBOARDS } from '../../dashboards/build.ts';
 import { expandMacros } from '../../dashboards/influxql.ts';
+import { Q } from '../../dashboards/queries.ts';
+import { LIFE_SAFETY_TYPES } from '../../protocol/devices.ts';
 import type { Event } from '../../protocol/event.ts';
 import { edgeClient, publishBatch, until } from '../hub/helpers.ts';
 
@@ -45,6 +47,10 @@ describe('Grafana dashboards: every panel query against real data', () => {
       { ...base, id: 'edge-d.1.aaab', deviceTime: now - 50_000, receivedAt: now - 49_000, device: dev('fence'), kind: 'fence', type: 'wire-cut', severity: 'critical', backfilled: true },
       { ...base, id: 'edge-d.1.aaac', deviceTime: now - 40_000, receivedAt: now - 39_000, device: dev('camera'), kind: 'camera', type: 'intrusion-enter', severity: 'major', score: { value: 0.9, threshold: 0.5, model: 'ae16-1', anomalous: true } },
       { ...base, id: 'edge-d.1.aaad', deviceTime: now - 30_000, receivedAt: now - 29_000, device: dev('barrier'), kind: 'barrier', type: 'heartbeat', severity: 'info' },
+      // The other life-safety types, so the life-safety panel must list all six (it once listed four).
+      { ...base, id: 'edge-d.1.aaaf', deviceTime: now - 58_000, receivedAt: now - 57_000, device: dev('fence'), kind: 'fence', type: 'short-circuit', severity: 'critical' },
+      { ...base, id: 'edge-d.1.aaag', deviceTime: now - 56_000, receivedAt: now - 55_000, device: dev('fence'), kind: 'fence', type: 'fence-alarm', severity: 'critical' },
+      { ...base, id: 'edge-d.1.aaah', deviceTime: now - 54_000, receivedAt: now - 53_000, device: dev('access'), kind: 'access', type: 'door-forced', severity: 'major' },
       { ...base, id: 'edge-d.1.aaae', deviceTime: now - 20_000, receivedAt: now - 19_000, device: dev('camera'), kind: 'camera', type: 'offline', severity: 'minor', attributes: { origin: 'edge', reason: 'heartbeat-missed' } },
     ];
     const client = await edgeClient(hub.mqttUrl, 'edge-d');
@@ -87,6 +93,14 @@ describe('Grafana dashboards: every panel query against real data', () => {
     const ds = readFileSync(files.find((f) => f.includes('datasources'))!, 'utf8');
     expect(ds).toContain(`url: ${influxd.url}`);
     expect(ds).toContain('dbName: safestar');
+  });
+
+  it('the life-safety panel shows every life-safety type the edge prioritises, and nothing else', async () => {
+    const series = (await query(expandMacros(Q.lifeSafety, Date.now()))) as { columns: string[]; values: unknown[][] }[];
+    const col = series[0]!.columns.indexOf('type');
+    const types = new Set(series.flatMap((s) => s.values.map((v) => v[col])));
+    expect([...types].sort()).toEqual([...LIFE_SAFETY_TYPES].sort());
+    expect(LIFE_SAFETY_TYPES.size).toBe(6);
   });
 
   for (const [name, make] of Object.entries(DASHBOARDS)) {

@@ -57,8 +57,8 @@ describe('hub API and edge auth', () => {
     expect(list.map((c) => c['id']).sort()).toEqual(['c1', 'c2']);
     for (const c of list) {
       expect(Object.keys(c).sort()).toEqual(['district', 'households', 'id', 'index', 'lat', 'lon', 'name', 'stars', 'updatedAt']);
-      expect(c['index']).toBe(100);
-      expect(c['stars']).toBe(5);
+      // The product engine: no survey, no device heard, no case yet → unrated (stars null), not 5★.
+      expect(c['stars']).toBeNull();
       expect(Number.isNaN(Date.parse(c['updatedAt'] as string))).toBe(false);
     }
     const one = await fetch(`${hub.apiUrl}/api/compounds/c1`);
@@ -68,18 +68,22 @@ describe('hub API and edge auth', () => {
     expect(await missing.json()).toMatchObject({ code: 'SS_HUB_COMPOUND_UNKNOWN' });
   });
 
-  it('lowers the index of a compound with alarm events, in real time, and keeps strings intact', async () => {
+  it('rates a compound the moment its devices are heard, shows alarms unconfirmed, and keeps strings intact', async () => {
     const edge = await edgeClient(hub.mqttUrl, 'edge-1', 's3cret-edge-pw');
     const now = Date.now();
+    // Four duress alarms from c1's two registered devices (dev-0, dev-1).
     const alarms = Array.from({ length: 4 }, (_, i) =>
-      makeEvent(1000 + i, { deviceTime: now - 1000, receivedAt: now, type: 'duress', severity: 'critical', attributes: { note: 'say "hi" \\ back' } }),
+      makeEvent(1000 + i, { device: `dev-${i % 2}`, deviceTime: now - 1000, receivedAt: now, type: 'duress', severity: 'critical', attributes: { note: 'say "hi" \\ back' } }),
     );
     await publishBatch(edge, 'edge-1', alarms);
-    const c1 = (await (await fetch(`${hub.apiUrl}/api/compounds/c1`)).json()) as { index: number; stars: number };
-    const c2 = (await (await fetch(`${hub.apiUrl}/api/compounds/c2`)).json()) as { index: number; stars: number };
-    expect(c1.index).toBeLessThan(100);
-    expect(c1.stars).toBeLessThan(5);
-    expect(c2.index).toBe(100);
+    // PUBACK follows the durable commit, and the rating follows the commit: c1 is rated now
+    // (its devices were heard); the alarms wait for an operator and are not scored (DOMAIN.md "IoT").
+    const c1 = (await (await fetch(`${hub.apiUrl}/api/compounds/c1`)).json()) as { index: number; stars: number | null; detail: { unconfirmedAlarms: number; subScores: { iot: { score: number } } } };
+    const c2 = (await (await fetch(`${hub.apiUrl}/api/compounds/c2`)).json()) as { index: number; stars: number | null };
+    expect(c1.stars).toBe(5);
+    expect(c1.detail.unconfirmedAlarms).toBe(4);
+    expect(c1.detail.subScores.iot.score).toBe(100);
+    expect(c2.stars).toBeNull();
     await hub.drain(20_000);
     const rows = await influxQuery(influxd.url, db, "SELECT note FROM events WHERE type = 'duress'");
     expect(rows.map((r) => r[1])).toEqual(Array(4).fill('say "hi" \\ back'));

@@ -46,7 +46,7 @@ describe('cases API', () => {
     expect(d.detail.veto.case).toMatchObject({ id: 'HOM-1', department: 'police', postedBy: 'police' });
     // Out for the rest of the year: it ends at the 1 January review (06-14 + 180 days is earlier).
     expect(d.detail.veto.until).toBe('2026-12-31T16:00:00.000Z');
-    expect(c.detail.policyVersion).toBe('2026.2');
+    expect(c.detail.policyVersion).toBe('2026.3');
 
     const re = await post(r, kase('HOM-1', 'assault'));
     expect(re.statusCode).toBe(200);

@@ -28,7 +28,7 @@ describe('engine', () => {
     expect(e.subScores.crime.score).toBe(100);
     expect(e.index).toBeGreaterThan(90);
     expect(e.stars).toBe(5);
-    expect(e.policyVersion).toBe('2026.2');
+    expect(e.policyVersion).toBe('2026.3');
     expect(e.rated).toBe(true);
     expect(e.streaks.month.zeroAlerts).toBe(true);
     expect(e.streaks.daysSinceLastIncident).toBeNull();

@@ -14,7 +14,7 @@ const problemsOf = (p: unknown) => {
 describe('policy', () => {
   it('the default policy is valid, versioned and frozen', () => {
     const p = defaultPolicy();
-    expect(p.version).toBe('2026.2');
+    expect(p.version).toBe('2026.3');
     expect(Object.isFrozen(p.subScores.crime)).toBe(true);
     expect(p.window).toEqual({ days: 365, halfLifeDays: 180 });
     expect(p.normalisation).toEqual({ perHouseholds: 1000, householdsFloor: 200 });
@@ -81,13 +81,13 @@ describe('policy', () => {
   it('no number of the rating lives in code: a tuned policy changes the result', async () => {
     const { evaluate } = await import('../../hub/index/engine.ts');
     const p = raw();
-    p.version = '2026.2';
+    p.version = '2026.3';
     p.stars.bands[0].min = 99.5;
     const tuned = parsePolicy(p);
     const input = { compound: { id: 'c1', district: 'd', households: 500 }, cases: [], alarms: [], onlineRate: 0.97, survey: 0.97, at: Date.UTC(2026, 5, 1) };
     expect(evaluate(defaultPolicy(), input).stars).toBe(5);
     const e = evaluate(tuned, input);
     expect(e.stars).toBe(4);
-    expect(e.policyVersion).toBe('2026.2');
+    expect(e.policyVersion).toBe('2026.3');
   });
 });
