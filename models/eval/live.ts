@@ -85,7 +85,6 @@ export async function liveRun(spec: RunSpec, variants: readonly Variant[], model
       const r = ingest(ctx, entry, channel, drop ? deviceTopic(m.compound, m.kind, m.device, 'state') : m.topic, payload, m.t);
       if (!r.ok) {
         deadLetters++;
-        if (process.env.SS_LIVE_DEBUG && deadLetters < 5) process.stderr.write(`${r.deadLetter.code} ${r.deadLetter.reason} ${m.action} ${m.channel} ${m.kind} ${String(m.payload).slice(0, 80)}\n`);
         continue;
       }
       if (m.t - batchT > COMMIT_LINGER_MS || batch.length >= COMMIT_MAX_BATCH) {
