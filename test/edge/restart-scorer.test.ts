@@ -114,7 +114,8 @@ const PLATES = ['闽D7Q3K9', '闽DX5R21', '闽D0P8L4'];
 
 function site(dataDir: string, hubUrl: string, edgeId: string): { file: string; config: SiteConfig; passwords: Record<string, string> } {
   const kit = siteConfigForCity(city, { edgeId, compoundIds: [compound.id], hubUrl, dataDir, deterministicSecrets: true });
-  // A snapshot every second (default 30 s) keeps the test short; the kill still lands between saves.
+  // A snapshot every second (default 30 s) keeps the test short; the kill then finds only what the
+  // last periodic save wrote (saves follow scored batches, and the traffic has stopped).
   kit.config.scorer = { stateSaveSeconds: 1 };
   const file = `${dataDir}.site.json`;
   writeFileSync(file, JSON.stringify(kit.config));
