@@ -113,6 +113,12 @@ export interface SiteConfig {
   };
   /** Device clock policy: beyond maxSkewSeconds (default 900) an event is flagged clockSuspect and stored at edge time. */
   clockPolicy?: { maxSkewSeconds: number };
+  /**
+   * Anomaly scorer: `stateSaveSeconds` (default 30) is how often the feature memory is saved to
+   * the outbox database while events arrive (and always on a clean stop). A `kill -9` loses at
+   * most this much memory, never events; shorter costs one JSON write of the snapshot that often.
+   */
+  scorer?: { stateSaveSeconds?: number };
   /** Level of the edge's JSON logs (default info); LOG_LEVEL and --log-level override it. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
@@ -186,6 +192,9 @@ export const SiteConfigSchema = Type.Object(
     ),
     clockPolicy: Type.Optional(
       Type.Object({ maxSkewSeconds: Type.Integer({ minimum: 1, maximum: 31_536_000 }) }, { additionalProperties: false }),
+    ),
+    scorer: Type.Optional(
+      Type.Object({ stateSaveSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })) }, { additionalProperties: false }),
     ),
     logLevel: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
     dataDir: Type.String({ minLength: 1 }),

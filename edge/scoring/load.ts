@@ -12,8 +12,14 @@ export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt
  */
 export const SCORER_WARMUP_MS = 10 * 60_000;
 
-/** Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer. */
-export async function loadScorer(model: string | false | undefined, log: Logger, dataDir?: string): Promise<Scorer | undefined> {
+/** How often a running edge saves its feature memory (site config `scorer.stateSaveSeconds`). */
+export const DEFAULT_STATE_SAVE_S = 30;
+
+/**
+ * Load the ONNX scorer lazily (onnxruntime is heavy); a missing model means no scorer.
+ * `stateSaveSeconds`: the snapshot period of the feature memory kept in `dataDir`.
+ */
+export async function loadScorer(model: string | false | undefined, log: Logger, dataDir?: string, stateSaveSeconds = DEFAULT_STATE_SAVE_S): Promise<Scorer | undefined> {
   if (model === false) return undefined;
   const path = model === undefined ? DEFAULT_MODEL : resolve(model);
   if (!existsSync(path)) {
@@ -25,6 +31,6 @@ export async function loadScorer(model: string | false | undefined, log: Logger,
   const { SqliteFeatureStateStore } = await import('./feature-state-store.ts');
   // The feature memory lives in the outbox's database: a restart resumes every device's windows.
   const state = new SqliteFeatureStateStore(join(dataDir, 'outbox.sqlite'));
-  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, state, onLog: (level, msg) => log[level](msg) });
+  return createOnnxScorer({ modelPath: path, warmupMs: SCORER_WARMUP_MS, state, snapshotEveryMs: stateSaveSeconds * 1000, onLog: (level, msg) => log[level](msg) });
 }
 

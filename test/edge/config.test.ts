@@ -42,4 +42,11 @@ describe('site config loading', () => {
     expect(() => loadSiteConfig(write(null, '{"v":1,'))).toThrow(/^SS_EDGE_CONFIG_JSON: /);
     expect(() => loadSiteConfig('/nonexistent/site.json')).toThrow(/^SS_EDGE_CONFIG_READ: /);
   });
+
+  it('takes the scorer snapshot period in whole seconds, at least 1', () => {
+    expect(loadSiteConfig(write({ ...example, scorer: { stateSaveSeconds: 5 } })).scorer?.stateSaveSeconds).toBe(5);
+    expect(loadSiteConfig(write(example)).scorer).toBeUndefined();
+    expect(() => loadSiteConfig(write({ ...example, scorer: { stateSaveSeconds: 0 } }))).toThrow(/SS_EDGE_CONFIG_INVALID: .*\/scorer\/stateSaveSeconds/);
+    expect(() => loadSiteConfig(write({ ...example, scorer: { stateSaveMs: 5 } }))).toThrow(/SS_EDGE_CONFIG_INVALID: .*\/scorer/);
+  });
 });
