@@ -112,8 +112,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   if (influx) o.say(`InfluxDB: ${influx.url}/${influx.database} (${influx.source === 'env' ? 'SAFESTAR_INFLUX_URL' : 'private influxd under ' + join(o.dataDir, 'influxd')})`);
   else o.say('InfluxDB: none (SAFESTAR_INFLUX_URL unset and no influxd on PATH): events will wait in the hub\'s durable queue.');
 
-  // Demo tokens, new every run, printed so a user can post a case or confirm an alarm right away.
-  const tokens = { police: randomBytes(12).toString('hex'), operator: randomBytes(12).toString('hex') };
+  // Demo tokens, new every run, printed so a user can post a case or confirm an alarm right away;
+  // 256 random bits like the tokens `safestar hub tokens add` issues.
+  const tokens = { police: randomBytes(32).toString('hex'), operator: randomBytes(32).toString('hex') };
   let hub: Hub | undefined;
   const edges: Edge[] = [];
   // Edge credentials, new every run: each edge authenticates and may publish only for its compounds.
@@ -138,7 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       }),
     });
     if (o.signal?.aborted) return early();
-    o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds)`);
+    o.say(`Hub: ${hub.apiUrl}  (try ${hub.apiUrl}/api/compounds; the API with Try it out: ${hub.apiUrl}/docs)`);
     o.say(`Operator console: ${hub.apiUrl}/  log in with the operator token ${tokens.operator}`);
     o.say(`City map (一图): ${hub.apiUrl}/map   Compound page (一码): ${hub.apiUrl}/c/${city.compounds[0]!.id}`);
     o.say(`Post a case as the police: curl -H 'Authorization: Bearer ${tokens.police}' -H 'Content-Type: application/json' -d '{"id":"demo-1","department":"police","category":"burglary","compound":"${city.compounds[0]!.id}","occurredAt":"${new Date().toISOString()}","registeredAt":"${new Date().toISOString()}","status":"registered"}' ${hub.apiUrl}/api/cases`);
