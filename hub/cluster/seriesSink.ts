@@ -26,6 +26,16 @@ export interface SeriesStats {
   rejected: number;
 }
 
+/** The events of a stream message; cases ride the same subjects and carry none (acked with the batch). */
+function eventsOf(m: JsMsg): PartitionBatch['events'] {
+  try {
+    const b = m.json<Partial<PartitionBatch>>();
+    return Array.isArray(b.events) ? b.events : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The series path of cluster mode: a durable JetStream consumer over every partition writes the
  * events to one InfluxDB and acks only on 204. A crash before the ack means a redelivery, and a
@@ -72,7 +82,7 @@ export class JetStreamSeriesSink {
     let lines = 0;
     for await (const m of msgs) {
       pending.push(m);
-      lines += m.json<PartitionBatch>().events.length;
+      lines += eventsOf(m).length;
       if (lines < maxLines && msgs.getPending() > 0) continue;
       const batch = pending;
       pending = [];
@@ -84,7 +94,7 @@ export class JetStreamSeriesSink {
 
   private body(batch: readonly JsMsg[]): { body: string; n: number } {
     const out: string[] = [];
-    for (const m of batch) for (const e of m.json<PartitionBatch>().events) out.push(eventLine(e, this.fields));
+    for (const m of batch) for (const e of eventsOf(m)) out.push(eventLine(e, this.fields));
     return { body: out.join('\n'), n: out.length };
   }
 
@@ -99,6 +109,10 @@ export class JetStreamSeriesSink {
 
   private async write(batch: readonly JsMsg[]): Promise<void> {
     const { body, n } = this.body(batch);
+    if (n === 0) {
+      for (const m of batch) m.ack();
+      return;
+    }
     let delay = 200;
     for (;;) {
       const status = await this.post(body);

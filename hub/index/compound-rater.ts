@@ -16,6 +16,9 @@ export function lookbackMs(policy: Policy): number {
   return Math.max(policy.window.days, longestDowngrade, veto) * DAY_MS;
 }
 
+/** What a rater reads: the SQLite CaseStore, or a partition owner's in-memory view in cluster mode. */
+export type CaseSource = Pick<CaseStore, 'casesOf' | 'confirmedAlarmsOf' | 'surveyOf'>;
+
 export interface RatedNow {
   evaluation: Evaluation;
   stars: number | null;
@@ -53,7 +56,7 @@ export class CompoundRater {
     this.inputs = undefined;
   }
 
-  private load(store: CaseStore, now: number) {
+  private load(store: CaseSource, now: number) {
     const from = now - lookbackMs(this.policy);
     // Reload when stale by a day so cases that left the look-back stop costing time.
     if (!this.inputs || from - this.inputs.from > DAY_MS) {
@@ -74,7 +77,7 @@ export class CompoundRater {
   }
 
   /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
-  rate(store: CaseStore, now: number, onlineRate: number | null): RatedNow & { reviewed: number } {
+  rate(store: CaseSource, now: number, onlineRate: number | null): RatedNow & { reviewed: number } {
     const inputs = this.load(store, now);
     const signals = { onlineRate, survey: inputs.survey };
     const base = { compound: this.compound, cases: inputs.cases, alarms: inputs.alarms, ...signals };
