@@ -146,6 +146,7 @@ export class PartitionWorker {
 
   /** Each held partition re-rates its compounds (reviews are per partition, on its owner). */
   private reviewHeld(): void {
+    if (this.closed) return;
     for (const o of this.held.values()) {
       if (o.stopping || !o.rating) continue;
       void this.serial(o, async () => {
@@ -228,6 +229,7 @@ export class PartitionWorker {
     this.held.delete(p);
     o.msgs?.stop();
     await o.loop;
+    await o.chain; // a review tick's transaction in flight finishes too
   }
 
   private async consume(o: Owned): Promise<void> {
