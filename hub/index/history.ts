@@ -1,3 +1,4 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import type { Db } from '../../common/sqlite.ts';
 import type { SubScoreKey } from './policy-schema.ts';
 
@@ -57,7 +58,7 @@ export class IndexHistory {
     private readonly target: HistoryTarget | undefined,
     private readonly opts: { intervalMs?: number; timeoutMs?: number; max?: number } = {},
   ) {
-    db.exec('CREATE TABLE IF NOT EXISTS index_history_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL)');
+    migrateSqlite(db);
     this.queued = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM index_history_queue').get()?.n ?? 0;
   }
 

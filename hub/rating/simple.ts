@@ -1,3 +1,4 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import type { Event } from '../../protocol/event.ts';
 import type { CompoundRow, DeviceRow, StateDb } from '../store/stateDb.ts';
 import { SIMPLE_POLICY as P, starsFor } from './policy.ts';
@@ -15,11 +16,6 @@ interface CompoundState {
   /** Indexes into the device arrays. */
   devices: number[];
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS rating_compound (id TEXT PRIMARY KEY, alarm_r REAL NOT NULL, alarm_at INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS rating_device (id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, offline INTEGER NOT NULL) WITHOUT ROWID;
-`;
 
 /** Caps on compounds/devices learned from events rather than from the registered city. */
 const MAX_COMPOUNDS = 20_000;
@@ -52,7 +48,7 @@ export class SimpleRating implements RatingEngine {
     private readonly now: () => number = Date.now,
     private readonly learnUnknown = true,
   ) {
-    state.db.exec(SCHEMA);
+    migrateSqlite(state.db);
     for (const c of state.compounds()) {
       this.compounds.set(c.id, { id: c.id, name: c.name, district: c.district, households: c.households, alarmR: 0, alarmAt: 0, updatedAt: 0, devices: [] });
     }
