@@ -15,8 +15,15 @@ export interface Proc {
   exited: Promise<number | null>;
 }
 
-export async function spawnProc(name: string, script: string, arg: object, env: NodeJS.ProcessEnv = {}, readyMs = 60_000): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(arg)], {
+export const SAFESTAR_BIN = join(ROOT, 'bin', 'safestar.js');
+
+export function spawnProc(name: string, script: string, arg: object, env: NodeJS.ProcessEnv = {}, readyMs = 60_000): Promise<Proc> {
+  return spawnArgs(name, ['--import', 'tsx', script, JSON.stringify(arg)], env, readyMs);
+}
+
+/** `node <args…>`: e.g. [SAFESTAR_BIN, 'hub', 'worker', …] for the CLI itself. */
+export async function spawnArgs(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, readyMs = 60_000): Promise<Proc> {
+  const child = spawn(process.execPath, [...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
