@@ -61,6 +61,8 @@ export interface RateResult {
 export class PartitionRating implements CaseSource {
   private readonly raters = new Map<string, CompoundRater>();
   private readonly cases = new Map<string, StoredCase>();
+  /** compound → its cases (a rating reads one compound's; a partition holds many compounds). */
+  private readonly byCompound = new Map<string, Map<string, StoredCase>>();
   private readonly tracker = new DeviceTracker(new Database(':memory:'));
   private readonly dirty = new Set<string>();
 
@@ -85,7 +87,7 @@ export class PartitionRating implements CaseSource {
       pr.tracker.seen(d.device, d.compound, d.last_type, Math.min(Number(d.last_time), now));
     }
     const from = now - lookbackMs(policy);
-    for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.cases.set(r.id, toCase(r));
+    for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.keep(toCase(r));
     return pr;
   }
 
@@ -93,9 +95,18 @@ export class PartitionRating implements CaseSource {
     return [...this.raters.keys()];
   }
 
+  private keep(c: StoredCase): void {
+    const prev = this.cases.get(c.id);
+    if (prev) this.byCompound.get(prev.compound)?.delete(c.id);
+    this.cases.set(c.id, c);
+    let m = this.byCompound.get(c.compound);
+    if (!m) this.byCompound.set(c.compound, (m = new Map()));
+    m.set(c.id, c);
+  }
+
   casesOf(compound: string, from = -Infinity): StoredCase[] {
     const out: StoredCase[] = [];
-    for (const c of this.cases.values()) if (c.compound === compound && c.occurredAt >= from) out.push(c);
+    for (const c of this.byCompound.get(compound)?.values() ?? []) if (c.occurredAt >= from) out.push(c);
     return out.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
   }
 
@@ -146,7 +157,7 @@ export class PartitionRating implements CaseSource {
          version = excluded.version, updated_at = excluded.updated_at, partition = excluded.partition, epoch = excluded.epoch`,
       [stored.id, stored.department, stored.category, stored.compound, stored.occurredAt, stored.registeredAt, stored.receivedAt, stored.status, stored.postedBy, stored.version, stored.updatedAt, h.partition, h.epoch],
     );
-    this.cases.set(m.id, stored);
+    this.keep(stored);
     const touched = new Set([m.compound, ...(prev ? [prev.compound] : [])]);
     for (const id of touched) this.raters.get(id)?.invalidate();
     return this.rate(c, h, [...touched].filter((id) => this.raters.has(id)), now, `case:${m.id}`);
