@@ -75,10 +75,6 @@ async function oneRun(workers: number, events: number): Promise<OneRun> {
       if (performance.now() > deadline) throw new Error('SS_BENCH_CLUSTER: partitions not balanced in 60 s');
       await sleep(200);
     }
-    // A partition handed back in the rebalance may still have the old owner's pull request parked
-    // on the server (it expires after 5 s); messages routed to it wait out ack_wait. Let them lapse
-    // so the run measures steady ownership, not the handover (the kill tests measure that).
-    if (workers > 1) await sleep(6000);
     const load = loadavg()[0]!;
     const cpu0 = children.map((c) => cpuMs(c.pid!));
     const ingress = new JetStreamIngress(jetstream(nc));
