@@ -3,6 +3,7 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import type { DeadLetterDraft } from '../ingest/parse.ts';
 import { DEAD_LETTER_SUBJECT, EVENTS_STREAM } from './partition.ts';
+import { ensureDurableConsumer } from './stream.ts';
 import type { WorkerLog } from './worker.ts';
 
 export const DEAD_LETTER_CONSUMER = 'ss-deadletters';
@@ -34,19 +35,13 @@ export class DeadLetterConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    try {
-      await jsm.consumers.info(EVENTS_STREAM, DEAD_LETTER_CONSUMER);
-    } catch (e) {
-      if (!/not found/i.test(String(e))) throw e;
-      await jsm.consumers.add(EVENTS_STREAM, {
-        durable_name: DEAD_LETTER_CONSUMER,
-        filter_subject: DEAD_LETTER_SUBJECT,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(30_000),
-      });
-    }
+    await ensureDurableConsumer(await jetstreamManager(this.nc), {
+      durable_name: DEAD_LETTER_CONSUMER,
+      filter_subject: DEAD_LETTER_SUBJECT,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+    });
     const c = await jetstream(this.nc).consumers.get(EVENTS_STREAM, DEAD_LETTER_CONSUMER);
     this.msgs = await c.consume({ max_messages: 100, expires: 5000 });
     this.loop = this.run(this.msgs);

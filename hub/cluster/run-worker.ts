@@ -34,7 +34,8 @@ export async function runWorker(cfg: ClusterConfig): Promise<void> {
   let sink: JetStreamSeriesSink | undefined;
   if (cfg.influx) {
     const t = parseInfluxUrl(cfg.influx);
-    sink = new JetStreamSeriesSink({ nc, influxUrl: t.url, database: t.database, name: cfg.seriesName, log });
+    // Same redelivery delay as the partitions: a dead worker's unacked series batches come back after ackWaitMs.
+    sink = new JetStreamSeriesSink({ nc, influxUrl: t.url, database: t.database, name: cfg.seriesName, ackWaitMs: cfg.ackWaitMs, log });
     await sink.start();
   }
   let apiUrl: string | undefined;

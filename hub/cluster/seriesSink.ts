@@ -5,6 +5,7 @@ import { HttpPoster } from '../store/httpPost.ts';
 import { eventLine } from '../store/line.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { EVENTS_STREAM, EVENT_SUBJECT_PREFIX } from './partition.ts';
+import { ensureDurableConsumer } from './stream.ts';
 import type { WorkerLog } from './worker.ts';
 
 export interface SeriesSinkOptions {
@@ -56,21 +57,15 @@ export class JetStreamSeriesSink {
   }
 
   async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.o.nc);
     const durable = `ss-influx-${this.o.name}`;
-    try {
-      await jsm.consumers.info(EVENTS_STREAM, durable);
-    } catch (e) {
-      if (!/not found/i.test(String(e))) throw e;
-      await jsm.consumers.add(EVENTS_STREAM, {
-        durable_name: durable,
-        filter_subject: `${EVENT_SUBJECT_PREFIX}.*`,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(this.o.ackWaitMs ?? 30_000),
-        max_ack_pending: 20_000,
-      });
-    }
+    await ensureDurableConsumer(await jetstreamManager(this.o.nc), {
+      durable_name: durable,
+      filter_subject: `${EVENT_SUBJECT_PREFIX}.*`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.o.ackWaitMs ?? 30_000),
+      max_ack_pending: 20_000,
+    });
     const c = await jetstream(this.o.nc).consumers.get(EVENTS_STREAM, durable);
     this.msgs = await c.consume({ max_messages: 1000, expires: 5000 });
     this.loop = this.run(this.msgs);
