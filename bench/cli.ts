@@ -4,7 +4,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('benchmarks: edge, hub, end-to-end, memory, scaling, scoring; each figure alternating with its anchor in the same sitting')
-    .argument('[suite]', 'edge | hub | e2e | memory | scaling | scoring | index | all', 'all')
+    .argument('[suite]', 'edge | hub | e2e | memory | scaling | scoring | index | cluster | all', 'all')
     .option('--quick', 'short runs (about a minute per suite): a check, not the committed figures', false)
     .option('--rounds <n>', 'rounds of alternating runs, system then anchor (default 3)', (v) => Number(v))
     .option('--out <dir>', 'where the JSON results go', 'bench/results')

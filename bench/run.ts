@@ -7,8 +7,9 @@ import { benchMemory } from './suites/memory.ts';
 import { benchScaling } from './suites/scaling.ts';
 import { benchScoringRows } from './suites/scoring.ts';
 import { benchIndexRows } from './index-latency.ts';
+import { benchCluster } from './suites/cluster.ts';
 
-const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index'] as const;
+const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster'] as const;
 type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -40,6 +41,8 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
       const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
       return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency } };
     }
+    case 'cluster':
+      return benchCluster({ events: q ? 20_000 : 60_000, rounds, say });
     case 'index':
       return { rows: await benchIndexRows({ durationMs: q ? 6000 : 20_000, say }), summary: {} };
     case 'memory':

@@ -52,7 +52,16 @@ export async function createTempDatabase(prefix = 'ss_test', adminUrl = PG_ADMIN
     async drop() {
       if (dropped) return;
       dropped = true;
-      await admin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await admin(adminUrl, async (c) => {
+        // Let closing clients finish first: FORCE terminating a backend whose client is still
+        // ending raised 57P01 on that client, an uncaught error in the test that had ended it.
+        for (let i = 0; i < 40; i++) {
+          const r = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+          if ((r.rows[0]?.n ?? 0) === 0) break;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      });
     },
   };
 }

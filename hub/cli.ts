@@ -60,6 +60,8 @@ export function registerHub(program: Command): void {
       await runHub(mergeHubOptions(o, (k) => cmd.getOptionValueSource(k), file));
     });
 
+  registerClusterRoles(hub);
+
   // `--data` is the hub command's own option; commander hands it to `hub` wherever it appears
   // (`safestar hub edges add E --data D` too), so the subcommands read it from there.
   const dir = (): { data: string } => ({ data: (hub.opts() as { data: string }).data });
@@ -83,4 +85,66 @@ export function registerHub(program: Command): void {
     .action(async (id: string) => (await import('./credentials-cli.ts')).tokensRevoke(id, dir()));
   tokens.command('list').description('list tokens: id, role, department (never the tokens)')
     .action(async () => (await import('./credentials-cli.ts')).tokensList(dir()));
+}
+
+/**
+ * Cluster roles from the same CLI (issue 13): `safestar hub worker` and `safestar hub ingress`.
+ * Settings: --config (a JSON file or JSON text of hub/cluster/config.ts's ClusterConfig), flags,
+ * or SAFESTAR_CLUSTER_* variables; flags win. Without them `safestar hub` stays one process.
+ */
+/** Set on the command line (not commander's default), so a --config file's value is not overridden by a default. */
+function given(c: Command, key: string): boolean {
+  const src = c.getOptionValueSource(key);
+  return src !== undefined && src !== 'default';
+}
+
+function registerClusterRoles(hub: Command): void {
+  const common = (c: Command): Command =>
+    c
+      .option('--config <file|json>', 'cluster settings: a JSON file or JSON text (hub/cluster/config.ts ClusterConfig)')
+      .option('--id <id>', 'this process\'s unique name (lease owner / audit)')
+      .option('--nats <urls>', 'comma-separated NATS servers, e.g. nats://n1:4222,nats://n2:4222,nats://n3:4222')
+      .option('--pg <url>', 'PostgreSQL connection string, e.g. postgres://safestar@db/safestar')
+      .option('--partitions <n>', 'compound partitions (64; same on every process)', Number)
+      .option('--replicas <n>', 'JetStream stream replicas (3 in production)', Number);
+  const flags = (o: Record<string, unknown>) => ({
+    id: o['id'] as string | undefined,
+    nats: typeof o['nats'] === 'string' ? o['nats'].split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    pg: o['pg'] as string | undefined,
+    partitions: o['partitions'] as number | undefined,
+    replicas: o['replicas'] as number | undefined,
+  });
+  common(hub.command('worker'))
+    .description('cluster mode: a hub worker owning a share of the compound partitions (state in PostgreSQL, events from JetStream)')
+    .option('--series-name <name>', 'durable consumer name for the InfluxDB this worker feeds (a second InfluxDB gets its own)')
+    // The hub's own --host, --api-port and --influx apply (commander gives them to `hub` wherever they appear).
+    .action(async (o: Record<string, unknown>) => {
+      const { loadClusterConfig } = await import('./cluster/config.ts');
+      const h = hub.opts() as { host: string; apiPort: number; influx?: string };
+      const cfg = loadClusterConfig(o['config'] as string | undefined, {
+        ...flags(o),
+        apiPort: given(hub, 'apiPort') ? h.apiPort : undefined,
+        apiHost: given(hub, 'host') ? h.host : undefined,
+        influx: h.influx ?? process.env['SAFESTAR_INFLUX_URL'],
+        seriesName: o['seriesName'] as string | undefined,
+      });
+      await (await import('./cluster/run-worker.ts')).runWorker(cfg);
+    });
+  common(hub.command('ingress'))
+    .description('cluster mode: an MQTT ingress for edges that publishes their batches to JetStream (PUBACK after the quorum ack)')
+    // The hub's own --host, --mqtt-port, --data (credentials.json) and --insecure-dev apply.
+    .action(async (o: Record<string, unknown>) => {
+      const { loadClusterConfig } = await import('./cluster/config.ts');
+      const h = hub.opts() as { host: string; mqttPort: number; data: string; insecureDev?: boolean };
+      const cfg = loadClusterConfig(o['config'] as string | undefined, { ...flags(o), mqttHost: given(hub, 'host') ? h.host : undefined, mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined });
+      const data = h.data;
+      o['insecureDev'] = h.insecureDev;
+      const { CredentialStore } = await import('./credentials.ts');
+      const store = new CredentialStore(data);
+      if (!o['insecureDev'] && store.edges().length === 0) {
+        const { HubError } = await import('./errors.ts');
+        throw new HubError('SS_HUB_NO_CREDENTIALS', `no edge credentials in '${store.file}'; issue them with 'safestar hub edges add EDGE-ID --compounds … --data ${data}' (the same file on every ingress), or pass --insecure-dev for a throwaway test`);
+      }
+      await (await import('./cluster/run-ingress.ts')).runIngress(cfg, o['insecureDev'] ? undefined : () => store.edges());
+    });
 }

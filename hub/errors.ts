@@ -25,6 +25,8 @@ export const HUB_ERRORS = {
   SS_HUB_AUTH: 'this route needs an operator token',
   SS_HUB_TOKEN_SHORT: 'an API token from the environment is shorter than 16 characters',
   SS_HUB_INVALID: 'the request does not match the route schema (see /docs); fix the listed fields',
+  SS_HUB_MIGRATION: 'a SQLite schema migration failed and was rolled back; fix or restore the file named and restart',
+  SS_HUB_SCHEMA_NEWER: 'the SQLite file was written by a newer build; run that build, or restore a backup made by this one',
 } as const;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;

@@ -1,24 +1,6 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import { preparedCache, type Db, type Prepare } from '../../common/sqlite.ts';
 import type { CaseRecord, ConfirmedAlarm } from '../index/types.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS index_cases (
-  id TEXT PRIMARY KEY, department TEXT NOT NULL, category TEXT NOT NULL, compound TEXT NOT NULL,
-  occurred_at INTEGER NOT NULL, registered_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
-  status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS index_cases_compound_time ON index_cases(compound, occurred_at);
-DROP INDEX IF EXISTS index_cases_compound;
-CREATE TABLE IF NOT EXISTS index_case_versions (
-  id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL,
-  PRIMARY KEY (id, version)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS index_alarms (
-  id TEXT PRIMARY KEY, compound TEXT NOT NULL, device TEXT NOT NULL, type TEXT NOT NULL,
-  occurred_at INTEGER NOT NULL, status TEXT NOT NULL, decided_at INTEGER, decided_by TEXT) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS index_alarms_compound_time ON index_alarms(compound, status, occurred_at);
-DROP INDEX IF EXISTS index_alarms_compound;
-CREATE INDEX IF NOT EXISTS index_alarms_pending ON index_alarms(status, occurred_at);
-CREATE TABLE IF NOT EXISTS index_survey (compound TEXT PRIMARY KEY, satisfaction REAL NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
-`;
 
 interface CaseRow {
   id: string;
@@ -87,13 +69,7 @@ export class CaseStore {
   private readonly p: Prepare;
 
   constructor(readonly db: Db) {
-    db.exec(SCHEMA);
-    // Who posted each case (the token's department); older files lack the column.
-    const cols = db.prepare<[], { name: string }>('PRAGMA table_info(index_cases)').all().map((c) => c.name);
-    if (!cols.includes('posted_by')) db.exec("ALTER TABLE index_cases ADD COLUMN posted_by TEXT NOT NULL DEFAULT ''");
-    // The edge's anomaly score of an alarm's event (evidence for the operator); older files lack it.
-    const alarmCols = db.prepare<[], { name: string }>('PRAGMA table_info(index_alarms)').all().map((c) => c.name);
-    if (!alarmCols.includes('score')) db.exec('ALTER TABLE index_alarms ADD COLUMN score TEXT');
+    migrateSqlite(db); // tables, posted_by and the alarms' score column: hub/store/migrations/sqlite.ts
     this.p = preparedCache(db);
   }
 

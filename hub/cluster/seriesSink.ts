@@ -5,6 +5,7 @@ import { HttpPoster } from '../store/httpPost.ts';
 import { eventLine } from '../store/line.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { EVENTS_STREAM, EVENT_SUBJECT_PREFIX } from './partition.ts';
+import { ensureDurableConsumer } from './stream.ts';
 import type { WorkerLog } from './worker.ts';
 
 export interface SeriesSinkOptions {
@@ -24,6 +25,16 @@ export interface SeriesStats {
   writes: number;
   retries: number;
   rejected: number;
+}
+
+/** The events of a stream message; cases ride the same subjects and carry none (acked with the batch). */
+function eventsOf(m: JsMsg): PartitionBatch['events'] {
+  try {
+    const b = m.json<Partial<PartitionBatch>>();
+    return Array.isArray(b.events) ? b.events : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -46,21 +57,15 @@ export class JetStreamSeriesSink {
   }
 
   async start(): Promise<void> {
-    const jsm = await jetstreamManager(this.o.nc);
     const durable = `ss-influx-${this.o.name}`;
-    try {
-      await jsm.consumers.info(EVENTS_STREAM, durable);
-    } catch (e) {
-      if (!/not found/i.test(String(e))) throw e;
-      await jsm.consumers.add(EVENTS_STREAM, {
-        durable_name: durable,
-        filter_subject: `${EVENT_SUBJECT_PREFIX}.*`,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(this.o.ackWaitMs ?? 30_000),
-        max_ack_pending: 20_000,
-      });
-    }
+    await ensureDurableConsumer(await jetstreamManager(this.o.nc), {
+      durable_name: durable,
+      filter_subject: `${EVENT_SUBJECT_PREFIX}.*`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.o.ackWaitMs ?? 30_000),
+      max_ack_pending: 20_000,
+    });
     const c = await jetstream(this.o.nc).consumers.get(EVENTS_STREAM, durable);
     this.msgs = await c.consume({ max_messages: 1000, expires: 5000 });
     this.loop = this.run(this.msgs);
@@ -72,7 +77,7 @@ export class JetStreamSeriesSink {
     let lines = 0;
     for await (const m of msgs) {
       pending.push(m);
-      lines += m.json<PartitionBatch>().events.length;
+      lines += eventsOf(m).length;
       if (lines < maxLines && msgs.getPending() > 0) continue;
       const batch = pending;
       pending = [];
@@ -84,7 +89,7 @@ export class JetStreamSeriesSink {
 
   private body(batch: readonly JsMsg[]): { body: string; n: number } {
     const out: string[] = [];
-    for (const m of batch) for (const e of m.json<PartitionBatch>().events) out.push(eventLine(e, this.fields));
+    for (const m of batch) for (const e of eventsOf(m)) out.push(eventLine(e, this.fields));
     return { body: out.join('\n'), n: out.length };
   }
 
@@ -99,6 +104,10 @@ export class JetStreamSeriesSink {
 
   private async write(batch: readonly JsMsg[]): Promise<void> {
     const { body, n } = this.body(batch);
+    if (n === 0) {
+      for (const m of batch) m.ack();
+      return;
+    }
     let delay = 200;
     for (;;) {
       const status = await this.post(body);

@@ -25,15 +25,37 @@ export class PgPartitionState {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async apply(h: Held, events: readonly Event[]): Promise<ApplyResult> {
+  /**
+   * `more` runs in the same transaction after the state writes, with the new events only (the
+   * partition's index: online state, cases): one commit for all, so an ack covers all of it.
+   */
+  async apply(h: Held, events: readonly Event[], more?: (c: pg.PoolClient, fresh: readonly Event[]) => Promise<void>): Promise<ApplyResult> {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
       await fenceInTx(c, this.owner, h);
       const fresh = await dedupeInTx(c, events, this.now());
       if (fresh.length > 0) await this.write(c, h, fresh);
+      if (more) await more(c, fresh);
       await c.query('COMMIT');
       return { applied: fresh.length, duplicates: events.length - fresh.length };
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Any other fenced write of the owner (e.g. its review tick), one transaction. */
+  async fenced<T>(h: Held, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await fenceInTx(c, this.owner, h);
+      const r = await fn(c);
+      await c.query('COMMIT');
+      return r;
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw e;

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { DEAD_LETTER_SUBJECT, EVENTS_STREAM, EVENT_SUBJECT_PREFIX, eventSubject, partitionConsumer } from './partition.ts';
 
@@ -26,12 +26,22 @@ export async function ensureEventsStream(jsm: JetStreamManager, o: StreamOptions
     duplicate_window: nanos(o.duplicateWindowMs ?? 120_000),
     max_age: nanos(o.maxAgeMs ?? 7 * 24 * 3600_000),
   };
-  try {
-    await jsm.streams.info(EVENTS_STREAM);
-    await jsm.streams.update(EVENTS_STREAM, cfg);
-  } catch (e) {
-    if (!/not found/i.test(String(e))) throw e;
-    await jsm.streams.add(cfg);
+  // Every process ensures the stream at start; processes starting together race in the meta group
+  // (a create timed out when four started at once): a timeout or "already in use" is retried.
+  for (let i = 0; ; i++) {
+    try {
+      try {
+        await jsm.streams.info(EVENTS_STREAM);
+        await jsm.streams.update(EVENTS_STREAM, cfg);
+      } catch (e) {
+        if (!/not found/i.test(String(e))) throw e;
+        await jsm.streams.add(cfg);
+      }
+      return;
+    } catch (e) {
+      if (i >= 5 || !/timeout|already|in use/i.test(String(e))) throw e;
+      await new Promise((r) => setTimeout(r, 250 * 2 ** i));
+    }
   }
 }
 
@@ -41,20 +51,41 @@ export interface ConsumerOptions {
   maxAckPending?: number;
 }
 
+/**
+ * Create a durable consumer unless it exists (idempotent). Several workers start at once and create
+ * the same shared consumers (dead letters, series): on 2.9 a racing create of an R3 consumer can
+ * time out in the meta group (seen: a worker exiting at start), so a timeout or "already in use"
+ * is retried with backoff, and an existing consumer wins.
+ */
+export async function ensureDurableConsumer(jsm: JetStreamManager, cfg: Partial<ConsumerConfig> & { durable_name: string }, attempts = 6): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await jsm.consumers.info(EVENTS_STREAM, cfg.durable_name);
+      return;
+    } catch (e) {
+      if (/not found/i.test(String(e))) {
+        try {
+          await jsm.consumers.add(EVENTS_STREAM, cfg);
+          return;
+        } catch (e2) {
+          if (i + 1 >= attempts || !/timeout|already|in use/i.test(String(e2))) throw e2;
+        }
+      } else if (i + 1 >= attempts || !/timeout/i.test(String(e))) {
+        throw e;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250 * 2 ** i));
+  }
+}
+
 /** The durable pull consumer of one partition (idempotent). */
 export async function ensurePartitionConsumer(jsm: JetStreamManager, partition: number, o: ConsumerOptions = {}): Promise<void> {
-  const name = partitionConsumer(partition);
-  try {
-    await jsm.consumers.info(EVENTS_STREAM, name);
-  } catch (e) {
-    if (!/not found/i.test(String(e))) throw e;
-    await jsm.consumers.add(EVENTS_STREAM, {
-      durable_name: name,
-      filter_subject: eventSubject(partition),
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(o.ackWaitMs ?? 30_000),
-      max_ack_pending: o.maxAckPending ?? 2000,
-    });
-  }
+  await ensureDurableConsumer(jsm, {
+    durable_name: partitionConsumer(partition),
+    filter_subject: eventSubject(partition),
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(o.ackWaitMs ?? 30_000),
+    max_ack_pending: o.maxAckPending ?? 2000,
+  });
 }

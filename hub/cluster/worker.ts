@@ -2,7 +2,11 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
+import type { Policy } from '../index/policy-schema.ts';
+import { defaultPolicy } from '../index/policy.ts';
+import { isCaseMessage, type CaseMessage } from './case-message.ts';
 import { ClusterError } from './errors.ts';
+import { PartitionRating } from './partition-rating.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { PgLeases, type Held } from './lease.ts';
 import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
@@ -36,6 +40,10 @@ export interface WorkerOptions {
   pullExpiresMs?: number;
   /** Messages applied in one PostgreSQL transaction at most. */
   maxBatchMessages?: number;
+  /** Safety-index policy (default: the shipped one). Every worker of a city must run the same. */
+  policy?: Policy;
+  /** How often each held partition's compounds are re-rated: due reviews, decay, ending effects (ms). Default 60 s. */
+  reviewMs?: number;
   now?: () => number;
   log?: WorkerLog;
 }
@@ -47,6 +55,8 @@ export interface WorkerStats {
   transactions: number;
   fenced: number;
   badMessages: number;
+  cases: number;
+  ratings: number;
 }
 
 interface Owned {
@@ -54,6 +64,10 @@ interface Owned {
   stopping: boolean;
   msgs: ConsumerMessages | undefined;
   loop: Promise<void> | undefined;
+  /** The partition's index, loaded when consuming starts; dropped (reloaded) after a failed commit. */
+  rating: PartitionRating | undefined;
+  /** Serialises this partition's transactions (batches and review ticks write the same rows). */
+  chain: Promise<unknown>;
 }
 
 const quiet: WorkerLog = { info() {}, warn() {} };
@@ -66,7 +80,10 @@ const quiet: WorkerLog = { info() {}, warn() {} };
  * refuses the write and the messages go to the new owner.
  */
 export class PartitionWorker {
-  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0 };
+  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, ratings: 0 };
+  private readonly policy: Policy;
+  private readonly now: () => number;
+  private reviewTimer: NodeJS.Timeout | undefined;
   private readonly partitions: number;
   private readonly ttlMs: number;
   private readonly tickMs: number;
@@ -90,6 +107,8 @@ export class PartitionWorker {
     this.leases = new PgLeases(o.leasePool ?? o.pool, { workerId: o.id, partitions: this.partitions, ttlMs: this.ttlMs });
     this.state = new PgPartitionState(o.pool, o.id, o.now);
     this.log = o.log ?? quiet;
+    this.policy = o.policy ?? defaultPolicy();
+    this.now = o.now ?? Date.now;
   }
 
   /** Partitions held now, with their epochs. */
@@ -103,6 +122,42 @@ export class PartitionWorker {
     await this.leases.ensurePartitions();
     await this.tick();
     this.timer = setInterval(() => this.runTick(), this.tickMs);
+    this.reviewTimer = setInterval(() => this.reviewHeld(), this.o.reviewMs ?? 60_000);
+  }
+
+  /** Run fn after this partition's previous transaction (never two at once on one partition). */
+  private serial<T>(o: Owned, fn: () => Promise<T>): Promise<T> {
+    const run = o.chain.then(fn, fn);
+    o.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async ratingOf(o: Owned): Promise<PartitionRating> {
+    if (!o.rating) {
+      const c = await this.o.pool.connect();
+      try {
+        o.rating = await PartitionRating.load(c, this.policy, o.h.partition, this.partitions, this.o.id, this.now());
+      } finally {
+        c.release();
+      }
+    }
+    return o.rating;
+  }
+
+  /** Each held partition re-rates its compounds (reviews are per partition, on its owner). */
+  private reviewHeld(): void {
+    if (this.closed) return;
+    for (const o of this.held.values()) {
+      if (o.stopping || !o.rating) continue;
+      void this.serial(o, async () => {
+        const r = await this.ratingOf(o);
+        const out = await this.state.fenced(o.h, (c) => r.rateAll(c, o.h, this.now(), 'tick'));
+        this.stats.ratings += out.length;
+      }).catch((e: Error) => {
+        o.rating = undefined;
+        this.log.warn({ worker: this.o.id, partition: o.h.partition, err: e.message }, 'review tick failed; the partition index is reloaded');
+      });
+    }
   }
 
   private runTick(): void {
@@ -133,16 +188,21 @@ export class PartitionWorker {
     if (this.held.size < target) {
       for (const h of await this.leases.claim(target - this.held.size)) this.startPartition(h);
     } else if (this.held.size > target) {
-      // Hand back the surplus (highest numbers first) so a joining worker gets its share.
+      // Hand back the surplus (highest numbers first) so a joining worker gets its share. The
+      // release waits until our last pull request on that consumer has expired on the server:
+      // released at once, the new owner's messages could still be routed to our dead pull and
+      // sit out ack_wait (measured: a 2-worker run at a fifth of the speed). Not awaited: the
+      // renewals of the partitions we keep must not wait behind it.
       for (const h of this.owned().slice(target)) {
         await this.stopPartition(h.partition);
-        await this.leases.release(h);
+        const wait = (this.o.pullExpiresMs ?? 5000) + 500;
+        setTimeout(() => void this.leases.release(h).catch(() => false), wait).unref();
       }
     }
   }
 
   private startPartition(h: Held): void {
-    const o: Owned = { h, stopping: false, msgs: undefined, loop: undefined };
+    const o: Owned = { h, stopping: false, msgs: undefined, loop: undefined, rating: undefined, chain: Promise.resolve() };
     this.held.set(h.partition, o);
     this.log.info({ worker: this.o.id, partition: h.partition, epoch: h.epoch }, 'partition claimed');
     o.loop = this.consumeWhileHeld(o);
@@ -174,6 +234,7 @@ export class PartitionWorker {
     this.held.delete(p);
     o.msgs?.stop();
     await o.loop;
+    await o.chain; // a review tick's transaction in flight finishes too
   }
 
   private async consume(o: Owned): Promise<void> {
@@ -181,6 +242,14 @@ export class PartitionWorker {
     await ensurePartitionConsumer(this.jsm, p, { ackWaitMs: this.o.ackWaitMs ?? 30_000 });
     const consumer = await this.js.consumers.get(EVENTS_STREAM, partitionConsumer(p));
     if (o.stopping) return;
+    // Rate the partition's compounds once on taking it (the embedded hub rates all at start).
+    await this.serial(o, async () => {
+      const r = await this.ratingOf(o);
+      await this.state.fenced(o.h, (c) => r.rateAll(c, o.h, this.now(), 'start'));
+    }).catch((e: Error) => {
+      o.rating = undefined;
+      throw e;
+    });
     const max = this.o.maxBatchMessages ?? 200;
     // expires 5 s (not the client's 30 s): a pull request parked on a stream leader that died is
     // noticed after two missed heartbeats (expires / 2 each), so a leader kill stalls a partition
@@ -203,12 +272,14 @@ export class PartitionWorker {
         break;
       }
       const events: Event[] = [];
+      const cases: CaseMessage['case'][] = [];
       const good: JsMsg[] = [];
       for (const x of batch) {
         try {
-          const b = x.json<PartitionBatch>();
-          if (!Array.isArray(b.events)) throw new Error('no events array');
-          for (const e of b.events) events.push(e);
+          const b = x.json<PartitionBatch | CaseMessage>();
+          if (isCaseMessage(b)) cases.push(b.case);
+          else if (!Array.isArray(b.events)) throw new Error('no events array');
+          else for (const e of b.events) events.push(e);
           good.push(x);
         } catch (e) {
           // Not ours to fix: leave it in the stream (limits retention keeps it) and move on.
@@ -218,7 +289,19 @@ export class PartitionWorker {
         }
       }
       try {
-        const r = await this.state.apply(o.h, events);
+        const r = await this.serial(o, async () => {
+          const pr = await this.ratingOf(o);
+          return this.state.apply(o.h, events, async (c, fresh) => {
+            const now = this.now();
+            await pr.takeEvents(c, fresh, now);
+            for (const k of cases) this.stats.ratings += (await pr.applyCase(c, o.h, k, now)).length;
+            this.stats.ratings += (await pr.rateDirty(c, o.h, now)).length;
+          });
+        }).catch((e: unknown) => {
+          o.rating = undefined; // in memory it may be ahead of what was committed
+          throw e;
+        });
+        this.stats.cases += cases.length;
         this.stats.applied += r.applied;
         this.stats.duplicates += r.duplicates;
         this.stats.transactions++;
@@ -245,6 +328,7 @@ export class PartitionWorker {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.reviewTimer) clearInterval(this.reviewTimer);
     await this.ticking;
     for (const h of this.owned()) {
       await this.stopPartition(h.partition);

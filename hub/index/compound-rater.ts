@@ -23,6 +23,9 @@ export function lookbackMs(policy: Policy): number {
   return Math.max(policy.window.days, longestDowngrade, veto) * DAY_MS;
 }
 
+/** What a rater reads: the SQLite CaseStore, or a partition owner's in-memory view in cluster mode. */
+export type CaseSource = Pick<CaseStore, 'casesOf' | 'confirmedAlarmsOf' | 'surveyOf'>;
+
 export interface RatedNow {
   evaluation: Evaluation;
   stars: number | null;
@@ -60,7 +63,7 @@ export class CompoundRater {
     this.inputs = undefined;
   }
 
-  private load(store: CaseStore, now: number) {
+  private load(store: CaseSource, now: number) {
     const from = now - lookbackMs(this.policy);
     // Reload when stale by a day so cases that left the look-back stop costing time.
     if (!this.inputs || from - this.inputs.from > DAY_MS) {
@@ -96,7 +99,7 @@ export class CompoundRater {
     return n;
   }
 
-  private inputsAt(store: CaseStore, now: number, onlineRate: number | null) {
+  private inputsAt(store: CaseSource, now: number, onlineRate: number | null) {
     const inputs = this.load(store, now);
     const signals = { onlineRate, survey: inputs.survey };
     return { inputs, signals, base: { compound: this.compound, cases: inputs.cases, alarms: inputs.alarms, ...signals } };
@@ -106,14 +109,14 @@ export class CompoundRater {
    * What the city calibration of the review at `t` needs from this compound: its state before
    * that review (earlier due reviews run first) and its evaluation at `t`.
    */
-  reviewEntry(store: CaseStore, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt): CityEntry {
+  reviewEntry(store: CaseSource, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt): CityEntry {
     const { base } = this.inputsAt(store, now, onlineRate);
     this.runReviews(base, now, offsetsAt, t);
     return { district: this.compound.district, state: this.state, ev: evaluate(this.policy, { ...base, at: t }) };
   }
 
   /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
-  rate(store: CaseStore, now: number, onlineRate: number | null, offsetsAt: OffsetsAt = NO_CALIBRATION): RatedNow & { reviewed: number } {
+  rate(store: CaseSource, now: number, onlineRate: number | null, offsetsAt: OffsetsAt = NO_CALIBRATION): RatedNow & { reviewed: number } {
     const { inputs, signals, base } = this.inputsAt(store, now, onlineRate);
     const reviewed = this.runReviews(base, now, offsetsAt);
     const evaluation = evaluate(this.policy, { ...base, at: now });

@@ -1,3 +1,4 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import type { Db } from '../../common/sqlite.ts';
 
 interface DeviceState {
@@ -21,7 +22,7 @@ export class DeviceTracker {
   private readonly dirty = new Set<string>();
 
   constructor(private readonly db: Db) {
-    db.exec('CREATE TABLE IF NOT EXISTS index_device (id TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, offline INTEGER NOT NULL) WITHOUT ROWID');
+    migrateSqlite(db);
   }
 
   register(id: string, compound: string, heartbeatSeconds: number): void {

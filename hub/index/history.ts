@@ -1,3 +1,4 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import type { Db } from '../../common/sqlite.ts';
 import type { DeadLetterDraft } from '../ingest/parse.ts';
 import type { QueueSlice } from '../store/ingestDb.ts';
@@ -70,8 +71,7 @@ export class IndexHistory implements LineQueue {
     target: HistoryTarget | undefined,
     opts: { timeoutMs?: number; max?: number; backoffMaxMs?: number } = {},
   ) {
-    db.exec('CREATE TABLE IF NOT EXISTS index_history_queue (seq INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL)');
-    db.exec('CREATE TABLE IF NOT EXISTS index_history_dead (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL, line TEXT NOT NULL)');
+    migrateSqlite(db);
     this.queued = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM index_history_queue').get()?.n ?? 0;
     this.max = opts.max ?? HISTORY_QUEUE_MAX;
     if (target) {

@@ -1,18 +1,6 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import { preparedCache, type Db, type Prepare } from '../../common/sqlite.ts';
 import type { RatingState } from './rating.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS index_rating (
-  compound TEXT PRIMARY KEY, stars INTEGER NOT NULL, idx REAL NOT NULL, state TEXT NOT NULL,
-  evaluated_at INTEGER NOT NULL, policy_version TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS index_audit (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT, compound TEXT NOT NULL, at INTEGER NOT NULL,
-  from_stars INTEGER, to_stars INTEGER NOT NULL, idx REAL NOT NULL, trigger TEXT NOT NULL,
-  reason TEXT NOT NULL, policy_version TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS index_audit_compound ON index_audit(compound, seq);
-CREATE INDEX IF NOT EXISTS index_audit_at ON index_audit(at);
-CREATE TABLE IF NOT EXISTS index_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-`;
 
 /** Stored for an unrated compound (the column predates unrated; the API shows null). */
 export const UNRATED_STARS = -1;
@@ -49,7 +37,7 @@ export class RatingStore {
   private readonly p: Prepare;
 
   constructor(readonly db: Db) {
-    db.exec(SCHEMA);
+    migrateSqlite(db);
     this.p = preparedCache(db);
   }
 

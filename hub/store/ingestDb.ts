@@ -1,3 +1,5 @@
+import { INGEST_MIGRATIONS } from './migrations/sqlite.ts';
+import { migrateSqlite } from './sqliteMigrate.ts';
 import type { Event } from '../../protocol/event.ts';
 import { openDb, type Db } from '../../common/sqlite.ts';
 import type { DeadLetterDraft } from '../ingest/parse.ts';
@@ -38,21 +40,6 @@ export interface DeadLetterRow {
 /** Lines per queue row: small enough that a writer can fill a 5,000-point request tightly. */
 const CHUNK_LINES = 500;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
--- The durable queue: line protocol chunks in arrival order, deleted only after InfluxDB acked them.
-CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, lines TEXT NOT NULL);
--- Dedupe: every event id accepted in the retention window. No index on 'at': it cost ~40 % of
--- the insert; old ids are swept in id order instead (pruneSeen), a bounded slice at a time.
-CREATE TABLE IF NOT EXISTS seen (id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
-DROP INDEX IF EXISTS seen_at;
-CREATE TABLE IF NOT EXISTS deadletters (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, edge TEXT NOT NULL,
-  reason TEXT NOT NULL, detail TEXT NOT NULL, raw TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS deadletters_reason ON deadletters(reason);
-CREATE TABLE IF NOT EXISTS field_types (name TEXT PRIMARY KEY, type TEXT NOT NULL) WITHOUT ROWID;
-`;
-
 /**
  * The hub's ingest store (one SQLite file, WAL, synchronous=FULL): dedupe, durable queue, dead
  * letters and field types commit in one transaction, so after a crash they always agree.
@@ -72,7 +59,7 @@ export class IngestDb {
     this.db = openDb(file);
     // Queue chunks are read back (peek) and freed (ack) soon after they are written: keep them cached.
     this.db.pragma('cache_size = -32000');
-    this.db.exec(SCHEMA);
+    migrateSqlite(this.db, INGEST_MIGRATIONS, 'ingest.db');
     const db = this.db;
     this.st = {
       seen: db.prepare<[string, number]>('INSERT OR IGNORE INTO seen (id, at) VALUES (?, ?)'),

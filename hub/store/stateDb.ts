@@ -1,3 +1,4 @@
+import { migrateSqlite } from './sqliteMigrate.ts';
 import type { City } from '../../protocol/city.ts';
 import type { DeviceKind } from '../../protocol/devices.ts';
 import { openDb, type Db } from '../../common/sqlite.ts';
@@ -19,16 +20,6 @@ export interface DeviceRow {
   heartbeat_s: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS compounds (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL, district TEXT NOT NULL, households INTEGER NOT NULL,
-  lat REAL, lon REAL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS devices (
-  id TEXT PRIMARY KEY, compound TEXT NOT NULL, kind TEXT NOT NULL, profile TEXT, heartbeat_s INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS devices_compound ON devices(compound);
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-`;
-
 /**
  * The hub's state store (compounds, devices, rating snapshots): a separate SQLite file from the
  * ingest queue so API reads and periodic snapshots never wait behind the ingest transaction.
@@ -40,7 +31,7 @@ export class StateDb {
     this.db = openDb(file);
     // Snapshots here are rebuilt from events if lost; NORMAL is still crash-safe in WAL mode.
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(SCHEMA);
+    migrateSqlite(this.db);
   }
 
   /** Register (upsert) a city's compounds and devices in one transaction. */

@@ -1,17 +1,7 @@
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import type Database from 'better-sqlite3';
 import type { Db } from '../../common/sqlite.ts';
 import type { CheckinActivity, ReportCategory } from './labels.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS web_reports (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, compound TEXT NOT NULL, category TEXT NOT NULL,
-  text TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS web_reports_compound ON web_reports(compound, at);
-CREATE TABLE IF NOT EXISTS web_checkins (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, compound TEXT NOT NULL, department TEXT NOT NULL,
-  officer TEXT NOT NULL, activity TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS web_checkins_compound ON web_checkins(compound, at);
-`;
 
 export interface Report {
   id: number;
@@ -52,7 +42,7 @@ export class WebStore {
   }
 
   constructor(readonly db: Db, private readonly maxRows = MAX_ROWS) {
-    db.exec(SCHEMA);
+    migrateSqlite(db);
   }
 
   addReport(compound: string, category: ReportCategory, text: string, at: number): Report {

@@ -6,6 +6,7 @@ import type { City } from '../../protocol/city.ts';
 import { sqliteIngestStore, sqliteStateStore, type IngestStore, type StateStore } from '../../hub/cluster/stores.ts';
 import { IngestDb } from '../../hub/store/ingestDb.ts';
 import { PgIngestStore } from '../../hub/store/pgIngest.ts';
+import { PG_MIGRATIONS } from '../../hub/store/migrations/pg.ts';
 import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { PgStateStore } from '../../hub/store/pgState.ts';
 import { StateDb } from '../../hub/store/stateDb.ts';
@@ -53,7 +54,7 @@ function pgBackend(): Backend {
     async setup() {
       db = await createTempDatabase('ss_contract');
       const p = await pool();
-      expect(await migratePg(p)).toEqual([1, 2]);
+      expect(await migratePg(p)).toEqual(PG_MIGRATIONS.map((m) => m.version));
       expect(await migratePg(p)).toEqual([]); // idempotent: nothing left to apply
     },
     async teardown() {

@@ -56,4 +56,25 @@ CREATE TABLE audit (
 CREATE INDEX audit_partition ON audit (partition, id);
 `,
   },
+  {
+    version: 3,
+    name: 'cluster: cases, ratings per compound (fenced), dead letters from the stream',
+    sql: `
+-- Cases as the partition owner applied them (idempotent by id; a new content is a new version).
+CREATE TABLE cases (
+  id text PRIMARY KEY, department text NOT NULL, category text NOT NULL, compound text NOT NULL,
+  occurred_at bigint NOT NULL, registered_at bigint NOT NULL, received_at bigint NOT NULL,
+  status text NOT NULL, posted_by text NOT NULL, version integer NOT NULL, updated_at bigint NOT NULL,
+  partition integer NOT NULL, epoch bigint NOT NULL);
+CREATE INDEX cases_compound_time ON cases (compound, occurred_at);
+-- The rating state of a compound (hysteresis and review state as JSON), written by its owner only.
+CREATE TABLE compound_ratings (
+  compound text PRIMARY KEY, partition integer NOT NULL, stars integer, index double precision NOT NULL,
+  state jsonb NOT NULL, evaluated_at bigint NOT NULL, policy_version text NOT NULL,
+  owner text NOT NULL, epoch bigint NOT NULL);
+-- A dead letter taken from the stream is stored once: (stream sequence, item in the message) is the key.
+ALTER TABLE deadletters ADD COLUMN stream_seq bigint, ADD COLUMN stream_item integer;
+CREATE UNIQUE INDEX deadletters_stream_key ON deadletters (stream_seq, stream_item) WHERE stream_seq IS NOT NULL;
+`,
+  },
 ];

@@ -1,0 +1,213 @@
+import Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { Event } from '../../protocol/event.ts';
+import type { StoredCase } from '../cases/store.ts';
+import { CompoundRater, lookbackMs, type CaseSource } from '../index/compound-rater.ts';
+import { DeviceTracker } from '../index/device-tracker.ts';
+import type { Policy } from '../index/policy-schema.ts';
+import type { RatingState } from '../index/rating.ts';
+import type { ConfirmedAlarm } from '../index/types.ts';
+import type { CaseMessage } from './case-message.ts';
+import type { Held } from './lease.ts';
+import { partitionOf } from './partition.ts';
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+interface CaseRow {
+  id: string;
+  department: string;
+  category: string;
+  compound: string;
+  occurred_at: string;
+  registered_at: string;
+  received_at: string;
+  status: string;
+  posted_by: string;
+  version: number;
+  updated_at: string;
+}
+
+const toCase = (r: CaseRow): StoredCase => ({
+  id: r.id,
+  department: r.department,
+  category: r.category,
+  compound: r.compound,
+  occurredAt: Number(r.occurred_at),
+  registeredAt: Number(r.registered_at),
+  receivedAt: Number(r.received_at),
+  status: r.status,
+  postedBy: r.posted_by,
+  version: r.version,
+  updatedAt: Number(r.updated_at),
+});
+
+export interface RateResult {
+  compound: string;
+  stars: number | null;
+  index: number;
+}
+
+/**
+ * The safety index of one partition, on the worker that owns it: the same CompoundRater and
+ * DeviceTracker as the embedded hub (hub/index), fed from PostgreSQL instead of SQLite. The owner
+ * keeps its partition's cases (within the policy's look-back) in memory, so a rating is the same
+ * synchronous computation as in one process; every write goes through the caller's fenced
+ * transaction. If that transaction fails, the caller drops this object and loads a fresh one: the
+ * in-memory state may be ahead of what was committed.
+ *
+ * Not covered in cluster mode yet: operator alarm decisions and surveys (confirmed alarms and
+ * surveys read as none).
+ */
+export class PartitionRating implements CaseSource {
+  private readonly raters = new Map<string, CompoundRater>();
+  private readonly cases = new Map<string, StoredCase>();
+  /** compound → its cases (a rating reads one compound's; a partition holds many compounds). */
+  private readonly byCompound = new Map<string, Map<string, StoredCase>>();
+  private readonly tracker = new DeviceTracker(new Database(':memory:'));
+  private readonly dirty = new Set<string>();
+
+  private constructor(
+    private readonly policy: Policy,
+    readonly partition: number,
+    private readonly owner: string,
+  ) {}
+
+  /** Load compounds, devices, saved ratings, cases and last-seen of one partition. */
+  static async load(c: Queryable, policy: Policy, partition: number, partitions: number, owner: string, now: number): Promise<PartitionRating> {
+    const pr = new PartitionRating(policy, partition, owner);
+    const comps = (await c.query<{ id: string; name: string; district: string; households: number }>('SELECT id, name, district, households FROM compounds')).rows.filter((r) => partitionOf(r.id, partitions) === partition);
+    const saved = new Map((await c.query<{ compound: string; stars: number | null; index: number; state: RatingState }>('SELECT compound, stars, index, state FROM compound_ratings WHERE partition = $1', [partition])).rows.map((r) => [r.compound, r]));
+    for (const x of comps) {
+      const s = saved.get(x.id);
+      pr.raters.set(x.id, new CompoundRater(policy, { id: x.id, name: x.name, district: x.district, households: x.households }, s && { state: s.state, stars: s.stars, index: s.index }));
+    }
+    const ids = comps.map((x) => x.id);
+    for (const d of (await c.query<{ id: string; compound: string; heartbeat_s: number }>('SELECT id, compound, heartbeat_s FROM devices WHERE compound = ANY($1::text[])', [ids])).rows) pr.tracker.register(d.id, d.compound, d.heartbeat_s);
+    for (const d of (await c.query<{ device: string; compound: string; last_time: string; last_type: string }>('SELECT device, compound, last_time, last_type FROM device_last_seen WHERE partition = $1', [partition])).rows) {
+      pr.tracker.seen(d.device, d.compound, d.last_type, Math.min(Number(d.last_time), now));
+    }
+    const from = now - lookbackMs(policy);
+    for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.keep(toCase(r));
+    return pr;
+  }
+
+  compounds(): string[] {
+    return [...this.raters.keys()];
+  }
+
+  private keep(c: StoredCase): void {
+    const prev = this.cases.get(c.id);
+    if (prev) this.byCompound.get(prev.compound)?.delete(c.id);
+    this.cases.set(c.id, c);
+    let m = this.byCompound.get(c.compound);
+    if (!m) this.byCompound.set(c.compound, (m = new Map()));
+    m.set(c.id, c);
+  }
+
+  casesOf(compound: string, from = -Infinity): StoredCase[] {
+    const out: StoredCase[] = [];
+    for (const c of this.byCompound.get(compound)?.values() ?? []) if (c.occurredAt >= from) out.push(c);
+    return out.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
+  }
+
+  confirmedAlarmsOf(): ConfirmedAlarm[] {
+    return [];
+  }
+
+  surveyOf(): number | null {
+    return null;
+  }
+
+  /** New (deduped) events: device online state. Compounds whose rate may change are marked dirty. */
+  takeEvents(c: Queryable, events: readonly Event[], now: number): Promise<void> {
+    const learned: Event[] = [];
+    for (const e of events) {
+      if (!this.raters.has(e.compound)) {
+        // A compound the city did not list (dev mode): rated with the household floor, like the embedded hub.
+        const households = this.policy.normalisation.householdsFloor;
+        this.raters.set(e.compound, new CompoundRater(this.policy, { id: e.compound, name: e.compound, district: e.district, households }));
+        learned.push(e);
+      }
+      if (this.tracker.seen(e.device, e.compound, e.type, Math.min(e.deviceTime, now))) this.dirty.add(e.compound);
+    }
+    if (learned.length === 0) return Promise.resolve();
+    return c
+      .query(
+        `INSERT INTO compounds (id, name, district, households) SELECT c, c, d, $1 FROM unnest($2::text[], $3::text[]) AS x(c, d) ON CONFLICT (id) DO NOTHING`,
+        [this.policy.normalisation.householdsFloor, learned.map((e) => e.compound), learned.map((e) => e.district)],
+      )
+      .then(() => undefined);
+  }
+
+  /** Apply a case (idempotent by id and content, like the SQLite CaseStore) and re-rate its compound(s). */
+  async applyCase(c: Queryable, h: Held, m: CaseMessage['case'], now: number): Promise<RateResult[]> {
+    const prev = this.cases.get(m.id);
+    const same = prev && prev.department === m.department && prev.category === m.category && prev.compound === m.compound && prev.occurredAt === m.occurredAt && prev.registeredAt === m.registeredAt && prev.status === m.status;
+    if (same) return [];
+    const stored: StoredCase = {
+      id: m.id, department: m.department, category: m.category, compound: m.compound, occurredAt: m.occurredAt, registeredAt: m.registeredAt, status: m.status,
+      // receivedAt stays the first arrival (a correction does not make an old case new); it is the API's time of the post.
+      receivedAt: prev?.receivedAt ?? m.receivedAt, postedBy: m.postedBy, version: (prev?.version ?? 0) + 1, updatedAt: now,
+    };
+    await c.query(
+      `INSERT INTO cases (id, department, category, compound, occurred_at, registered_at, received_at, status, posted_by, version, updated_at, partition, epoch)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (id) DO UPDATE SET department = excluded.department, category = excluded.category, compound = excluded.compound,
+         occurred_at = excluded.occurred_at, registered_at = excluded.registered_at, status = excluded.status, posted_by = excluded.posted_by,
+         version = excluded.version, updated_at = excluded.updated_at, partition = excluded.partition, epoch = excluded.epoch`,
+      [stored.id, stored.department, stored.category, stored.compound, stored.occurredAt, stored.registeredAt, stored.receivedAt, stored.status, stored.postedBy, stored.version, stored.updatedAt, h.partition, h.epoch],
+    );
+    this.keep(stored);
+    const touched = new Set([m.compound, ...(prev ? [prev.compound] : [])]);
+    for (const id of touched) this.raters.get(id)?.invalidate();
+    return this.rate(c, h, [...touched].filter((id) => this.raters.has(id)), now, `case:${m.id}`);
+  }
+
+  /** Re-rate the compounds whose device online state changed. */
+  rateDirty(c: Queryable, h: Held, now: number): Promise<RateResult[]> {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    return this.rate(c, h, ids, now, 'event');
+  }
+
+  /** Every compound of the partition: due reviews, decay and ending effects (the owner's tick). */
+  rateAll(c: Queryable, h: Held, now: number, trigger: 'start' | 'tick'): Promise<RateResult[]> {
+    return this.rate(c, h, this.compounds(), now, trigger);
+  }
+
+  /**
+   * Rate `ids` at `now` and write the ones that moved (stars, index or a review ran) with the
+   * owner's epoch. Each write leaves an audit row ('rate') in the partition's audit sequence, the
+   * one claims and releases are in: a reader can check that every write came from the owner of
+   * the latest claim.
+   */
+  private async rate(c: Queryable, h: Held, ids: readonly string[], now: number, trigger: string): Promise<RateResult[]> {
+    const out: RateResult[] = [];
+    const rows: Array<{ compound: string; stars: number | null; index: number; state: RatingState; from: number | null | undefined; trigger: string }> = [];
+    for (const id of ids) {
+      const rater = this.raters.get(id);
+      if (!rater) continue;
+      const prevStars = rater.stars;
+      const prevIndex = rater.index;
+      const r = rater.rate(this, now, this.tracker.onlineRate(id, now));
+      const moved = r.stars !== prevStars || r.evaluation.index !== prevIndex || r.reviewed > 0;
+      rater.stars = r.stars;
+      rater.index = r.evaluation.index;
+      if (moved) rows.push({ compound: id, stars: r.stars, index: r.evaluation.index, state: rater.state, from: prevStars, trigger: r.reviewed > 0 && !trigger.includes(':') ? 'review' : trigger });
+      out.push({ compound: id, stars: r.stars, index: r.evaluation.index });
+    }
+    if (rows.length === 0) return out;
+    await c.query(
+      `INSERT INTO compound_ratings (compound, partition, stars, index, state, evaluated_at, policy_version, owner, epoch)
+       SELECT x.c, $1, x.s, x.i, x.st, $2, $3, $4, $5 FROM unnest($6::text[], $7::int[], $8::float8[], $9::jsonb[]) AS x(c, s, i, st)
+       ON CONFLICT (compound) DO UPDATE SET partition = excluded.partition, stars = excluded.stars, index = excluded.index, state = excluded.state,
+         evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version, owner = excluded.owner, epoch = excluded.epoch`,
+      [h.partition, now, this.policy.version, this.owner, h.epoch, rows.map((r) => r.compound), rows.map((r) => r.stars), rows.map((r) => r.index), rows.map((r) => JSON.stringify(r.state))],
+    );
+    await c.query(
+      `INSERT INTO audit (partition, owner, epoch, action, detail) SELECT $1, $2, $3, 'rate', d FROM unnest($4::text[]) AS x(d)`,
+      [h.partition, this.owner, h.epoch, rows.map((r) => JSON.stringify({ compound: r.compound, from: r.from ?? null, to: r.stars, index: r.index, trigger: r.trigger }))],
+    );
+    return out;
+  }
+}
