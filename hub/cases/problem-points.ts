@@ -62,14 +62,22 @@ export class ProblemPoints {
     return `${w.series} active=${p.active ? 1 : 0}i ${w.t}`;
   }
 
-  /** Queue the new state of an item, and a zero for its previous point if the change moved it. */
-  record(now: ProblemItem, before?: ProblemItem): void {
+  /** The new state of an item, after a zero for its previous point if the change moved it. */
+  lines(now: ProblemItem, before?: ProblemItem): string[] {
     const lines = [this.line(now)];
     if (before) {
       const a = this.where(now);
       const b = this.where(before);
       if (a.series !== b.series || a.t !== b.t) lines.unshift(this.line({ ...before, active: false }));
     }
-    this.history.recordLines(lines);
+    return lines;
+  }
+
+  record(now: ProblemItem, before?: ProblemItem): void {
+    this.history.recordLines(this.lines(now, before));
+  }
+
+  recordAll(items: readonly ProblemItem[]): void {
+    this.history.recordLines(items.flatMap((p) => this.lines(p)));
   }
 }

@@ -48,6 +48,9 @@ const CALIBRATION_PREFIX = 'calibration:';
  *    task: the event loop keeps serving MQTT and HTTP.
  * Every star change is written to the audit log, every new value to the `safety_index` history.
  */
+/** Meta key: the `problems` points of cases and alarms stored before they existed were queued. */
+const PROBLEMS_BACKFILLED = 'problems-backfilled';
+
 export class IndexRating implements RatingEngine {
   readonly policy: Policy;
   readonly cases: CaseStore;
@@ -93,6 +96,7 @@ export class IndexRating implements RatingEngine {
       const s = saved.get(c.id);
       this.own({ id: c.id, name: c.name, district: c.district, households: c.households }, s && { state: s.state, stars: s.stars, index: s.index, evaluatedAt: s.evaluatedAt });
     }
+    this.backfillProblems();
     for (const d of ctx.state.devices()) this.tracker.register(d.id, d.compound, d.heartbeat_s);
     this.tracker.load();
     this.tick('start');
@@ -152,7 +156,7 @@ export class IndexRating implements RatingEngine {
       // confirmed ones score, DOMAIN.md "IoT").
       if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
         if (this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at, ...(e.score ? { score: e.score } : {}) })) {
-          this.problemOfAlarm({ id: e.id, compound: e.compound, type: e.type, occurred_at: at, status: 'pending' });
+          this.problemOfAlarm({ id: e.id, compound: e.compound, type: e.type, occurred_at: at }, true);
           this.ctx.bus?.publish({ type: 'alarm', id: e.id, compound: e.compound, device: e.device, kind: e.type, status: 'pending', at });
         }
       }
@@ -421,10 +425,25 @@ export class IndexRating implements RatingEngine {
     return district === undefined ? undefined : { source: 'case', id: c.id, district, kind: c.category, at: c.occurredAt, active: this.policy.statuses.counting.includes(c.status) };
   }
 
-  /** Alarms count until dismissed (hub/cases/insights.ts): pending and confirmed ones are active. */
-  private problemOfAlarm(a: Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at' | 'status'>): void {
+  /**
+   * Once per state database: cases and alarms stored before the `problems` points existed get
+   * theirs, or the 共性问题 panel would undercount what /api/insights counts after an upgrade.
+   */
+  private backfillProblems(): void {
+    if (this.ratings.getMeta(PROBLEMS_BACKFILLED)) return;
+    this.ctx.state.db.transaction(() => {
+      this.problems.recordAll(this.cases.problemRows(Number.MIN_SAFE_INTEGER, this.policy.statuses.counting).flatMap((r) => {
+        const district = this.districtOf(r.compound);
+        return district === undefined ? [] : [{ source: r.source, id: r.id, district, kind: r.kind, at: r.at, active: true }];
+      }));
+      this.ratings.setMeta(PROBLEMS_BACKFILLED, String(this.ctx.now()));
+    })();
+  }
+
+  /** Alarms count until dismissed (hub/cases/insights.ts) or pruned: pending and confirmed ones are active. */
+  private problemOfAlarm(a: Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>, active: boolean): void {
     const district = this.districtOf(a.compound);
-    if (district !== undefined) this.problems.record({ source: 'alarm', id: a.id, district, kind: a.type, at: a.occurred_at, active: a.status !== 'dismissed' });
+    if (district !== undefined) this.problems.record({ source: 'alarm', id: a.id, district, kind: a.type, at: a.occurred_at, active });
   }
 
   /** An operator's decision on a device alarm; only confirmed alarms score. */
@@ -433,7 +452,7 @@ export class IndexRating implements RatingEngine {
     if (!prev) return undefined;
     if (prev.status === status) return { alarm: prev, rating: this.owned.get(prev.compound)?.rating };
     const alarm = this.cases.decideAlarm(id, status, this.ctx.now(), by) ?? prev;
-    this.problemOfAlarm(alarm);
+    this.problemOfAlarm(alarm, alarm.status !== 'dismissed');
     this.ctx.bus?.publish({ type: 'alarm', id, compound: alarm.compound, device: alarm.device, kind: alarm.type, status: alarm.status, at: alarm.decided_at ?? this.ctx.now() });
     this.owned.get(alarm.compound)?.rater.invalidate();
     const o = this.owned.get(alarm.compound);
@@ -485,7 +504,10 @@ export class IndexRating implements RatingEngine {
 
   persist(): void {
     this.tracker.persist();
-    this.cases.prunePendingAlarms();
+    // A pruned alarm leaves /api/insights, so its `problems` point must stop counting too.
+    this.ctx.state.db.transaction(() => {
+      for (const a of this.cases.prunePendingAlarms()) this.problemOfAlarm(a, false);
+    })();
   }
 
   close(): void {
