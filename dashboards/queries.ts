@@ -12,6 +12,7 @@ const ALARMS = `"severity" =~ ${exactRegex(ALARM_SEVERITIES)}`;
 const LIFE = `"type" =~ ${exactRegex(LIFE_SAFETY)}`;
 const EV = `"${MEASUREMENTS.events}"`;
 const IDX = `"${MEASUREMENTS.safetyIndex}"`;
+const PROB = `"${MEASUREMENTS.problems}"`;
 
 export const Q = {
   eventsByKind: `SELECT count("id") FROM ${EV} WHERE ${D} AND $timeFilter GROUP BY time($__interval), "kind" fill(0)`,
@@ -28,5 +29,11 @@ export const Q = {
   indexOverTime: `SELECT mean("index") FROM ${IDX} WHERE ${D} AND $timeFilter GROUP BY time($__interval), "district" fill(previous)`,
   fiveStar: `SELECT count("stars") FROM (SELECT last("stars") AS "stars" FROM ${IDX} WHERE ${D} AND $timeFilter GROUP BY "compound") WHERE "stars" = 5`,
   zeroAlerts: `SELECT count("zeroAlerts") FROM (SELECT last("zeroAlertsYear") AS "zeroAlerts" FROM ${IDX} WHERE ${D} AND $timeFilter GROUP BY "compound") WHERE "zeroAlerts" = true`,
+  /**
+   * 共性问题 as /api/insights counts them (hub/cases/problem-points.ts): each case or alarm is one
+   * point, `active` 1 while counted; the sum over a local month is that month's count in
+   * /api/insights (test/dashboards/insights.test.ts checks it through the hub).
+   */
+  problems: `SELECT sum("active") AS "count" FROM ${PROB} WHERE ${D} AND $timeFilter GROUP BY "district", "source", "kind"`,
   districts: `SHOW TAG VALUES FROM ${EV} WITH KEY = "district"`,
 } as const;

@@ -12,11 +12,15 @@ export const MEASUREMENTS = {
   deviceHealth: 'device_health',
   /** The index engine's history (hub/index/history.ts). */
   safetyIndex: 'safety_index',
+  /** 共性问题: one point per case or device alarm, its current state (hub/cases/problem-points.ts). */
+  problems: 'problems',
 } as const;
 
 /** Tags of `events` / `device_health` (line order) and of `safety_index`. */
 export const EVENT_TAGS = ['compound', 'device', 'district', 'edge', 'kind', 'severity', 'type'] as const;
 export const INDEX_TAGS = ['compound', 'district', 'policy'] as const;
+/** Tags of `problems`: the keys of /api/insights (no case id, compound, department or text). */
+export const PROBLEM_TAGS = ['district', 'kind', 'source'] as const;
 
 /** Severities the dashboards count as alarms. */
 export const ALARM_SEVERITIES = ['major', 'critical'] as const;

@@ -140,12 +140,18 @@ export class CaseStore {
     return r.changes > 0;
   }
 
-  prunePendingAlarms(keep = MAX_PENDING_ALARMS): number {
+  /** Drop the oldest pending alarms past `keep`; returns them so their `problems` points can be zeroed. */
+  prunePendingAlarms(keep = MAX_PENDING_ALARMS): Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>[] {
     const n = this.p<[], { n: number }>("SELECT count(*) AS n FROM index_alarms WHERE status = 'pending'").get()?.n ?? 0;
-    if (n <= keep) return 0;
-    return this
-      .p("DELETE FROM index_alarms WHERE id IN (SELECT id FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at LIMIT ?)")
-      .run(n - keep).changes;
+    if (n <= keep) return [];
+    const gone = this
+      .p<[number], Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>>("SELECT id, compound, type, occurred_at FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at LIMIT ?")
+      .all(n - keep);
+    const del = this.p('DELETE FROM index_alarms WHERE id = ?');
+    this.db.transaction(() => {
+      for (const a of gone) del.run(a.id);
+    })();
+    return gone;
   }
 
   getAlarm(id: string): AlarmRow | undefined {
@@ -175,13 +181,14 @@ export class CaseStore {
   }
 
   /** Counting cases and undismissed alarms since `from`, for the common-problems view (no ids). */
-  problemRows(from: number, counting: readonly string[]): { compound: string; source: 'case' | 'alarm'; kind: string; at: number }[] {
-    const cases = this.p<[number], { compound: string; category: string; status: string; occurred_at: number }>('SELECT compound, category, status, occurred_at FROM index_cases WHERE occurred_at >= ?').all(from);
+  /** What /api/insights counts since `from`; `id` only picks a `problems` point's slot, never published. */
+  problemRows(from: number, counting: readonly string[]): { id: string; compound: string; source: 'case' | 'alarm'; kind: string; at: number }[] {
+    const cases = this.p<[number], { id: string; compound: string; category: string; status: string; occurred_at: number }>('SELECT id, compound, category, status, occurred_at FROM index_cases WHERE occurred_at >= ?').all(from);
     const ok = new Set(counting);
-    const alarms = this.p<[number], { compound: string; type: string; occurred_at: number }>("SELECT compound, type, occurred_at FROM index_alarms WHERE occurred_at >= ? AND status != 'dismissed'").all(from);
+    const alarms = this.p<[number], { id: string; compound: string; type: string; occurred_at: number }>("SELECT id, compound, type, occurred_at FROM index_alarms WHERE occurred_at >= ? AND status != 'dismissed'").all(from);
     return [
-      ...cases.filter((c) => ok.has(c.status)).map((c) => ({ compound: c.compound, source: 'case' as const, kind: c.category, at: c.occurred_at })),
-      ...alarms.map((a) => ({ compound: a.compound, source: 'alarm' as const, kind: a.type, at: a.occurred_at })),
+      ...cases.filter((c) => ok.has(c.status)).map((c) => ({ id: c.id, compound: c.compound, source: 'case' as const, kind: c.category, at: c.occurred_at })),
+      ...alarms.map((a) => ({ id: a.id, compound: a.compound, source: 'alarm' as const, kind: a.type, at: a.occurred_at })),
     ];
   }
 

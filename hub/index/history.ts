@@ -92,12 +92,20 @@ export class IndexHistory implements LineQueue {
   private readonly max: number;
 
   record(points: readonly HistoryPoint[]): void {
-    if (points.length === 0) return;
+    this.recordLines(points.map(historyLine));
+  }
+
+  /**
+   * Queue ready lines (ms timestamps) for the same writer: the `problems` points (hub/cases/
+   * problem-points.ts) share this queue so they get the same durability, retries and dead letters.
+   */
+  recordLines(lines: readonly string[]): void {
+    if (lines.length === 0) return;
     this.put ??= this.db.prepare('INSERT INTO index_history_queue (line) VALUES (?)');
     const put = this.put;
     this.db.transaction(() => {
-      for (const p of points) put.run(historyLine(p));
-      this.queued += points.length;
+      for (const l of lines) put.run(l);
+      this.queued += lines.length;
       const over = this.queued - this.max;
       if (over > 0) {
         const gone = this.db.prepare('DELETE FROM index_history_queue WHERE seq IN (SELECT seq FROM index_history_queue ORDER BY seq LIMIT ?)').run(over).changes;

@@ -12,6 +12,7 @@ import { explainPrivate, explainPublic } from './explain.ts';
 import { CompoundRater, NO_CALIBRATION, type OffsetsAt, type RatedNow } from './compound-rater.ts';
 import { calibrateReview, calibrationSteps, type CityEntry, type ReviewOffsets } from './calibration.ts';
 import type { CaseRecord } from './types.ts';
+import { ProblemPoints, type ProblemItem } from '../cases/problem-points.ts';
 
 export interface IndexRatingOptions {
   policy?: Policy;
@@ -47,11 +48,16 @@ const CALIBRATION_PREFIX = 'calibration:';
  *    task: the event loop keeps serving MQTT and HTTP.
  * Every star change is written to the audit log, every new value to the `safety_index` history.
  */
+/** Meta key: the `problems` points of cases and alarms stored before they existed were queued. */
+const PROBLEMS_BACKFILLED = 'problems-backfilled';
+
 export class IndexRating implements RatingEngine {
   readonly policy: Policy;
   readonly cases: CaseStore;
   readonly ratings: RatingStore;
   readonly history: IndexHistory;
+  /** 共性问题 points for the dashboards, counted as /api/insights counts them. */
+  private readonly problems: ProblemPoints;
   private readonly tracker: DeviceTracker;
   private readonly owned = new Map<string, Owned>();
   private readonly dirty = new Set<string>();
@@ -78,6 +84,7 @@ export class IndexRating implements RatingEngine {
     this.cases = new CaseStore(db);
     this.ratings = new RatingStore(db);
     this.history = new IndexHistory(db, opts.history);
+    this.problems = new ProblemPoints(db, this.history, () => this.policy.timezoneOffsetMinutes);
     this.tracker = new DeviceTracker(db);
     for (const { value } of this.ratings.metaWithPrefix(CALIBRATION_PREFIX)) {
       const o = JSON.parse(value) as ReviewOffsets;
@@ -89,6 +96,7 @@ export class IndexRating implements RatingEngine {
       const s = saved.get(c.id);
       this.own({ id: c.id, name: c.name, district: c.district, households: c.households }, s && { state: s.state, stars: s.stars, index: s.index, evaluatedAt: s.evaluatedAt });
     }
+    this.backfillProblems();
     for (const d of ctx.state.devices()) this.tracker.register(d.id, d.compound, d.heartbeat_s);
     this.tracker.load();
     this.tick('start');
@@ -148,6 +156,7 @@ export class IndexRating implements RatingEngine {
       // confirmed ones score, DOMAIN.md "IoT").
       if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
         if (this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at, ...(e.score ? { score: e.score } : {}) })) {
+          this.problemOfAlarm({ id: e.id, compound: e.compound, type: e.type, occurred_at: at }, true);
           this.ctx.bus?.publish({ type: 'alarm', id: e.id, compound: e.compound, device: e.device, kind: e.type, status: 'pending', at });
         }
       }
@@ -388,6 +397,12 @@ export class IndexRating implements RatingEngine {
 
   private recordInTx(c: CaseRecord & { postedBy?: string }): { result: UpsertResult; before: Map<string, number | null>; after: Map<string, CompoundRating> } {
     const result = this.cases.upsertCase(c, this.ctx.now());
+    if (result.kind !== 'unchanged') {
+      const now = this.caseItem(result.stored);
+      const before = result.kind === 'updated' ? this.caseItem(result.previous) : undefined;
+      if (now) this.problems.record(now, before);
+      else if (before) this.problems.record({ ...before, active: false });
+    }
     const touched = new Set([c.compound]);
     if (result.kind === 'updated') touched.add(result.previous.compound);
     const before = new Map([...touched].map((id) => [id, this.owned.get(id)?.rater.stars ?? null]));
@@ -404,12 +419,40 @@ export class IndexRating implements RatingEngine {
     return { result, before, after };
   }
 
+  /** What /api/insights counts of a case (counting statuses), as a `problems` point; none without a district. */
+  private caseItem(c: Pick<CaseRecord, 'id' | 'category' | 'compound' | 'occurredAt' | 'status'>): ProblemItem | undefined {
+    const district = this.districtOf(c.compound);
+    return district === undefined ? undefined : { source: 'case', id: c.id, district, kind: c.category, at: c.occurredAt, active: this.policy.statuses.counting.includes(c.status) };
+  }
+
+  /**
+   * Once per state database: cases and alarms stored before the `problems` points existed get
+   * theirs, or the 共性问题 panel would undercount what /api/insights counts after an upgrade.
+   */
+  private backfillProblems(): void {
+    if (this.ratings.getMeta(PROBLEMS_BACKFILLED)) return;
+    this.ctx.state.db.transaction(() => {
+      this.problems.recordAll(this.cases.problemRows(Number.MIN_SAFE_INTEGER, this.policy.statuses.counting).flatMap((r) => {
+        const district = this.districtOf(r.compound);
+        return district === undefined ? [] : [{ source: r.source, id: r.id, district, kind: r.kind, at: r.at, active: true }];
+      }));
+      this.ratings.setMeta(PROBLEMS_BACKFILLED, String(this.ctx.now()));
+    })();
+  }
+
+  /** Alarms count until dismissed (hub/cases/insights.ts) or pruned: pending and confirmed ones are active. */
+  private problemOfAlarm(a: Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>, active: boolean): void {
+    const district = this.districtOf(a.compound);
+    if (district !== undefined) this.problems.record({ source: 'alarm', id: a.id, district, kind: a.type, at: a.occurred_at, active });
+  }
+
   /** An operator's decision on a device alarm; only confirmed alarms score. */
   decideAlarm(id: string, status: 'confirmed' | 'dismissed', by: string): { alarm: AlarmRow; rating: CompoundRating | undefined } | undefined {
     const prev = this.cases.getAlarm(id);
     if (!prev) return undefined;
     if (prev.status === status) return { alarm: prev, rating: this.owned.get(prev.compound)?.rating };
     const alarm = this.cases.decideAlarm(id, status, this.ctx.now(), by) ?? prev;
+    this.problemOfAlarm(alarm, alarm.status !== 'dismissed');
     this.ctx.bus?.publish({ type: 'alarm', id, compound: alarm.compound, device: alarm.device, kind: alarm.type, status: alarm.status, at: alarm.decided_at ?? this.ctx.now() });
     this.owned.get(alarm.compound)?.rater.invalidate();
     const o = this.owned.get(alarm.compound);
@@ -461,7 +504,10 @@ export class IndexRating implements RatingEngine {
 
   persist(): void {
     this.tracker.persist();
-    this.cases.prunePendingAlarms();
+    // A pruned alarm leaves /api/insights, so its `problems` point must stop counting too.
+    this.ctx.state.db.transaction(() => {
+      for (const a of this.cases.prunePendingAlarms()) this.problemOfAlarm(a, false);
+    })();
   }
 
   close(): void {

@@ -18,6 +18,8 @@ interface PanelJson {
   title: string;
   targets?: { query: string; rawQuery: boolean }[];
   datasource?: { uid: string };
+  /** A panel's own relative range ('184d'), else the test's hour. */
+  timeFrom?: string;
 }
 
 // Grafana cannot run here, so every panel's query runs against a real InfluxDB that the real hub
@@ -113,7 +115,8 @@ describe('Grafana dashboards: every panel query against real data', () => {
         expect(p.datasource?.uid, p.title).toBe('safestar-influx');
         expect(p.targets?.length, p.title).toBeGreaterThan(0);
         for (const t of p.targets ?? []) {
-          const series = await query(expandMacros(t.query, Date.now()));
+          const days = /^(\d+)d$/.exec(p.timeFrom ?? '')?.[1];
+          const series = await query(expandMacros(t.query, Date.now(), days ? Number(days) * 86_400_000 : undefined));
           expect(series.length, `${p.title}: ${t.query}`).toBeGreaterThan(0);
         }
       }
