@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,9 @@ export async function hubRss(devices: number): Promise<{ rssMiB: number; devices
   const city = bigCity(devices);
   const file = join(dir, 'city.json');
   writeFileSync(file, JSON.stringify(city));
+  // The hub refuses to start without edge credentials (issue 12): issue one, as an operator would.
+  const issued = spawnSync(process.execPath, [BIN, 'hub', 'edges', 'add', 'bench-edge', '--compounds', city.compounds[0]!.id, '--data', join(dir, 'hub')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (issued.status !== 0) throw new Error(`SS_BENCH_HUB_START: safestar hub edges add failed: ${String(issued.stderr).slice(0, 300)}`);
   const child = spawn(process.execPath, [BIN, 'hub', '--data', join(dir, 'hub'), '--mqtt-port', '0', '--api-port', '0', '--city', file], {
     env: { ...process.env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -57,8 +60,12 @@ export async function hubRss(devices: number): Promise<{ rssMiB: number; devices
     await new Promise((r) => setTimeout(r, 3000));
     return { rssMiB: rssMiB(child.pid), devices: city.compounds.reduce((n, c) => n + c.devices.length, 0), compounds: city.compounds.length };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    // A hub that already exited fires no second 'exit': waiting for one would hang the bench.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
