@@ -98,6 +98,15 @@ function given(c: Command, key: string): boolean {
   return src !== undefined && src !== 'default';
 }
 
+/**
+ * The role's --config. `safestar hub` has a --config of its own (the hub config file), and
+ * commander hands an option both define to the parent wherever it appears, so
+ * `safestar hub worker --config X` arrives on `hub`.
+ */
+function clusterConfigArg(hub: Command, o: Record<string, unknown>): string | undefined {
+  return (o['config'] ?? (hub.opts() as { config?: string }).config) as string | undefined;
+}
+
 function registerClusterRoles(hub: Command): void {
   const common = (c: Command): Command =>
     c
@@ -121,7 +130,7 @@ function registerClusterRoles(hub: Command): void {
     .action(async (o: Record<string, unknown>) => {
       const { loadClusterConfig } = await import('./cluster/config.ts');
       const h = hub.opts() as { host: string; apiPort: number; influx?: string };
-      const cfg = loadClusterConfig(o['config'] as string | undefined, {
+      const cfg = loadClusterConfig(clusterConfigArg(hub, o), {
         ...flags(o),
         apiPort: given(hub, 'apiPort') ? h.apiPort : undefined,
         apiHost: given(hub, 'host') ? h.host : undefined,
@@ -136,7 +145,7 @@ function registerClusterRoles(hub: Command): void {
     .action(async (o: Record<string, unknown>) => {
       const { loadClusterConfig } = await import('./cluster/config.ts');
       const h = hub.opts() as { host: string; mqttPort: number; data: string; insecureDev?: boolean };
-      const cfg = loadClusterConfig(o['config'] as string | undefined, { ...flags(o), mqttHost: given(hub, 'host') ? h.host : undefined, mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined });
+      const cfg = loadClusterConfig(clusterConfigArg(hub, o), { ...flags(o), mqttHost: given(hub, 'host') ? h.host : undefined, mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined });
       const data = h.data;
       o['insecureDev'] = h.insecureDev;
       const { CredentialStore } = await import('./credentials.ts');

@@ -54,6 +54,14 @@ describe('safestar hub worker / hub ingress (real processes)', () => {
     expect(String(i.ready['url'])).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  it('a worker from --config JSON (the hub command has a --config of its own: the role must still get it)', async () => {
+    const cfg = { id: 'cli-w2', nats: cluster.servers, pg: db.url, partitions: 8, replicas: 3 };
+    const w = await spawnArgs('worker', [SAFESTAR_BIN, 'hub', 'worker', '--config', JSON.stringify(cfg)], {});
+    procs.push(w);
+    expect(w.ready).toMatchObject({ ready: true, id: 'cli-w2' });
+    await until(async () => Number((await pool.query("SELECT count(*) AS n FROM partition_leases WHERE owner = 'cli-w2'")).rows[0].n) > 0, 60_000, 'cli-w2 owning partitions');
+  });
+
   it('refuses to start without settings, and an ingress without edge credentials', async () => {
     const env = { ...process.env, SAFESTAR_CLUSTER_NATS: '', SAFESTAR_CLUSTER_PG: '', SAFESTAR_CLUSTER_ID: '' };
     const bare = await run(process.execPath, [SAFESTAR_BIN, 'hub', 'worker'], { env }).then(() => undefined, (e: { stderr: string; code: number }) => e);
