@@ -7,6 +7,7 @@ import { checkScope } from '../cases/scope.ts';
 import { checkCase } from '../cases/validate.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { mapData, type MapInput } from '../web/map-view.ts';
+import type { CompoundRow } from '../store/stateDb.ts';
 import { caseDigest, publishCase } from './case-message.ts';
 
 export interface ClusterApiOptions {
@@ -22,13 +23,8 @@ export interface ClusterApiOptions {
   health?: () => object;
 }
 
-interface RatedRow {
-  id: string;
-  name: string;
-  district: string;
-  households: number;
-  lat: number | null;
-  lon: number | null;
+/** A compound as the state store keeps it, with its rating joined from PostgreSQL. */
+interface RatedRow extends CompoundRow {
   stars: number | null;
   index: number | null;
   evaluated_at: string | null;

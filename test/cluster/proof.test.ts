@@ -17,6 +17,7 @@ import type { Event } from '../../protocol/event.ts';
 import { districtOf, edgeCompound, fleetEvent, type FleetPlan } from './fleet-events.ts';
 import { INGRESS_MAIN, ROOT, WORKER_MAIN, sigkill, spawnProc, type Proc } from './procs.ts';
 import { natsConnect, sleep, until } from './helpers.ts';
+import type { CaseRecord } from '../../protocol/cases.ts';
 
 /**
  * The proof of cluster mode (issue 13): 3 nats-server nodes, 2 ingress and 2 worker processes,
@@ -35,15 +36,8 @@ const TOKEN = 'police-proof-token-0123456789';
 const CATEGORIES = ['burglary', 'other-theft', 'homicide', 'fraud-victim', 'ebike-theft'];
 const DAY = 86_400_000;
 
-interface PostedCase {
-  id: string;
-  department: string;
-  category: string;
-  compound: string;
-  occurredAt: number;
-  registeredAt: number;
-  status: string;
-}
+/** What the fleet posted: the case contract without the hub's own receivedAt. */
+type PostedCase = Omit<CaseRecord, 'receivedAt'>;
 
 describe(`cluster proof: ${EDGES} edges at ${RATE} ev/s for ${SECONDS} s, a worker and the stream leader SIGKILLed`, () => {
   let cluster: NatsCluster;
