@@ -3,10 +3,33 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { hashPassword } from '../../common/password.ts';
+import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
+import { startHub, type Hub } from '../../hub/hub.ts';
+import type { City } from '../../protocol/city.ts';
 import type { Event } from '../../protocol/event.ts';
 import { edgeTopic } from '../../protocol/topics.ts';
 
 export const tempDir = (prefix = 'safestar-hub-'): string => mkdtempSync(join(tmpdir(), prefix));
+
+/**
+ * A throwaway influxd and an in-process hub writing to database `db`, with one edge credential
+ * and one operator bearer token: the set-up the hub's API-level tests share.
+ */
+export async function startHubWithInflux(o: { city: City; db: string; edge: { id: string; secret: string; compounds: string[] }; operatorToken: string }): Promise<{ influxd: InfluxdHandle; hub: Hub }> {
+  const influxd = await startInfluxd();
+  const hub = await startHub({
+    dataDir: tempDir(),
+    mqtt: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0 },
+    influx: { url: influxd.url, database: o.db },
+    city: o.city,
+    edges: [{ id: o.edge.id, compounds: o.edge.compounds, passwordHash: hashPassword(o.edge.secret) }],
+    isOperator: (h) => h === `Bearer ${o.operatorToken}`,
+    log: false,
+  });
+  return { influxd, hub };
+}
 
 export const BASE_T = Date.UTC(2026, 10, 29, 8, 0, 0);
 

@@ -1,9 +1,8 @@
-import { hashPassword } from '../../common/password.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
-import { startHub, type Hub } from '../../hub/hub.ts';
+import type { InfluxdHandle } from '../../common/influxd.ts';
+import type { Hub } from '../../hub/hub.ts';
 import type { City } from '../../protocol/city.ts';
-import { BASE_T, edgeClient, influxCount, influxQuery, makeEvent, publishBatch, tempDir } from './helpers.ts';
+import { BASE_T, edgeClient, influxCount, influxQuery, makeEvent, publishBatch, startHubWithInflux } from './helpers.ts';
 
 const city: City = {
   v: 1,
@@ -24,17 +23,7 @@ let hub: Hub;
 const db = `api_${process.pid}`;
 
 beforeAll(async () => {
-  influxd = await startInfluxd();
-  hub = await startHub({
-    dataDir: tempDir(),
-    mqtt: { host: '127.0.0.1', port: 0 },
-    api: { host: '127.0.0.1', port: 0 },
-    influx: { url: influxd.url, database: db },
-    city,
-    edges: [{ id: 'edge-1', passwordHash: hashPassword('s3cret-edge-pw'), compounds: ['c1', 'c2'] }],
-    isOperator: (h) => h === 'Bearer operator-token-0123456789',
-    log: false,
-  });
+  ({ influxd, hub } = await startHubWithInflux({ city, db, edge: { id: 'edge-1', secret: 's3cret-edge-pw', compounds: ['c1', 'c2'] }, operatorToken: 'operator-token-0123456789' }));
 });
 afterAll(async () => {
   await hub?.close();

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../common/password.ts';
-import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
-import { startHub, type Hub } from '../../hub/hub.ts';
+import type { InfluxdHandle } from '../../common/influxd.ts';
+import type { Hub } from '../../hub/hub.ts';
 import type { City } from '../../protocol/city.ts';
-import { edgeClient, influxCount, makeEvent, publishBatch, tempDir } from './helpers.ts';
+import { edgeClient, influxCount, makeEvent, publishBatch, startHubWithInflux } from './helpers.ts';
 
 // InfluxDB 1.x keeps points in 7-day shard groups aligned to Mondays 00:00 UTC (Go's
 // time.Truncate counts from 0001-01-01, a Monday), and field types are fixed per shard. A field
@@ -25,17 +24,7 @@ let influxd: InfluxdHandle;
 let hub: Hub;
 
 beforeAll(async () => {
-  influxd = await startInfluxd();
-  hub = await startHub({
-    dataDir: tempDir(),
-    mqtt: { host: '127.0.0.1', port: 0 },
-    api: { host: '127.0.0.1', port: 0 },
-    influx: { url: influxd.url, database: db },
-    city,
-    edges: [{ id: 'edge-1', compounds: ['c1'], passwordHash: hashPassword('s3cret-edge-pw') }],
-    isOperator: (h) => h === `Bearer ${OPERATOR}`,
-    log: false,
-  });
+  ({ influxd, hub } = await startHubWithInflux({ city, db, edge: { id: 'edge-1', secret: 's3cret-edge-pw', compounds: ['c1'] }, operatorToken: OPERATOR }));
 });
 afterAll(async () => {
   await hub?.close();
