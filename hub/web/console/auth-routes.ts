@@ -11,7 +11,11 @@ export interface AuthRouteDeps {
   sessions: ConsoleSessions;
   /** Failed logins per client address (a token has 256 bits; this only keeps logs and CPU calm). */
   failures: RateLimiter;
-  /** Mark the cookie Secure (the hub serves https). */
+  /**
+   * Mark the cookie Secure always (the hub serves https). Otherwise it is Secure when the request
+   * came over https, which behind a TLS-terminating proxy fastify reads from X-Forwarded-Proto
+   * only if that proxy is trusted (--trusted-proxy); a direct client cannot unset it that way.
+   */
   secure: boolean;
 }
 
@@ -42,7 +46,7 @@ export function consoleAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void 
       return reply.code(401).send(webError('SS_WEB_LOGIN_INVALID', p ? `a ${p.kind} token cannot open the console` : 'unknown token'));
     }
     const s = d.sessions.create();
-    reply.header('set-cookie', cookie(s.id, Math.floor(d.sessions.ttlMs / 1000), d.secure));
+    reply.header('set-cookie', cookie(s.id, Math.floor(d.sessions.ttlMs / 1000), d.secure || req.protocol === 'https'));
     return sessionReply(reply, s);
   });
 
@@ -71,7 +75,7 @@ export function consoleAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void 
     if (!s) return reply.code(401).send(webError('SS_WEB_SESSION', 'no session'));
     if (!d.sessions.principal(req)) return reply.code(403).send(webError('SS_WEB_CSRF', `missing or wrong ${CSRF_HEADER} header`));
     d.sessions.revoke(s.id);
-    reply.header('set-cookie', cookie('', 0, d.secure));
+    reply.header('set-cookie', cookie('', 0, d.secure || req.protocol === 'https'));
     return { operator: false };
   });
 }
