@@ -2,10 +2,11 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
 import type { StoredCase } from '../cases/store.ts';
-import { CompoundRater, lookbackMs, type CaseSource } from '../index/compound-rater.ts';
+import type { CityEntry, ReviewOffsets } from '../index/calibration.ts';
+import { CompoundRater, lookbackMs, NO_CALIBRATION, type CaseSource, type OffsetsAt } from '../index/compound-rater.ts';
 import { DeviceTracker } from '../index/device-tracker.ts';
 import type { Policy } from '../index/policy-schema.ts';
-import type { RatingState } from '../index/rating.ts';
+import { reviewEvaluationOf, type RatingState } from '../index/rating.ts';
 import type { ConfirmedAlarm } from '../index/types.ts';
 import type { CaseMessage } from './case-message.ts';
 import type { Held } from './lease.ts';
@@ -55,6 +56,9 @@ export interface RateResult {
  * transaction. If that transaction fails, the caller drops this object and loads a fresh one: the
  * in-memory state may be ahead of what was committed.
  *
+ * Reviews are city-calibrated like the embedded hub's: a review waits until its calibration is
+ * known (city-calibration.ts gathers every partition's entries and computes it once).
+ *
  * Not covered in cluster mode yet: operator alarm decisions and surveys (confirmed alarms and
  * surveys read as none).
  */
@@ -65,12 +69,18 @@ export class PartitionRating implements CaseSource {
   private readonly byCompound = new Map<string, Map<string, StoredCase>>();
   private readonly tracker = new DeviceTracker(new Database(':memory:'));
   private readonly dirty = new Set<string>();
+  /** The city calibration of each review this partition knows (city-calibration.ts computes them). */
+  private readonly calibrations = new Map<number, ReviewOffsets>();
+  /** Like the embedded hub: a review waits (undefined) until its city calibration is known. */
+  private readonly offsetsAt: OffsetsAt;
 
   private constructor(
     private readonly policy: Policy,
     readonly partition: number,
     private readonly owner: string,
-  ) {}
+  ) {
+    this.offsetsAt = policy.review.calibration ? (t) => this.calibrations.get(t) : NO_CALIBRATION;
+  }
 
   /** Load compounds, devices, saved ratings, cases and last-seen of one partition. */
   static async load(c: Queryable, policy: Policy, partition: number, partitions: number, owner: string, now: number): Promise<PartitionRating> {
@@ -88,7 +98,38 @@ export class PartitionRating implements CaseSource {
     }
     const from = now - lookbackMs(policy);
     for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.keep(toCase(r));
+    for (const r of (await c.query<{ offsets: ReviewOffsets }>('SELECT offsets FROM review_calibrations')).rows) pr.adoptCalibration(r.offsets);
     return pr;
+  }
+
+  adoptCalibration(o: ReviewOffsets): void {
+    this.calibrations.set(o.at, o);
+  }
+
+  hasCalibration(t: number): boolean {
+    return this.calibrations.has(t);
+  }
+
+  /** Reviews some compound of this partition has due whose calibration is not known, oldest first (none without a calibration policy). */
+  uncalibrated(now: number): number[] {
+    if (!this.policy.review.calibration) return [];
+    const due = new Set<number>();
+    for (const r of this.raters.values()) for (const t of r.dueReviews(now)) if (!this.calibrations.has(t)) due.add(t);
+    return [...due].sort((a, b) => a - b);
+  }
+
+  /**
+   * This partition's part of review `t`'s city calibration, as the embedded hub gathers it for
+   * every compound it owns (IndexRating.entryOf): earlier reviews run first, then the state before
+   * `t` and the evaluation at `t`, cut to what a review reads.
+   */
+  reviewEntries(t: number, now: number): CityEntry[] {
+    const out: CityEntry[] = [];
+    for (const [id, r] of this.raters) {
+      const e = r.reviewEntry(this, t, now, this.tracker.onlineRate(id, now), this.offsetsAt);
+      out.push({ district: e.district, state: e.state, ev: reviewEvaluationOf(e.ev) });
+    }
+    return out;
   }
 
   compounds(): string[] {
@@ -189,7 +230,7 @@ export class PartitionRating implements CaseSource {
       if (!rater) continue;
       const prevStars = rater.stars;
       const prevIndex = rater.index;
-      const r = rater.rate(this, now, this.tracker.onlineRate(id, now));
+      const r = rater.rate(this, now, this.tracker.onlineRate(id, now), this.offsetsAt);
       const moved = r.stars !== prevStars || r.evaluation.index !== prevIndex || r.reviewed > 0;
       rater.stars = r.stars;
       rater.index = r.evaluation.index;

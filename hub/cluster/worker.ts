@@ -6,7 +6,8 @@ import type { Policy } from '../index/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { isCaseMessage, type CaseMessage } from './case-message.ts';
 import { ClusterError } from './errors.ts';
-import { PartitionRating } from './partition-rating.ts';
+import { CityCalibrator, reportReview } from './city-calibration.ts';
+import { PartitionRating, type RateResult } from './partition-rating.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { PgLeases, type Held } from './lease.ts';
 import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
@@ -44,6 +45,8 @@ export interface WorkerOptions {
   policy?: Policy;
   /** How often each held partition's compounds are re-rated: due reviews, decay, ending effects (ms). Default 60 s. */
   reviewMs?: number;
+  /** A review's city calibration leaves out partitions not reported this long after its first report (ms). Default 10 min. */
+  calibrationGraceMs?: number;
   now?: () => number;
   log?: WorkerLog;
 }
@@ -89,6 +92,8 @@ export class PartitionWorker {
   private readonly tickMs: number;
   private readonly leases: PgLeases;
   private readonly state: PgPartitionState;
+  private readonly calibrator: CityCalibrator;
+  private calibrating: Promise<void> | undefined;
   private readonly log: WorkerLog;
   private readonly held = new Map<number, Owned>();
   private js!: JetStreamClient;
@@ -109,6 +114,7 @@ export class PartitionWorker {
     this.log = o.log ?? quiet;
     this.policy = o.policy ?? defaultPolicy();
     this.now = o.now ?? Date.now;
+    this.calibrator = new CityCalibrator(o.pool, { policy: this.policy, partitions: this.partitions, owner: o.id, now: this.now, log: this.log, ...(o.calibrationGraceMs !== undefined ? { graceMs: o.calibrationGraceMs } : {}) });
   }
 
   /** Partitions held now, with their epochs. */
@@ -147,17 +153,43 @@ export class PartitionWorker {
   /** Each held partition re-rates its compounds (reviews are per partition, on its owner). */
   private reviewHeld(): void {
     if (this.closed) return;
+    const ticks: Promise<void>[] = [];
     for (const o of this.held.values()) {
       if (o.stopping || !o.rating) continue;
-      void this.serial(o, async () => {
-        const r = await this.ratingOf(o);
-        const out = await this.state.fenced(o.h, (c) => r.rateAll(c, o.h, this.now(), 'tick'));
-        this.stats.ratings += out.length;
-      }).catch((e: Error) => {
-        o.rating = undefined;
-        this.log.warn({ worker: this.o.id, partition: o.h.partition, err: e.message }, 'review tick failed; the partition index is reloaded');
-      });
+      ticks.push(
+        this.serial(o, async () => {
+          const r = await this.ratingOf(o);
+          const out = await this.state.fenced(o.h, (c) => this.reviewPartition(c, r, o.h, 'tick'));
+          this.stats.ratings += out.length;
+        }).catch((e: Error) => {
+          o.rating = undefined;
+          this.log.warn({ worker: this.o.id, partition: o.h.partition, err: e.message }, 'review tick failed; the partition index is reloaded');
+        }),
+      );
     }
+    // After this worker's reports: the city step (one coordinator at a time, city-calibration.ts).
+    if (!this.calibrating) {
+      this.calibrating = Promise.all(ticks)
+        .then(() => this.calibrate())
+        .finally(() => (this.calibrating = undefined));
+    }
+  }
+
+  /** Compute a review's city calibration when complete; if one was stored, apply it at once (not a reviewMs later). */
+  private async calibrate(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (await this.calibrator.run()) setImmediate(() => this.reviewHeld());
+    } catch (e) {
+      this.log.warn({ worker: this.o.id, err: (e as Error).message }, 'city calibration failed; retried at the next review tick');
+    }
+  }
+
+  /** A partition's review tick, in its fenced transaction: its part of the city calibration, then every compound re-rated. */
+  private async reviewPartition(c: pg.PoolClient, r: PartitionRating, h: Held, trigger: 'start' | 'tick'): Promise<RateResult[]> {
+    const now = this.now();
+    await reportReview(c, r, h, this.o.id, now);
+    return r.rateAll(c, h, now, trigger);
   }
 
   private runTick(): void {
@@ -245,7 +277,7 @@ export class PartitionWorker {
     // Rate the partition's compounds once on taking it (the embedded hub rates all at start).
     await this.serial(o, async () => {
       const r = await this.ratingOf(o);
-      await this.state.fenced(o.h, (c) => r.rateAll(c, o.h, this.now(), 'start'));
+      await this.state.fenced(o.h, (c) => this.reviewPartition(c, r, o.h, 'start'));
     }).catch((e: Error) => {
       o.rating = undefined;
       throw e;
@@ -330,6 +362,7 @@ export class PartitionWorker {
     if (this.timer) clearInterval(this.timer);
     if (this.reviewTimer) clearInterval(this.reviewTimer);
     await this.ticking;
+    await this.calibrating;
     for (const h of this.owned()) {
       await this.stopPartition(h.partition);
       await this.leases.release(h).catch(() => false);

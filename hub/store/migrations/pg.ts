@@ -77,4 +77,21 @@ ALTER TABLE deadletters ADD COLUMN stream_seq bigint, ADD COLUMN stream_item int
 CREATE UNIQUE INDEX deadletters_stream_key ON deadletters (stream_seq, stream_item) WHERE stream_seq IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'cluster: the city calibration of each review (partition reports, one result)',
+    sql: `
+-- A partition owner's part of a review's city calibration: each compound's district, state before
+-- the review and evaluation at it (hub/index/calibration.ts CityEntry). Written once per (review,
+-- partition) under the owner's fence; a new owner's report of the same pair changes nothing.
+-- json, not jsonb: the numbers come back as the very text JSON.stringify wrote.
+CREATE TABLE review_reports (
+  review_at bigint NOT NULL, partition integer NOT NULL, owner text NOT NULL, epoch bigint NOT NULL,
+  entries json NOT NULL, reported_at bigint NOT NULL, PRIMARY KEY (review_at, partition));
+-- The city calibration of a review (ReviewOffsets), computed once by one coordinator.
+CREATE TABLE review_calibrations (
+  review_at bigint PRIMARY KEY, offsets json NOT NULL, partitions integer[] NOT NULL,
+  missing integer[] NOT NULL, coordinator text NOT NULL, computed_at bigint NOT NULL);
+`,
+  },
 ];
