@@ -94,4 +94,19 @@ CREATE TABLE review_calibrations (
   missing integer[] NOT NULL, coordinator text NOT NULL, computed_at bigint NOT NULL);
 `,
   },
+  {
+    version: 5,
+    name: 'cluster: operator decisions on alarms, resident surveys',
+    sql: `
+-- An operator's decision on a device alarm (only confirmed ones score), written by the partition
+-- owner that applied it, with its epoch.
+ALTER TABLE alarms ADD COLUMN status text NOT NULL DEFAULT 'pending', ADD COLUMN decided_at bigint,
+  ADD COLUMN decided_by text, ADD COLUMN decided_epoch bigint;
+CREATE INDEX alarms_status ON alarms (status, device_time);
+-- The latest resident survey result of a compound (0..1), written by its owner.
+CREATE TABLE surveys (
+  compound text PRIMARY KEY, satisfaction double precision NOT NULL, at bigint NOT NULL,
+  partition integer, epoch bigint);
+`,
+  },
 ];
