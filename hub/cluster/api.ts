@@ -9,6 +9,7 @@ import type { Policy } from '../index/policy-schema.ts';
 import { mapData, type MapInput } from '../web/map-view.ts';
 import type { CompoundRow } from '../store/stateDb.ts';
 import { caseDigest, publishCase } from './case-message.ts';
+import { decisionRoutes } from './api-decisions.ts';
 
 export interface ClusterApiOptions {
   pool: pg.Pool;
@@ -72,6 +73,8 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
     const district = req.query.district || undefined;
     return { ...d, district: district ?? null, points: district ? d.points.filter((p) => p.district === district) : d.points };
   });
+
+  decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000 })(app);
 
   app.post('/api/cases', async (req, reply) => {
     const p = auth.identify(req.headers.authorization);

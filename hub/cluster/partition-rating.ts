@@ -9,6 +9,8 @@ import type { Policy } from '../index/policy-schema.ts';
 import { reviewEvaluationOf, type RatingState } from '../index/rating.ts';
 import type { ConfirmedAlarm } from '../index/types.ts';
 import type { CaseMessage } from './case-message.ts';
+import type { AlarmDecision, SurveyEntry } from './decision-message.ts';
+import { PgAlarmStore, PgSurveyStore } from './decision-stores.ts';
 import type { Held } from './lease.ts';
 import { partitionOf } from './partition.ts';
 
@@ -59,8 +61,8 @@ export interface RateResult {
  * Reviews are city-calibrated like the embedded hub's: a review waits until its calibration is
  * known (city-calibration.ts gathers every partition's entries and computes it once).
  *
- * Not covered in cluster mode yet: operator alarm decisions and surveys (confirmed alarms and
- * surveys read as none).
+ * Operator decisions on alarms and surveys arrive on the partition's subject too
+ * (decision-message.ts) and are kept in memory like the cases.
  */
 export class PartitionRating implements CaseSource {
   private readonly raters = new Map<string, CompoundRater>();
@@ -69,6 +71,10 @@ export class PartitionRating implements CaseSource {
   private readonly byCompound = new Map<string, Map<string, StoredCase>>();
   private readonly tracker = new DeviceTracker(new Database(':memory:'));
   private readonly dirty = new Set<string>();
+  /** compound → its confirmed alarms (id → alarm) in the look-back; only confirmed ones score. */
+  private readonly confirmed = new Map<string, Map<string, ConfirmedAlarm>>();
+  /** compound → its latest resident survey result. */
+  private readonly surveys = new Map<string, number>();
   /** The city calibration of each review this partition knows (city-calibration.ts computes them). */
   private readonly calibrations = new Map<number, ReviewOffsets>();
   /** Like the embedded hub: a review waits (undefined) until its city calibration is known. */
@@ -99,6 +105,12 @@ export class PartitionRating implements CaseSource {
     const from = now - lookbackMs(policy);
     for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.keep(toCase(r));
     for (const r of (await c.query<{ offsets: ReviewOffsets }>('SELECT offsets FROM review_calibrations')).rows) pr.adoptCalibration(r.offsets);
+    const alarms = await c.query<{ event_id: string; compound: string; type: string; device_time: string; decided_at: string | null }>(
+      "SELECT event_id, compound, type, device_time, decided_at FROM alarms WHERE partition = $1 AND status = 'confirmed' AND device_time >= $2",
+      [partition, from],
+    );
+    for (const a of alarms.rows) pr.keepConfirmed({ id: a.event_id, compound: a.compound, type: a.type, occurredAt: Number(a.device_time), confirmedAt: Number(a.decided_at ?? a.device_time) });
+    for (const r of (await c.query<{ compound: string; satisfaction: number }>('SELECT compound, satisfaction FROM surveys WHERE compound = ANY($1::text[])', [ids])).rows) pr.surveys.set(r.compound, r.satisfaction);
     return pr;
   }
 
@@ -151,12 +163,47 @@ export class PartitionRating implements CaseSource {
     return out.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
   }
 
-  confirmedAlarmsOf(): ConfirmedAlarm[] {
-    return [];
+  private keepConfirmed(a: ConfirmedAlarm): void {
+    let m = this.confirmed.get(a.compound);
+    if (!m) this.confirmed.set(a.compound, (m = new Map()));
+    m.set(a.id, a);
   }
 
-  surveyOf(): number | null {
-    return null;
+  /** As CaseStore.confirmedAlarmsOf: oldest first, ties by id. */
+  confirmedAlarmsOf(compound: string, from = -Infinity): ConfirmedAlarm[] {
+    const out = [...(this.confirmed.get(compound)?.values() ?? [])].filter((a) => a.occurredAt >= from);
+    return out.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
+  }
+
+  surveyOf(compound: string): number | null {
+    return this.surveys.get(compound) ?? null;
+  }
+
+  /**
+   * An operator's decision on one of this partition's alarms: stored with the owner's epoch, kept
+   * (confirmed) or dropped (dismissed) in memory, the compound re-rated. An unknown alarm or the
+   * same decision again changes nothing.
+   */
+  async applyAlarmDecision(c: Queryable, h: Held, d: AlarmDecision, now: number): Promise<RateResult[]> {
+    const store = new PgAlarmStore(c, h.epoch);
+    const prev = await store.get(d.id);
+    // Only the alarms the embedded hub opens (types the policy weighs) are decided on.
+    if (!prev || prev.status === d.status || !Object.hasOwn(this.policy.iot.weights, prev.type)) return [];
+    const a = await store.decide(d.id, d.status, d.at, d.by);
+    if (!a) return [];
+    if (a.status === 'confirmed') this.keepConfirmed({ id: a.id, compound: a.compound, type: a.type, occurredAt: a.occurred_at, confirmedAt: a.decided_at ?? a.occurred_at });
+    else this.confirmed.get(a.compound)?.delete(a.id);
+    this.raters.get(a.compound)?.invalidate();
+    return this.rate(c, h, this.raters.has(a.compound) ? [a.compound] : [], now, `alarm:${a.id}`);
+  }
+
+  /** A resident survey result for one of this partition's compounds: stored, kept, re-rated. */
+  async applySurvey(c: Queryable, h: Held, s: SurveyEntry, now: number): Promise<RateResult[]> {
+    if (!this.raters.has(s.compound)) return [];
+    await new PgSurveyStore(c, h).set(s.compound, s.satisfaction, s.at);
+    this.surveys.set(s.compound, s.satisfaction);
+    this.raters.get(s.compound)?.invalidate();
+    return this.rate(c, h, [s.compound], now, 'survey');
   }
 
   /** New (deduped) events: device online state. Compounds whose rate may change are marked dirty. */

@@ -5,6 +5,7 @@ import type { Event } from '../../protocol/event.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { isCaseMessage, type CaseMessage } from './case-message.ts';
+import { isDecisionMessage, type DecisionMessage } from './decision-message.ts';
 import { ClusterError } from './errors.ts';
 import { CityCalibrator, reportReview } from './city-calibration.ts';
 import { PartitionRating, type RateResult } from './partition-rating.ts';
@@ -59,6 +60,8 @@ export interface WorkerStats {
   fenced: number;
   badMessages: number;
   cases: number;
+  /** Alarm decisions and survey results applied. */
+  decisions: number;
   ratings: number;
 }
 
@@ -83,7 +86,7 @@ const quiet: WorkerLog = { info() {}, warn() {} };
  * refuses the write and the messages go to the new owner.
  */
 export class PartitionWorker {
-  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, ratings: 0 };
+  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, decisions: 0, ratings: 0 };
   private readonly policy: Policy;
   private readonly now: () => number;
   private reviewTimer: NodeJS.Timeout | undefined;
@@ -305,11 +308,13 @@ export class PartitionWorker {
       }
       const events: Event[] = [];
       const cases: CaseMessage['case'][] = [];
+      const decisions: DecisionMessage[] = [];
       const good: JsMsg[] = [];
       for (const x of batch) {
         try {
-          const b = x.json<PartitionBatch | CaseMessage>();
+          const b = x.json<PartitionBatch | CaseMessage | DecisionMessage>();
           if (isCaseMessage(b)) cases.push(b.case);
+          else if (isDecisionMessage(b)) decisions.push(b);
           else if (!Array.isArray(b.events)) throw new Error('no events array');
           else for (const e of b.events) events.push(e);
           good.push(x);
@@ -327,6 +332,7 @@ export class PartitionWorker {
             const now = this.now();
             await pr.takeEvents(c, fresh, now);
             for (const k of cases) this.stats.ratings += (await pr.applyCase(c, o.h, k, now)).length;
+            for (const d of decisions) this.stats.ratings += (await (d.kind === 'survey' ? pr.applySurvey(c, o.h, d.survey, now) : pr.applyAlarmDecision(c, o.h, d.alarm, now))).length;
             this.stats.ratings += (await pr.rateDirty(c, o.h, now)).length;
           });
         }).catch((e: unknown) => {
@@ -334,6 +340,7 @@ export class PartitionWorker {
           throw e;
         });
         this.stats.cases += cases.length;
+        this.stats.decisions += decisions.length;
         this.stats.applied += r.applied;
         this.stats.duplicates += r.duplicates;
         this.stats.transactions++;
