@@ -3,7 +3,7 @@ import { calibrateReview, type CityEntry, type ReviewOffsets } from '../index/ca
 import type { Policy } from '../index/policy-schema.ts';
 import { CLUSTER_ERRORS, type ClusterErrorCode } from './errors.ts';
 import type { Held } from './lease.ts';
-import type { PartitionRating } from './partition-rating.ts';
+import type { PartitionRating, ReportedEntry } from './partition-rating.ts';
 import { partitionOf } from './partition.ts';
 import type { WorkerLog } from './worker.ts';
 
@@ -24,7 +24,9 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  *     one that finds the row already there does nothing. The result is a pure function of the
  *     reports, so a re-run could only write the same numbers.
  *  3. Each owner adopts the stored calibration at its next review tick and runs the review with
- *     it (until then the review waits, as in the embedded hub while its calibration is solved).
+ *     it (until then the review waits, as in the embedded hub while its calibration is solved),
+ *     on the very evaluations its partition reported: the share solved for is the share
+ *     published, however long the calibration took (PartitionRating.reviewedAt).
  *
  * Late partitions: a partition that has not reported `graceMs` after the first report of that
  * review (its owner's clock) is left out; the calibration is computed from the others and lists
@@ -61,13 +63,22 @@ export async function reportReview(c: Queryable, pr: PartitionRating, h: Held, o
   // Oldest first: a later review's entries need the earlier one run (with its offset).
   const t = wanted.find((x) => !pr.hasCalibration(x));
   if (t === undefined) return undefined;
-  const done = await c.query('SELECT 1 FROM review_reports WHERE review_at = $1 AND partition = $2', [t, h.partition]);
-  if ((done.rowCount ?? 0) > 0) return undefined;
-  await c.query(
+  const storedReport = async (): Promise<ReportedEntry[] | undefined> => (await c.query<{ entries: ReportedEntry[] }>('SELECT entries FROM review_reports WHERE review_at = $1 AND partition = $2', [t, h.partition])).rows[0]?.entries;
+  const done = await storedReport();
+  if (done) {
+    pr.adoptReport(t, done); // the review runs on what was reported (by a previous owner, too)
+    return undefined;
+  }
+  const ins = await c.query(
     `INSERT INTO review_reports (review_at, partition, owner, epoch, entries, reported_at) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (review_at, partition) DO NOTHING`,
     [t, h.partition, owner, h.epoch, JSON.stringify(pr.reviewEntries(t, now)), now],
   );
+  if ((ins.rowCount ?? 0) === 0) {
+    const other = await storedReport();
+    if (other) pr.adoptReport(t, other);
+    return undefined;
+  }
   return t;
 }
 

@@ -3,10 +3,11 @@ import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
 import type { StoredCase } from '../cases/store.ts';
 import type { CityEntry, ReviewOffsets } from '../index/calibration.ts';
-import { CompoundRater, lookbackMs, NO_CALIBRATION, type CaseSource, type OffsetsAt } from '../index/compound-rater.ts';
+import { CompoundRater, lookbackMs, NO_CALIBRATION, type CaseSource, type OffsetsAt, type ReviewedAt } from '../index/compound-rater.ts';
 import { DeviceTracker } from '../index/device-tracker.ts';
+import { explainPublic } from '../index/explain.ts';
 import type { Policy } from '../index/policy-schema.ts';
-import { reviewEvaluationOf, type RatingState } from '../index/rating.ts';
+import { reviewEvaluationOf, type RatingState, type ReviewEvaluation } from '../index/rating.ts';
 import type { ConfirmedAlarm } from '../index/types.ts';
 import type { CaseMessage } from './case-message.ts';
 import type { AlarmDecision, SurveyEntry } from './decision-message.ts';
@@ -44,6 +45,11 @@ const toCase = (r: CaseRow): StoredCase => ({
   updatedAt: Number(r.updated_at),
 });
 
+/** A compound's part of a review's city calibration, as a partition reports it. */
+export interface ReportedEntry extends CityEntry {
+  compound: string;
+}
+
 export interface RateResult {
   compound: string;
   stars: number | null;
@@ -75,10 +81,20 @@ export class PartitionRating implements CaseSource {
   private readonly confirmed = new Map<string, Map<string, ConfirmedAlarm>>();
   /** compound → its latest resident survey result. */
   private readonly surveys = new Map<string, number>();
+  /** compound → the public explanation last written (rewritten when it changes, e.g. a streak's day count). */
+  private readonly written = new Map<string, string>();
   /** The city calibration of each review this partition knows (city-calibration.ts computes them). */
   private readonly calibrations = new Map<number, ReviewOffsets>();
   /** Like the embedded hub: a review waits (undefined) until its city calibration is known. */
   private readonly offsetsAt: OffsetsAt;
+  /**
+   * review → compound → the evaluation this partition reported for it. The review then runs on
+   * exactly what the calibration was solved on, however much later the calibration arrives (the
+   * embedded hub solves and reviews in one tick; here a review tick or more apart, and a device
+   * heard in between must not make the review differ from the share it was calibrated to).
+   */
+  private readonly reported = new Map<number, Map<string, ReviewEvaluation>>();
+  private readonly reviewedAt: ReviewedAt = (compound, t) => this.reported.get(t)?.get(compound);
 
   private constructor(
     private readonly policy: Policy,
@@ -105,6 +121,11 @@ export class PartitionRating implements CaseSource {
     const from = now - lookbackMs(policy);
     for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.keep(toCase(r));
     for (const r of (await c.query<{ offsets: ReviewOffsets }>('SELECT offsets FROM review_calibrations')).rows) pr.adoptCalibration(r.offsets);
+    // This partition's reports (a previous owner's too) of reviews its compounds have not run yet.
+    const oldest = Math.min(...[...pr.raters.values()].map((r) => r.state.lastReviewAt ?? -Infinity));
+    for (const r of (await c.query<{ review_at: string; entries: ReportedEntry[] }>('SELECT review_at, entries FROM review_reports WHERE partition = $1 AND review_at > $2', [partition, Number.isFinite(oldest) ? oldest : Number.MIN_SAFE_INTEGER])).rows) {
+      pr.adoptReport(Number(r.review_at), r.entries);
+    }
     const alarms = await c.query<{ event_id: string; compound: string; type: string; device_time: string; decided_at: string | null }>(
       "SELECT event_id, compound, type, device_time, decided_at FROM alarms WHERE partition = $1 AND status = 'confirmed' AND device_time >= $2",
       [partition, from],
@@ -135,13 +156,22 @@ export class PartitionRating implements CaseSource {
    * every compound it owns (IndexRating.entryOf): earlier reviews run first, then the state before
    * `t` and the evaluation at `t`, cut to what a review reads.
    */
-  reviewEntries(t: number, now: number): CityEntry[] {
-    const out: CityEntry[] = [];
+  reviewEntries(t: number, now: number): ReportedEntry[] {
+    const out: ReportedEntry[] = [];
+    const evs = new Map<string, ReviewEvaluation>();
     for (const [id, r] of this.raters) {
-      const e = r.reviewEntry(this, t, now, this.tracker.onlineRate(id, now), this.offsetsAt);
-      out.push({ district: e.district, state: e.state, ev: reviewEvaluationOf(e.ev) });
+      const e = r.reviewEntry(this, t, now, this.tracker.onlineRate(id, now), this.offsetsAt, this.reviewedAt);
+      const ev = reviewEvaluationOf(e.ev);
+      out.push({ compound: id, district: e.district, state: e.state, ev });
+      evs.set(id, ev);
     }
+    this.reported.set(t, evs);
     return out;
+  }
+
+  /** The stored report of review `t` (a previous owner's row stands over one just computed). */
+  adoptReport(t: number, entries: readonly ReportedEntry[]): void {
+    this.reported.set(t, new Map(entries.map((e) => [e.compound, e.ev])));
   }
 
   compounds(): string[] {
@@ -271,27 +301,37 @@ export class PartitionRating implements CaseSource {
    */
   private async rate(c: Queryable, h: Held, ids: readonly string[], now: number, trigger: string): Promise<RateResult[]> {
     const out: RateResult[] = [];
-    const rows: Array<{ compound: string; stars: number | null; index: number; state: RatingState; from: number | null | undefined; trigger: string }> = [];
+    const rows: Array<{ compound: string; stars: number | null; index: number; state: RatingState; from: number | null | undefined; trigger: string; detail: string }> = [];
+    const detailOnly: Array<{ compound: string; detail: string }> = [];
     for (const id of ids) {
       const rater = this.raters.get(id);
       if (!rater) continue;
       const prevStars = rater.stars;
       const prevIndex = rater.index;
-      const r = rater.rate(this, now, this.tracker.onlineRate(id, now), this.offsetsAt);
+      const r = rater.rate(this, now, this.tracker.onlineRate(id, now), this.offsetsAt, this.reviewedAt);
       const moved = r.stars !== prevStars || r.evaluation.index !== prevIndex || r.reviewed > 0;
       rater.stars = r.stars;
       rater.index = r.evaluation.index;
-      if (moved) rows.push({ compound: id, stars: r.stars, index: r.evaluation.index, state: rater.state, from: prevStars, trigger: r.reviewed > 0 && !trigger.includes(':') ? 'review' : trigger });
+      // What the public page shows, like the embedded hub's get(): any worker serves it from here.
+      const detail = JSON.stringify(explainPublic(this.policy, r.evaluation, r.stars, rater.state, r.cases));
+      if (moved) rows.push({ compound: id, stars: r.stars, index: r.evaluation.index, state: rater.state, from: prevStars, trigger: r.reviewed > 0 && !trigger.includes(':') ? 'review' : trigger, detail });
+      else if (this.written.get(id) !== detail) detailOnly.push({ compound: id, detail });
       out.push({ compound: id, stars: r.stars, index: r.evaluation.index });
+    }
+    if (detailOnly.length > 0) {
+      // Not a rating change (no audit row): only the page's words moved on (a streak's days).
+      await c.query('UPDATE compound_ratings r SET detail = x.d FROM unnest($1::text[], $2::json[]) AS x(c, d) WHERE r.compound = x.c', [detailOnly.map((r) => r.compound), detailOnly.map((r) => r.detail)]);
+      for (const r of detailOnly) this.written.set(r.compound, r.detail);
     }
     if (rows.length === 0) return out;
     await c.query(
-      `INSERT INTO compound_ratings (compound, partition, stars, index, state, evaluated_at, policy_version, owner, epoch)
-       SELECT x.c, $1, x.s, x.i, x.st, $2, $3, $4, $5 FROM unnest($6::text[], $7::int[], $8::float8[], $9::jsonb[]) AS x(c, s, i, st)
+      `INSERT INTO compound_ratings (compound, partition, stars, index, state, evaluated_at, policy_version, owner, epoch, detail)
+       SELECT x.c, $1, x.s, x.i, x.st, $2, $3, $4, $5, x.d FROM unnest($6::text[], $7::int[], $8::float8[], $9::jsonb[], $10::json[]) AS x(c, s, i, st, d)
        ON CONFLICT (compound) DO UPDATE SET partition = excluded.partition, stars = excluded.stars, index = excluded.index, state = excluded.state,
-         evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version, owner = excluded.owner, epoch = excluded.epoch`,
-      [h.partition, now, this.policy.version, this.owner, h.epoch, rows.map((r) => r.compound), rows.map((r) => r.stars), rows.map((r) => r.index), rows.map((r) => JSON.stringify(r.state))],
+         evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version, owner = excluded.owner, epoch = excluded.epoch, detail = excluded.detail`,
+      [h.partition, now, this.policy.version, this.owner, h.epoch, rows.map((r) => r.compound), rows.map((r) => r.stars), rows.map((r) => r.index), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => r.detail)],
     );
+    for (const r of rows) this.written.set(r.compound, r.detail);
     await c.query(
       `INSERT INTO audit (partition, owner, epoch, action, detail) SELECT $1, $2, $3, 'rate', d FROM unnest($4::text[]) AS x(d)`,
       [h.partition, this.owner, h.epoch, rows.map((r) => JSON.stringify({ compound: r.compound, from: r.from ?? null, to: r.stars, index: r.index, trigger: r.trigger }))],

@@ -19,7 +19,10 @@ import { defaultPolicy } from '../../hub/index/policy.ts';
 import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { PgStateStore } from '../../hub/store/pgState.ts';
 import { StateDb, type CompoundRow, type DeviceRow } from '../../hub/store/stateDb.ts';
+import type { City } from '../../protocol/city.ts';
 import type { Event } from '../../protocol/event.ts';
+import { lowest } from '../../hub/web/map-view.ts';
+import { driverWords, publicView } from '../../hub/web/public-view.ts';
 import { natsConnect, until } from './helpers.ts';
 
 const PARTITIONS = 8;
@@ -61,7 +64,11 @@ describe('cluster mode: alarm confirmations, dismissals and surveys reach the ow
     await migratePg(pool);
     nc = await natsConnect(cluster.servers);
     await ensureEventsStream(await jetstreamManager(nc), { replicas: 3 });
-    await new PgStateStore(pool).addLearned(compounds, devices);
+    // The city file's way in: district names too (the map and the plaque page show them).
+    await new PgStateStore(pool).registerCity({
+      v: 1, seed: 1, name: 'Decisions', districts: [{ id: 'd0', name: '思明 Siming' }, { id: 'd1', name: '湖里 Huli' }],
+      compounds: compounds.map((c) => ({ ...c, devices: devices.filter((d) => d.compound === c.id).map((d) => ({ id: d.id, kind: d.kind, profile: null, heartbeatSeconds: d.heartbeat_s })) })),
+    } as unknown as City);
     for (const id of ['wa', 'wb']) {
       const w = new PartitionWorker({ id, nc, pool, partitions: PARTITIONS, leaseTtlMs: 3000, tickMs: 500, ackWaitMs: 4000, reviewMs: 1000, policy, now: () => clock });
       await w.start();
@@ -157,6 +164,8 @@ describe('cluster mode: alarm confirmations, dismissals and surveys reach the ow
     engine.setSurvey('dc5', 0.95);
     engine.tick();
     const single = new Map(engine.list().map((r) => [r.id, { stars: r.stars, index: r.index }]));
+    const singleViews = new Map(compounds.map((c) => [c.id, publicView(engine.get(c.id)!)]));
+    const singleLowest = lowest(engine.list().map((r) => ({ ...r })), 10).map((r) => ({ id: r.id, stars: r.stars, index: r.index, reasons: driverWords(singleViews.get(r.id)!) }));
     engine.close();
     state.close();
     rmSync(dir, { recursive: true, force: true });
@@ -165,6 +174,28 @@ describe('cluster mode: alarm confirmations, dismissals and surveys reach the ow
     // Not trivial: the confirmed alarms and the low survey cost index points.
     expect(rows.get('dc0')!.index).toBeLessThan(before.get('dc0')!);
     expect(rows.get('dc4')!.index).toBeLessThan(rows.get('dc5')!.index);
+
+    // The public reads, with no token, from any worker: the plaque page's data and the map's
+    // lowest-rated list with reasons are the single hub's; district names from the city file.
+    for (const c of compounds) {
+      const r = await call(urls[ownerIdx(c.id)]!, 'GET', `/api/compounds/${c.id}/public`);
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as Record<string, unknown>;
+      const { districtName, checkins, ...view } = body;
+      expect(view, c.id).toEqual(JSON.parse(JSON.stringify(singleViews.get(c.id))));
+      expect(districtName).toBe(c.district === 'd0' ? '思明 Siming' : '湖里 Huli');
+      expect(checkins).toEqual({});
+      // Nothing private on a public page: no alarm (event) ids, no device ids.
+      expect(JSON.stringify(body)).not.toMatch(/ev-dc|-fence/);
+    }
+    expect(((await (await call(urls[0]!, 'GET', '/api/compounds/dc1/public')).json()) as { unconfirmedAlarms: number }).unconfirmedAlarms).toBe(2);
+    expect(singleViews.get('dc0')!.drivers.length).toBeGreaterThan(0);
+    const unknown = await call(urls[0]!, 'GET', '/api/compounds/nope/public');
+    expect([unknown.status, await codeOf(unknown)]).toEqual([404, 'SS_WEB_COMPOUND_UNKNOWN']);
+    const map = (await (await call(urls[1]!, 'GET', '/api/map')).json()) as { districts: Array<{ id: string; name: string }>; lowest: Array<{ id: string; stars: number; index: number; reasons: string[] }> };
+    expect(map.districts.map((d) => [d.id, d.name])).toEqual([['d0', '思明 Siming'], ['d1', '湖里 Huli']]);
+    expect(map.lowest.map(({ id, stars, index, reasons }) => ({ id, stars, index, reasons }))).toEqual(singleLowest);
+    expect(map.lowest[0]!.reasons.length).toBeGreaterThan(0);
 
     // A new owner of dc0's partition (after a takeover) reads the decisions and the survey back.
     const c = await pool.connect();

@@ -109,4 +109,15 @@ CREATE TABLE surveys (
   partition integer, epoch bigint);
 `,
   },
+  {
+    version: 6,
+    name: 'cluster: district names, the public explanation of each rating',
+    sql: `
+-- The city's district names (the city file's list; the embedded hub keeps them in memory).
+CREATE TABLE districts (id text PRIMARY KEY, name text NOT NULL);
+-- What the compound's public page shows (hub/index/explain.ts explainPublic), written by its
+-- owner with the rating: any worker serves the plaque page and the map's reasons from it.
+ALTER TABLE compound_ratings ADD COLUMN detail json;
+`,
+  },
 ];
