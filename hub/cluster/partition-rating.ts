@@ -289,8 +289,11 @@ export class PartitionRating implements CaseSource {
   }
 
   /** Every compound of the partition: due reviews, decay and ending effects (the owner's tick). */
-  rateAll(c: Queryable, h: Held, now: number, trigger: 'start' | 'tick'): Promise<RateResult[]> {
-    return this.rate(c, h, this.compounds(), now, trigger);
+  async rateAll(c: Queryable, h: Held, now: number, trigger: 'start' | 'tick'): Promise<RateResult[]> {
+    const out = await this.rate(c, h, this.compounds(), now, trigger);
+    // A report every compound has reviewed past is no longer read.
+    for (const t of [...this.reported.keys()]) if ([...this.raters.values()].every((r) => (r.state.lastReviewAt ?? -Infinity) >= t)) this.reported.delete(t);
+    return out;
   }
 
   /**
