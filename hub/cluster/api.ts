@@ -6,9 +6,9 @@ import { caseError, type CaseErrorBody } from '../cases/errors.ts';
 import { checkScope } from '../cases/scope.ts';
 import { checkCase } from '../cases/validate.ts';
 import type { Policy } from '../index/policy-schema.ts';
-import { mapData, type MapInput } from '../web/map-view.ts';
-import type { CompoundRow } from '../store/stateDb.ts';
 import { caseDigest, publishCase } from './case-message.ts';
+import { decisionRoutes } from './api-decisions.ts';
+import { publicRoutes, ratedRows } from './api-public.ts';
 
 export interface ClusterApiOptions {
   pool: pg.Pool;
@@ -21,13 +21,6 @@ export interface ClusterApiOptions {
   ownerWaitMs?: number;
   now?: () => number;
   health?: () => object;
-}
-
-/** A compound as the state store keeps it, with its rating joined from PostgreSQL. */
-interface RatedRow extends CompoundRow {
-  stars: number | null;
-  index: number | null;
-  evaluated_at: string | null;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -52,26 +45,14 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
   await refreshKnown();
 
   const fail = (reply: FastifyReply, status: number, err: CaseErrorBody) => reply.code(status).send(err);
-  const rated = async (): Promise<RatedRow[]> =>
-    (
-      await o.pool.query<RatedRow>(
-        `SELECT c.id, c.name, c.district, c.households, c.lat, c.lon, r.stars, r.index, r.evaluated_at
-         FROM compounds c LEFT JOIN compound_ratings r ON r.compound = c.id ORDER BY c.id`,
-      )
-    ).rows;
-
   app.get('/health', async () => ({ status: 'ok', worker: o.workerId, ...(o.health?.() ?? {}) }));
 
   app.get('/api/compounds', async () =>
-    (await rated()).map((r) => ({ id: r.id, name: r.name, district: r.district, households: r.households, lat: r.lat, lon: r.lon, index: r.index ?? 0, stars: r.stars, updatedAt: r.evaluated_at === null ? null : new Date(Number(r.evaluated_at)).toISOString() })),
+    (await ratedRows(o.pool)).map((r) => ({ id: r.id, name: r.name, district: r.district, households: r.households, lat: r.lat, lon: r.lon, index: r.index ?? 0, stars: r.stars, updatedAt: r.evaluated_at === null ? null : new Date(Number(r.evaluated_at)).toISOString() })),
   );
 
-  app.get<{ Querystring: { district?: string } }>('/api/map', async (req) => {
-    const items: MapInput[] = (await rated()).map((r) => ({ id: r.id, name: r.name, district: r.district, stars: r.stars, index: r.index ?? 0, lat: r.lat, lon: r.lon }));
-    const d = mapData(items, new Map(), now());
-    const district = req.query.district || undefined;
-    return { ...d, district: district ?? null, points: district ? d.points.filter((p) => p.district === district) : d.points };
-  });
+  publicRoutes({ pool: o.pool, policy: o.policy, now })(app);
+  decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000 })(app);
 
   app.post('/api/cases', async (req, reply) => {
     const p = auth.identify(req.headers.authorization);

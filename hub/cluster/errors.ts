@@ -4,6 +4,7 @@
  */
 export const CLUSTER_ERRORS = {
   SS_CLUSTER_CONFIG: 'cluster options are invalid; check the NATS servers, PostgreSQL URL and partition count',
+  SS_CLUSTER_CALIBRATION_LATE: 'a review\'s city calibration was computed without the partitions that had not reported within the grace; their compounds use that offset; look for why their owner was late (lease churn, a stuck transaction)',
   SS_CLUSTER_PUBLISH: 'JetStream did not acknowledge a batch; the edge is not PUBACKed and resends it (dedupe by message id and event id)',
   SS_CLUSTER_FENCED: 'a state write carried a lease epoch that is no longer the partition\'s: another worker owns it now; this worker stops that partition',
   SS_CLUSTER_LEASE_LOST: 'a partition lease could not be renewed in time; this worker stops consuming it until it claims it again',

@@ -2,12 +2,16 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
 import type { StoredCase } from '../cases/store.ts';
-import { CompoundRater, lookbackMs, type CaseSource } from '../index/compound-rater.ts';
+import type { CityEntry, ReviewOffsets } from '../index/calibration.ts';
+import { CompoundRater, lookbackMs, NO_CALIBRATION, type CaseSource, type OffsetsAt, type ReviewedAt } from '../index/compound-rater.ts';
 import { DeviceTracker } from '../index/device-tracker.ts';
+import { explainPublic } from '../index/explain.ts';
 import type { Policy } from '../index/policy-schema.ts';
-import type { RatingState } from '../index/rating.ts';
+import { reviewEvaluationOf, type RatingState, type ReviewEvaluation } from '../index/rating.ts';
 import type { ConfirmedAlarm } from '../index/types.ts';
 import type { CaseMessage } from './case-message.ts';
+import type { AlarmDecision, SurveyEntry } from './decision-message.ts';
+import { PgAlarmStore, PgSurveyStore } from './decision-stores.ts';
 import type { Held } from './lease.ts';
 import { partitionOf } from './partition.ts';
 
@@ -41,6 +45,11 @@ const toCase = (r: CaseRow): StoredCase => ({
   updatedAt: Number(r.updated_at),
 });
 
+/** A compound's part of a review's city calibration, as a partition reports it. */
+export interface ReportedEntry extends CityEntry {
+  compound: string;
+}
+
 export interface RateResult {
   compound: string;
   stars: number | null;
@@ -55,8 +64,11 @@ export interface RateResult {
  * transaction. If that transaction fails, the caller drops this object and loads a fresh one: the
  * in-memory state may be ahead of what was committed.
  *
- * Not covered in cluster mode yet: operator alarm decisions and surveys (confirmed alarms and
- * surveys read as none).
+ * Reviews are city-calibrated like the embedded hub's: a review waits until its calibration is
+ * known (city-calibration.ts gathers every partition's entries and computes it once).
+ *
+ * Operator decisions on alarms and surveys arrive on the partition's subject too
+ * (decision-message.ts) and are kept in memory like the cases.
  */
 export class PartitionRating implements CaseSource {
   private readonly raters = new Map<string, CompoundRater>();
@@ -65,12 +77,32 @@ export class PartitionRating implements CaseSource {
   private readonly byCompound = new Map<string, Map<string, StoredCase>>();
   private readonly tracker = new DeviceTracker(new Database(':memory:'));
   private readonly dirty = new Set<string>();
+  /** compound → its confirmed alarms (id → alarm) in the look-back; only confirmed ones score. */
+  private readonly confirmed = new Map<string, Map<string, ConfirmedAlarm>>();
+  /** compound → its latest resident survey result. */
+  private readonly surveys = new Map<string, number>();
+  /** compound → the public explanation last written (rewritten when it changes, e.g. a streak's day count). */
+  private readonly written = new Map<string, string>();
+  /** The city calibration of each review this partition knows (city-calibration.ts computes them). */
+  private readonly calibrations = new Map<number, ReviewOffsets>();
+  /** Like the embedded hub: a review waits (undefined) until its city calibration is known. */
+  private readonly offsetsAt: OffsetsAt;
+  /**
+   * review → compound → the evaluation this partition reported for it. The review then runs on
+   * exactly what the calibration was solved on, however much later the calibration arrives (the
+   * embedded hub solves and reviews in one tick; here a review tick or more apart, and a device
+   * heard in between must not make the review differ from the share it was calibrated to).
+   */
+  private readonly reported = new Map<number, Map<string, ReviewEvaluation>>();
+  private readonly reviewedAt: ReviewedAt = (compound, t) => this.reported.get(t)?.get(compound);
 
   private constructor(
     private readonly policy: Policy,
     readonly partition: number,
     private readonly owner: string,
-  ) {}
+  ) {
+    this.offsetsAt = policy.review.calibration ? (t) => this.calibrations.get(t) : NO_CALIBRATION;
+  }
 
   /** Load compounds, devices, saved ratings, cases and last-seen of one partition. */
   static async load(c: Queryable, policy: Policy, partition: number, partitions: number, owner: string, now: number): Promise<PartitionRating> {
@@ -88,7 +120,58 @@ export class PartitionRating implements CaseSource {
     }
     const from = now - lookbackMs(policy);
     for (const r of (await c.query<CaseRow>('SELECT * FROM cases WHERE partition = $1 AND occurred_at >= $2', [partition, from])).rows) pr.keep(toCase(r));
+    for (const r of (await c.query<{ offsets: ReviewOffsets }>('SELECT offsets FROM review_calibrations')).rows) pr.adoptCalibration(r.offsets);
+    // This partition's reports (a previous owner's too) of reviews its compounds have not run yet.
+    const oldest = Math.min(...[...pr.raters.values()].map((r) => r.state.lastReviewAt ?? -Infinity));
+    for (const r of (await c.query<{ review_at: string; entries: ReportedEntry[] }>('SELECT review_at, entries FROM review_reports WHERE partition = $1 AND review_at > $2', [partition, Number.isFinite(oldest) ? oldest : Number.MIN_SAFE_INTEGER])).rows) {
+      pr.adoptReport(Number(r.review_at), r.entries);
+    }
+    const alarms = await c.query<{ event_id: string; compound: string; type: string; device_time: string; decided_at: string | null }>(
+      "SELECT event_id, compound, type, device_time, decided_at FROM alarms WHERE partition = $1 AND status = 'confirmed' AND device_time >= $2",
+      [partition, from],
+    );
+    for (const a of alarms.rows) pr.keepConfirmed({ id: a.event_id, compound: a.compound, type: a.type, occurredAt: Number(a.device_time), confirmedAt: Number(a.decided_at ?? a.device_time) });
+    for (const r of (await c.query<{ compound: string; satisfaction: number }>('SELECT compound, satisfaction FROM surveys WHERE compound = ANY($1::text[])', [ids])).rows) pr.surveys.set(r.compound, r.satisfaction);
     return pr;
+  }
+
+  adoptCalibration(o: ReviewOffsets): void {
+    this.calibrations.set(o.at, o);
+  }
+
+  hasCalibration(t: number): boolean {
+    return this.calibrations.has(t);
+  }
+
+  /** Reviews some compound of this partition has due whose calibration is not known, oldest first (none without a calibration policy). */
+  uncalibrated(now: number): number[] {
+    if (!this.policy.review.calibration) return [];
+    const due = new Set<number>();
+    for (const r of this.raters.values()) for (const t of r.dueReviews(now)) if (!this.calibrations.has(t)) due.add(t);
+    return [...due].sort((a, b) => a - b);
+  }
+
+  /**
+   * This partition's part of review `t`'s city calibration, as the embedded hub gathers it for
+   * every compound it owns (IndexRating.entryOf): earlier reviews run first, then the state before
+   * `t` and the evaluation at `t`, cut to what a review reads.
+   */
+  reviewEntries(t: number, now: number): ReportedEntry[] {
+    const out: ReportedEntry[] = [];
+    const evs = new Map<string, ReviewEvaluation>();
+    for (const [id, r] of this.raters) {
+      const e = r.reviewEntry(this, t, now, this.tracker.onlineRate(id, now), this.offsetsAt, this.reviewedAt);
+      const ev = reviewEvaluationOf(e.ev);
+      out.push({ compound: id, district: e.district, state: e.state, ev });
+      evs.set(id, ev);
+    }
+    this.reported.set(t, evs);
+    return out;
+  }
+
+  /** The stored report of review `t` (a previous owner's row stands over one just computed). */
+  adoptReport(t: number, entries: readonly ReportedEntry[]): void {
+    this.reported.set(t, new Map(entries.map((e) => [e.compound, e.ev])));
   }
 
   compounds(): string[] {
@@ -110,12 +193,47 @@ export class PartitionRating implements CaseSource {
     return out.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
   }
 
-  confirmedAlarmsOf(): ConfirmedAlarm[] {
-    return [];
+  private keepConfirmed(a: ConfirmedAlarm): void {
+    let m = this.confirmed.get(a.compound);
+    if (!m) this.confirmed.set(a.compound, (m = new Map()));
+    m.set(a.id, a);
   }
 
-  surveyOf(): number | null {
-    return null;
+  /** As CaseStore.confirmedAlarmsOf: oldest first, ties by id. */
+  confirmedAlarmsOf(compound: string, from = -Infinity): ConfirmedAlarm[] {
+    const out = [...(this.confirmed.get(compound)?.values() ?? [])].filter((a) => a.occurredAt >= from);
+    return out.sort((a, b) => a.occurredAt - b.occurredAt || (a.id < b.id ? -1 : 1));
+  }
+
+  surveyOf(compound: string): number | null {
+    return this.surveys.get(compound) ?? null;
+  }
+
+  /**
+   * An operator's decision on one of this partition's alarms: stored with the owner's epoch, kept
+   * (confirmed) or dropped (dismissed) in memory, the compound re-rated. An unknown alarm or the
+   * same decision again changes nothing.
+   */
+  async applyAlarmDecision(c: Queryable, h: Held, d: AlarmDecision, now: number): Promise<RateResult[]> {
+    const store = new PgAlarmStore(c, h.epoch);
+    const prev = await store.get(d.id);
+    // Only the alarms the embedded hub opens (types the policy weighs) are decided on.
+    if (!prev || prev.status === d.status || !Object.hasOwn(this.policy.iot.weights, prev.type)) return [];
+    const a = await store.decide(d.id, d.status, d.at, d.by);
+    if (!a) return [];
+    if (a.status === 'confirmed') this.keepConfirmed({ id: a.id, compound: a.compound, type: a.type, occurredAt: a.occurred_at, confirmedAt: a.decided_at ?? a.occurred_at });
+    else this.confirmed.get(a.compound)?.delete(a.id);
+    this.raters.get(a.compound)?.invalidate();
+    return this.rate(c, h, this.raters.has(a.compound) ? [a.compound] : [], now, `alarm:${a.id}`);
+  }
+
+  /** A resident survey result for one of this partition's compounds: stored, kept, re-rated. */
+  async applySurvey(c: Queryable, h: Held, s: SurveyEntry, now: number): Promise<RateResult[]> {
+    if (!this.raters.has(s.compound)) return [];
+    await new PgSurveyStore(c, h).set(s.compound, s.satisfaction, s.at);
+    this.surveys.set(s.compound, s.satisfaction);
+    this.raters.get(s.compound)?.invalidate();
+    return this.rate(c, h, [s.compound], now, 'survey');
   }
 
   /** New (deduped) events: device online state. Compounds whose rate may change are marked dirty. */
@@ -171,8 +289,11 @@ export class PartitionRating implements CaseSource {
   }
 
   /** Every compound of the partition: due reviews, decay and ending effects (the owner's tick). */
-  rateAll(c: Queryable, h: Held, now: number, trigger: 'start' | 'tick'): Promise<RateResult[]> {
-    return this.rate(c, h, this.compounds(), now, trigger);
+  async rateAll(c: Queryable, h: Held, now: number, trigger: 'start' | 'tick'): Promise<RateResult[]> {
+    const out = await this.rate(c, h, this.compounds(), now, trigger);
+    // A report every compound has reviewed past is no longer read.
+    for (const t of [...this.reported.keys()]) if ([...this.raters.values()].every((r) => (r.state.lastReviewAt ?? -Infinity) >= t)) this.reported.delete(t);
+    return out;
   }
 
   /**
@@ -183,27 +304,37 @@ export class PartitionRating implements CaseSource {
    */
   private async rate(c: Queryable, h: Held, ids: readonly string[], now: number, trigger: string): Promise<RateResult[]> {
     const out: RateResult[] = [];
-    const rows: Array<{ compound: string; stars: number | null; index: number; state: RatingState; from: number | null | undefined; trigger: string }> = [];
+    const rows: Array<{ compound: string; stars: number | null; index: number; state: RatingState; from: number | null | undefined; trigger: string; detail: string }> = [];
+    const detailOnly: Array<{ compound: string; detail: string }> = [];
     for (const id of ids) {
       const rater = this.raters.get(id);
       if (!rater) continue;
       const prevStars = rater.stars;
       const prevIndex = rater.index;
-      const r = rater.rate(this, now, this.tracker.onlineRate(id, now));
+      const r = rater.rate(this, now, this.tracker.onlineRate(id, now), this.offsetsAt, this.reviewedAt);
       const moved = r.stars !== prevStars || r.evaluation.index !== prevIndex || r.reviewed > 0;
       rater.stars = r.stars;
       rater.index = r.evaluation.index;
-      if (moved) rows.push({ compound: id, stars: r.stars, index: r.evaluation.index, state: rater.state, from: prevStars, trigger: r.reviewed > 0 && !trigger.includes(':') ? 'review' : trigger });
+      // What the public page shows, like the embedded hub's get(): any worker serves it from here.
+      const detail = JSON.stringify(explainPublic(this.policy, r.evaluation, r.stars, rater.state, r.cases));
+      if (moved) rows.push({ compound: id, stars: r.stars, index: r.evaluation.index, state: rater.state, from: prevStars, trigger: r.reviewed > 0 && !trigger.includes(':') ? 'review' : trigger, detail });
+      else if (this.written.get(id) !== detail) detailOnly.push({ compound: id, detail });
       out.push({ compound: id, stars: r.stars, index: r.evaluation.index });
+    }
+    if (detailOnly.length > 0) {
+      // Not a rating change (no audit row): only the page's words moved on (a streak's days).
+      await c.query('UPDATE compound_ratings r SET detail = x.d FROM unnest($1::text[], $2::json[]) AS x(c, d) WHERE r.compound = x.c', [detailOnly.map((r) => r.compound), detailOnly.map((r) => r.detail)]);
+      for (const r of detailOnly) this.written.set(r.compound, r.detail);
     }
     if (rows.length === 0) return out;
     await c.query(
-      `INSERT INTO compound_ratings (compound, partition, stars, index, state, evaluated_at, policy_version, owner, epoch)
-       SELECT x.c, $1, x.s, x.i, x.st, $2, $3, $4, $5 FROM unnest($6::text[], $7::int[], $8::float8[], $9::jsonb[]) AS x(c, s, i, st)
+      `INSERT INTO compound_ratings (compound, partition, stars, index, state, evaluated_at, policy_version, owner, epoch, detail)
+       SELECT x.c, $1, x.s, x.i, x.st, $2, $3, $4, $5, x.d FROM unnest($6::text[], $7::int[], $8::float8[], $9::jsonb[], $10::json[]) AS x(c, s, i, st, d)
        ON CONFLICT (compound) DO UPDATE SET partition = excluded.partition, stars = excluded.stars, index = excluded.index, state = excluded.state,
-         evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version, owner = excluded.owner, epoch = excluded.epoch`,
-      [h.partition, now, this.policy.version, this.owner, h.epoch, rows.map((r) => r.compound), rows.map((r) => r.stars), rows.map((r) => r.index), rows.map((r) => JSON.stringify(r.state))],
+         evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version, owner = excluded.owner, epoch = excluded.epoch, detail = excluded.detail`,
+      [h.partition, now, this.policy.version, this.owner, h.epoch, rows.map((r) => r.compound), rows.map((r) => r.stars), rows.map((r) => r.index), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => r.detail)],
     );
+    for (const r of rows) this.written.set(r.compound, r.detail);
     await c.query(
       `INSERT INTO audit (partition, owner, epoch, action, detail) SELECT $1, $2, $3, 'rate', d FROM unnest($4::text[]) AS x(d)`,
       [h.partition, this.owner, h.epoch, rows.map((r) => JSON.stringify({ compound: r.compound, from: r.from ?? null, to: r.stars, index: r.index, trigger: r.trigger }))],

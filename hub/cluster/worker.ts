@@ -5,8 +5,10 @@ import type { Event } from '../../protocol/event.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { isCaseMessage, type CaseMessage } from './case-message.ts';
+import { isDecisionMessage, type DecisionMessage } from './decision-message.ts';
 import { ClusterError } from './errors.ts';
-import { PartitionRating } from './partition-rating.ts';
+import { CityCalibrator, reportReview } from './city-calibration.ts';
+import { PartitionRating, type RateResult } from './partition-rating.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { PgLeases, type Held } from './lease.ts';
 import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
@@ -44,6 +46,8 @@ export interface WorkerOptions {
   policy?: Policy;
   /** How often each held partition's compounds are re-rated: due reviews, decay, ending effects (ms). Default 60 s. */
   reviewMs?: number;
+  /** A review's city calibration leaves out partitions not reported this long after its first report (ms). Default 10 min. */
+  calibrationGraceMs?: number;
   now?: () => number;
   log?: WorkerLog;
 }
@@ -56,6 +60,8 @@ export interface WorkerStats {
   fenced: number;
   badMessages: number;
   cases: number;
+  /** Alarm decisions and survey results applied. */
+  decisions: number;
   ratings: number;
 }
 
@@ -80,7 +86,7 @@ const quiet: WorkerLog = { info() {}, warn() {} };
  * refuses the write and the messages go to the new owner.
  */
 export class PartitionWorker {
-  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, ratings: 0 };
+  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, decisions: 0, ratings: 0 };
   private readonly policy: Policy;
   private readonly now: () => number;
   private reviewTimer: NodeJS.Timeout | undefined;
@@ -89,6 +95,8 @@ export class PartitionWorker {
   private readonly tickMs: number;
   private readonly leases: PgLeases;
   private readonly state: PgPartitionState;
+  private readonly calibrator: CityCalibrator;
+  private calibrating: Promise<void> | undefined;
   private readonly log: WorkerLog;
   private readonly held = new Map<number, Owned>();
   private js!: JetStreamClient;
@@ -109,6 +117,7 @@ export class PartitionWorker {
     this.log = o.log ?? quiet;
     this.policy = o.policy ?? defaultPolicy();
     this.now = o.now ?? Date.now;
+    this.calibrator = new CityCalibrator(o.pool, { policy: this.policy, partitions: this.partitions, owner: o.id, now: this.now, log: this.log, ...(o.calibrationGraceMs !== undefined ? { graceMs: o.calibrationGraceMs } : {}) });
   }
 
   /** Partitions held now, with their epochs. */
@@ -147,17 +156,43 @@ export class PartitionWorker {
   /** Each held partition re-rates its compounds (reviews are per partition, on its owner). */
   private reviewHeld(): void {
     if (this.closed) return;
+    const ticks: Promise<void>[] = [];
     for (const o of this.held.values()) {
       if (o.stopping || !o.rating) continue;
-      void this.serial(o, async () => {
-        const r = await this.ratingOf(o);
-        const out = await this.state.fenced(o.h, (c) => r.rateAll(c, o.h, this.now(), 'tick'));
-        this.stats.ratings += out.length;
-      }).catch((e: Error) => {
-        o.rating = undefined;
-        this.log.warn({ worker: this.o.id, partition: o.h.partition, err: e.message }, 'review tick failed; the partition index is reloaded');
-      });
+      ticks.push(
+        this.serial(o, async () => {
+          const r = await this.ratingOf(o);
+          const out = await this.state.fenced(o.h, (c) => this.reviewPartition(c, r, o.h, 'tick'));
+          this.stats.ratings += out.length;
+        }).catch((e: Error) => {
+          o.rating = undefined;
+          this.log.warn({ worker: this.o.id, partition: o.h.partition, err: e.message }, 'review tick failed; the partition index is reloaded');
+        }),
+      );
     }
+    // After this worker's reports: the city step (one coordinator at a time, city-calibration.ts).
+    if (!this.calibrating) {
+      this.calibrating = Promise.all(ticks)
+        .then(() => this.calibrate())
+        .finally(() => (this.calibrating = undefined));
+    }
+  }
+
+  /** Compute a review's city calibration when complete; if one was stored, apply it at once (not a reviewMs later). */
+  private async calibrate(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (await this.calibrator.run()) setImmediate(() => this.reviewHeld());
+    } catch (e) {
+      this.log.warn({ worker: this.o.id, err: (e as Error).message }, 'city calibration failed; retried at the next review tick');
+    }
+  }
+
+  /** A partition's review tick, in its fenced transaction: its part of the city calibration, then every compound re-rated. */
+  private async reviewPartition(c: pg.PoolClient, r: PartitionRating, h: Held, trigger: 'start' | 'tick'): Promise<RateResult[]> {
+    const now = this.now();
+    await reportReview(c, r, h, this.o.id, now);
+    return r.rateAll(c, h, now, trigger);
   }
 
   private runTick(): void {
@@ -245,7 +280,7 @@ export class PartitionWorker {
     // Rate the partition's compounds once on taking it (the embedded hub rates all at start).
     await this.serial(o, async () => {
       const r = await this.ratingOf(o);
-      await this.state.fenced(o.h, (c) => r.rateAll(c, o.h, this.now(), 'start'));
+      await this.state.fenced(o.h, (c) => this.reviewPartition(c, r, o.h, 'start'));
     }).catch((e: Error) => {
       o.rating = undefined;
       throw e;
@@ -273,11 +308,13 @@ export class PartitionWorker {
       }
       const events: Event[] = [];
       const cases: CaseMessage['case'][] = [];
+      const decisions: DecisionMessage[] = [];
       const good: JsMsg[] = [];
       for (const x of batch) {
         try {
-          const b = x.json<PartitionBatch | CaseMessage>();
+          const b = x.json<PartitionBatch | CaseMessage | DecisionMessage>();
           if (isCaseMessage(b)) cases.push(b.case);
+          else if (isDecisionMessage(b)) decisions.push(b);
           else if (!Array.isArray(b.events)) throw new Error('no events array');
           else for (const e of b.events) events.push(e);
           good.push(x);
@@ -295,6 +332,7 @@ export class PartitionWorker {
             const now = this.now();
             await pr.takeEvents(c, fresh, now);
             for (const k of cases) this.stats.ratings += (await pr.applyCase(c, o.h, k, now)).length;
+            for (const d of decisions) this.stats.ratings += (await (d.kind === 'survey' ? pr.applySurvey(c, o.h, d.survey, now) : pr.applyAlarmDecision(c, o.h, d.alarm, now))).length;
             this.stats.ratings += (await pr.rateDirty(c, o.h, now)).length;
           });
         }).catch((e: unknown) => {
@@ -302,6 +340,7 @@ export class PartitionWorker {
           throw e;
         });
         this.stats.cases += cases.length;
+        this.stats.decisions += decisions.length;
         this.stats.applied += r.applied;
         this.stats.duplicates += r.duplicates;
         this.stats.transactions++;
@@ -330,6 +369,7 @@ export class PartitionWorker {
     if (this.timer) clearInterval(this.timer);
     if (this.reviewTimer) clearInterval(this.reviewTimer);
     await this.ticking;
+    await this.calibrating;
     for (const h of this.owned()) {
       await this.stopPartition(h.partition);
       await this.leases.release(h).catch(() => false);

@@ -1,6 +1,5 @@
 import type { Policy } from './policy-schema.ts';
-import type { Evaluation } from './types.ts';
-import { publishedStars, reviewStep, type RatingState } from './rating.ts';
+import { publishedStars, reviewStep, type RatingState, type ReviewEvaluation } from './rating.ts';
 
 /**
  * The review's city calibration (DOMAIN.md: "the 31.9 % five-star calibration applies to the
@@ -40,8 +39,8 @@ export interface CityEntry {
   district: string;
   /** The compound's state before this review. */
   state: RatingState;
-  /** Its evaluation at the review instant. */
-  ev: Evaluation;
+  /** Its evaluation at the review instant (only what a review reads: a cluster partition ships it). */
+  ev: ReviewEvaluation;
 }
 
 export const offsetOf = (o: ReviewOffsets | undefined, district: string): number => (o ? (o.districts[district] ?? o.city) : 0);

@@ -1,13 +1,19 @@
 import type { CaseStore, StoredCase } from '../cases/store.ts';
 import type { Policy } from './policy-schema.ts';
 import { evaluate } from './engine.ts';
-import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from './rating.ts';
+import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState, type ReviewEvaluation } from './rating.ts';
 import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from './time.ts';
 import type { CompoundRef, ConfirmedAlarm, EngineInput, Evaluation, Signals } from './types.ts';
 import { offsetOf, type CityEntry, type ReviewOffsets } from './calibration.ts';
 
 /** The city calibration of the review at `t`; undefined while it is still being computed. */
 export type OffsetsAt = (t: number) => ReviewOffsets | undefined;
+
+/**
+ * The evaluation a review at `t` must use when it was fixed earlier (cluster mode: the one the
+ * city calibration was solved on, reported by the partition); undefined = evaluate now.
+ */
+export type ReviewedAt = (compound: string, t: number) => ReviewEvaluation | undefined;
 
 /** Fixed thresholds: every review has offset 0. */
 export const NO_CALIBRATION: OffsetsAt = (at) => ({ at, city: 0, districts: {}, rated: 0 });
@@ -87,13 +93,14 @@ export class CompoundRater {
    * Run the due reviews before `until` whose city calibration is known (`offsetsAt`; a review
    * still waiting for its calibration stops here and runs at a later rating).
    */
-  private runReviews(base: Omit<EngineInput, 'at'>, now: number, offsetsAt: OffsetsAt, until = Infinity): number {
+  private runReviews(base: Omit<EngineInput, 'at'>, now: number, offsetsAt: OffsetsAt, until = Infinity, reviewedAt?: ReviewedAt): number {
     let n = 0;
     for (const t of this.dueReviews(now)) {
       if (t >= until) break;
       const offsets = offsetsAt(t);
       if (offsets === undefined) break;
-      this.state = reviewStep(this.policy, this.state, evaluate(this.policy, { ...base, at: t }), offsetOf(offsets, this.compound.district));
+      const ev = reviewedAt?.(this.compound.id, t) ?? evaluate(this.policy, { ...base, at: t });
+      this.state = reviewStep(this.policy, this.state, ev, offsetOf(offsets, this.compound.district));
       n++;
     }
     return n;
@@ -109,16 +116,16 @@ export class CompoundRater {
    * What the city calibration of the review at `t` needs from this compound: its state before
    * that review (earlier due reviews run first) and its evaluation at `t`.
    */
-  reviewEntry(store: CaseSource, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt): CityEntry {
+  reviewEntry(store: CaseSource, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt, reviewedAt?: ReviewedAt): CityEntry {
     const { base } = this.inputsAt(store, now, onlineRate);
-    this.runReviews(base, now, offsetsAt, t);
+    this.runReviews(base, now, offsetsAt, t, reviewedAt);
     return { district: this.compound.district, state: this.state, ev: evaluate(this.policy, { ...base, at: t }) };
   }
 
   /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
-  rate(store: CaseSource, now: number, onlineRate: number | null, offsetsAt: OffsetsAt = NO_CALIBRATION): RatedNow & { reviewed: number } {
+  rate(store: CaseSource, now: number, onlineRate: number | null, offsetsAt: OffsetsAt = NO_CALIBRATION, reviewedAt?: ReviewedAt): RatedNow & { reviewed: number } {
     const { inputs, signals, base } = this.inputsAt(store, now, onlineRate);
-    const reviewed = this.runReviews(base, now, offsetsAt);
+    const reviewed = this.runReviews(base, now, offsetsAt, Infinity, reviewedAt);
     const evaluation = evaluate(this.policy, { ...base, at: now });
     const stars = publishedStars(this.policy, this.state, evaluation);
     const ends = [...evaluation.downgrades.map((d) => d.until), ...(evaluation.veto ? [evaluation.veto.until] : [])].filter((t) => t > now);

@@ -36,6 +36,14 @@ export interface RatingState {
   offset?: number;
 }
 
+/**
+ * What a review and the published stars read of an evaluation: the city calibration carries
+ * exactly this between processes (cluster mode), so nothing else of it can sway a review.
+ */
+export type ReviewEvaluation = Pick<Evaluation, 'at' | 'rated' | 'baseIndex' | 'bandStars' | 'gates' | 'veto' | 'downgradeStars'>;
+
+export const reviewEvaluationOf = (ev: ReviewEvaluation): ReviewEvaluation => ({ at: ev.at, rated: ev.rated, baseIndex: ev.baseIndex, bandStars: ev.bandStars, gates: ev.gates, veto: ev.veto, downgradeStars: ev.downgradeStars });
+
 export const INITIAL_RATING_STATE: RatingState = Object.freeze({ reviewStars: null, runs: [], lastReviewAt: null }) as RatingState;
 
 /** Does `index` reach band `stars` with `margin` points to spare (negative: with that much slack)? */
@@ -46,13 +54,13 @@ function clears(policy: Policy, index: number, stars: number, margin: number): b
 }
 
 /** The level a review may set at most: the band, capped by the 5★ online-rate gate. */
-function levelCap(policy: Policy, ev: Evaluation): number {
+function levelCap(policy: Policy, ev: ReviewEvaluation): number {
   const g = policy.fiveStarGates;
   return ev.gates.onlineRate ? g.stars : g.stars - 1;
 }
 
 /** What a first list publishes from this evaluation alone: the band, capped by the 5★ gates. */
-export function reviewCandidate(policy: Policy, ev: Evaluation, offset = 0): number {
+export function reviewCandidate(policy: Policy, ev: ReviewEvaluation, offset = 0): number {
   return gatedBand(policy, offset === 0 ? ev.bandStars : bandStars(policy, ev.baseIndex + offset), { noVeto: true, onlineRate: ev.gates.onlineRate });
 }
 
@@ -60,7 +68,7 @@ export function reviewCandidate(policy: Policy, ev: Evaluation, offset = 0): num
  * One scheduled review: a pure step of the rating state. `offset` is the city calibration of this
  * review (calibration.ts, 0 without one): the base index is judged as `baseIndex + offset`.
  */
-export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation, offset = 0): RatingState {
+export function reviewStep(policy: Policy, state: RatingState, ev: ReviewEvaluation, offset = 0): RatingState {
   // An unrated compound has no level; its first rated review publishes what the data says.
   if (!ev.rated) return { ...state, lastReviewAt: ev.at };
   const { consecutiveRuns: n, hysteresisPoints: up, dropPoints: down } = policy.review;
@@ -94,7 +102,7 @@ export function reviewStep(policy: Policy, state: RatingState, ev: Evaluation, o
  * fell far below it, then composed with the live case effects (composeStars: veto, downgrades).
  * The online-rate gate is judged at reviews only: a short outage must not flick the plaque.
  */
-export function publishedStars(policy: Policy, state: RatingState, ev: Evaluation): number | null {
+export function publishedStars(policy: Policy, state: RatingState, ev: ReviewEvaluation): number | null {
   if (!ev.rated) return null;
   const offset = state.offset ?? 0;
   const index = ev.baseIndex + offset;

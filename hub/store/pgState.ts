@@ -14,6 +14,15 @@ export class PgStateStore implements StateStore {
     const compounds: CompoundRow[] = city.compounds.map((c) => ({ id: c.id, name: c.name, district: c.district, households: c.households, lat: c.lat, lon: c.lon }));
     const devices: DeviceRow[] = city.compounds.flatMap((c) => c.devices.map((d) => ({ id: d.id, compound: c.id, kind: d.kind, profile: d.profile, heartbeat_s: d.heartbeatSeconds })));
     await this.upsert(compounds, devices, true);
+    const d = city.districts;
+    if (d.length > 0) {
+      await this.pool.query('INSERT INTO districts (id, name) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO UPDATE SET name = excluded.name', [d.map((x) => x.id), d.map((x) => x.name)]);
+    }
+  }
+
+  /** District id → name, as the city file listed them (cluster mode's pages and map). */
+  async districtNames(): Promise<Map<string, string>> {
+    return new Map((await this.pool.query<{ id: string; name: string }>('SELECT id, name FROM districts')).rows.map((r) => [r.id, r.name]));
   }
 
   async addLearned(compounds: readonly CompoundRow[], devices: readonly DeviceRow[]): Promise<void> {

@@ -103,6 +103,10 @@ describe(`cluster proof: ${EDGES} edges at ${RATE} ev/s for ${SECONDS} s, a work
       const o = await owners();
       return o.get('wa') === PARTITIONS / 2 && o.get('wb') === PARTITIONS / 2;
     }, 60_000, 'both workers holding half the partitions');
+    // The first list's review is city-calibrated (every partition reports, one coordinator
+    // computes): wait until every compound ran it, so it runs on what the replay's start review
+    // sees (nothing heard yet). The calibration itself is checked below against the replay's.
+    await until(async () => Number((await pool.query("SELECT count(*)::int AS n FROM compound_ratings WHERE state->>'lastReviewAt' IS NOT NULL")).rows[0].n) === EDGES, 60_000, 'the first review applied on every compound');
 
     const t0 = Date.now();
     const plan: FleetPlan = { t0, perEdgeRate: RATE / EDGES, devices: DEVICES };
@@ -254,6 +258,12 @@ describe(`cluster proof: ${EDGES} edges at ${RATE} ev/s for ${SECONDS} s, a work
     clock = tCompare;
     engine.tick();
     const replay = new Map(engine.list().map((r) => [r.id, r.stars]));
+    // Every review's city calibration is the single hub's (computed once each, from all partitions).
+    const single = new Map(engine.ratings.metaWithPrefix('calibration:').map(({ value }) => [(JSON.parse(value) as { at: number }).at, JSON.parse(value) as unknown]));
+    const cals = (await pool.query<{ review_at: string; offsets: unknown; missing: number[] }>('SELECT review_at, offsets, missing FROM review_calibrations ORDER BY review_at')).rows;
+    expect(cals.length).toBeGreaterThan(0);
+    expect(new Map(cals.map((r) => [Number(r.review_at), r.offsets]))).toEqual(single);
+    expect(cals.every((r) => r.missing.length === 0)).toBe(true);
     engine.close();
     state.close();
     rmSync(replayDir, { recursive: true, force: true });

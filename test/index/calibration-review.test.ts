@@ -110,7 +110,7 @@ describe('the hub runs the same calibrated reviews as the pure fold', () => {
           ev: evaluate(policy, { compound: h.compound, cases: engine.cases.casesOf(h.compound.id), alarms: [], onlineRate: null, survey: h.survey, at: t }),
         }));
         const o = calibrateReview(policy, t, entries);
-        for (const e of entries) pureStates.set(e.ev.compound, reviewStep(policy, e.state, e.ev, offsetOf(o, e.district)));
+        for (const [i, e] of entries.entries()) pureStates.set(histories[i]!.compound.id, reviewStep(policy, e.state, e.ev, offsetOf(o, e.district)));
         const stored = JSON.parse(engine.ratings.getMeta(`calibration:${t}`) as string) as ReviewOffsets;
         expect(stored, `review ${k}`).toEqual(o);
         expect(o.rated).toBe(300);

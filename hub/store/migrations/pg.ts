@@ -77,4 +77,47 @@ ALTER TABLE deadletters ADD COLUMN stream_seq bigint, ADD COLUMN stream_item int
 CREATE UNIQUE INDEX deadletters_stream_key ON deadletters (stream_seq, stream_item) WHERE stream_seq IS NOT NULL;
 `,
   },
+  {
+    version: 4,
+    name: 'cluster: the city calibration of each review (partition reports, one result)',
+    sql: `
+-- A partition owner's part of a review's city calibration: each compound's district, state before
+-- the review and evaluation at it (hub/index/calibration.ts CityEntry). Written once per (review,
+-- partition) under the owner's fence; a new owner's report of the same pair changes nothing.
+-- json, not jsonb: the numbers come back as the very text JSON.stringify wrote.
+CREATE TABLE review_reports (
+  review_at bigint NOT NULL, partition integer NOT NULL, owner text NOT NULL, epoch bigint NOT NULL,
+  entries json NOT NULL, reported_at bigint NOT NULL, PRIMARY KEY (review_at, partition));
+-- The city calibration of a review (ReviewOffsets), computed once by one coordinator.
+CREATE TABLE review_calibrations (
+  review_at bigint PRIMARY KEY, offsets json NOT NULL, partitions integer[] NOT NULL,
+  missing integer[] NOT NULL, coordinator text NOT NULL, computed_at bigint NOT NULL);
+`,
+  },
+  {
+    version: 5,
+    name: 'cluster: operator decisions on alarms, resident surveys',
+    sql: `
+-- An operator's decision on a device alarm (only confirmed ones score), written by the partition
+-- owner that applied it, with its epoch.
+ALTER TABLE alarms ADD COLUMN status text NOT NULL DEFAULT 'pending', ADD COLUMN decided_at bigint,
+  ADD COLUMN decided_by text, ADD COLUMN decided_epoch bigint;
+CREATE INDEX alarms_status ON alarms (status, device_time);
+-- The latest resident survey result of a compound (0..1), written by its owner.
+CREATE TABLE surveys (
+  compound text PRIMARY KEY, satisfaction double precision NOT NULL, at bigint NOT NULL,
+  partition integer, epoch bigint);
+`,
+  },
+  {
+    version: 6,
+    name: 'cluster: district names, the public explanation of each rating',
+    sql: `
+-- The city's district names (the city file's list; the embedded hub keeps them in memory).
+CREATE TABLE districts (id text PRIMARY KEY, name text NOT NULL);
+-- What the compound's public page shows (hub/index/explain.ts explainPublic), written by its
+-- owner with the rating: any worker serves the plaque page and the map's reasons from it.
+ALTER TABLE compound_ratings ADD COLUMN detail json;
+`,
+  },
 ];
