@@ -17,7 +17,8 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   const config = loadSiteConfig(configPath);
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
-  const scorer = await loadScorer(opts.model, log, config.dataDir, config.scorer?.stateSaveSeconds);
+  const profiles = new Map(config.devices.map((d) => [d.id, d.profile as string] as const));
+  const scorer = await loadScorer(opts.model, log, config.dataDir, config.scorer?.stateSaveSeconds, (device) => profiles.get(device));
   const edge = await startEdge(config, { log, scorerExpected: opts.model !== false, ...(scorer ? { scorer } : {}) });
   log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
   // One line on stdout for scripts (tests, the demo) to pick the ports up.

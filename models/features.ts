@@ -8,7 +8,7 @@ import { poissonSurprise } from './poisson.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f5';
+export const FEATURE_VERSION = 'f6';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -34,12 +34,16 @@ export const FEATURE_NAMES = [
   // a raw count grows with the compound's size, so big compounds raised most false alerts (f4)
   'dev_type_recent', // f5: log1p(Σ exp(−age / 15 min) over this device's events of this type, this one included): a per-type count that also sees alarms spread over half an hour
   'dev_rare_surprise_10m', // f5: Σ type surprise (nats) over the distinct types rare for this device seen on it in 10 min: two odd alarms that are each very rare (cover + video lost) weigh more than two daily nuisances
+  'cmp_denied_creds_excess_10m', // f6: ln((distinct credentials refused anywhere in the compound in 10 min + 1) / (its usual denials in 10 min at this hour + 1)): many different cards tried across doors, each door seeing only a few (a scan), where one card refused five times is the everyday nuisance
   'event_group', // context: index of (device kind, event type) in EVENT_GROUPS; per-type models pick their tables by it
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
-/** What the extractor reads of an event: canonical `Event` fields (a full Event fits). */
-export type FeatureEvent = Pick<Event, 'deviceTime' | 'device' | 'compound' | 'kind' | 'type' | 'attributes'>;
+/**
+ * What the extractor reads of an event: canonical `Event` fields (a full Event fits), plus the
+ * device's vendor profile when the caller knows it (else `FeatureOptions.profileOf` is asked).
+ */
+export type FeatureEvent = Pick<Event, 'deviceTime' | 'device' | 'compound' | 'kind' | 'type' | 'attributes'> & { profile?: string };
 
 /** Routine traffic; everything else counts as an "alarm" in the windows (offline too: storms). */
 export const ROUTINE_TYPES: ReadonlySet<EventType> = new Set<EventType>([
@@ -95,6 +99,12 @@ export interface FeatureOptions {
   /** Ring capacity per device / per compound window (events). */
   deviceWindowCapacity: number;
   compoundWindowCapacity: number;
+  /**
+   * f6: the vendor profile of a device (site config `devices[].profile`). A new device starts
+   * from the prior of its kind AND vendor (a Hikvision door and a Dahua door report other types
+   * at other rates); without a profile it starts from its kind's.
+   */
+  profileOf?: (device: string) => string | undefined;
 }
 
 export const DEFAULT_FEATURE_OPTIONS: Readonly<FeatureOptions> = Object.freeze({
@@ -112,6 +122,14 @@ const TYPE_INDEX = new Map<EventType, number>(ALL_EVENT_TYPES.map((t, i) => [t, 
 const N_TYPES = ALL_EVENT_TYPES.length;
 /** Weight of the kind-level prior, in events: a young device borrows its kind's habits. */
 const PRIOR_WEIGHT = 20;
+/**
+ * Weight (events) of the kind prior inside a vendor's prior: kind → vendor → device shrinkage.
+ * A vendor this edge has barely seen reads as its kind; after a few hundred events its own mix
+ * and rate dominate.
+ */
+const VENDOR_WEIGHT = 200;
+/** Vendor priors kept (profiles are a short catalogue; the bound only guards hostile input). */
+const MAX_VENDORS = 256;
 /**
  * Pseudo-count of every type in the kind-level prior. Small on purpose: a type this edge has never
  * seen from the kind (a blacklist hit, a cut wire) must read as far stranger than a nuisance
@@ -133,8 +151,10 @@ const CRED_TRAVEL_MS = 2 * 3_600_000;
 /** Every (device kind, event type) pair a device may emit, in a fixed order: the `event_group` values. */
 export const EVENT_GROUPS: readonly string[] = DEVICE_KINDS.flatMap((k) => ALL_EVENT_TYPES.filter((t) => isEventTypeOfKind(k, t)).map((t) => `${k}/${t}`));
 const GROUP_INDEX = new Map<string, number>(EVENT_GROUPS.map((g, i) => [g, i]));
+/** kind → type index → group (the same as GROUP_INDEX, without building a key string per event). */
+const GROUP_OF = new Map<string, Int32Array>(DEVICE_KINDS.map((k) => [k, Int32Array.from(ALL_EVENT_TYPES, (t) => GROUP_INDEX.get(`${k}/${t}`) ?? 0)]));
 /** Column of `event_group`. */
-export const GROUP_FEATURE = 21;
+export const GROUP_FEATURE = 22;
 
 interface DeviceState {
   window: SlidingWindow;
@@ -151,7 +171,7 @@ interface CompoundState {
   window: SlidingWindow;
   types: DecayingCounts;
   hours: DecayingCounts;
-  /** Fading counts of the compound's [non-routine, rare] events: what "many alarms" means for its size. */
+  /** Fading counts of the compound's [non-routine, rare, denial] events: what "many alarms" means for its size. */
   alarms: DecayingCounts;
   firstT: number;
 }
@@ -182,6 +202,10 @@ export class FeatureExtractor {
   private readonly compounds: LruMap<string, CompoundState>;
   private readonly credentials: LruMap<string, Sighting[]>;
   private readonly kinds = new Map<DeviceKind, KindState>();
+  /** f6: per (kind, vendor profile) prior, key `${kind}/${profile}`. */
+  private readonly vendors = new Map<string, KindState>();
+  /** The same priors by profile then kind: found per event without building the key string. */
+  private readonly vendorIndex = new Map<string, Map<string, KindState>>();
 
   constructor(options: Partial<FeatureOptions> = {}) {
     this.options = { ...DEFAULT_FEATURE_OPTIONS, ...options };
@@ -227,6 +251,7 @@ export class FeatureExtractor {
       compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.entries().map(toTuple), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT }]),
       credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
       kinds: [...this.kinds.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
+      vendors: [...this.vendors.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
     };
   }
 
@@ -266,7 +291,7 @@ export class FeatureExtractor {
           window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
           types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
           hours: new DecayingCounts(24, o.memoryHalfLifeMs),
-          alarms: new DecayingCounts(2, o.memoryHalfLifeMs),
+          alarms: new DecayingCounts(3, o.memoryHalfLifeMs),
           firstT: c.firstT,
         };
         st.types.load(c.types);
@@ -289,10 +314,24 @@ export class FeatureExtractor {
         st.devices = s.devices;
         st.firstT = s.firstT ?? Number.NaN;
       }
+      const vendors = new Map<string, KindState>();
+      for (const [key, s] of snap.vendors.slice(0, MAX_VENDORS)) {
+        const st: KindState = { types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs), hours: new DecayingCounts(24, o.memoryHalfLifeMs), devices: s.devices, firstT: s.firstT ?? Number.NaN };
+        st.types.load(s.types);
+        st.hours.load(s.hours);
+        vendors.set(key, st);
+      }
       this.devices.replaceWith(devices);
       this.compounds.replaceWith(compounds);
       this.credentials.replaceWith(credentials);
       for (const [k, st] of kinds) this.kinds.set(k, st);
+      this.vendors.clear();
+      this.vendorIndex.clear();
+      for (const [k, st] of vendors) {
+        this.vendors.set(k, st);
+        const slash = k.indexOf('/');
+        this.indexVendor(k.slice(slash + 1), k.slice(0, slash), st);
+      }
       this.lastEventT = snap.lastEventT ?? Number.NaN;
     } catch (e) {
       throw new FeatureStateError('SS_FEATURE_STATE_CORRUPT', `snapshot unreadable (${(e as Error).message}); starting without it`);
@@ -312,6 +351,7 @@ export class FeatureExtractor {
     const kind = this.kinds.get(ev.kind);
     if (kind === undefined) return null;
 
+    const vendor = this.vendorOf(ev);
     let dev = this.devices.get(ev.device);
     if (dev === undefined) {
       dev = {
@@ -326,6 +366,10 @@ export class FeatureExtractor {
       this.devices.set(ev.device, dev);
       kind.devices++;
       if (Number.isNaN(kind.firstT)) kind.firstT = ev.deviceTime;
+      if (vendor) {
+        vendor.devices++;
+        if (Number.isNaN(vendor.firstT)) vendor.firstT = ev.deviceTime;
+      }
     }
     let cmp = this.compounds.get(ev.compound);
     if (cmp === undefined) {
@@ -333,7 +377,7 @@ export class FeatureExtractor {
         window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
         types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
         hours: new DecayingCounts(24, o.memoryHalfLifeMs),
-        alarms: new DecayingCounts(2, o.memoryHalfLifeMs),
+        alarms: new DecayingCounts(3, o.memoryHalfLifeMs),
         firstT: ev.deviceTime,
       };
       this.compounds.set(ev.compound, cmp);
@@ -354,16 +398,24 @@ export class FeatureExtractor {
     cmp.alarms.decayTo(t);
     kind.types.decayTo(t);
     kind.hours.decayTo(t);
-    const pKindType = ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
+    vendor?.types.decayTo(t);
+    vendor?.hours.decayTo(t);
+    // The prior a device shrinks to: its kind's habits, refined by its vendor's when known (f6).
+    const pKindType = this.priorTypeP(kind, vendor, typeIdx);
     const pType = ((dev.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
-    const pKindHour = ((kind.hours.values[hour] ?? 0) + 1) / (kind.hours.total + 24);
+    const pKindHourOnly = ((kind.hours.values[hour] ?? 0) + 1) / (kind.hours.total + 24);
+    const pKindHour = vendor ? ((vendor.hours.values[hour] ?? 0) + VENDOR_WEIGHT * pKindHourOnly) / (vendor.hours.total + VENDOR_WEIGHT) : pKindHourOnly;
     const pHour = ((dev.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
     // Expected events in a window at this hour: the device's decayed count is the integral of its
     // rate under the fading kernel, so divide by the kernel's mass over the device's age.
     // Rate: Gamma–Poisson, the kind's mean rate per device as a prior worth PRIOR_WEIGHT events,
     // so a device never seen before (or the first minutes after a start) expects what its kind
     // does instead of nothing; an old device's own count outweighs the prior.
-    const kindRate = this.ratePerMs(kind.types.total, t - kind.firstT) / Math.max(1, kind.devices);
+    const kindOnlyRate = this.ratePerMs(kind.types.total, t - kind.firstT) / Math.max(1, kind.devices);
+    // Vendor rate per device, shrunk to the kind's with VENDOR_WEIGHT events of pseudo-data.
+    const kindRate = vendor && kindOnlyRate > 0
+      ? (vendor.types.total + VENDOR_WEIGHT) / (this.kernelMs(t - vendor.firstT) * Math.max(1, vendor.devices) + VENDOR_WEIGHT / kindOnlyRate)
+      : kindOnlyRate;
     const devKernel = this.kernelMs(t - dev.firstT);
     const devRate = kindRate > 0 ? (dev.types.total + PRIOR_WEIGHT) / (devKernel + PRIOR_WEIGHT / kindRate) : dev.types.total / devKernel;
     const expected = devRate * o.windowMs * 24 * pHour;
@@ -373,6 +425,7 @@ export class FeatureExtractor {
     const cmpExpected = this.expectedInWindow(cmp.types.total, t - cmp.firstT) * cmpHourShare;
     const cmpAlarmsExpected = this.expectedInWindow(cmp.alarms.values[0]!, t - cmp.firstT) * cmpHourShare;
     const cmpRareExpected = this.expectedInWindow(cmp.alarms.values[1]!, t - cmp.firstT) * cmpHourShare;
+    const cmpDenialsExpected = this.expectedInWindow(cmp.alarms.values[2]!, t - cmp.firstT) * cmpHourShare;
 
     const typeSurprise = Math.min(MAX_SURPRISE, -Math.log(pType));
     const cred = credentialOf(ev.attributes);
@@ -397,14 +450,19 @@ export class FeatureExtractor {
       // Edge-wide, not per compound: one edge serves the compounds of a police station, and a
       // cloned card shows up at a door of another compound.
       const seen = this.credentials.get(cred) ?? [];
-      const distinct = new Set<string>();
-      for (const s of seen) {
+      // Distinct other devices among at most CRED_SIGHTINGS sightings: a scan beats a Set's allocation.
+      for (let i = 0; i < seen.length; i++) {
+        const s = seen[i]!;
         if (s.compound !== ev.compound && t - s.t <= CRED_TRAVEL_MS) otherCompoundLong = 1;
         if (s.device === ev.device || t - s.t > o.windowMs) continue;
-        distinct.add(s.device);
+        let dup = false;
+        for (let j = 0; j < i && !dup; j++) {
+          const e = seen[j]!;
+          dup = e.device === s.device && e.device !== ev.device && t - e.t <= o.windowMs;
+        }
+        if (!dup) otherDevices++;
         if (s.compound !== ev.compound) otherCompound = 1;
       }
-      otherDevices = distinct.size;
       seen.push({ device: ev.device, compound: ev.compound, t });
       if (seen.length > CRED_SIGHTINGS) seen.shift();
       this.credentials.set(cred, seen);
@@ -418,7 +476,7 @@ export class FeatureExtractor {
     // Joint rarity of the odd types on this device now (independence: surprises add).
     let rareSurprise = 0;
     for (const ti of w.rareTypes.keys()) {
-      const p = ((dev.types.values[ti] ?? 0) + PRIOR_WEIGHT * this.kindTypeP(kind, ti)) / (dev.types.total + PRIOR_WEIGHT);
+      const p = ((dev.types.values[ti] ?? 0) + PRIOR_WEIGHT * this.priorTypeP(kind, vendor, ti)) / (dev.types.total + PRIOR_WEIGHT);
       rareSurprise += Math.min(MAX_SURPRISE, -Math.log(p));
     }
     // Bursts of one type: n of this type in the window vs. what this device (compound) does at
@@ -447,7 +505,8 @@ export class FeatureExtractor {
     out[18] = Math.log((cw.alarmDevices.size + 1) / (cmpAlarmsExpected + 1));
     out[19] = Math.log1p(recent);
     out[20] = rareSurprise;
-    out[GROUP_FEATURE] = GROUP_INDEX.get(`${ev.kind}/${ev.type}`) ?? 0;
+    out[21] = Math.log((cw.deniedCreds.size + 1) / (cmpDenialsExpected + 1));
+    out[GROUP_FEATURE] = GROUP_OF.get(ev.kind)?.[typeIdx] ?? 0;
 
     // Learn from this event after scoring it.
     dev.types.add(typeIdx);
@@ -456,8 +515,11 @@ export class FeatureExtractor {
     cmp.hours.add(hour);
     if (!routine) cmp.alarms.add(0);
     if (entry.rare) cmp.alarms.add(1);
+    if (entry.denial) cmp.alarms.add(2);
     kind.types.add(typeIdx);
     kind.hours.add(hour);
+    vendor?.types.add(typeIdx);
+    vendor?.hours.add(hour);
     dev.lastT = t;
     if (!(t <= this.lastEventT)) this.lastEventT = t;
     return out;
@@ -465,6 +527,32 @@ export class FeatureExtractor {
 
   private kindTypeP(kind: KindState, typeIdx: number): number {
     return ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
+  }
+
+  /** p(type) of the device's prior: the kind's, refined by the vendor's own counts when known. */
+  private priorTypeP(kind: KindState, vendor: KindState | undefined, typeIdx: number): number {
+    const pKind = this.kindTypeP(kind, typeIdx);
+    if (vendor === undefined) return pKind;
+    return ((vendor.types.values[typeIdx] ?? 0) + VENDOR_WEIGHT * pKind) / (vendor.types.total + VENDOR_WEIGHT);
+  }
+
+  /** The (kind, vendor) prior of an event's device, created on first sight; none without a profile. */
+  private vendorOf(ev: FeatureEvent): KindState | undefined {
+    const profile = ev.profile ?? this.options.profileOf?.(ev.device);
+    if (profile === undefined || profile.length === 0) return undefined;
+    const known = this.vendorIndex.get(profile)?.get(ev.kind);
+    if (known !== undefined) return known;
+    if (this.vendors.size >= MAX_VENDORS) return undefined;
+    const v: KindState = { types: new DecayingCounts(N_TYPES, this.options.memoryHalfLifeMs), hours: new DecayingCounts(24, this.options.memoryHalfLifeMs), devices: 0, firstT: Number.NaN };
+    this.vendors.set(`${ev.kind}/${profile}`, v);
+    this.indexVendor(profile, ev.kind, v);
+    return v;
+  }
+
+  private indexVendor(profile: string, kind: string, v: KindState): void {
+    let byKind = this.vendorIndex.get(profile);
+    if (byKind === undefined) this.vendorIndex.set(profile, (byKind = new Map()));
+    byKind.set(kind, v);
   }
 
   /** Mass (ms) of the fading kernel over an age of `ageMs` (at least one window). */
@@ -490,7 +578,7 @@ export class FeatureExtractor {
  * are stored by index: FEATURE_VERSION pins the type order, and a snapshot of another feature
  * version, layout or window setting is refused rather than misread.
  */
-export const FEATURE_STATE_VERSION = 1;
+export const FEATURE_STATE_VERSION = 2; // 2: vendor priors (f6)
 
 type Counts = ReturnType<DecayingCounts['save']>;
 /** [t, flags (routine 1 | denial 2 | grant 4 | rare 8), type index, device, credential or null] */
@@ -511,6 +599,8 @@ export interface FeatureSnapshot {
   compounds: [string, CompoundSnap][];
   credentials: [string, [string, string, number][]][];
   kinds: [DeviceKind, KindSnap][];
+  /** f6: the (kind, vendor profile) priors, key `${kind}/${profile}`. */
+  vendors: [string, KindSnap][];
 }
 
 const toTuple = (e: WindowEntry): EntryTuple => [e.t, (e.routine ? 1 : 0) | (e.denial ? 2 : 0) | (e.grant ? 4 : 0) | (e.rare ? 8 : 0), e.type, e.device, e.cred ?? null];

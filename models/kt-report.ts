@@ -37,7 +37,7 @@ export function ktReportMarkdown(e: KtEvaluation, card: KtCard): string {
     '## Notes',
     '',
     '- Recall: incidents with an event of their compound (or devices) above the threshold within ±5 min; an alert is the first flagged event of a compound, flagged events within 10 min join it; a false alert is an alert near no incident.',
-    '- Novel types (credential-scan, perimeter-probe) exist nowhere in the simulators and were left out of every development run (`models evaluate --seeds dev` omits them).',
+    '- Novel types (credential-scan, perimeter-probe) exist nowhere in the simulators and were left out of every development run (`models evaluate --seeds dev` omits them). They are no longer strictly unseen: their definitions were read while diagnosing earlier reports, and f6\'s `cmp_denied_creds_excess_10m` (distinct refused credentials across a compound) was added with credential-scan in view, without being run on it before this report.',
     '- Baselines: rules-tuned (known-critical types chosen greedily on validation under the full budget), severity (vendor severity level, threshold tuned), ewma-poisson (per device), type-poisson (per device and type, two smoothing settings; the better one is the fair comparison); severity-critical is the one-line rule "alert on every vendor-critical event", not tuned (the tuned severity baseline is 0 % because forced doors alone, about 1 per compound-day in normal traffic, exceed the validation budget, so its tuned threshold flags nothing).',
     '- Only baselines within the budget (≤ 1 false alert per compound-day here) count as the best fair baseline.',
     '',

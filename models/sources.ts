@@ -5,16 +5,37 @@ import type { ScenarioPlan } from '../simulators/scenarios/types.ts';
 import type { LabeledEvent } from './dataset.ts';
 
 /**
+ * Open durations only some vendors' payloads carry (DEVICES.md): Dahua's `DoorNotClosed` has
+ * `Duration`; Hikvision's ISAPI door-held-open (major 5 / minor 0x1c) has none, so an edge
+ * never learns how long a Hik door stood open. The simulators' intent knows it for every door;
+ * offline rows must not (kt-2.1.0's offline figures counted durations the live path never saw).
+ * `test/models/offline-attributes.test.ts` checks this against the codecs, per profile.
+ */
+const CARRIES_DURATION: ReadonlySet<string> = new Set(['dahua-access/door-held']);
+const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'];
+
+/** The attributes of an intended event (of `type`) as the device's vendor payload can carry them. */
+export function carriedAttributes<A extends Record<string, unknown>>(profile: string | undefined, type: string, attrs: A): A {
+  if (profile === undefined || CARRIES_DURATION.has(`${profile}/${type}`) || !DURATION_KEYS.some((k) => k in attrs)) return attrs;
+  const out: A = { ...attrs };
+  for (const k of DURATION_KEYS) delete out[k];
+  return out;
+}
+
+/**
  * Training/evaluation traffic straight from the simulators' pure generator. We read the canonical
  * events each message stands for (`intent.events`), not the vendor payloads: decoding them would
  * need the edge codecs, and a models ↔ edge dependency would let a codec bug hide in the training
  * data. The attributes are raw here (card, plate) where the edge has keyed hashes; the features
- * only test credentials for equality, so both give the same vectors.
+ * only test credentials for equality, so both give the same vectors. What a vendor's payload
+ * cannot carry is dropped (`carriedAttributes`), and each event names its device's vendor
+ * profile (the features' vendor prior, f6), as the edge's site config does.
  */
-export function* labeledEvents(items: Iterable<TrafficItem>): Generator<LabeledEvent> {
+export function* labeledEvents(items: Iterable<TrafficItem>, profileOf: (device: string) => string | undefined = () => undefined): Generator<LabeledEvent> {
   for (const m of items) {
     // Bad traffic (malformed, unknown devices …) is the edge's dead-letter business, never events.
     if (m.intent.bad !== undefined || m.bad !== undefined) continue;
+    const profile = profileOf(m.device);
     for (const e of m.intent.events) {
       const ev: LabeledEvent = {
         deviceTime: m.intent.deviceTime,
@@ -22,13 +43,20 @@ export function* labeledEvents(items: Iterable<TrafficItem>): Generator<LabeledE
         compound: m.compound,
         kind: m.kind,
         type: e.type,
-        attributes: e.attributes,
+        attributes: carriedAttributes(profile, e.type, e.attributes),
         severity: e.severity,
       };
+      if (profile !== undefined) ev.profile = profile;
       if (m.truthId !== undefined) ev.truthId = m.truthId;
       yield ev;
     }
   }
+}
+
+/** Device id → vendor profile of a city (what the edge's site config says). */
+export function profilesOf(city: City): (device: string) => string | undefined {
+  const m = new Map(city.compounds.flatMap((c) => c.devices.map((d) => [d.id, d.profile as string] as const)));
+  return (device) => m.get(device);
 }
 
 export interface TrafficSpec {
@@ -61,5 +89,6 @@ export function trafficEvents(spec: TrafficSpec, plan?: ScenarioPlan): Iterable<
       heartbeats: false,
       ...(plan ? { plan } : {}),
     }),
+    profilesOf(city),
   );
 }

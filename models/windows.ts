@@ -87,6 +87,8 @@ export class SlidingWindow {
   readonly alarmDevices = new Map<string, number>();
   /** rare type index → occurrences in the window */
   readonly rareTypes = new Map<number, number>();
+  /** credential → denials of it in the window (distinct refused credentials: scans) */
+  readonly deniedCreds = new Map<string, number>();
 
   constructor(readonly spanMs: number, readonly capacity: number) {
     this.ring = new Array<WindowEntry | undefined>(capacity);
@@ -110,7 +112,10 @@ export class SlidingWindow {
     if (e.denial) this.denials++;
     if (e.grant) this.grants++;
     this.types.set(e.type, (this.types.get(e.type) ?? 0) + 1);
-    if (e.cred !== undefined) this.creds.set(e.cred, (this.creds.get(e.cred) ?? 0) + 1);
+    if (e.cred !== undefined) {
+      this.creds.set(e.cred, (this.creds.get(e.cred) ?? 0) + 1);
+      if (e.denial) this.deniedCreds.set(e.cred, (this.deniedCreds.get(e.cred) ?? 0) + 1);
+    }
   }
 
   /** The entries in the window, oldest first (for snapshots; re-`push` them to restore). */
@@ -150,7 +155,10 @@ export class SlidingWindow {
     if (e.denial) this.denials--;
     if (e.grant) this.grants--;
     decrement(this.types, e.type);
-    if (e.cred !== undefined) decrement(this.creds, e.cred);
+    if (e.cred !== undefined) {
+      decrement(this.creds, e.cred);
+      if (e.denial) decrement(this.deniedCreds, e.cred);
+    }
   }
 }
 

@@ -55,7 +55,8 @@ export async function liveRun(spec: RunSpec, variants: readonly Variant[], model
     edge: 'edge-live', timezone: '+08:00', maxPayloadBytes: 256 * 1024, mintId: () => `edge-live.m${(n++).toString(36)}`,
     privacy: createPrivacy(randomBytes(32)), maxSkewMs: 5 * 60_000,
   };
-  const scorer = await createOnnxScorer({ modelPath, watchIntervalMs: false, warmupMs: LEARNING_MS });
+  // The vendor of each device, as the edge's site config gives it (the features' vendor prior).
+  const scorer = await createOnnxScorer({ modelPath, watchIntervalMs: false, warmupMs: LEARNING_MS, features: { profileOf: (device) => entries.get(device)?.device.profile } });
   if (scorer.status().state !== 'ok') throw new Error(`SS_MODEL_EVALUATE_LIVE: ${scorer.status().reason ?? 'scorer not ok'}`);
   const points: ScoredPoint[] = [];
   const sizes: number[] = [];

@@ -91,5 +91,42 @@ describe('FeatureExtractor', () => {
     };
     expect(run()).toEqual(run());
   });
-});
+  it('a new device starts from the prior of its kind and vendor (f6)', () => {
+    // Two vendors of door: 'hik-access' doors here raise tailgating alarms often, 'dahua-access' never.
+    const profiles = new Map<string, string>();
+    const fx = new FeatureExtractor({ profileOf: (d) => profiles.get(d) });
+    let t = MONDAY_LOCAL_MIDNIGHT;
+    for (let i = 0; i < 2_000; i++) {
+      for (const [device, profile] of [['c0001-acc-h1', 'hik-access'], ['c0001-acc-d1', 'dahua-access']] as const) {
+        profiles.set(device, profile);
+        fx.push(access((t += 5_000), profile === 'hik-access' && i % 5 === 0 ? 'tailgating' : 'granted', device, { card: `k${i % 50}` }));
+      }
+    }
+    profiles.set('c0001-acc-h2', 'hik-access');
+    profiles.set('c0001-acc-d2', 'dahua-access');
+    const hikNew = fx.push(access((t += 5_000), 'tailgating', 'c0001-acc-h2'))!;
+    const dahuaNew = fx.push(access((t += 5_000), 'tailgating', 'c0001-acc-d2'))!;
+    // The new Hik door expects tailgating (its vendor's habit); the new Dahua door does not.
+    expect(hikNew[F.type_surprise]).toBeLessThan(2.5);
+    expect(dahuaNew[F.type_surprise]).toBeGreaterThan(hikNew[F.type_surprise]! + 2);
+    // An event that names its profile itself needs no lookup; without any profile the kind prior serves.
+    const named = fx.push({ ...access((t += 5_000), 'tailgating', 'c0001-acc-h3'), profile: 'hik-access' })!;
+    expect(named[F.type_surprise]).toBeCloseTo(hikNew[F.type_surprise]!, 1);
+    const kindOnly = fx.push(access((t += 5_000), 'tailgating', 'c0001-acc-x1'))!;
+    expect(kindOnly[F.type_surprise]).toBeGreaterThan(hikNew[F.type_surprise]!);
+    expect(kindOnly[F.type_surprise]).toBeLessThan(dahuaNew[F.type_surprise]!);
+  });
 
+  it('counts distinct refused credentials across the compound (f6), not one card refused again and again', () => {
+    const fx = new FeatureExtractor();
+    let t = MONDAY_LOCAL_MIDNIGHT;
+    for (let i = 0; i < 3_000; i++) fx.push(access((t += 20_000), i % 20 === 0 ? 'denied' : 'granted', `c0001-acc-0${i % 4}`, { card: `k${i % 300}` }));
+    let same: Float32Array | null = null;
+    for (let i = 0; i < 6; i++) same = fx.push(access((t += 5_000), 'denied', 'c0001-acc-00', { card: 'stranger-1' }));
+    const sameV = same![F.cmp_denied_creds_excess_10m]!;
+    t += 20 * 60_000;
+    let scan: Float32Array | null = null;
+    for (let i = 0; i < 6; i++) scan = fx.push(access((t += 5_000), 'denied', `c0001-acc-0${i % 3}`, { card: `stranger-${10 + i}` }));
+    expect(scan![F.cmp_denied_creds_excess_10m]).toBeGreaterThan(sameV + 1);
+  });
+});

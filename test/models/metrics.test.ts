@@ -96,4 +96,29 @@ describe('baselines', () => {
     expect(far).toBeLessThan(1e-60);
     expect(poissonSurprise(30, 0.01, 30)).toBe(30);
   });
+  it('Poisson tail agrees with 1 − CDF summed from 0 at busy rates, also past exp(−λ) underflow', () => {
+    // Reference: the CDF from k = 0 in log space (slow, O(n), exact enough for the comparison).
+    const ref = (n: number, lambda: number): number => {
+      let lnTerm = -lambda;
+      let lnCdf = lnTerm;
+      for (let k = 1; k < n; k++) {
+        lnTerm += Math.log(lambda / k);
+        lnCdf = Math.max(lnCdf, lnTerm) + Math.log1p(Math.exp(-Math.abs(lnCdf - lnTerm)));
+      }
+      return 1 - Math.exp(lnCdf);
+    };
+    for (const [n, lambda] of [[5, 3], [40, 30], [240, 230], [200, 240], [260, 240], [900, 800]] as const) {
+      expect(poissonTail(n, lambda)).toBeCloseTo(ref(n, lambda), 9);
+    }
+    // λ = 1200: exp(−λ) is 0 in doubles; 1400 events where 1200 are usual is still 7–8 decades out.
+    expect(poissonSurprise(1400, 1200)).toBeGreaterThan(6);
+    expect(poissonSurprise(1400, 1200)).toBeLessThan(10);
+  });
+  it('Poisson surprise returns the cap at once for counts past it (no sum over a storm\'s n terms)', () => {
+    expect(poissonSurprise(100_000, 0.5, 30)).toBe(30);
+    expect(poissonSurprise(12, 0.5, 30)).toBeLessThan(30);
+    // just past the cap's edge both ways: the early answer is the capped value, not a guess
+    expect(poissonSurprise(25, 0.5, 30)).toBe(30);
+    expect(poissonSurprise(21, 0.5, 30)).toBeCloseTo(-Math.log10(poissonTail(21, 0.5)), 9);
+  });
 });

@@ -48,10 +48,16 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
   it('snapshot → JSON → restore: the next events get exactly the features of an uninterrupted extractor', () => {
     const evs = cityEvents(T0, 6 * HOUR, 5);
     const cut = Math.floor(evs.length * 0.7);
-    const a = new FeatureExtractor();
+    // Vendor priors (f6) are part of the memory: every device's profile, as the site config gives it.
+    const city = generateCity({ compounds: 2, seed: 31 });
+    const profiles = new Map(city.compounds.flatMap((c) => c.devices.map((d) => [d.id, d.profile as string] as const)));
+    const profileOf = (d: string): string | undefined => profiles.get(d);
+    const a = new FeatureExtractor({ profileOf });
     for (const e of evs.slice(0, cut)) a.push(e);
-    const b = new FeatureExtractor();
-    b.restore(JSON.parse(JSON.stringify(a.snapshot())) as FeatureSnapshot);
+    const snap = a.snapshot();
+    expect(snap.vendors.length).toBeGreaterThanOrEqual(2);
+    const b = new FeatureExtractor({ profileOf });
+    b.restore(JSON.parse(JSON.stringify(snap)) as FeatureSnapshot);
     expect(b.sizes()).toEqual(a.sizes());
     let compared = 0;
     for (const e of evs.slice(cut)) {
@@ -105,7 +111,7 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     expect(blind.at(-1)!.score?.anomalous).toBe(false);
     // and the restored scorer did not turn the reconnect burst into alarms
     expect(warm.slice(0, -1).filter((e) => e.score?.anomalous).length).toBeLessThanOrEqual(1);
-    expect(FEATURE_COUNT).toBe(22);
+    expect(FEATURE_COUNT).toBe(23);
   });
 
   it('on a cold start every new device learns, however many devices have already spoken', { timeout: 120_000 }, async () => {
