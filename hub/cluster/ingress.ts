@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Event } from '../../protocol/event.ts';
+import type { DeadLetterReason } from '../errors.ts';
 import { parseBatch, type DeadLetterDraft } from '../ingest/parse.ts';
 import { ClusterError } from './errors.ts';
 import { DEAD_LETTER_SUBJECT, DEFAULT_PARTITIONS, eventSubject, partitionOf } from './partition.ts';
@@ -21,6 +22,8 @@ export interface IngressResult {
   /** Messages JetStream reported as duplicates of an earlier publish (a resend inside the window). */
   duplicates: number;
   deadLetters: number;
+  /** The reason code of each dead letter, for the counters. */
+  deadLetterReasons: DeadLetterReason[];
   /** Stream sequences JetStream acknowledged (for tests and tracing). */
   seqs: number[];
 }
@@ -86,6 +89,7 @@ export class JetStreamIngress {
       messages: groups.size,
       duplicates: ok.filter((a) => a.value.duplicate).length,
       deadLetters: parsed.deadLetters.length,
+      deadLetterReasons: parsed.deadLetters.map((d) => d.reason),
       seqs: ok.map((a) => a.value.seq),
     };
   }
