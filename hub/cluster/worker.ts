@@ -5,7 +5,7 @@ import type { Event } from '../../protocol/event.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { isCaseMessage, type CaseMessage } from './case-message.ts';
-import { ClusterError } from './errors.ts';
+import { HubError } from '../errors.ts';
 import { PartitionRating } from './partition-rating.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { PgLeases, type Held } from './lease.ts';
@@ -103,7 +103,7 @@ export class PartitionWorker {
     this.partitions = o.partitions ?? DEFAULT_PARTITIONS;
     this.ttlMs = o.leaseTtlMs ?? 10_000;
     this.tickMs = o.tickMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
-    if (this.tickMs * 2 > this.ttlMs) throw new ClusterError('SS_CLUSTER_CONFIG', `tick (${this.tickMs} ms) must be at most half the lease ttl (${this.ttlMs} ms)`);
+    if (this.tickMs * 2 > this.ttlMs) throw new HubError('SS_CLUSTER_CONFIG', `tick (${this.tickMs} ms) must be at most half the lease ttl (${this.ttlMs} ms)`);
     this.leases = new PgLeases(o.leasePool ?? o.pool, { workerId: o.id, partitions: this.partitions, ttlMs: this.ttlMs });
     this.state = new PgPartitionState(o.pool, o.id, o.now);
     this.log = o.log ?? quiet;
@@ -307,7 +307,7 @@ export class PartitionWorker {
         this.stats.transactions++;
         this.stats.messages += good.length;
       } catch (e) {
-        if ((e as ClusterError).code === 'SS_CLUSTER_FENCED') {
+        if ((e as HubError).code === 'SS_CLUSTER_FENCED') {
           this.stats.fenced++;
           this.log.warn({ worker: this.o.id, partition: p, epoch: o.h.epoch }, (e as Error).message);
           o.stopping = true;
