@@ -149,12 +149,19 @@ function registerClusterRoles(hub: Command): void {
     });
   common(hub.command('ingress'))
     .description('cluster mode: an MQTT ingress for edges that publishes their batches to JetStream (PUBACK after the quorum ack)')
-    // The hub's own --host, --mqtt-port and --insecure-dev apply. Edge credentials are the cluster's,
+    // The hub's own --host, --mqtt-port, --api-port (/metrics) and --insecure-dev apply. Edge credentials are the cluster's,
     // in PostgreSQL (`safestar hub edges add … --pg URL`), so every ingress sees one list.
     .action(async (o: Record<string, unknown>) => {
       const { loadClusterConfig } = await import('./cluster/config.ts');
-      const h = hub.opts() as { host: string; mqttPort: number; insecureDev?: boolean };
-      const cfg = loadClusterConfig(clusterConfigArg(hub, o), { ...flags(o), mqttHost: given(hub, 'host') ? h.host : undefined, mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined });
+      const h = hub.opts() as { host: string; mqttPort: number; apiPort: number; insecureDev?: boolean };
+      const cfg = loadClusterConfig(clusterConfigArg(hub, o), {
+        ...flags(o),
+        mqttHost: given(hub, 'host') ? h.host : undefined,
+        mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined,
+        // An ingress serves only GET /metrics there.
+        apiHost: given(hub, 'host') ? h.host : undefined,
+        apiPort: given(hub, 'apiPort') ? h.apiPort : undefined,
+      });
       await (await import('./cluster/run-ingress.ts')).runIngress(cfg, { insecureDev: h.insecureDev === true });
     });
 }

@@ -24,7 +24,7 @@ export const ClusterConfigSchema = Type.Object(
     ackWaitMs: Type.Integer({ minimum: 1000, default: 30_000 }),
     /** Worker: how often each held partition re-rates its compounds (reviews, decay). */
     reviewMs: Type.Integer({ minimum: 100, default: 60_000 }),
-    /** Worker: HTTP API (cases, compounds, map); absent = no API on this worker. */
+    /** Worker: HTTP API (cases, compounds, map); ingress: GET /metrics only. Absent = no HTTP. */
     apiHost: Type.Optional(Type.String({ maxLength: 255 })),
     apiPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
     /**

@@ -5,6 +5,7 @@ import type { DeadLetterReason, HubErrorCode } from '../errors.ts';
 import { startHubBroker, type HubBroker } from '../broker.ts';
 import { MAX_BATCH_BYTES } from '../ingest/parse.ts';
 import { JetStreamIngress } from './ingress.ts';
+import type { IngressMetrics } from './ingress-metrics.ts';
 import type { WorkerLog } from './worker.ts';
 
 export interface IngressServerOptions {
@@ -15,6 +16,8 @@ export interface IngressServerOptions {
   partitions?: number;
   ackTimeoutMs?: number;
   log: WorkerLog & { error(obj: object, msg: string): void };
+  /** Prometheus counters (ingress-metrics.ts); the plain counters below are kept either way. */
+  metrics?: IngressMetrics;
 }
 
 export interface IngressCounters {
@@ -42,7 +45,10 @@ export async function startIngressServer(o: IngressServerOptions): Promise<{ bro
   const counters: IngressCounters = { batches: 0, events: 0, failed: 0, deadLetters: 0, refused: 0, refusedByCode: {}, deadLettersByReason: {} };
   const deadLetters = (reasons: readonly DeadLetterReason[]): void => {
     counters.deadLetters += reasons.length;
-    for (const r of reasons) counters.deadLettersByReason[r] = (counters.deadLettersByReason[r] ?? 0) + 1;
+    for (const r of reasons) {
+      counters.deadLettersByReason[r] = (counters.deadLettersByReason[r] ?? 0) + 1;
+      o.metrics?.deadLetters.inc({ reason: r });
+    }
   };
   const broker = await startHubBroker(
     { host: o.host, port: o.port, auth: o.auth, maxPacketBytes: MAX_BATCH_BYTES + 65_536 },
@@ -52,11 +58,14 @@ export async function startIngressServer(o: IngressServerOptions): Promise<{ bro
           (r) => {
             counters.batches++;
             counters.events += r.events;
+            o.metrics?.batches.inc();
+            o.metrics?.received.inc(r.events);
             deadLetters(r.deadLetterReasons);
             done(null);
           },
           (e: Error) => {
             counters.failed++;
+            o.metrics?.failed.inc();
             o.log.error({ edge, err: e.message }, 'SS_CLUSTER_PUBLISH: batch not acknowledged by JetStream; the edge will resend it');
             done(e);
           },
@@ -69,6 +78,7 @@ export async function startIngressServer(o: IngressServerOptions): Promise<{ bro
       refused(code, detail) {
         counters.refused++;
         counters.refusedByCode[code] = (counters.refusedByCode[code] ?? 0) + 1;
+        o.metrics?.refused.inc({ code });
         o.log.warn({ code }, `${code}: ${detail}`);
       },
       log: o.log,

@@ -7,6 +7,7 @@ import { HubError } from '../errors.ts';
 import { migratePg } from '../store/pgMigrate.ts';
 import type { ClusterConfig } from './config.ts';
 import { PgEdgeCredentials } from './edge-credentials.ts';
+import { createIngressMetrics, serveIngressMetrics } from './ingress-metrics.ts';
 import { startIngressServer } from './ingressServer.ts';
 import { ensureEventsStream } from './stream.ts';
 
@@ -47,11 +48,17 @@ export async function runIngress(cfg: ClusterConfig, o: RunIngressOptions = {}):
   await ensureEventsStream(await jetstreamManager(nc), { replicas: cfg.replicas });
   const auth = new EdgeAuth(creds ? () => creds.edges() : undefined);
   if (auth.devMode) log.warn({ ingress: cfg.id }, 'INSECURE DEV MODE: no edge credentials; any valid edge id is accepted for any compound');
-  const { broker, counters } = await startIngressServer({ nc, auth, host: cfg.mqttHost ?? '127.0.0.1', port: cfg.mqttPort ?? 0, partitions: cfg.partitions, log });
-  process.stdout.write(`${JSON.stringify({ ready: true, id: cfg.id, url: broker.url, pid: process.pid, edges: creds?.edges().length ?? null })}\n`);
+  let connected = (): number => 0;
+  const metrics = createIngressMetrics(() => connected());
+  const { broker, counters } = await startIngressServer({ nc, auth, host: cfg.mqttHost ?? '127.0.0.1', port: cfg.mqttPort ?? 0, partitions: cfg.partitions, log, metrics });
+  connected = () => broker.edgesConnected();
+  // --api-port on an ingress: its /metrics (it has no other HTTP API).
+  const http = cfg.apiPort === undefined ? undefined : await serveIngressMetrics(metrics.registry, cfg.apiHost ?? '127.0.0.1', cfg.apiPort);
+  process.stdout.write(`${JSON.stringify({ ready: true, id: cfg.id, url: broker.url, pid: process.pid, edges: creds?.edges().length ?? null, metrics: http?.url ?? null })}\n`);
 
   const stop = async (): Promise<void> => {
     creds?.stop();
+    await http?.close();
     await broker.close();
     log.info({ ingress: cfg.id, ...counters }, 'ingress stopped');
     await nc.drain();

@@ -66,7 +66,7 @@ describe('safestar hub worker / hub ingress (real processes)', () => {
       const list = await run(process.execPath, [SAFESTAR_BIN, 'hub', 'edges', 'list', '--pg', cred.url]);
       expect(list.stdout).toMatch(/^cli-e1\tc1,c2\t\d{4}-/);
       expect(list.stdout).not.toContain(secret);
-      const i = await spawnArgs('ingress', [SAFESTAR_BIN, 'hub', '--mqtt-port', '0', 'ingress', '--id', 'cli-i2', '--partitions', '8', '--nats', cluster.servers.join(','), '--pg', cred.url], {});
+      const i = await spawnArgs('ingress', [SAFESTAR_BIN, 'hub', '--mqtt-port', '0', '--api-port', '0', 'ingress', '--id', 'cli-i2', '--partitions', '8', '--nats', cluster.servers.join(','), '--pg', cred.url], {});
       procs.push(i);
       expect(i.ready['edges']).toBe(1);
       const url = String(i.ready['url']);
@@ -84,6 +84,12 @@ describe('safestar hub worker / hub ingress (real processes)', () => {
       }, 20_000, 'the revoked edge disconnected');
       await c.endAsync(true).catch(() => undefined);
       expect(i.stderr()).toMatch(/SS_HUB_EDGE_REVOKED/);
+      // The embedded hub's counters, by code, on the ingress's /metrics.
+      const metrics = await (await fetch(String(i.ready['metrics']))).text();
+      expect(metrics).toMatch(/^safestar_hub_mqtt_refused_total\{code="SS_HUB_EDGE_AUTH"\} 1$/m);
+      // (≥ 1: a second publish of the loop may have been in flight when the first was refused)
+      expect(metrics).toMatch(/^safestar_hub_mqtt_refused_total\{code="SS_HUB_EDGE_REVOKED"\} [1-9]\d*$/m);
+      expect(metrics).toMatch(/^safestar_hub_events_received_total 1$/m);
       const again = await run(process.execPath, [SAFESTAR_BIN, 'hub', 'edges', 'revoke', 'cli-e1', '--pg', cred.url]).then(() => undefined, (e: { stderr: string; code: number }) => e);
       expect(again?.code).toBe(1);
       expect(again?.stderr).toMatch(/SS_HUB_CONFIG: no edge 'cli-e1'/);
