@@ -15,6 +15,8 @@ export const EDGE_CODES = {
   SS_EDGE_UPLINK_STUCK: 'a batch got no PUBACK in time on a live hub link; the edge reconnected to resend it',
   SS_EDGE_OUTBOX_FULL: 'the outbox reached outbox.maxEvents; the oldest non-life-safety events were dropped',
   SS_EDGE_OUTBOX_WRITE: 'the outbox write failed (disk full or read-only?); free space and restart',
+  SS_EDGE_MIGRATION: 'a schema migration of the edge database failed and was rolled back; fix or restore the file named and restart',
+  SS_EDGE_SCHEMA_NEWER: 'the edge database was written by a newer build; run that build, or restore a backup made by this one',
   SS_EDGE_SCORER_TIMEOUT: 'the anomaly scorer did not answer in time; events were stored unscored',
   SS_EDGE_SCORER_ERROR: 'the anomaly scorer threw; events were stored unscored',
   SS_EDGE_SCORER_OFF: 'no anomaly scorer runs; events are stored unscored (start the edge without --no-scorer, with a model)',

@@ -19,6 +19,7 @@ Credentials (required unless --insecure-dev):
   safestar hub tokens add police|operator|officer --department police
   safestar hub edges list | revoke EDGE-ID;  safestar hub tokens list | revoke TOKEN-ID
   Only hashes are stored, in <data>/credentials.json; a revoke applies without a restart.
+  Cluster mode: add --pg URL to 'edges add|list|revoke' (the cluster's PostgreSQL, read by every ingress).
 
 TLS (API over https, edges over mqtts):
   openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj /CN=hub.example \\
@@ -66,15 +67,22 @@ export function registerHub(program: Command): void {
   // (`safestar hub edges add E --data D` too), so the subcommands read it from there.
   const dir = (): { data: string } => ({ data: (hub.opts() as { data: string }).data });
   const edges = hub.command('edges').description("edge credentials: each edge's secret and the compounds it may publish for");
+  // --pg: cluster mode's credentials, in the cluster's PostgreSQL (read by every ingress).
+  const PG_HELP = "cluster mode: the cluster's PostgreSQL URL (every ingress reads its edge credentials there) instead of <data>/credentials.json";
   edges.command('add <edge>')
     .description("issue (or re-issue) an edge's secret; printed once, only its scrypt hash is stored")
     .requiredOption('--compounds <ids>', 'comma-separated compound ids the edge serves')
     .option('--secret-out <file>', 'also write the secret to this file (mode 0600), for `sim kit --edge-secret-file`')
-    .action(async (edge: string, o: { compounds: string; secretOut?: string }) => (await import('./credentials-cli.ts')).edgesAdd(edge, { ...o, ...dir() }));
+    .option('--pg <url>', PG_HELP)
+    .action(async (edge: string, o: { compounds: string; secretOut?: string; pg?: string }) =>
+      o.pg ? (await import('./cluster/credentials-cli.ts')).pgEdgesAdd(edge, { ...o, pg: o.pg }) : (await import('./credentials-cli.ts')).edgesAdd(edge, { ...o, ...dir() }));
   edges.command('revoke <edge>').description('revoke an edge: it is refused from its next CONNECT or publish')
-    .action(async (edge: string) => (await import('./credentials-cli.ts')).edgesRevoke(edge, dir()));
+    .option('--pg <url>', PG_HELP)
+    .action(async (edge: string, o: { pg?: string }) =>
+      o.pg ? (await import('./cluster/credentials-cli.ts')).pgEdgesRevoke(edge, { pg: o.pg }) : (await import('./credentials-cli.ts')).edgesRevoke(edge, dir()));
   edges.command('list').description('list edges and their compounds (never secrets)')
-    .action(async () => (await import('./credentials-cli.ts')).edgesList(dir()));
+    .option('--pg <url>', PG_HELP)
+    .action(async (o: { pg?: string }) => (o.pg ? (await import('./cluster/credentials-cli.ts')).pgEdgesList({ pg: o.pg }) : (await import('./credentials-cli.ts')).edgesList(dir())));
 
   const tokens = hub.command('tokens').description('API tokens of departments, operators and legal officers');
   tokens.command('add <role>')
@@ -141,19 +149,19 @@ function registerClusterRoles(hub: Command): void {
     });
   common(hub.command('ingress'))
     .description('cluster mode: an MQTT ingress for edges that publishes their batches to JetStream (PUBACK after the quorum ack)')
-    // The hub's own --host, --mqtt-port, --data (credentials.json) and --insecure-dev apply.
+    // The hub's own --host, --mqtt-port, --api-port (/metrics) and --insecure-dev apply. Edge credentials are the cluster's,
+    // in PostgreSQL (`safestar hub edges add … --pg URL`), so every ingress sees one list.
     .action(async (o: Record<string, unknown>) => {
       const { loadClusterConfig } = await import('./cluster/config.ts');
-      const h = hub.opts() as { host: string; mqttPort: number; data: string; insecureDev?: boolean };
-      const cfg = loadClusterConfig(clusterConfigArg(hub, o), { ...flags(o), mqttHost: given(hub, 'host') ? h.host : undefined, mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined });
-      const data = h.data;
-      o['insecureDev'] = h.insecureDev;
-      const { CredentialStore } = await import('./credentials.ts');
-      const store = new CredentialStore(data);
-      if (!o['insecureDev'] && store.edges().length === 0) {
-        const { HubError } = await import('./errors.ts');
-        throw new HubError('SS_HUB_NO_CREDENTIALS', `no edge credentials in '${store.file}'; issue them with 'safestar hub edges add EDGE-ID --compounds … --data ${data}' (the same file on every ingress), or pass --insecure-dev for a throwaway test`);
-      }
-      await (await import('./cluster/run-ingress.ts')).runIngress(cfg, o['insecureDev'] ? undefined : () => store.edges());
+      const h = hub.opts() as { host: string; mqttPort: number; apiPort: number; insecureDev?: boolean };
+      const cfg = loadClusterConfig(clusterConfigArg(hub, o), {
+        ...flags(o),
+        mqttHost: given(hub, 'host') ? h.host : undefined,
+        mqttPort: given(hub, 'mqttPort') ? h.mqttPort : undefined,
+        // An ingress serves only GET /metrics there.
+        apiHost: given(hub, 'host') ? h.host : undefined,
+        apiPort: given(hub, 'apiPort') ? h.apiPort : undefined,
+      });
+      await (await import('./cluster/run-ingress.ts')).runIngress(cfg, { insecureDev: h.insecureDev === true });
     });
 }

@@ -49,6 +49,22 @@ export const tokenDigest = (token: string): string => createHash('sha256').updat
 
 const secret = (): string => randomBytes(32).toString('base64url');
 
+/** A new edge secret: 256 bits from the OS CSPRNG (the cluster's credential store issues the same). */
+export const newEdgeSecret = secret;
+
+/**
+ * An edge grant's id and compound scope, checked the same way for the file and the cluster's
+ * PostgreSQL store (SS_HUB_CONFIG says which part is wrong). Returns the compounds, deduplicated.
+ */
+export function checkEdgeGrant(id: string, compounds: readonly string[]): string[] {
+  if (!isSafeId(id)) throw new HubError('SS_HUB_CONFIG', `edge id '${String(id).slice(0, 80)}' must be 1–64 characters of [A-Za-z0-9_.-]`);
+  const bad = compounds.find((c) => !isSafeId(c));
+  if (compounds.length === 0 || bad !== undefined) {
+    throw new HubError('SS_HUB_CONFIG', `--compounds must list the compound ids edge '${id}' serves, comma-separated${bad !== undefined ? ` ('${String(bad).slice(0, 80)}' is not an id)` : ''}`);
+  }
+  return [...new Set(compounds)];
+}
+
 function check(file: string, json: unknown): FileShape {
   const o = json as Partial<FileShape> | null;
   if (!o || o.v !== 1 || !Array.isArray(o.edges) || !Array.isArray(o.tokens)) {
@@ -135,15 +151,11 @@ export class CredentialStore {
 
   /** Issue (or re-issue: the old secret stops working) an edge's secret. Returns the secret, once. */
   addEdge(id: string, compounds: readonly string[]): string {
-    if (!isSafeId(id)) throw new HubError('SS_HUB_CONFIG', `edge id '${String(id).slice(0, 80)}' must be 1–64 characters of [A-Za-z0-9_.-]`);
-    const bad = compounds.find((c) => !isSafeId(c));
-    if (compounds.length === 0 || bad !== undefined) {
-      throw new HubError('SS_HUB_CONFIG', `--compounds must list the compound ids edge '${id}' serves, comma-separated${bad !== undefined ? ` ('${String(bad).slice(0, 80)}' is not an id)` : ''}`);
-    }
-    const s = secret();
+    const scope = checkEdgeGrant(id, compounds);
+    const s = newEdgeSecret();
     this.reload();
     const edges = this.data.edges.filter((e) => e.id !== id);
-    edges.push({ id, compounds: [...new Set(compounds)], passwordHash: hashPassword(s), createdAt: new Date(this.now()).toISOString() });
+    edges.push({ id, compounds: scope, passwordHash: hashPassword(s), createdAt: new Date(this.now()).toISOString() });
     this.write({ ...this.data, edges });
     return s;
   }

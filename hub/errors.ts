@@ -1,6 +1,6 @@
 /**
- * The hub's error catalogue: every code is stable (dashboards, alerts and docs key on it) and every
- * message says what happened and what to do (STYLE.md habit 6).
+ * The hub's error catalogue, embedded and cluster mode alike: every code is stable (dashboards,
+ * alerts and docs key on it) and every message says what happened and what to do (STYLE.md habit 6).
  */
 export const HUB_ERRORS = {
   SS_HUB_CONFIG: 'hub options are invalid',
@@ -27,6 +27,16 @@ export const HUB_ERRORS = {
   SS_HUB_INVALID: 'the request does not match the route schema (see /docs); fix the listed fields',
   SS_HUB_MIGRATION: 'a SQLite schema migration failed and was rolled back; fix or restore the file named and restart',
   SS_HUB_SCHEMA_NEWER: 'the SQLite file was written by a newer build; run that build, or restore a backup made by this one',
+  // Cluster mode (hub/cluster, the PostgreSQL stores): the same catalogue and HubError.
+  SS_CLUSTER_CONFIG: 'cluster options are invalid; check the NATS servers, PostgreSQL URL and partition count',
+  SS_CLUSTER_PUBLISH: 'JetStream did not acknowledge a batch; the edge is not PUBACKed and resends it (dedupe by message id and event id)',
+  SS_CLUSTER_FENCED: 'a state write carried a lease epoch that is no longer the partition\'s: another worker owns it now; this worker stops that partition',
+  SS_CLUSTER_LEASE_LOST: 'a partition lease could not be renewed in time; this worker stops consuming it until it claims it again',
+  SS_CLUSTER_MIGRATION: 'a PostgreSQL schema migration failed; fix the database (the transaction was rolled back) and restart',
+  SS_CLUSTER_SCHEMA_NEWER: 'the PostgreSQL schema is newer than this build knows; upgrade this process before pointing it at the database',
+  SS_CLUSTER_SERIES_DOWN: 'InfluxDB did not take a write; the messages are redelivered with backoff (nothing is acked)',
+  SS_CLUSTER_SERIES_REJECTED: 'InfluxDB refused a message\'s points even alone (e.g. a field type conflict); it is terminated and stays in the stream until max age',
+  SS_CLUSTER_CALIBRATION_LATE: 'a review\'s city calibration was computed without the partitions that had not reported within the grace; their compounds use that offset; look for why their owner was late (lease churn, a stuck transaction)',
 } as const;
 
 export type HubErrorCode = keyof typeof HUB_ERRORS;

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { startNatsCluster } from '../../common/nats.ts';
 import { createTempDatabase } from '../../common/pg.ts';
 import { JetStreamIngress } from '../../hub/cluster/ingress.ts';
+import { EVENTS_STREAM, partitionConsumer } from '../../hub/cluster/partition.ts';
 import { ensureEventsStream } from '../../hub/cluster/stream.ts';
 import { migratePg } from '../../hub/store/pgMigrate.ts';
 import type { Event } from '../../protocol/event.ts';
@@ -73,6 +74,17 @@ async function oneRun(workers: number, events: number): Promise<OneRun> {
       const s = await share();
       if (s.length === workers && s.every((n) => n <= fair) && s.reduce((a, b) => a + b, 0) === PARTITIONS) break;
       if (performance.now() > deadline) throw new Error('SS_BENCH_CLUSTER: partitions not balanced in 60 s');
+      await sleep(200);
+    }
+    // Then until every partition's consumer has a pull waiting on the server: a lease is claimed
+    // seconds before its consumer is created, has a leader and is pulled (64 R3 consumers at once
+    // on this box: 5–7 s). Timed from the claims, that warm-up was the 0.2–8× spread of the
+    // per-round ratios: the runs waited for a few late partitions, not for the workers.
+    const jsm = await jetstreamManager(nc);
+    for (const deadline = performance.now() + 60_000; ; ) {
+      const waiting = await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => jsm.consumers.info(EVENTS_STREAM, partitionConsumer(p)).then((ci) => ci.num_waiting, () => 0)));
+      if (waiting.every((n) => n > 0)) break;
+      if (performance.now() > deadline) throw new Error(`SS_BENCH_CLUSTER: ${waiting.filter((n) => n === 0).length} partition consumers not pulling after 60 s`);
       await sleep(200);
     }
     const load = loadavg()[0]!;

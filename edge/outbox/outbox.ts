@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../../common/sqlite.ts';
 import type { DeadLetterSeal } from '../pipeline/deadletter-seal.ts';
 import { FreshTail } from './fresh-tail.ts';
+import { migrateEdgeDb } from './migrations.ts';
 import { WalSync } from './wal-sync.ts';
 
 /**
@@ -122,17 +123,10 @@ export class Outbox {
     // FULL would fsync inside every commit on this thread; `sync()` does it off the loop instead.
     db.pragma('synchronous = NORMAL');
     this.db = db;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS outbox (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, life INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS outbox_life ON outbox (life, seq);
-      CREATE TABLE IF NOT EXISTS deadletters (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, topic TEXT NOT NULL,
-        code TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL);
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-    `);
+    // Numbered schema steps (migrations.ts); an older file is upgraded in place, rows kept.
+    migrateEdgeDb(db);
     this.seal = opts.deadLetterSeal;
-    migrateDeadLetters(db, this.seal);
+    sealRawDeadLetters(db, this.seal);
     this.boot = db.transaction(() => {
       const row = db.prepare(`SELECT v FROM meta WHERE k = 'boot'`).get() as { v: number } | undefined;
       const next = (row?.v ?? 0) + 1;
@@ -334,11 +328,11 @@ export class Outbox {
  * Dead letters written before issue 12 kept raw payloads: add the size / preview / sealed columns
  * and seal those rows once, so no old record keeps personal data in the clear.
  */
-function migrateDeadLetters(db: Db, seal: DeadLetterSeal | undefined): void {
-  const cols = new Set((db.prepare('PRAGMA table_info(deadletters)').all() as { name: string }[]).map((c) => c.name));
-  if (!cols.has('size')) db.exec('ALTER TABLE deadletters ADD COLUMN size INTEGER NOT NULL DEFAULT 0');
-  if (!cols.has('masked')) db.exec("ALTER TABLE deadletters ADD COLUMN masked TEXT NOT NULL DEFAULT ''");
-  if (!cols.has('sealed')) db.exec('ALTER TABLE deadletters ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0');
+/**
+ * Dead letters kept raw (by a build before issue 12, or an outbox opened without a seal) are sealed
+ * once a key is given. Data, not schema: it depends on the site key, so it is no migration step.
+ */
+function sealRawDeadLetters(db: Db, seal: DeadLetterSeal | undefined): void {
   if (!seal) return;
   const raw = db.prepare('SELECT seq, payload, size FROM deadletters WHERE sealed = 0').all() as { seq: number; payload: Buffer; size: number }[];
   if (raw.length === 0) return;

@@ -1,4 +1,5 @@
 import { openDb, type Db } from '../../common/sqlite.ts';
+import { migrateEdgeDb } from '../outbox/migrations.ts';
 import { FEATURE_STATE_VERSION, FEATURE_VERSION, type FeatureSnapshot } from '../../models/features.ts';
 
 /**
@@ -24,8 +25,8 @@ export class SqliteFeatureStateStore implements FeatureStatePort {
   constructor(db: Db | string) {
     this.own = typeof db === 'string';
     this.db = typeof db === 'string' ? openDb(db) : db;
-    this.db.exec(`CREATE TABLE IF NOT EXISTS scorer_state (
-      k TEXT PRIMARY KEY, version INTEGER NOT NULL, feature_version TEXT NOT NULL, saved_at INTEGER NOT NULL, body TEXT NOT NULL)`);
+    // scorer_state is a step of the edge database's numbered schema (edge/outbox/migrations.ts).
+    migrateEdgeDb(this.db);
   }
 
   load(): { snapshot: FeatureSnapshot; savedAt: number } | undefined {

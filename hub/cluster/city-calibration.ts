@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { calibrateReview, type CityEntry, type ReviewOffsets } from '../index/calibration.ts';
 import type { Policy } from '../index/policy-schema.ts';
-import { CLUSTER_ERRORS, type ClusterErrorCode } from './errors.ts';
+import { HUB_ERRORS, type HubErrorCode } from '../errors.ts';
 import type { Held } from './lease.ts';
 import type { PartitionRating, ReportedEntry } from './partition-rating.ts';
 import { partitionOf } from './partition.ts';
@@ -37,7 +37,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /** Any constant works; the same in every worker of a city (only one coordinator at a time). */
 const CALIBRATION_LOCK = 0x5afeca1;
-const LATE: ClusterErrorCode = 'SS_CLUSTER_CALIBRATION_LATE';
+const LATE: HubErrorCode = 'SS_CLUSTER_CALIBRATION_LATE';
 
 /** Reviews some partition reported whose calibration is not stored yet, oldest first. */
 async function pendingReviews(c: Queryable): Promise<number[]> {
@@ -144,7 +144,7 @@ export class CityCalibrator {
       await c.query(`INSERT INTO audit (owner, action, detail) VALUES ($1, 'calibrate', $2)`, [this.o.owner, JSON.stringify({ review: t, city: offsets.city, districts: offsets.districts, rated: offsets.rated, missing })]);
       await c.query('COMMIT');
       this.o.log?.info({ worker: this.o.owner, review: new Date(t).toISOString(), offset: offsets.city, districts: offsets.districts, rated: offsets.rated, missing }, 'index review calibrated (city)');
-      if (missing.length > 0) this.o.log?.warn({ worker: this.o.owner, code: LATE, review: new Date(t).toISOString(), missing }, `${LATE}: ${CLUSTER_ERRORS[LATE]}`);
+      if (missing.length > 0) this.o.log?.warn({ worker: this.o.owner, code: LATE, review: new Date(t).toISOString(), missing }, `${LATE}: ${HUB_ERRORS[LATE]}`);
       return offsets;
     } catch (e) {
       await c.query('ROLLBACK').catch(() => undefined);

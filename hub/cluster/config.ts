@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { compileChecker, describeProblems } from '../../protocol/validate.ts';
-import { ClusterError } from './errors.ts';
+import { HubError } from '../errors.ts';
 
 /**
  * Cluster-mode settings shared by the worker and ingress processes, as a TypeBox schema so a hub
@@ -24,7 +24,7 @@ export const ClusterConfigSchema = Type.Object(
     ackWaitMs: Type.Integer({ minimum: 1000, default: 30_000 }),
     /** Worker: how often each held partition re-rates its compounds (reviews, decay). */
     reviewMs: Type.Integer({ minimum: 100, default: 60_000 }),
-    /** Worker: HTTP API (cases, compounds, map); absent = no API on this worker. */
+    /** Worker: HTTP API (cases, compounds, map); ingress: GET /metrics only. Absent = no HTTP. */
     apiHost: Type.Optional(Type.String({ maxLength: 255 })),
     apiPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
     /**
@@ -47,13 +47,13 @@ const check = compileChecker<ClusterConfig>(ClusterConfigSchema);
 
 /** Validate a parsed config (defaults filled in); throws SS_CLUSTER_CONFIG with the problems. */
 export function parseClusterConfig(raw: unknown): ClusterConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ClusterError('SS_CLUSTER_CONFIG', 'the cluster config must be a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HubError('SS_CLUSTER_CONFIG', 'the cluster config must be a JSON object');
   const merged = { ...DEFAULTS, ...Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) };
   const r = check(merged);
-  if (!r.ok) throw new ClusterError('SS_CLUSTER_CONFIG', describeProblems(r.problems));
+  if (!r.ok) throw new HubError('SS_CLUSTER_CONFIG', describeProblems(r.problems));
   const c = r.value;
   const tick = c.tickMs ?? Math.floor(c.leaseTtlMs / 4);
-  if (tick * 2 > c.leaseTtlMs) throw new ClusterError('SS_CLUSTER_CONFIG', `tickMs (${tick}) must be at most half of leaseTtlMs (${c.leaseTtlMs})`);
+  if (tick * 2 > c.leaseTtlMs) throw new HubError('SS_CLUSTER_CONFIG', `tickMs (${tick}) must be at most half of leaseTtlMs (${c.leaseTtlMs})`);
   return c;
 }
 
@@ -76,13 +76,13 @@ export function readClusterConfigArg(arg: string | undefined): Partial<ClusterCo
   try {
     return JSON.parse(arg.trimStart().startsWith('{') ? arg : readFileSync(arg, 'utf8')) as Partial<ClusterConfig>;
   } catch (e) {
-    throw new ClusterError('SS_CLUSTER_CONFIG', `config is not readable JSON: ${(e as Error).message}`);
+    throw new HubError('SS_CLUSTER_CONFIG', `config is not readable JSON: ${(e as Error).message}`);
   }
 }
 
 /** Env, then the file/JSON argument, then flags (later wins); validated. */
 export function loadClusterConfig(arg: string | undefined, flags: Partial<ClusterConfig> = {}, env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const merged = { ...clusterConfigFromEnv(env), ...readClusterConfigArg(arg), ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
-  if (Object.keys(merged).length === 0) throw new ClusterError('SS_CLUSTER_CONFIG', 'pass --config FILE|JSON, or --id, --nats and --pg (or SAFESTAR_CLUSTER_ID, _NATS, _PG)');
+  if (Object.keys(merged).length === 0) throw new HubError('SS_CLUSTER_CONFIG', 'pass --config FILE|JSON, or --id, --nats and --pg (or SAFESTAR_CLUSTER_ID, _NATS, _PG)');
   return parseClusterConfig(merged);
 }

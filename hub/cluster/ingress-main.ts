@@ -1,5 +1,9 @@
 import { loadClusterConfig } from './config.ts';
 import { runIngress } from './run-ingress.ts';
 
-/** Process entry: `node --import tsx hub/cluster/ingress-main.ts <config.json | JSON>` (dev mode credentials; `safestar hub ingress` reads the credential store). */
-await runIngress(loadClusterConfig(process.argv[2]));
+/**
+ * Process entry: `node --import tsx hub/cluster/ingress-main.ts <config.json | JSON> [--insecure-dev]`.
+ * Edges authenticate against the cluster's PostgreSQL, as with `safestar hub ingress`.
+ */
+const args = process.argv.slice(2);
+await runIngress(loadClusterConfig(args.find((a) => !a.startsWith('--'))), { insecureDev: args.includes('--insecure-dev') });

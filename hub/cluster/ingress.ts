@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Event } from '../../protocol/event.ts';
 import { parseBatch, type DeadLetterDraft } from '../ingest/parse.ts';
-import { ClusterError } from './errors.ts';
+import { HubError, type DeadLetterReason } from '../errors.ts';
 import { DEAD_LETTER_SUBJECT, DEFAULT_PARTITIONS, eventSubject, partitionOf } from './partition.ts';
 
 /** What rides one JetStream message: the validated events of one edge batch for one partition. */
@@ -21,6 +21,8 @@ export interface IngressResult {
   /** Messages JetStream reported as duplicates of an earlier publish (a resend inside the window). */
   duplicates: number;
   deadLetters: number;
+  /** The reason code of each dead letter, for the counters. */
+  deadLetterReasons: DeadLetterReason[];
   /** Stream sequences JetStream acknowledged (for tests and tracing). */
   seqs: number[];
 }
@@ -79,13 +81,14 @@ export class JetStreamIngress {
     if (parsed.deadLetters.length > 0) pubs.push(this.publish(DEAD_LETTER_SUBJECT, JSON.stringify(parsed.deadLetters), deadLetterMsgId(edge, parsed.deadLetters)));
     const acks = await Promise.allSettled(pubs);
     const failed = acks.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-    if (failed) throw new ClusterError('SS_CLUSTER_PUBLISH', `edge ${edge}: ${String((failed.reason as Error)?.message ?? failed.reason)}`);
+    if (failed) throw new HubError('SS_CLUSTER_PUBLISH', `edge ${edge}: ${String((failed.reason as Error)?.message ?? failed.reason)}`);
     const ok = acks as Array<PromiseFulfilledResult<{ seq: number; duplicate: boolean }>>;
     return {
       events: parsed.events.length,
       messages: groups.size,
       duplicates: ok.filter((a) => a.value.duplicate).length,
       deadLetters: parsed.deadLetters.length,
+      deadLetterReasons: parsed.deadLetters.map((d) => d.reason),
       seqs: ok.map((a) => a.value.seq),
     };
   }

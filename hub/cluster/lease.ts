@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ClusterError } from './errors.ts';
+import { HubError } from '../errors.ts';
 
 /** A partition this worker holds, with the fencing number its writes must carry. */
 export interface Held {
@@ -26,8 +26,8 @@ export class PgLeases {
     private readonly pool: pg.Pool,
     readonly o: LeaseOptions,
   ) {
-    if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > 4096) throw new ClusterError('SS_CLUSTER_CONFIG', `partitions must be 1…4096 (got ${o.partitions})`);
-    if (!(o.ttlMs >= 500)) throw new ClusterError('SS_CLUSTER_CONFIG', `lease ttl must be ≥ 500 ms (got ${o.ttlMs})`);
+    if (!Number.isInteger(o.partitions) || o.partitions < 1 || o.partitions > 4096) throw new HubError('SS_CLUSTER_CONFIG', `partitions must be 1…4096 (got ${o.partitions})`);
+    if (!(o.ttlMs >= 500)) throw new HubError('SS_CLUSTER_CONFIG', `lease ttl must be ≥ 500 ms (got ${o.ttlMs})`);
   }
 
   /** Create the partition rows (idempotent; every worker does it at start). */
@@ -105,5 +105,5 @@ export class PgLeases {
  */
 export async function fenceInTx(c: Queryable, owner: string, h: Held): Promise<void> {
   const r = await c.query('SELECT 1 FROM partition_leases WHERE partition = $1 AND epoch = $2 AND owner = $3 FOR SHARE', [h.partition, h.epoch, owner]);
-  if ((r.rowCount ?? 0) === 0) throw new ClusterError('SS_CLUSTER_FENCED', `partition ${h.partition} epoch ${h.epoch} is no longer held by ${owner}`);
+  if ((r.rowCount ?? 0) === 0) throw new HubError('SS_CLUSTER_FENCED', `partition ${h.partition} epoch ${h.epoch} is no longer held by ${owner}`);
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ClusterError } from '../cluster/errors.ts';
+import { HubError } from '../errors.ts';
 import { PG_MIGRATIONS, type Migration } from './migrations/pg.ts';
 
 /** Any constant works; it only has to be the same in every process sharing the database. */
@@ -22,14 +22,14 @@ export async function migratePg(pool: pg.Pool, migrations: readonly Migration[] 
     const r = await c.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
     const current = r.rows[0]?.v ?? 0;
     const newest = migrations.at(-1)?.version ?? 0;
-    if (current > newest) throw new ClusterError('SS_CLUSTER_SCHEMA_NEWER', `database at version ${current}, this build knows up to ${newest}`);
+    if (current > newest) throw new HubError('SS_CLUSTER_SCHEMA_NEWER', `database at version ${current}, this build knows up to ${newest}; upgrade this process before pointing it at the database`);
     const applied: number[] = [];
     for (const m of migrations) {
       if (m.version <= current) continue;
       try {
         await c.query(m.sql);
       } catch (e) {
-        throw new ClusterError('SS_CLUSTER_MIGRATION', `migration ${m.version} (${m.name}): ${(e as Error).message}`);
+        throw new HubError('SS_CLUSTER_MIGRATION', `migration ${m.version} (${m.name}) failed and was rolled back: ${(e as Error).message}; fix the database and restart`);
       }
       await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
@@ -46,6 +46,6 @@ export async function migratePg(pool: pg.Pool, migrations: readonly Migration[] 
 
 function checkOrder(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new ClusterError('SS_CLUSTER_MIGRATION', `migrations must be numbered 1, 2, 3 … without gaps (found ${m.version} at position ${i + 1})`);
+    if (m.version !== i + 1) throw new HubError('SS_CLUSTER_MIGRATION', `migrations must be numbered 1, 2, 3 … without gaps (found ${m.version} at position ${i + 1})`);
   });
 }

@@ -11,7 +11,7 @@ import { edgeCompound, fleetEvent, type FleetPlan } from './fleet-events.ts';
  * edge pipeline's last stage does. Rows removed on PUBACK are the PUBACKed ids: appended to
  * `<dir>/acked.txt`. Prints JSON lines: {"ready"}, {"progress"} each second, {"done", …} at the end.
  *
- * argv[2]: JSON { ingress: string[], edges, rate (events/s, all edges), seconds, dir, devices, t0, drainTimeoutMs }.
+ * argv[2]: JSON { ingress: string[], edges, rate (events/s, all edges), seconds, dir, devices, t0, drainTimeoutMs, secrets }.
  * Event s of edge n is fleetEvent(plan, n, s): device times follow the plan's pace from t0.
  */
 interface Args {
@@ -24,6 +24,8 @@ interface Args {
   devices: number;
   t0: number;
   drainTimeoutMs: number;
+  /** Each edge's secret (issued in the cluster's PostgreSQL): the ingresses refuse anonymous edges. */
+  secrets: Record<string, string>;
 }
 
 const a = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -52,7 +54,7 @@ const fleet: Edge[] = [];
 for (let n = 1; n <= a.edges; n++) {
   const id = `edge-${n}`;
   const outbox = new TrackedOutbox(join(a.dir, `${id}.db`), { maxEvents: 5_000_000 });
-  const uplink = new Uplink({ url: a.ingress[n % a.ingress.length]!, edgeId: id, batchSize: 200, maxInflightBatches: 4, outbox, devices: a.devices, clock: Date.now, reconnectPeriodMs: 500, ackTimeoutMs: 20_000 });
+  const uplink = new Uplink({ url: a.ingress[n % a.ingress.length]!, edgeId: id, username: id, password: a.secrets[id], batchSize: 200, maxInflightBatches: 4, outbox, devices: a.devices, clock: Date.now, reconnectPeriodMs: 500, ackTimeoutMs: 20_000 });
   fleet.push({ n, id, compound: edgeCompound(n), outbox, uplink, seq: 0, owed: 0 });
 }
 process.stdout.write(`${JSON.stringify({ ready: true, edges: fleet.length })}\n`);

@@ -3,8 +3,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
 import { batchMsgId, JetStreamIngress } from '../../hub/cluster/ingress.ts';
-import { EVENTS_STREAM, partitionOf } from '../../hub/cluster/partition.ts';
-import { ensureEventsStream } from '../../hub/cluster/stream.ts';
+import { EVENTS_STREAM, partitionConsumer, partitionOf } from '../../hub/cluster/partition.ts';
+import { ensureEventsStream, ensurePartitionConsumer, waitConsumerLeader } from '../../hub/cluster/stream.ts';
 import { batchPayload, clusterEvent, natsConnect, sleep, storedEventIds, until } from './helpers.ts';
 
 describe('ingress → JetStream on a real 3-node cluster', () => {
@@ -73,6 +73,16 @@ describe('ingress → JetStream on a real 3-node cluster', () => {
     const again = await ingress.publishBatch('edge-1', batchPayload(1, Array.from({ length: BATCH }, (_, k) => clusterEvent(1, k))));
     expect(again.duplicates).toBe(1);
     console.log(`ingress leader kill: ${acked.size} acked = ${stored.length} stored, ${failures} failed publishes resent (kill at ${ackedAtKill}), ${resendDuplicates} resend duplicates`);
+  });
+
+  it('waitConsumerLeader: consumers created at once are pulled only once their group has a leader', async () => {
+    const jsm = await jetstreamManager(nc);
+    const ps = Array.from({ length: 16 }, (_, i) => 40 + i);
+    await Promise.all(ps.map((p) => ensurePartitionConsumer(jsm, p, { ackWaitMs: 5000 })));
+    expect(await Promise.all(ps.map((p) => waitConsumerLeader(jsm, partitionConsumer(p))))).toEqual(ps.map(() => true));
+    for (const p of ps) expect((await jsm.consumers.info(EVENTS_STREAM, partitionConsumer(p))).cluster?.leader).toBeTruthy();
+    // No such consumer: it gives up after its timeout instead of hanging.
+    expect(await waitConsumerLeader(jsm, 'no-such-consumer', 300)).toBe(false);
   });
 
   it('dead-letters bad events of a batch without losing the good ones', async () => {

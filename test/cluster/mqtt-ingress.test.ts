@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
+import { hashPassword } from '../../common/password.ts';
 import { EdgeAuth } from '../../hub/auth.ts';
 import type { HubBroker } from '../../hub/broker.ts';
 import { startIngressServer, type IngressCounters } from '../../hub/cluster/ingressServer.ts';
@@ -12,6 +13,7 @@ import { edgeTopic } from '../../protocol/topics.ts';
 import { batchPayload, clusterEvent, natsConnect, storedEventIds } from './helpers.ts';
 
 const quietLog = { info() {}, warn() {}, error() {} };
+const SECRET = 'mqtt-ingress-edge-secret';
 
 describe('MQTT ingress: PUBACK only after JetStream’s quorum ack (real aedes, real 3-node NATS)', () => {
   let cluster: NatsCluster;
@@ -23,7 +25,7 @@ describe('MQTT ingress: PUBACK only after JetStream’s quorum ack (real aedes, 
     cluster = await startNatsCluster({ size: 3 });
     nc = await natsConnect(cluster.servers);
     await ensureEventsStream(await jetstreamManager(nc), { replicas: 3 });
-    ({ broker, counters } = await startIngressServer({ nc, auth: new EdgeAuth(undefined), host: '127.0.0.1', port: 0, ackTimeoutMs: 1500, log: quietLog }));
+    ({ broker, counters } = await startIngressServer({ nc, auth: new EdgeAuth(['edge-1', 'edge-2'].map((id) => ({ id, passwordHash: hashPassword(SECRET), compounds: [`c${id.slice(5)}`] }))), host: '127.0.0.1', port: 0, ackTimeoutMs: 1500, log: quietLog }));
   });
   afterAll(async () => {
     for (const c of clients) await c.endAsync(true).catch(() => undefined);
@@ -33,7 +35,7 @@ describe('MQTT ingress: PUBACK only after JetStream’s quorum ack (real aedes, 
   });
 
   const edge = async (id: string): Promise<MqttClient> => {
-    const c = await connectAsync(broker.url, { clientId: id, username: id, clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
+    const c = await connectAsync(broker.url, { clientId: id, username: id, password: SECRET, clean: true, reconnectPeriod: 0, connectTimeout: 5000 });
     clients.push(c);
     return c;
   };

@@ -1,12 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
 import { createTempDatabase, type TempDatabase } from '../../common/pg.ts';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { addPgEdge } from '../../hub/cluster/edge-credentials.ts';
 import { EVENTS_STREAM, partitionOf } from '../../hub/cluster/partition.ts';
 import { ensureEventsStream } from '../../hub/cluster/stream.ts';
 import { IndexRating } from '../../hub/index/hub-rating.ts';
@@ -88,6 +90,10 @@ describe(`cluster proof: ${EDGES} edges at ${RATE} ev/s for ${SECONDS} s, a work
       for (let d = 0; d < DEVICES; d++) devices.push({ id: `${id}-d${d}`, compound: id, kind: 'fence', profile: null, heartbeat_s: 3600 });
     }
     await new PgStateStore(pool).addLearned(compounds, devices);
+    // Zero trust as in production: every edge has its own secret (hashed in PostgreSQL, read by
+    // both ingresses) and may publish only for its own compound.
+    const secrets: Record<string, string> = {};
+    for (let n = 1; n <= EDGES; n++) secrets[`edge-${n}`] = await addPgEdge(pool, `edge-${n}`, [edgeCompound(n)]);
 
     const base = { nats: cluster.servers, pg: db.url, partitions: PARTITIONS, replicas: 3 };
     const workerCfg = { ...base, leaseTtlMs: 5000, tickMs: 1000, ackWaitMs: 5000, reviewMs: REVIEW_MS, apiPort: 0, influx: `${influx.url}/ss` };
@@ -108,10 +114,16 @@ describe(`cluster proof: ${EDGES} edges at ${RATE} ev/s for ${SECONDS} s, a work
     // sees (nothing heard yet). The calibration itself is checked below against the replay's.
     await until(async () => Number((await pool.query("SELECT count(*)::int AS n FROM compound_ratings WHERE state->>'lastReviewAt' IS NOT NULL")).rows[0].n) === EDGES, 60_000, 'the first review applied on every compound');
 
+    // Both ingresses refuse an edge without its secret (the fleet below gets in only with them).
+    for (const p of [ia!, ib!]) {
+      const anon = await connectAsync(String(p.ready['url']), { clientId: 'edge-1', username: 'edge-1', reconnectPeriod: 0, connectTimeout: 5000 }).then((c) => (void c.end(true), 'connected'), (e: Error) => e.message);
+      expect(anon).toMatch(/Bad username or password|Not authorized/i);
+    }
+
     const t0 = Date.now();
     const plan: FleetPlan = { t0, perEdgeRate: RATE / EDGES, devices: DEVICES };
     const fleet = await spawnProc('fleet', join(ROOT, 'test', 'cluster', 'edge-fleet.ts'), {
-      ingress: [ia!.ready['url'], ib!.ready['url']], edges: EDGES, rate: RATE, seconds: SECONDS, dir, devices: DEVICES, t0, drainTimeoutMs: 400_000,
+      ingress: [ia!.ready['url'], ib!.ready['url']], edges: EDGES, rate: RATE, seconds: SECONDS, dir, devices: DEVICES, t0, drainTimeoutMs: 400_000, secrets,
     });
     procs.push(fleet);
     const tStart = performance.now();

@@ -120,4 +120,26 @@ CREATE TABLE districts (id text PRIMARY KEY, name text NOT NULL);
 ALTER TABLE compound_ratings ADD COLUMN detail json;
 `,
   },
+  {
+    version: 7,
+    name: 'cluster: edge credentials shared by every ingress (scrypt hashes, compound scope)',
+    sql: `
+-- What the embedded hub keeps in credentials.json, for cluster mode: one row per edge, only the
+-- scrypt hash of its secret, and the compounds it may publish for.
+CREATE TABLE edge_credentials (
+  id text PRIMARY KEY, compounds text[] NOT NULL CHECK (cardinality(compounds) > 0),
+  password_hash text NOT NULL CHECK (password_hash LIKE 'scrypt$%'), created_at bigint NOT NULL);
+-- One row, bumped by a statement trigger on any change (the CLI's or a hand-made SQL edit):
+-- every ingress polls it and reloads the table only when it moved, so a revoke reaches all of them.
+CREATE TABLE edge_credentials_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), version bigint NOT NULL);
+INSERT INTO edge_credentials_version VALUES (true, 0);
+CREATE FUNCTION edge_credentials_bump() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE edge_credentials_version SET version = version + 1;
+  RETURN NULL;
+END $fn$;
+CREATE TRIGGER edge_credentials_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON edge_credentials
+  FOR EACH STATEMENT EXECUTE FUNCTION edge_credentials_bump();
+`,
+  },
 ];

@@ -1,19 +1,15 @@
-import type { Db } from '../../../common/sqlite.ts';
+import { sqliteColumns as columns, type SqliteMigration } from '../../../common/sqlite-migrate.ts';
+
+export type { SqliteMigration } from '../../../common/sqlite-migrate.ts';
 
 /**
  * SQLite schemas of the embedded hub as numbered migrations (applied in order by
- * hub/store/sqliteMigrate.ts; the file's PRAGMA user_version is the last one applied). Never edit
- * a migration that shipped: add the next number. Version 1 is the schema as it stood when the
- * migrations were introduced, with IF NOT EXISTS so a file made by an older build (user_version 0)
- * is adopted as it is; later versions are plain steps.
+ * hub/store/sqliteMigrate.ts, the runner shared with the edge in common/sqlite-migrate.ts; the
+ * file's PRAGMA user_version is the last one applied). Never edit a migration that shipped: add
+ * the next number. Version 1 is the schema as it stood when the migrations were introduced, with
+ * IF NOT EXISTS so a file made by an older build (user_version 0) is adopted as it is; later
+ * versions are plain steps.
  */
-export interface SqliteMigration {
-  version: number;
-  name: string;
-  up: string | ((db: Db) => void);
-}
-
-const columns = (db: Db, table: string): string[] => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
 
 /** ingest.db: dedupe, durable queue, dead letters, field types (hub/store/ingestDb.ts). */
 export const INGEST_MIGRATIONS: readonly SqliteMigration[] = [

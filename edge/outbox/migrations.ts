@@ -1,0 +1,58 @@
+import { runSqliteMigrations, sqliteColumns, type SqliteMigration } from '../../common/sqlite-migrate.ts';
+import type { Db } from '../../common/sqlite.ts';
+import { EdgeError } from '../errors.ts';
+
+/**
+ * The edge's SQLite file (`<dataDir>/outbox.sqlite`) as numbered migrations, run by the runner
+ * the hub uses (common/sqlite-migrate.ts; PRAGMA user_version is the last step applied). One file,
+ * one list: the outbox, its dead letters and the scorer's feature memory (edge/scoring) share it.
+ * Never edit a step that shipped: add the next number.
+ *
+ * Steps 1–3 are the schema as it stood when migrations were introduced. A file written before
+ * then is at user_version 0 but may already hold any of it (the old code created tables with IF
+ * NOT EXISTS and added columns ad hoc), so these steps adopt what is there and keep every row.
+ */
+export const EDGE_DB_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'outbox, dead letters, meta',
+    up: `
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, life INTEGER NOT NULL, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_life ON outbox (life, seq);
+CREATE TABLE IF NOT EXISTS deadletters (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, device TEXT NOT NULL, topic TEXT NOT NULL,
+  code TEXT NOT NULL, reason TEXT NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+`,
+  },
+  {
+    version: 2,
+    name: 'dead letters: payload size, masked preview, sealed flag (issue 12)',
+    up: (db: Db) => {
+      const cols = new Set(sqliteColumns(db, 'deadletters'));
+      if (!cols.has('size')) db.exec('ALTER TABLE deadletters ADD COLUMN size INTEGER NOT NULL DEFAULT 0');
+      if (!cols.has('masked')) db.exec("ALTER TABLE deadletters ADD COLUMN masked TEXT NOT NULL DEFAULT ''");
+      if (!cols.has('sealed')) db.exec('ALTER TABLE deadletters ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0');
+    },
+  },
+  {
+    version: 3,
+    name: "scorer_state: the anomaly scorer's feature memory across restarts",
+    up: `
+CREATE TABLE IF NOT EXISTS scorer_state (
+  k TEXT PRIMARY KEY, version INTEGER NOT NULL, feature_version TEXT NOT NULL, saved_at INTEGER NOT NULL, body TEXT NOT NULL);
+`,
+  },
+];
+
+/**
+ * Bring the edge's file to the newest schema. Everything that opens it calls this first (cheap
+ * when current). Failures: SS_EDGE_MIGRATION (rolled back), SS_EDGE_SCHEMA_NEWER (newer build).
+ */
+export function migrateEdgeDb(db: Db, migrations: readonly SqliteMigration[] = EDGE_DB_MIGRATIONS): number {
+  return runSqliteMigrations(db, migrations, db.name, {
+    failed: (detail) => new EdgeError('SS_EDGE_MIGRATION', detail),
+    newer: (detail) => new EdgeError('SS_EDGE_SCHEMA_NEWER', detail),
+  });
+}
