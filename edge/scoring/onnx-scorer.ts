@@ -9,7 +9,7 @@ import { MicroBatcher, type BatchFn, type MicroBatcherOptions, type BatcherCount
 import { loadModel, type LoadedModel } from './model-loader.ts';
 import { scoreTail } from '../../models/tail-model.ts';
 import { scorerMessage, type ScorerErrorCode } from './errors.ts';
-import type { Scorer } from '../pipeline/scorer-port.ts';
+import type { ScoreOutcome, Scorer, UnscoredCode } from '../pipeline/scorer-port.ts';
 
 export interface OnnxScorerOptions {
   /** Path of the `.onnx` file (models/<name>-<version>.onnx). */
@@ -257,9 +257,14 @@ export class OnnxScorer implements Scorer {
    * unscored. Resolves when every event is scored or known to stay unscored — bounded by the
    * batcher's wait + timeout, never by a stuck runtime.
    */
-  async scoreBatch(events: Event[]): Promise<void> {
+  async scoreBatch(events: Event[], shed?: (e: Event) => boolean): Promise<ScoreOutcome> {
     const model = this.current;
     const jobs: Promise<void>[] = [];
+    const outcome: ScoreOutcome = {};
+    const miss = (code: UnscoredCode): void => {
+      this.unscored++;
+      outcome[code] = (outcome[code] ?? 0) + 1;
+    };
     for (const ev of events) {
       if (ev.attributes['origin'] === 'edge') continue;
       const known = this.extractor.knows(ev.device);
@@ -267,15 +272,21 @@ export class OnnxScorer implements Scorer {
       const learning = this.learning(ev, known);
       // Features are computed even without a model so a model swapped in later has warm windows.
       if (row === null) continue;
-      // No model: the event goes on unscored, and is counted so (never skipped silently).
+      // No model: the event goes on unscored, and is counted so (never skipped silently; the
+      // edge counts these as SS_EDGE_SCORER_DEGRADED from status()).
       if (model === undefined) {
         this.unscored++;
+        continue;
+      }
+      // Shed by the caller's overload policy: memory updated above, no model run.
+      if (shed?.(ev)) {
+        miss('SS_EDGE_SCORER_SHED');
         continue;
       }
       jobs.push(
         this.batcher.submit(row).then((v) => {
           if (typeof v !== 'number') {
-            this.unscored++;
+            miss(v === 'overload' ? 'SS_EDGE_SCORER_SHED' : v === 'timeout' ? 'SS_EDGE_SCORER_TIMEOUT' : 'SS_EDGE_SCORER_ERROR');
             return;
           }
           const m = this.current ?? model;
@@ -292,6 +303,7 @@ export class OnnxScorer implements Scorer {
     if (jobs.length > 0) this.batcher.flush();
     await Promise.all(jobs);
     if (this.opts.state && this.clock() - this.lastSnapshot >= (this.opts.snapshotEveryMs ?? 30_000)) this.saveState();
+    return outcome;
   }
 
   status(): ScorerStatus {
