@@ -66,8 +66,6 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   const generated = new WeakSet<Client>();
   /** Devices granted a subscription since the start: only these can hear their own topics. */
   const heard = new Set<string>();
-  /** PUBLISH packets no client can receive (non-retained, from a device with no subscription). */
-  const unheard = new WeakMap<object, string>();
   const { hooks } = o;
   // Our own shutdown closes every device connection: their Last Wills would report every device
   // offline although only the edge stopped. Those wills are ignored; the hub learns of the stop
@@ -109,8 +107,6 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
         // MQTT 3.1.1 has no negative PUBACK: refusing closes the connection, as Mosquitto does.
         return done(refuse('SS_ACL_PUBLISH', `'${client.id}' may not publish to '${packet.topic.slice(0, 200)}'`, entry?.device.id));
       }
-      // Nobody can hear this message (see `heard` below): aedes' forwarding is skipped for it.
-      if (!packet.retain && !heard.has(entry.device.id)) unheard.set(packet, entry.device.id);
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
       const oversized = takeOversized(client.conn as Socket, payload);
       if (oversized !== undefined) hooks.onPublish(entry, channel, packet.topic, oversizedPrefix(payload), done, oversized);
@@ -136,12 +132,13 @@ export async function startDeviceBroker(o: BrokerOptions): Promise<DeviceBroker>
   // have no possible receiver and skip the forwarding. Retained messages and the broker's own
   // publishes ($SYS) take aedes' normal path.
   // aedes' typings declare publish(packet, done); the broker itself calls publish(packet, client, done).
-  type Forward = (packet: object, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
+  // Every client publish reaching here passed authorizePublish (ACL), wills included.
+  type Forward = (packet: { retain?: boolean }, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
   const broker = aedes as unknown as { publish: Forward };
   const forward = broker.publish.bind(aedes);
   broker.publish = (packet, client, done) => {
-    const device = unheard.get(packet);
-    if (device !== undefined && !heard.has(device)) {
+    const entry = client && typeof client === 'object' ? devices.get(client) : undefined;
+    if (entry && !packet.retain && !heard.has(entry.device.id)) {
       if (typeof done === 'function') done();
       return;
     }
