@@ -41,12 +41,22 @@ export interface OnnxScorerOptions {
    * Batches smaller than this are scored by the TypeScript reference of the tail graph (same
    * tables, same float32 steps; test/models/tail-parity.test.ts checks bit equality) instead of
    * an onnxruntime call: a live edge's group commits hold ~1 event, and one session.run costs
-   * ~100 µs whatever its size. Default 32; 0 = always onnxruntime.
+   * ~100 µs whatever its size. Default REFERENCE_BELOW_ROWS; 0 = always onnxruntime.
    */
   referenceBelowRows?: number;
   /** The one clock (wall time, for snapshot pacing and `savedAt`); default Date.now. */
   clock?: () => number;
 }
+
+/**
+ * Default of `referenceBelowRows`: every batch the edge forms (the group commit's largest is
+ * 2,000, the batcher's 2,048). Measured (issue 14, CPU time per row on this 2-core box):
+ * TypeScript reference 0.4-0.7 µs at 32-2,000 rows, onnxruntime 2.3 / 1.8 / 0.8 / 1.6 µs at
+ * 32 / 100 / 500 / 2,000 rows, and onnxruntime-node runs the graph synchronously on the event
+ * loop (its `run` is a setImmediate), so it is not even off the socket thread. It was 32.
+ * Models without a tail (the autoencoder family) always use onnxruntime.
+ */
+export const REFERENCE_BELOW_ROWS = 4_096;
 
 /** Devices remembered for the learning period (an edge serves a few thousand). */
 const FIRST_SEEN_MAX = 100_000;
@@ -237,7 +247,7 @@ export class OnnxScorer implements Scorer {
     const m = this.current;
     if (!m) return undefined;
     const tail = m.tail;
-    const below = this.opts.referenceBelowRows ?? 32;
+    const below = this.opts.referenceBelowRows ?? REFERENCE_BELOW_ROWS;
     return async (rows, n) => {
       if (tail && n < below) {
         this.referenceRows += n;
