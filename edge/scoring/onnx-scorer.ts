@@ -269,12 +269,14 @@ export class OnnxScorer implements Scorer {
    */
   async scoreBatch(events: Event[], shed?: (e: Event) => boolean): Promise<ScoreOutcome> {
     const model = this.current;
-    const jobs: Promise<void>[] = [];
     const outcome: ScoreOutcome = {};
     const miss = (code: UnscoredCode): void => {
       this.unscored++;
       outcome[code] = (outcome[code] ?? 0) + 1;
     };
+    const rows: Float32Array[] = [];
+    const scoredEvents: Event[] = [];
+    const learningOf: boolean[] = [];
     for (const ev of events) {
       if (ev.attributes['origin'] === 'edge') continue;
       const known = this.extractor.knows(ev.device);
@@ -293,25 +295,26 @@ export class OnnxScorer implements Scorer {
         miss('SS_EDGE_SCORER_SHED');
         continue;
       }
-      jobs.push(
-        this.batcher.submit(row).then((v) => {
-          if (typeof v !== 'number') {
-            miss(v === 'overload' ? 'SS_EDGE_SCORER_SHED' : v === 'timeout' ? 'SS_EDGE_SCORER_TIMEOUT' : 'SS_EDGE_SCORER_ERROR');
-            return;
-          }
-          const m = this.current ?? model;
-          const over = v > m.meta.threshold;
-          const anomalous = over && !learning;
-          ev.score = { value: v, threshold: m.meta.threshold, model: m.meta.id, anomalous };
-          this.scored++;
-          if (anomalous) this.anomalous++;
-          else if (over) this.warmingUp++;
-        }),
-      );
+      rows.push(row);
+      scoredEvents.push(ev);
+      learningOf.push(learning);
     }
-    // The caller's batch is a natural micro-batch: send it now rather than wait out maxWaitMs.
-    if (jobs.length > 0) this.batcher.flush();
-    await Promise.all(jobs);
+    // The caller's batch is a natural micro-batch: sent now as one run, one promise for all rows.
+    const values = model === undefined ? [] : await this.batcher.submitMany(rows);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (typeof v !== 'number') {
+        miss(v === 'overload' ? 'SS_EDGE_SCORER_SHED' : v === 'timeout' ? 'SS_EDGE_SCORER_TIMEOUT' : 'SS_EDGE_SCORER_ERROR');
+        continue;
+      }
+      const m = this.current ?? model!;
+      const over = v > m.meta.threshold;
+      const anomalous = over && !learningOf[i]!;
+      scoredEvents[i]!.score = { value: v, threshold: m.meta.threshold, model: m.meta.id, anomalous };
+      this.scored++;
+      if (anomalous) this.anomalous++;
+      else if (over) this.warmingUp++;
+    }
     if (this.opts.state && this.clock() - this.lastSnapshot >= (this.opts.snapshotEveryMs ?? 30_000)) this.saveState();
     return outcome;
   }
