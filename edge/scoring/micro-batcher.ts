@@ -131,7 +131,7 @@ export class MicroBatcher {
   private async runBatch(fn: BatchFn, batch: Pending[]): Promise<void> {
     const n = batch.length;
     const rows = new Float32Array(n * this.dim);
-    batch.forEach((p, i) => rows.set(p.row.subarray(0, this.dim), i * this.dim));
+    batch.forEach((p, i) => rows.set(p.row.length === this.dim ? p.row : p.row.subarray(0, this.dim), i * this.dim));
     // The slot frees when the run really ends, not when we stop waiting for it: a hung run
     // keeps its slot, so later batches go unscored rather than piling onto a stuck runtime.
     this.inflight++;

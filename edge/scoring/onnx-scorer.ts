@@ -277,13 +277,18 @@ export class OnnxScorer implements Scorer {
     const rows: Float32Array[] = [];
     const scoredEvents: Event[] = [];
     const learningOf: boolean[] = [];
+    // One feature matrix per batch, rows as views into it: a Float32Array of its own per event
+    // (156 bytes, too big for V8's on-heap typed arrays) was an off-heap allocation per event.
+    const matrix = new Float32Array(events.length * FEATURE_COUNT);
+    let slot = 0;
     for (const ev of events) {
       if (ev.attributes['origin'] === 'edge') continue;
       const known = this.extractor.knows(ev.device);
-      const row = this.extractor.push(ev);
+      const row = this.extractor.push(ev, matrix.subarray(slot * FEATURE_COUNT, (slot + 1) * FEATURE_COUNT));
       const learning = this.learning(ev, known);
       // Features are computed even without a model so a model swapped in later has warm windows.
-      if (row === null) continue;
+      if (row === null) continue; // nothing was written: the slot is free for the next event
+      slot++;
       // No model: the event goes on unscored, and is counted so (never skipped silently; the
       // edge counts these as SS_EDGE_SCORER_DEGRADED from status()).
       if (model === undefined) {
