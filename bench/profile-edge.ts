@@ -1,7 +1,7 @@
-// Where the edge's CPU goes: `node --import tsx bench/profile-edge.ts [ms] [devices]` runs the real
+// Where the edge's CPU goes: `node --import tsx bench/profile-edge.ts [ms] [devices] [keep.cpuprofile]` runs the real
 // `safestar edge` under --cpu-prof with the edge benchmark's load, then prints self time per event
 // by area (µs/event), biggest first. JSON on the last line. Used for edge/README.md "Speed".
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { edgeRun } from './lib/edge-run.ts';
@@ -37,7 +37,7 @@ function area(f: ProfileNode['callFrame']): string {
   return 'other';
 }
 
-const [msArg = '8000', devicesArg = '100'] = process.argv.slice(2);
+const [msArg = '8000', devicesArg = '100', keepAs] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), 'safestar-prof-'));
 try {
   const site = benchSite({ devices: Number(devicesArg), edgeId: 'edge-prof', hubUrl: 'mqtt://127.0.0.1:1', dataDir: tmpdir() });
@@ -45,6 +45,7 @@ try {
   const r = await edgeRun(site, Number(msArg), { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('SS_BENCH_PROFILE: the edge wrote no .cpuprofile');
+  if (keepAs) copyFileSync(join(dir, file), keepAs); // for a flame view (DevTools, speedscope)
   const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();

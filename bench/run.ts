@@ -31,7 +31,7 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
     }
     case 'edge': {
       const r = await benchEdge({ devices: 100, durationMs: q ? 2500 : 6000, rounds, say });
-      return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, unscored: r.unscored } };
+      return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, unscored: r.unscored, edgeUnscored: r.edgeUnscored, edgeCpuUsPerEvent: r.edgeCpuUsPerEvent } };
     }
     case 'hub': {
       const r = await benchHub({ events: q ? 40_000 : 150_000, edges: 4, rounds, say });

@@ -45,8 +45,10 @@ export interface StartEdgeOptions {
    * e.g. the model file is missing or did not load. Default: true when `scorer` is given.
    */
   scorerExpected?: boolean;
-  /** Longest wait for the scorer per group commit, ms (default 50). */
+  /** Stall guard: longest wait for the scorer per group commit, ms (default 1000). */
   scoreTimeoutMs?: number;
+  /** Shedding policy: a group commit above this many events skips the model for non-life-safety events (default 4000). */
+  scorerShedAboveEvents?: number;
   /** Group-commit linger, ms (default 3). */
   commitLingerMs?: number;
   /** How often device silence is checked, ms (default 5000). */
@@ -113,11 +115,13 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
 
   let uplink: Uplink | undefined;
   let linkErrorLogged = false;
+  const scorerLog = new LogLimiter();
   const committer = new GroupCommitter({
     outbox,
     scorer,
     ...(opts.commitLingerMs !== undefined ? { lingerMs: opts.commitLingerMs } : {}),
     ...(opts.scoreTimeoutMs !== undefined ? { scoreTimeoutMs: opts.scoreTimeoutMs } : {}),
+    ...(opts.scorerShedAboveEvents !== undefined ? { shedAboveEvents: opts.scorerShedAboveEvents } : {}),
     onCommitted(events, deadLetters, dropped) {
       counters.events += events.length;
       counters.deadLettered += deadLetters.length;
@@ -138,7 +142,9 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     onScorerMiss(code, n, detail) {
       bump(counters.scorerMissesByCode, code);
       bump(counters.unscoredByReason, code, n);
-      log.warn({ code, events: n, detail }, 'batch written unscored');
+      // Under overload every commit sheds: one line per code per 10 s, the counters count all.
+      const suppressed = scorerLog.take(code, clock());
+      if (suppressed !== undefined) log.warn({ code, events: n, detail, ...(suppressed > 0 ? { suppressedLines: suppressed } : {}) }, 'events written unscored');
     },
     onWriteError(err, waiting) {
       counters.writeErrors++;

@@ -22,14 +22,17 @@ export interface EdgeCounters {
   deadLettersByCode: Map<string, number>;
   refusedByCode: Map<string, number>;
   scorerMissesByCode: Map<string, number>;
-  /** Events written without an anomaly score, by why (scorer timeout, error, off, degraded). */
+  /** Events written without an anomaly score, by why (shed, scorer timeout, error, off, degraded); every reason present from the start, at 0. */
   unscoredByReason: Map<string, number>;
 }
+
+/** Every reason an event can be written unscored: /metrics and /health show each, 0 included, so "none" is visible. */
+export const UNSCORED_REASONS = ['SS_EDGE_SCORER_SHED', 'SS_EDGE_SCORER_TIMEOUT', 'SS_EDGE_SCORER_ERROR', 'SS_EDGE_SCORER_OFF', 'SS_EDGE_SCORER_DEGRADED'] as const;
 
 export function newCounters(): EdgeCounters {
   return {
     accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0, clockSuspect: 0,
-    eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(), unscoredByReason: new Map(),
+    eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(), unscoredByReason: new Map(UNSCORED_REASONS.map((r) => [r, 0])),
   };
 }
 

@@ -63,3 +63,4 @@ export function poissonSurprise(n: number, lambda: number, cap = 30): number {
   const p = poissonTail(n, lam);
   return p <= 0 ? cap : Math.min(cap, -Math.log10(p));
 }
+

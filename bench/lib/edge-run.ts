@@ -23,6 +23,8 @@ export interface EdgeRun {
   unscoredBy: Record<string, number>;
   /** What the edge's /metrics says about scoring: scorer misses and any unscored counters. */
   scorerMetrics: Record<string, number>;
+  /** The edge's own count of events written unscored, by reason code (`safestar_edge_events_unscored_total`). */
+  edgeUnscoredBy: Record<string, number>;
   edgeRssMiB: number;
   /** CPU time of the edge process per forwarded event (µs), from /proc. */
   edgeCpuUsPerEvent: number;
@@ -76,6 +78,10 @@ export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?
           unscored: c.unscored,
           unscoredBy: c.unscoredBy,
           scorerMetrics: metricsMatching(m, /scor|unscored/),
+          edgeUnscoredBy: Object.fromEntries([...m].flatMap(([k, v]) => {
+            const r = /^safestar_edge_events_unscored_total\{reason="([^"]+)"\}$/.exec(k);
+            return r ? [[r[1]!, v]] : [];
+          })),
           edgeRssMiB: rssMiB(edge.child.pid),
           edgeCpuUsPerEvent: c.events > 0 ? cpu / c.events : Number.NaN,
           windowUs: [w0, w1],

@@ -67,7 +67,7 @@ export function createMetrics(src: MetricsSource): Registry {
   labelledCounter(reg, 'safestar_edge_deadletters_total', 'Device messages dead-lettered, by reason code', 'code', () => c.deadLettersByCode);
   labelledCounter(reg, 'safestar_edge_refused_total', 'Connections, publishes and subscriptions refused, by code', 'code', () => c.refusedByCode);
   labelledCounter(reg, 'safestar_edge_scorer_misses_total', 'Batches written unscored, by code', 'code', () => c.scorerMissesByCode);
-  labelledCounter(reg, 'safestar_edge_events_unscored_total', 'Events written without an anomaly score, by reason code (SS_EDGE_SCORER_TIMEOUT, _ERROR, _OFF, _DEGRADED)', 'reason', () => c.unscoredByReason);
+  labelledCounter(reg, 'safestar_edge_events_unscored_total', 'Events written without an anomaly score, by reason code (SS_EDGE_SCORER_SHED: overload policy; _TIMEOUT: stall guard; _ERROR, _OFF, _DEGRADED); every reason shown, 0 included', 'reason', () => c.unscoredByReason);
   gaugeFrom(reg, 'safestar_edge_devices_offline', 'Configured devices known to be offline (declared, or silent past their heartbeats)', () => src.offline());
   gaugeFrom(reg, 'safestar_edge_outbox_depth', 'Events waiting in the outbox', () => src.outboxDepth());
   gaugeFrom(reg, 'safestar_edge_outbox_oldest_age_seconds', 'Age of the oldest event in the outbox (uplink lag)', () => {

@@ -1,7 +1,7 @@
 import { LIFE_SAFETY_TYPES } from '../../protocol/devices.ts';
 import type { Event } from '../../protocol/event.ts';
 import type { DeadLetter, NewRow, Outbox } from '../outbox/outbox.ts';
-import type { Scorer } from './scorer-port.ts';
+import type { Scorer, UnscoredCode } from './scorer-port.ts';
 
 /**
  * Group commit in front of the outbox: accepted messages wait a few ms, then one scorer call and
@@ -18,10 +18,23 @@ export interface CommitterOptions {
   lingerMs?: number;
   /** Commit at once when this many events + dead letters are waiting. */
   maxBatch?: number;
-  /** Longest wait for the scorer per batch, ms; then the batch is written unscored. */
+  /**
+   * Stall guard: longest wait for the scorer per batch, ms (default 1000); then the batch is
+   * written unscored (SS_EDGE_SCORER_TIMEOUT). Only a hung runtime reaches it: load is shed by
+   * `shedAboveEvents`, before the model runs.
+   */
   scoreTimeoutMs?: number;
+  /**
+   * Shedding policy (issue 14): a group commit holding more than this many events means the edge
+   * is behind (a full commit is `maxBatch`; more piled up while the previous one was scored and
+   * written). Such a commit still gives every event to the feature memory and still scores its
+   * life-safety events, but skips the model for the rest (SS_EDGE_SCORER_SHED, counted per
+   * event), which is the cheapest way to catch up without touching any PUBACK promise.
+   * Default 2 × maxBatch; Infinity = never shed.
+   */
+  shedAboveEvents?: number;
   onCommitted?: (events: readonly Event[], deadLetters: readonly DeadLetter[], dropped: number) => void;
-  onScorerMiss?: (code: 'SS_EDGE_SCORER_TIMEOUT' | 'SS_EDGE_SCORER_ERROR', events: number, detail: string) => void;
+  onScorerMiss?: (code: UnscoredCode, events: number, detail: string) => void;
   onWriteError?: (err: Error, waiting: number) => void;
 }
 
@@ -39,11 +52,13 @@ export class GroupCommitter {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly scoreTimeoutMs: number;
+  private readonly shedAboveEvents: number;
 
   constructor(private readonly opts: CommitterOptions) {
     this.lingerMs = opts.lingerMs ?? 3;
     this.maxBatch = opts.maxBatch ?? 2000;
-    this.scoreTimeoutMs = opts.scoreTimeoutMs ?? 50;
+    this.scoreTimeoutMs = opts.scoreTimeoutMs ?? 1000;
+    this.shedAboveEvents = opts.shedAboveEvents ?? 2 * this.maxBatch;
   }
 
   /** Queue events / dead letters of one device message; `done` runs after they are durable. */
@@ -167,16 +182,24 @@ export class GroupCommitter {
   }
 
   private async score(events: Event[]): Promise<void> {
+    const shedding = events.length > this.shedAboveEvents;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.scoreTimeoutMs);
     });
     try {
-      const r = await Promise.race([this.opts.scorer.scoreBatch(events).then(() => 'ok' as const), timeout]);
+      const run = this.opts.scorer.scoreBatch(events, shedding ? shedUnlessLifeSafety : undefined);
+      const r = await Promise.race([run, timeout]);
       if (r === 'timeout') {
         // The late scorer may still write `score` into these objects; they are serialised below,
         // right after this returns, so a late score is simply absent or present, never torn.
-        this.opts.onScorerMiss?.('SS_EDGE_SCORER_TIMEOUT', events.length, `${this.scoreTimeoutMs} ms`);
+        this.opts.onScorerMiss?.('SS_EDGE_SCORER_TIMEOUT', events.length, `${this.scoreTimeoutMs} ms (stall guard)`);
+        return;
+      }
+      if (r) {
+        for (const [code, n] of Object.entries(r) as [UnscoredCode, number][]) {
+          if (n > 0) this.opts.onScorerMiss?.(code, n, code === 'SS_EDGE_SCORER_SHED' && shedding ? `group commit of ${events.length} events > shedAboveEvents ${this.shedAboveEvents}` : 'scorer');
+        }
       }
     } catch (e) {
       this.opts.onScorerMiss?.('SS_EDGE_SCORER_ERROR', events.length, (e as Error).message);
@@ -184,4 +207,9 @@ export class GroupCommitter {
       clearTimeout(timer);
     }
   }
+}
+
+/** Under overload life-safety events are still scored; everything else is shed (see shedAboveEvents). */
+function shedUnlessLifeSafety(e: Event): boolean {
+  return !LIFE_SAFETY_TYPES.has(e.type);
 }

@@ -2,10 +2,17 @@ import type { Event } from '../../protocol/event.ts';
 
 /**
  * The port the ONNX anomaly scorer (models/) plugs into. The edge calls `scoreBatch` once per
- * group commit (a natural micro-batch) and waits at most `scoreTimeoutMs` (StartEdgeOptions);
- * on timeout or error the batch is written unscored and counted, so a slow model never stalls
- * the device PUBACKs. The scorer sets `event.score` in place on the events it scores.
+ * group commit (a natural micro-batch). The scorer sets `event.score` in place on the events it
+ * scores and answers how many it left unscored, by code, so nothing goes unscored silently.
+ * Under overload the committer passes `shed`: events it picks get feature memory only (windows
+ * stay complete) and no model run (the shedding policy: pipeline/committer.ts, edge/README.md).
+ * `scoreTimeoutMs` (StartEdgeOptions) is only a stall guard against a hung runtime.
  */
+export type UnscoredCode = 'SS_EDGE_SCORER_SHED' | 'SS_EDGE_SCORER_TIMEOUT' | 'SS_EDGE_SCORER_ERROR';
+
+/** Events of one batch the scorer left unscored, by code (absent = none). */
+export type ScoreOutcome = Partial<Record<UnscoredCode, number>>;
+
 export interface ScorerStatus {
   model?: string;
   state: 'ok' | 'degraded' | 'off';
@@ -13,7 +20,7 @@ export interface ScorerStatus {
 }
 
 export interface Scorer {
-  scoreBatch(events: Event[]): Promise<void>;
+  scoreBatch(events: Event[], shed?: (e: Event) => boolean): Promise<ScoreOutcome | void>;
   status(): ScorerStatus;
   close?(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { MicroBatcher, type BatchFn, type MicroBatcherOptions, type BatcherCount
 import { loadModel, type LoadedModel } from './model-loader.ts';
 import { scoreTail } from '../../models/tail-model.ts';
 import { scorerMessage, type ScorerErrorCode } from './errors.ts';
-import type { Scorer } from '../pipeline/scorer-port.ts';
+import type { ScoreOutcome, Scorer, UnscoredCode } from '../pipeline/scorer-port.ts';
 
 export interface OnnxScorerOptions {
   /** Path of the `.onnx` file (models/<name>-<version>.onnx). */
@@ -41,12 +41,22 @@ export interface OnnxScorerOptions {
    * Batches smaller than this are scored by the TypeScript reference of the tail graph (same
    * tables, same float32 steps; test/models/tail-parity.test.ts checks bit equality) instead of
    * an onnxruntime call: a live edge's group commits hold ~1 event, and one session.run costs
-   * ~100 µs whatever its size. Default 32; 0 = always onnxruntime.
+   * ~100 µs whatever its size. Default REFERENCE_BELOW_ROWS; 0 = always onnxruntime.
    */
   referenceBelowRows?: number;
   /** The one clock (wall time, for snapshot pacing and `savedAt`); default Date.now. */
   clock?: () => number;
 }
+
+/**
+ * Default of `referenceBelowRows`: every batch the edge forms (the group commit's largest is
+ * 2,000, the batcher's 2,048). Measured (issue 14, CPU time per row on this 2-core box):
+ * TypeScript reference 0.4-0.7 µs at 32-2,000 rows, onnxruntime 2.3 / 1.8 / 0.8 / 1.6 µs at
+ * 32 / 100 / 500 / 2,000 rows, and onnxruntime-node runs the graph synchronously on the event
+ * loop (its `run` is a setImmediate), so it is not even off the socket thread. It was 32.
+ * Models without a tail (the autoencoder family) always use onnxruntime.
+ */
+export const REFERENCE_BELOW_ROWS = 4_096;
 
 /** Devices remembered for the learning period (an edge serves a few thousand). */
 const FIRST_SEEN_MAX = 100_000;
@@ -237,7 +247,7 @@ export class OnnxScorer implements Scorer {
     const m = this.current;
     if (!m) return undefined;
     const tail = m.tail;
-    const below = this.opts.referenceBelowRows ?? 32;
+    const below = this.opts.referenceBelowRows ?? REFERENCE_BELOW_ROWS;
     return async (rows, n) => {
       if (tail && n < below) {
         this.referenceRows += n;
@@ -257,41 +267,61 @@ export class OnnxScorer implements Scorer {
    * unscored. Resolves when every event is scored or known to stay unscored — bounded by the
    * batcher's wait + timeout, never by a stuck runtime.
    */
-  async scoreBatch(events: Event[]): Promise<void> {
+  async scoreBatch(events: Event[], shed?: (e: Event) => boolean): Promise<ScoreOutcome> {
     const model = this.current;
-    const jobs: Promise<void>[] = [];
+    const outcome: ScoreOutcome = {};
+    const miss = (code: UnscoredCode): void => {
+      this.unscored++;
+      outcome[code] = (outcome[code] ?? 0) + 1;
+    };
+    const rows: Float32Array[] = [];
+    const scoredEvents: Event[] = [];
+    const learningOf: boolean[] = [];
+    // One feature matrix per batch, rows as views into it: a Float32Array of its own per event
+    // (156 bytes, too big for V8's on-heap typed arrays) was an off-heap allocation per event.
+    const matrix = new Float32Array(events.length * FEATURE_COUNT);
+    let slot = 0;
     for (const ev of events) {
       if (ev.attributes['origin'] === 'edge') continue;
       const known = this.extractor.knows(ev.device);
-      const row = this.extractor.push(ev);
+      const row = this.extractor.push(ev, matrix.subarray(slot * FEATURE_COUNT, (slot + 1) * FEATURE_COUNT));
       const learning = this.learning(ev, known);
       // Features are computed even without a model so a model swapped in later has warm windows.
-      if (row === null) continue;
-      // No model: the event goes on unscored, and is counted so (never skipped silently).
+      if (row === null) continue; // nothing was written: the slot is free for the next event
+      slot++;
+      // No model: the event goes on unscored, and is counted so (never skipped silently; the
+      // edge counts these as SS_EDGE_SCORER_DEGRADED from status()).
       if (model === undefined) {
         this.unscored++;
         continue;
       }
-      jobs.push(
-        this.batcher.submit(row).then((v) => {
-          if (typeof v !== 'number') {
-            this.unscored++;
-            return;
-          }
-          const m = this.current ?? model;
-          const over = v > m.meta.threshold;
-          const anomalous = over && !learning;
-          ev.score = { value: v, threshold: m.meta.threshold, model: m.meta.id, anomalous };
-          this.scored++;
-          if (anomalous) this.anomalous++;
-          else if (over) this.warmingUp++;
-        }),
-      );
+      // Shed by the caller's overload policy: memory updated above, no model run.
+      if (shed?.(ev)) {
+        miss('SS_EDGE_SCORER_SHED');
+        continue;
+      }
+      rows.push(row);
+      scoredEvents.push(ev);
+      learningOf.push(learning);
     }
-    // The caller's batch is a natural micro-batch: send it now rather than wait out maxWaitMs.
-    if (jobs.length > 0) this.batcher.flush();
-    await Promise.all(jobs);
+    // The caller's batch is a natural micro-batch: sent now as one run, one promise for all rows.
+    const values = model === undefined ? [] : await this.batcher.submitMany(rows);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (typeof v !== 'number') {
+        miss(v === 'overload' ? 'SS_EDGE_SCORER_SHED' : v === 'timeout' ? 'SS_EDGE_SCORER_TIMEOUT' : 'SS_EDGE_SCORER_ERROR');
+        continue;
+      }
+      const m = this.current ?? model!;
+      const over = v > m.meta.threshold;
+      const anomalous = over && !learningOf[i]!;
+      scoredEvents[i]!.score = { value: v, threshold: m.meta.threshold, model: m.meta.id, anomalous };
+      this.scored++;
+      if (anomalous) this.anomalous++;
+      else if (over) this.warmingUp++;
+    }
     if (this.opts.state && this.clock() - this.lastSnapshot >= (this.opts.snapshotEveryMs ?? 30_000)) this.saveState();
+    return outcome;
   }
 
   status(): ScorerStatus {
