@@ -1,3 +1,4 @@
+import { REFERENCE_BELOW_ROWS } from '../../edge/scoring/onnx-scorer.ts';
 import { benchScoring } from '../../models/bench.ts';
 import { summarize } from '../lib/stats.ts';
 import type { Row } from '../lib/report.ts';
@@ -8,14 +9,11 @@ import type { Row } from '../lib/report.ts';
  * scoring ≤ 5 µs per event at the batch sizes the live edge forms (its group commits: tens to
  * 2,000 events; a quiet site sends batches of one, shown for the cost of a call).
  */
-/** Below this many rows the edge scorer uses the TypeScript reference (OnnxScorer referenceBelowRows default). */
-const REFERENCE_BELOW_ROWS = 32;
-
 export async function benchScoringRows(): Promise<Row[]> {
   const r = await benchScoring({ batches: [1, 16, 64, 512, 2048] });
   // What the edge really pays: its group commits hold ~1 event (measured by `safestar models
   // evaluate --live`: mean 1.0, p90 1 on simulated city traffic), scored by the TypeScript
-  // reference below 32 rows and by onnxruntime above.
+  // reference below REFERENCE_BELOW_ROWS (the OnnxScorer default) and by onnxruntime above.
   const edge: Row[] = r.rows.map((row) => {
     const scoring = row.batch < REFERENCE_BELOW_ROWS ? row.typescriptUsPerEvent : row.onnxUsPerEvent;
     const total = scoring + r.featuresUsPerEvent;
