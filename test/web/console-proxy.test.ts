@@ -1,35 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startHub, type Hub } from '../../hub/hub.ts';
-import { safetyIndex } from '../../hub/index/wire.ts';
-import { consolePlugin, consoleSessions } from '../../hub/web/console/plugin.ts';
-import { generateCity } from '../../simulators/city.ts';
-import { TOKENS } from './helpers.ts';
+import { TOKENS, webRig, type WebRig } from './helpers.ts';
 
-const tokens = { departments: { police: [TOKENS.police] }, operators: [TOKENS.operator] };
-const dirs: string[] = [];
-const hubs: Hub[] = [];
+const rigs: WebRig[] = [];
 
 async function hubBehind(trustedProxies: string[]): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-proxy-'));
-  dirs.push(dir);
-  const city = generateCity({ compounds: 3, seed: 7 });
-  const sessions = consoleSessions();
-  const index = safetyIndex({ tokens, manual: true, sessions });
-  const hub = await startHub({
-    dataDir: dir,
-    mqtt: { host: '127.0.0.1', port: 0 },
-    api: { host: '127.0.0.1', port: 0 },
-    city,
-    log: false,
-    rating: index.rating,
-    trustedProxies,
-    apiPlugins: [...index.apiPlugins, consolePlugin({ tokens, districts: city.districts, engine: index.engine, sessions })],
-  });
-  hubs.push(hub);
-  return hub.apiUrl;
+  const rig = await webRig(3, {}, { trustedProxies });
+  rigs.push(rig);
+  return rig.url;
 }
 
 async function loginCookie(url: string, headers: Record<string, string>): Promise<string> {
@@ -39,8 +16,7 @@ async function loginCookie(url: string, headers: Record<string, string>): Promis
 }
 
 afterAll(async () => {
-  for (const h of hubs) await h.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const r of rigs) await r.close();
 });
 
 describe('console session cookie behind a TLS-terminating proxy', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCity } from '../../simulators/city.ts';
-import { startHub, type Hub } from '../../hub/hub.ts';
+import { startHub, type Hub, type HubOptions } from '../../hub/hub.ts';
 import { safetyIndex } from '../../hub/index/wire.ts';
 import { webPages, type WebPagesOptions } from '../../hub/web/plugin.ts';
 import { consolePlugin, consoleSessions } from '../../hub/web/console/plugin.ts';
@@ -24,7 +24,7 @@ export interface WebRig {
 }
 
 /** A real hub (embedded aedes, SQLite in a temp dir, the index engine, the cases API) with the pages. */
-export async function webRig(compounds = 40, web: WebPagesOptions = {}): Promise<WebRig> {
+export async function webRig(compounds = 40, web: WebPagesOptions = {}, hubOptions: Pick<HubOptions, 'trustedProxies'> = {}): Promise<WebRig> {
   const dir = mkdtempSync(join(tmpdir(), 'ss-web-'));
   const city = generateCity({ compounds, seed: 7 });
   // One session store, shared by the console and the cases API (as productHub wires it).
@@ -36,6 +36,7 @@ export async function webRig(compounds = 40, web: WebPagesOptions = {}): Promise
     api: { host: '127.0.0.1', port: 0 },
     city,
     log: false,
+    ...hubOptions,
     rating: index.rating,
     apiPlugins: [...index.apiPlugins, webPages({ tokens, districts: city.districts, ...web }), consolePlugin({ tokens, districts: city.districts, engine: index.engine, sessions })],
   });
