@@ -1,4 +1,5 @@
 import type { Db } from '../../common/sqlite.ts';
+import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import { MEASUREMENTS } from '../../protocol/names.ts';
 import { localDate, localMidnight } from '../index/time.ts';
 import type { IndexHistory } from '../index/history.ts';
@@ -39,7 +40,7 @@ export class ProblemPoints {
     private readonly history: IndexHistory,
     private readonly tzMinutes: () => number,
   ) {
-    db.exec('CREATE TABLE IF NOT EXISTS index_problem_slots (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE)');
+    migrateSqlite(db); // index_problem_slots: hub/store/migrations/sqlite.ts step 4
     const put = db.prepare('INSERT OR IGNORE INTO index_problem_slots (key) VALUES (?)');
     const get = db.prepare<[string], { seq: number }>('SELECT seq FROM index_problem_slots WHERE key = ?');
     // A stable, distinct number per item: its rewrites hit the same point, two items never share one

@@ -109,4 +109,10 @@ CREATE INDEX IF NOT EXISTS web_checkins_compound ON web_checkins(compound, at);
       db.exec('CREATE INDEX IF NOT EXISTS index_audit_at ON index_audit(at)');
     },
   },
+  {
+    version: 4,
+    name: 'state: one stable slot per case or alarm in the problems measurement (index_problem_slots)',
+    // Files written since the insights panel already have it (its module created it itself).
+    up: 'CREATE TABLE IF NOT EXISTS index_problem_slots (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE);',
+  },
 ];
