@@ -8,14 +8,17 @@ import { benchScaling } from './suites/scaling.ts';
 import { benchScoringRows } from './suites/scoring.ts';
 import { benchIndexRows } from './index-latency.ts';
 import { benchCluster } from './suites/cluster.ts';
+import { benchSoak } from './suites/soak.ts';
 
-const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster'] as const;
+const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster', 'soak'] as const;
 type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
   quick: boolean;
   /** Rounds of alternating runs (system, anchor, …); at least 3 for a figure. */
   rounds?: number;
+  /** Length of the soak suite (minutes); default 30, or 2 with --quick. */
+  minutes?: number;
   out: string;
 }
 
@@ -41,6 +44,10 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
       const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
       return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency } };
     }
+    case 'soak': {
+      const r = await benchSoak({ devices: 2000, minutes: o.minutes ?? (q ? 2 : 30), say });
+      return { rows: r.rows, summary: r.summary };
+    }
     case 'cluster':
       return benchCluster({ events: q ? 20_000 : 60_000, rounds, say });
     case 'index':
@@ -64,6 +71,10 @@ export async function runBench(which: string, o: BenchOptions): Promise<number> 
   const chosen: Suite[] = which === 'all' ? [...SUITES] : SUITES.filter((s) => s === which);
   if (chosen.length === 0) {
     process.stderr.write(`SS_BENCH_SUITE: unknown suite '${which}'; use one of ${SUITES.join(', ')}, all\n`);
+    return 2;
+  }
+  if (o.minutes !== undefined && !(o.minutes > 0)) {
+    process.stderr.write('SS_BENCH_MINUTES: --minutes must be a positive number\n');
     return 2;
   }
   if ((o.rounds ?? 3) < 1) {
