@@ -38,7 +38,7 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
     }
     case 'hub': {
       const r = await benchHub({ events: q ? 40_000 : 150_000, edges: 4, rounds, say });
-      return { rows: r.rows, summary: { vsRawInflux: r.vsRawInflux } };
+      return { rows: r.rows, summary: { vsRawInflux: r.vsRawInflux, hubCpuUsPerEvent: r.cpuUsPerEvent } };
     }
     case 'e2e': {
       const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
