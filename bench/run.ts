@@ -9,6 +9,9 @@ import { benchScoringRows } from './suites/scoring.ts';
 import { benchIndexRows } from './index-latency.ts';
 import { benchCluster } from './suites/cluster.ts';
 import { benchSoak } from './suites/soak.ts';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { updateReadme } from './figures.ts';
 
 const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster', 'soak'] as const;
 type Suite = (typeof SUITES)[number];
@@ -102,6 +105,8 @@ export async function runBench(which: string, o: BenchOptions): Promise<number> 
     results.push(result);
     // Written as each suite ends, so a long run that is stopped keeps what it measured.
     writeResults(o.out, [result], o.quick);
+    // The README's figures are always those of the committed results, never typed in.
+    if (!o.quick && resolve(o.out) === fileURLToPath(new URL('./results', import.meta.url))) updateReadme();
   }
   progressDone();
   const first = results[0]!.machine.start;
