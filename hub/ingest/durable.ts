@@ -28,6 +28,7 @@ export class DurableIngest implements LineQueue {
   private acked: Array<[number, number]> = [];
   private ackTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private starting: Promise<void> | undefined;
 
   private constructor(
     private readonly file: string,
@@ -84,7 +85,13 @@ export class DurableIngest implements LineQueue {
 
   private async request(m: Request): Promise<FromCommitThread & { t: 'done' }> {
     if (this.closed) throw new HubError('SS_HUB_CLOSED', 'the ingest store is closed');
-    if (!this.worker) await this.start();
+    if (!this.worker) {
+      // One restart however many requests find the thread gone.
+      this.starting ??= this.start().finally(() => {
+        this.starting = undefined;
+      });
+      await this.starting;
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroupCommitter, type CommitStore } from '../../hub/ingest/committer.ts';
@@ -59,6 +60,26 @@ describe('the commit thread (ingest.db written off the event loop)', () => {
     expect(ok!.accepted).toHaveLength(1);
     expect(d.peek(0, 10)!.body).toContain('newField=5i');
   }, 30_000);
+
+  it('fails the commits in flight when the commit thread dies, and starts a new one for the next', async () => {
+    const errors: string[] = [];
+    const d = await DurableIngest.open(join(tempDir(), 'ingest.db'), () => Date.UTC(2026, 10, 29), (m) => errors.push(m));
+    open.push(d);
+    await d.commit([{ events: [makeEvent(1)], deadLetters: [] }]);
+    const thread = (d as unknown as { worker: Worker }).worker;
+    const inFlight = d.commit([{ events: [makeEvent(2)], deadLetters: [] }]);
+    await thread.terminate();
+    // Either it was durable before the thread died, or it was refused: never silently lost.
+    const outcome = await inFlight.then(() => 'stored', (e: Error) => e.message);
+    const [next] = await d.commit([{ events: [makeEvent(2), makeEvent(3)], deadLetters: [] }]);
+    expect(errors.length).toBe(1);
+    if (outcome === 'stored') expect(next!.duplicates).toBe(1);
+    else {
+      expect(outcome).toMatch(/SS_HUB_COMMIT|commit thread stopped/);
+      expect(next!.accepted).toHaveLength(2);
+    }
+    expect(d.peek(0, 10)!.n).toBe(3);
+  });
 });
 
 /** A store whose commits finish when the test says so (the group committer's logic only). */
