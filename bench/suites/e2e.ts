@@ -301,7 +301,7 @@ function latencyRows(lat: LatencyResult, where: string, target: string, limit: n
       name: `hub / edge RSS slope during the ${(lat.samples.length / 600).toFixed(1)}-min latency run`,
       unit: 'MiB/min',
       value: summarize([lat.hubSlopeMiBPerMin]),
-      note: `hub ends at ${lat.hubRssMiB.toFixed(0)} MiB (after forced GC when run with --expose-gc); edge slope ${lat.edgeSlopeMiBPerMin.toFixed(2)} MiB/min, ends at ${lat.edgeRssMiB.toFixed(0)} MiB. A run this short cannot show a leak; the 30-min soak with heap snapshots is not part of this suite`,
+      note: `hub ends at ${lat.hubRssMiB.toFixed(0)} MiB (after forced GC when run with --expose-gc); edge slope ${lat.edgeSlopeMiBPerMin.toFixed(2)} MiB/min, ends at ${lat.edgeRssMiB.toFixed(0)} MiB. A run this short cannot show a leak: the soak suite (bench soak) runs 30 min with heap snapshots`,
     },
   ];
 }
