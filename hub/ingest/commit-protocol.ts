@@ -13,5 +13,5 @@ export type ToCommitThread =
 /** Commit thread → main thread. */
 export type FromCommitThread =
   | { t: 'ready' }
-  | { t: 'done'; id: number; results?: LineCommitResult[] }
+  | { t: 'done'; id: number; results?: LineCommitResult[]; chunks?: Array<[number, number]> }
   | { t: 'failed'; id: number; message: string };

@@ -12,8 +12,11 @@ const reply = (m: FromCommitThread): void => port.postMessage(m);
 port.on('message', (m: ToCommitThread) => {
   try {
     switch (m.t) {
-      case 'commit':
-        return reply({ t: 'done', id: m.id, results: db.commitLines(m.batches, m.fields, m.at) });
+      case 'commit': {
+        const chunks: Array<[number, number]> = [];
+        const results = db.commitLines(m.batches, m.fields, m.at, chunks);
+        return reply({ t: 'done', id: m.id, results, chunks });
+      }
       case 'deadLetters':
         db.addDeadLetters(m.items, m.at);
         return reply({ t: 'done', id: m.id });

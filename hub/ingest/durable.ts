@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { HubError } from '../errors.ts';
-import { IngestDb, type CommitResult, type DeadLetterRow, type LineBatch, type PendingBatch, type QueueSlice } from '../store/ingestDb.ts';
+import { IngestDb, type CommitResult, type DeadLetterRow, type LineBatch, type LineCommitResult, type PendingBatch, type QueueSlice } from '../store/ingestDb.ts';
 import type { Event } from '../../protocol/event.ts';
 import type { FieldType } from '../store/fields.ts';
 import { eventLine } from '../store/line.ts';
@@ -9,6 +9,9 @@ import type { FromCommitThread, ToCommitThread } from './commit-protocol.ts';
 import type { DeadLetterDraft } from './parse.ts';
 
 const BOOT = new URL('./commit-thread-boot.mjs', import.meta.url);
+
+/** Lines kept in memory for the writer at most; past this (InfluxDB slow or down) it reads SQLite. */
+const FRESH_MAX_LINES = 50_000;
 
 type Request = ToCommitThread extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
@@ -29,6 +32,9 @@ export class DurableIngest implements LineQueue {
   private ackTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private starting: Promise<void> | undefined;
+  /** Rows committed by this process and not yet acked, by queue id (see keepFresh). */
+  private readonly fresh = new Map<number, { n: number; body: string }>();
+  private freshLines = 0;
 
   private constructor(
     private readonly file: string,
@@ -120,6 +126,7 @@ export class DurableIngest implements LineQueue {
       throw e;
     }
     const results = reply.results!;
+    this.keepFresh(lineBatches, results, reply.chunks ?? []);
     return batches.map((b, i) => {
       const r = results[i]!;
       this.depth += r.queued;
@@ -139,8 +146,50 @@ export class DurableIngest implements LineQueue {
     return !this.closed && this.reader.isOpen();
   }
 
+  /**
+   * Keep the rows just committed in memory for the InfluxDB writer (bounded by FRESH_MAX_LINES),
+   * so it needs no read-back of what this thread built a moment ago. Rebuilt exactly as the commit
+   * thread chunked them: the accepted lines of all batches in order, `n` lines a row.
+   */
+  private keepFresh(batches: readonly LineBatch[], results: readonly LineCommitResult[], chunks: ReadonlyArray<readonly [number, number]>): void {
+    if (chunks.length === 0) return;
+    let total = 0;
+    for (const [, n] of chunks) total += n;
+    if (this.freshLines + total > FRESH_MAX_LINES) return; // InfluxDB is behind: the writer reads SQLite
+    const accepted: string[] = [];
+    batches.forEach((b, i) => {
+      const dup = results[i]!.duplicates;
+      if (dup.length === 0) accepted.push(...b.lines);
+      else {
+        const skip = new Set(dup);
+        b.lines.forEach((l, k) => skip.has(k) || accepted.push(l));
+      }
+    });
+    let at = 0;
+    for (const [id, n] of chunks) {
+      this.fresh.set(id, { n, body: accepted.slice(at, at + n).join('\n') });
+      at += n;
+    }
+    this.freshLines += total;
+  }
+
+  /**
+   * From memory when the row right after `afterId` is one this process committed (queue ids are
+   * AUTOINCREMENT and only the commit thread inserts, so that row is then the next one on disk
+   * too); from SQLite otherwise (the backlog after a restart, or rows past the memory bound).
+   */
   peek(afterId: number, maxLines: number): QueueSlice | undefined {
-    return this.reader.peek(afterId, maxLines);
+    const first = this.fresh.get(afterId + 1);
+    if (!first) return this.reader.peek(afterId, maxLines);
+    const parts = [first.body];
+    let n = first.n;
+    let toId = afterId + 1;
+    for (let next = this.fresh.get(toId + 1); next && n + next.n <= maxLines; next = this.fresh.get(toId + 1)) {
+      parts.push(next.body);
+      n += next.n;
+      toId++;
+    }
+    return { fromId: afterId + 1, toId, n, body: parts.join('\n') };
   }
 
   /**
@@ -149,6 +198,12 @@ export class DurableIngest implements LineQueue {
    */
   ack(slice: QueueSlice): void {
     this.depth -= slice.n;
+    for (let id = slice.fromId; id <= slice.toId; id++) {
+      const f = this.fresh.get(id);
+      if (!f) continue;
+      this.freshLines -= f.n;
+      this.fresh.delete(id);
+    }
     this.acked.push([slice.fromId, slice.toId]);
     this.ackTimer ??= setTimeout(() => void this.flushAcks(), 200);
   }

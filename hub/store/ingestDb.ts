@@ -152,16 +152,17 @@ export class IngestDb {
    * `commit` for batches whose lines are built elsewhere (the hub builds them on its main thread
    * and commits here on its commit thread): same transaction, same dedupe, same chunking. `fields`:
    * type decisions the lines rely on, persisted with them; `at`: the time recorded for dedupe and
-   * dead letters (the caller's clock).
+   * dead letters (the caller's clock); `chunks` receives [queue row id, lines] of each row written,
+   * in order (accepted lines of all batches, CHUNK_LINES a row).
    */
-  commitLines(batches: readonly LineBatch[], fields: ReadonlyArray<readonly [string, FieldType]>, at: number): LineCommitResult[] {
+  commitLines(batches: readonly LineBatch[], fields: ReadonlyArray<readonly [string, FieldType]>, at: number, chunks: Array<[number, number]> = []): LineCommitResult[] {
     const results: LineCommitResult[] = [];
     let queued = 0;
     this.db.transaction(() => {
       let lines: string[] = [];
       const flush = (): void => {
         if (lines.length === 0) return;
-        this.st.chunk.run(lines.length, lines.join('\n'));
+        chunks.push([Number(this.st.chunk.run(lines.length, lines.join('\n')).lastInsertRowid), lines.length]);
         queued += lines.length;
         lines = [];
       };
