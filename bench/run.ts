@@ -8,14 +8,20 @@ import { benchScaling } from './suites/scaling.ts';
 import { benchScoringRows } from './suites/scoring.ts';
 import { benchIndexRows } from './index-latency.ts';
 import { benchCluster } from './suites/cluster.ts';
+import { benchSoak } from './suites/soak.ts';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { updateReadme } from './figures.ts';
 
-const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster'] as const;
+const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster', 'soak'] as const;
 type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
   quick: boolean;
   /** Rounds of alternating runs (system, anchor, …); at least 3 for a figure. */
   rounds?: number;
+  /** Length of the soak suite (minutes); default 30, or 2 with --quick. */
+  minutes?: number;
   out: string;
 }
 
@@ -35,11 +41,16 @@ async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Ro
     }
     case 'hub': {
       const r = await benchHub({ events: q ? 40_000 : 150_000, edges: 4, rounds, say });
-      return { rows: r.rows, summary: { vsRawInflux: r.vsRawInflux } };
+      return { rows: r.rows, summary: { vsRawInflux: r.vsRawInflux, hubCpuUsPerEvent: r.cpuUsPerEvent } };
     }
     case 'e2e': {
-      const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 8000 : 120_000, burn: !q, say });
-      return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency } };
+      // The burnt-core pass runs in --quick too (shorter): the JSON line always holds both latency figures.
+      const r = await benchE2e({ devices: 100, durationMs: q ? 2000 : 8000, rounds, latencyRate: 2000, latencyMs: q ? 10_000 : 120_000, burn: true, say });
+      return { rows: r.rows, summary: { vsNodeRed: r.vsNodeRed, vsBareAedes: r.vsBareAedes, latencyMs: r.latency, latencyBurntMs: r.latencyBurnt } };
+    }
+    case 'soak': {
+      const r = await benchSoak({ devices: 2000, minutes: o.minutes ?? (q ? 2 : 30), say });
+      return { rows: r.rows, summary: r.summary };
     }
     case 'cluster':
       return benchCluster({ events: q ? 20_000 : 60_000, rounds, say });
@@ -66,6 +77,10 @@ export async function runBench(which: string, o: BenchOptions): Promise<number> 
     process.stderr.write(`SS_BENCH_SUITE: unknown suite '${which}'; use one of ${SUITES.join(', ')}, all\n`);
     return 2;
   }
+  if (o.minutes !== undefined && !(o.minutes > 0)) {
+    process.stderr.write('SS_BENCH_MINUTES: --minutes must be a positive number\n');
+    return 2;
+  }
   if ((o.rounds ?? 3) < 1) {
     process.stderr.write('SS_BENCH_ROUNDS: --rounds must be at least 1 (3 or more for a figure)\n');
     return 2;
@@ -90,6 +105,8 @@ export async function runBench(which: string, o: BenchOptions): Promise<number> 
     results.push(result);
     // Written as each suite ends, so a long run that is stopped keeps what it measured.
     writeResults(o.out, [result], o.quick);
+    // The README's figures are always those of the committed results, never typed in.
+    if (!o.quick && resolve(o.out) === fileURLToPath(new URL('./results', import.meta.url))) updateReadme();
   }
   progressDone();
   const first = results[0]!.machine.start;

@@ -15,11 +15,12 @@ import { EdgeStatus } from './edge-status.ts';
 import { startHubBroker, type HubBroker } from './broker.ts';
 import { HUB_ERRORS, HubError } from './errors.ts';
 import { GroupCommitter } from './ingest/committer.ts';
+import { DurableIngest } from './ingest/durable.ts';
 import { MAX_BATCH_BYTES, parseBatch, type DeadLetterDraft } from './ingest/parse.ts';
 import { createHubMetrics } from './metrics.ts';
 import { IndexRating } from './index/hub-rating.ts';
 import type { RatingEngine } from './rating/types.ts';
-import { IngestDb, type DeadLetterRow } from './store/ingestDb.ts';
+import type { DeadLetterRow } from './store/ingestDb.ts';
 import { InfluxWriter, WRITER_DEFAULTS, type InfluxTarget, type WriterOptions } from './store/influxWriter.ts';
 import { StateDb } from './store/stateDb.ts';
 
@@ -127,8 +128,17 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     if (!c.ok) throw new HubError('SS_HUB_CONFIG', `city is invalid: ${describeProblems(c.problems)}; regenerate it with 'safestar sim city'`);
   }
   mkdirSync(opts.dataDir, { recursive: true });
-  const ingest = new IngestDb(join(opts.dataDir, 'ingest.db'), now);
-  const state = new StateDb(join(opts.dataDir, 'state.db'));
+  // ingest.db's writes (and their fsyncs) run on the commit thread; this thread only reads it.
+  let threadTrouble: (message: string) => void = () => {};
+  const ingest = await DurableIngest.open(join(opts.dataDir, 'ingest.db'), now, (m) => threadTrouble(m));
+  threadTrouble = (m) => log.error({ err: m }, 'SS_HUB_COMMIT: the commit thread stopped; it is restarted for the next batch, and unconfirmed batches are resent by their edges');
+  let state: StateDb;
+  try {
+    state = new StateDb(join(opts.dataDir, 'state.db'));
+  } catch (e) {
+    await ingest.close();
+    throw e;
+  }
   if (opts.city) state.registerCity(opts.city);
   const bus = new HubBus();
   const edgeStatus = new EdgeStatus(bus, now);
@@ -180,7 +190,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         metrics.writeSeconds.observe(ms / 1000);
       },
       deadLetters(items) {
-        ingest.addDeadLetters(items);
+        ingest.addDeadLetters(items).catch((e: Error) => log.error({ err: e.message, count: items.length }, 'SS_HUB_COMMIT: dead letters of refused lines could not be stored (the counters have them)'));
         recordDeadLetters(items);
       },
       state(up, reason) {
@@ -261,7 +271,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     });
   } catch (e) {
     await writer?.stop(1000);
-    ingest.close();
+    await ingest.close();
     state.close();
     throw e;
   }
@@ -291,7 +301,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     await app?.close();
     await broker.close();
     await writer?.stop(1000);
-    ingest.close();
+    await ingest.close();
     state.close();
     throw e;
   }
@@ -300,8 +310,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const timers = [
     setInterval(() => rating.persist?.(), 10_000),
     setInterval(() => {
-      ingest.pruneSeen(now() - retention);
-      ingest.pruneDeadLetters(opts.deadLetterKeep ?? 100_000);
+      ingest.prune(now() - retention, opts.deadLetterKeep ?? 100_000).catch((e: Error) => log.warn({ err: e.message }, 'dedupe/dead-letter pruning failed; it runs again in a minute'));
     }, 60_000),
     // When idle, the writer learns nothing about InfluxDB: probe so /health stays true.
     setInterval(() => {
@@ -335,7 +344,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         closed = true;
         for (const t of timers) clearInterval(t);
         await broker.close();
-        committer.flush();
+        await committer.settle();
         await writer?.stop(5_000);
         try {
           rating.persist?.();
@@ -344,7 +353,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           log.error({ err: (e as Error).message }, 'rating could not be persisted on close');
         }
         await app.close();
-        ingest.close();
+        await ingest.close();
         state.close();
         log.info('hub closed');
       })();

@@ -12,6 +12,23 @@ export interface PendingBatch {
   deadLetters: readonly DeadLetterDraft[];
 }
 
+/**
+ * One uplink batch whose lines were already built (by the hub's main thread): `lines[i]` is the
+ * line of the event `ids[i]`. What the commit thread receives: strings only, cheap to copy.
+ */
+export interface LineBatch {
+  ids: readonly string[];
+  lines: readonly string[];
+  deadLetters: readonly DeadLetterDraft[];
+}
+
+export interface LineCommitResult {
+  /** Indexes (into `ids`) of events already stored before: not queued again. */
+  duplicates: number[];
+  /** Lines queued for InfluxDB. */
+  queued: number;
+}
+
 export interface CommitResult {
   /** Events stored for the first time (dedupe passed), in batch order. */
   accepted: Event[];
@@ -132,6 +149,54 @@ export class IngestDb {
   }
 
   /**
+   * `commit` for batches whose lines are built elsewhere (the hub builds them on its main thread
+   * and commits here on its commit thread): same transaction, same dedupe, same chunking. `fields`:
+   * type decisions the lines rely on, persisted with them; `at`: the time recorded for dedupe and
+   * dead letters (the caller's clock); `chunks` receives [queue row id, lines] of each row written,
+   * in order (accepted lines of all batches, CHUNK_LINES a row).
+   */
+  commitLines(batches: readonly LineBatch[], fields: ReadonlyArray<readonly [string, FieldType]>, at: number, chunks: Array<[number, number]> = []): LineCommitResult[] {
+    const results: LineCommitResult[] = [];
+    let queued = 0;
+    this.db.transaction(() => {
+      let lines: string[] = [];
+      const flush = (): void => {
+        if (lines.length === 0) return;
+        chunks.push([Number(this.st.chunk.run(lines.length, lines.join('\n')).lastInsertRowid), lines.length]);
+        queued += lines.length;
+        lines = [];
+      };
+      for (const b of batches) {
+        const duplicates: number[] = [];
+        let n = 0;
+        for (let i = 0; i < b.ids.length; i++) {
+          if (this.st.seen.run(b.ids[i]!, at).changes === 0) {
+            duplicates.push(i);
+            continue;
+          }
+          lines.push(b.lines[i]!);
+          n++;
+          if (lines.length >= CHUNK_LINES) flush();
+        }
+        for (const d of b.deadLetters) this.st.dead.run(at, d.edge, d.reason, d.detail, d.raw);
+        results.push({ duplicates, queued: n });
+      }
+      flush();
+      for (const [name, type] of fields) this.st.field.run(name, type);
+    })();
+    this.depth += queued;
+    return results;
+  }
+
+  /** Delete acked queue ranges now (one transaction); the commit thread's side of `ack`. */
+  deleteRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    if (ranges.length === 0) return;
+    this.db.transaction(() => {
+      for (const [a, b] of ranges) this.st.del.run(a, b);
+    })();
+  }
+
+  /**
    * The next contiguous run of chunks after `afterId`, at most `maxLines` lines (but at least one
    * chunk). Reading never deletes: only `ack` does, after InfluxDB confirmed the write.
    */
@@ -171,9 +236,7 @@ export class IngestDb {
     if (this.acked.length === 0 || !this.db.open) return;
     const ranges = this.acked;
     this.acked = [];
-    this.db.transaction(() => {
-      for (const [a, b] of ranges) this.st.del.run(a, b);
-    })();
+    this.deleteRanges(ranges);
   }
 
   /** Adopt field types InfluxDB already has (see FieldTypes.adopt) and persist them. */
@@ -188,9 +251,8 @@ export class IngestDb {
     return n;
   }
 
-  addDeadLetters(items: readonly DeadLetterDraft[]): void {
+  addDeadLetters(items: readonly DeadLetterDraft[], at = this.now()): void {
     if (items.length === 0) return;
-    const at = this.now();
     this.db.transaction(() => {
       for (const d of items) this.st.dead.run(at, d.edge, d.reason, d.detail, d.raw);
     })();
