@@ -1,5 +1,5 @@
 import { connect as tcpConnect } from 'node:net';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectAsync, type MqttClient } from 'mqtt';
 import pg from 'pg';
@@ -11,29 +11,18 @@ import { EdgeAuth } from '../../hub/auth.ts';
 import type { HubBroker } from '../../hub/broker.ts';
 import { addPgEdge, listPgEdges, PgEdgeCredentials, revokePgEdge } from '../../hub/cluster/edge-credentials.ts';
 import { startIngressServer, type IngressCounters } from '../../hub/cluster/ingressServer.ts';
-import { DEAD_LETTER_SUBJECT, EVENTS_STREAM } from '../../hub/cluster/partition.ts';
+import { DEAD_LETTER_SUBJECT } from '../../hub/cluster/partition.ts';
 import { ensureEventsStream } from '../../hub/cluster/stream.ts';
 import type { DeadLetterDraft } from '../../hub/ingest/parse.ts';
 import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { edgeTopic } from '../../protocol/topics.ts';
-import { batchPayload, clusterEvent, natsConnect, storedEventIds, until } from './helpers.ts';
+import { batchPayload, clusterEvent, natsConnect, storedEventIds, storedMessages, until } from './helpers.ts';
 
 const quietLog = { info() {}, warn() {}, error() {} };
 
-/** Dead letters in the stream's `ss.dl` subject, read back through an ephemeral consumer. */
+/** Dead letters in the stream's `ss.dl` subject (read up to the stream's last sequence, see storedMessages). */
 async function storedDeadLetters(nc: NatsConnection): Promise<DeadLetterDraft[]> {
-  const jsm = await jetstreamManager(nc);
-  const ci = await jsm.consumers.add(EVENTS_STREAM, { filter_subject: DEAD_LETTER_SUBJECT, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, inactive_threshold: 30_000_000_000 });
-  const c = await jetstream(nc).consumers.get(EVENTS_STREAM, ci.name);
-  const out: DeadLetterDraft[] = [];
-  for (let seen = 0; seen < ci.num_pending; ) {
-    for await (const m of await c.fetch({ max_messages: 100, expires: 2000 })) {
-      seen++;
-      out.push(...m.json<DeadLetterDraft[]>());
-    }
-  }
-  await jsm.consumers.delete(EVENTS_STREAM, ci.name);
-  return out;
+  return (await storedMessages(nc, DEAD_LETTER_SUBJECT)).flatMap((m) => m.json<DeadLetterDraft[]>());
 }
 
 /**

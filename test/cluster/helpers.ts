@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, DeliverPolicy, AckPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, DeliverPolicy, AckPolicy, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Event } from '../../protocol/event.ts';
 import type { PartitionBatch } from '../../hub/cluster/ingress.ts';
 import { EVENTS_STREAM, EVENT_SUBJECT_PREFIX } from '../../hub/cluster/partition.ts';
@@ -34,28 +34,43 @@ export async function natsConnect(servers: string[]): Promise<NatsConnection> {
   return connect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 100, timeout: 5000 });
 }
 
-/** Every event id stored in the events stream, read back through a fresh ephemeral consumer. */
-export async function storedEventIds(nc: NatsConnection): Promise<string[]> {
+/**
+ * The messages of the events stream on `subject` (a subject or a `prefix.*` wildcard), every one
+ * up to the stream's last sequence. The ephemeral consumer that reads them is R1 and lands on any
+ * replica, possibly a just-restarted one whose store is still behind: its `num_pending` at
+ * creation is that replica's count, not the stream's (seen: 236 of 240), and a read that stopped
+ * there once missed the last 4 acked batches. So the end is the last sequence the stream leader
+ * reports (STREAM.INFO is answered by the leader), and the read waits until the replica delivered
+ * it; a replica that never does fails with how far it got instead of hanging.
+ */
+export async function storedMessages(nc: NatsConnection, subject: string, timeoutMs = 60_000): Promise<JsMsg[]> {
   const jsm: JetStreamManager = await jetstreamManager(nc);
-  const ci = await jsm.consumers.add(EVENTS_STREAM, {
-    filter_subject: `${EVENT_SUBJECT_PREFIX}.*`,
-    ack_policy: AckPolicy.None,
-    deliver_policy: DeliverPolicy.All,
-    inactive_threshold: 30_000_000_000,
-  });
-  const total = ci.num_pending;
+  const lastSeq = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+  if (lastSeq === 0) return [];
+  // Unfiltered, so the last sequence is delivered whichever subject it is on; filtered here.
+  const ci = await jsm.consumers.add(EVENTS_STREAM, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All, inactive_threshold: 30_000_000_000 });
   const c = await jetstream(nc).consumers.get(EVENTS_STREAM, ci.name);
-  const ids: string[] = [];
-  let seen = 0;
-  while (seen < total) {
-    const it = await c.fetch({ max_messages: 500, expires: 2000 });
-    for await (const m of it) {
-      seen++;
-      for (const e of m.json<PartitionBatch>().events) ids.push(e.id);
+  const wildcard = subject.endsWith('.*') ? subject.slice(0, -1) : undefined;
+  const out: JsMsg[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let seq = 0;
+  try {
+    while (seq < lastSeq) {
+      if (Date.now() > deadline) throw new Error(`read only up to sequence ${seq} of ${lastSeq} in ${timeoutMs} ms (consumer on ${ci.cluster?.leader ?? '?'})`);
+      for await (const m of await c.fetch({ max_messages: 500, expires: 2000 })) {
+        seq = m.seq;
+        if (wildcard ? m.subject.startsWith(wildcard) && !m.subject.slice(wildcard.length).includes('.') : m.subject === subject) out.push(m);
+      }
     }
+  } finally {
+    await jsm.consumers.delete(EVENTS_STREAM, ci.name).catch(() => undefined);
   }
-  await jsm.consumers.delete(EVENTS_STREAM, ci.name);
-  return ids;
+  return out;
+}
+
+/** Every event id stored in the events stream (see storedMessages). */
+export async function storedEventIds(nc: NatsConnection): Promise<string[]> {
+  return (await storedMessages(nc, `${EVENT_SUBJECT_PREFIX}.*`)).flatMap((m) => m.json<PartitionBatch>().events.map((e) => e.id));
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

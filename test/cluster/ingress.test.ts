@@ -66,6 +66,10 @@ describe('ingress → JetStream on a real 3-node cluster', () => {
     await cluster.waitMetaLeader();
 
     expect(acked.size).toBe(EDGES * PER_EDGE);
+    // The restarted node catches up from the others: every copy, its own too, holds every acked
+    // batch (one message per batch: an edge is one compound, so one partition).
+    const copies = await cluster.waitStreamCurrent(EVENTS_STREAM);
+    expect(copies.map((c) => [c.node, c.messages])).toEqual(copies.map((c) => [c.node, (EDGES * PER_EDGE) / BATCH]));
     const stored = await storedEventIds(nc);
     expect(new Set(stored).size).toBe(stored.length); // no event stored twice
     expect(new Set(stored)).toEqual(acked); // every acked event stored, nothing else
