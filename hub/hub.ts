@@ -330,7 +330,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (committer.pending() === 0 && ingest.queueDepth() === 0) return;
+        if (committer.pending() === 0 && ingest.queueDepth() === 0 && ingest.inFlight() === 0) return;
         if (!writer) throw new HubError('SS_HUB_NO_TSDB', `${ingest.queueDepth()} events wait in the queue and no InfluxDB is configured; start the hub with --influx to drain it`);
         if (closed) throw new HubError('SS_HUB_CLOSED', 'cannot drain a closed hub');
         if (Date.now() >= deadline) {

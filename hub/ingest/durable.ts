@@ -142,6 +142,15 @@ export class DurableIngest implements LineQueue {
     return this.depth;
   }
 
+  /**
+   * Requests the commit thread has not answered yet (commits, dead letters of refused lines, acks).
+   * A drained queue is not yet a settled store: the dead letters of the last refused lines may
+   * still be on their way to disk (hub.drain waits for this too).
+   */
+  inFlight(): number {
+    return this.waiting.size;
+  }
+
   isOpen(): boolean {
     return !this.closed && this.reader.isOpen();
   }
