@@ -33,16 +33,18 @@ export function liveRoutes(app: FastifyInstance, w: WebContext): void {
     let timer: NodeJS.Timeout | undefined;
     const push = async (): Promise<void> => {
       timer = undefined;
-      const r = await w.source.get(id).catch(() => undefined);
-      if (!r) return;
+      // A failed read (the state store away for a moment) loses this update only: the next change sends the view again.
+      const got = await Promise.all([w.source.get(id), w.districtNames(), w.store.checkinCounts(id, w.now() - 30 * DAY_MS)]).catch(() => undefined);
+      const r = got?.[0];
+      if (!got || !r) return;
       const view = publicView(r);
-      const extras = { districtName: w.districtNames.get(r.district) ?? r.district, checkins: w.store.checkinCounts(id, w.now() - 30 * DAY_MS) };
+      const extras = { districtName: got[1].get(r.district) ?? r.district, checkins: got[2] };
       // The page's live part as the server renders it (escaped; no script or style), so the
       // browser swaps it in without a second copy of the page's wording in JavaScript.
       s.send('compound', { ...view, ...extras, html: liveSection(view, extras) });
     };
-    const off = w.bus.on((e) => {
-      if ((e.type === 'rating' || e.type === 'alarm') && e.compound === id && !timer) {
+    const off = w.changes.on((e) => {
+      if (e.compound === id && !timer) {
         timer = setTimeout(() => void push(), LIVE_GATHER_MS);
         timer.unref();
       }

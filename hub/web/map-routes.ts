@@ -45,11 +45,12 @@ export function mapRoutes(app: FastifyInstance, w: WebContext): void {
       },
     },
   }, async (_req, reply) => {
-    const points = [...w.locations().values()].flatMap((c: CompoundRow) => (c.lat === null || c.lon === null ? [] : [{ lat: c.lat, lon: c.lon, district: c.district }]));
-    const key = points.map((p) => `${p.lat},${p.lon},${p.district}`).join(';');
+    const [locs, names] = await Promise.all([w.locations(), w.districtNames()]);
+    const points = [...locs.values()].flatMap((c: CompoundRow) => (c.lat === null || c.lon === null ? [] : [{ lat: c.lat, lon: c.lon, district: c.district }]));
+    const key = `${[...names].join(';')}|${points.map((p) => `${p.lat},${p.lon},${p.district}`).join(';')}`;
     if (key !== last || !layer) {
       last = key;
-      layer = districtLayer(points, w.districtNames, DISTRICT_LAYER_DEFAULTS);
+      layer = districtLayer(points, names, DISTRICT_LAYER_DEFAULTS);
     }
     return reply.header('cache-control', 'no-cache').send({ basemap: w.basemap ? { url: w.basemap.url } : null, districts: layer });
   });

@@ -56,7 +56,7 @@ export function needsRoutes(app: FastifyInstance, w: WebContext): { rejected: Ma
     if (!checked.ok) return fail(reply, 400, webError('SS_WEB_REPORT_INVALID', 'report body is invalid', checked.problems));
     if (!(await known(req))) return fail(reply, 404, webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
     if (!w.limiter.take(req.ip)) return fail(reply, 429, webError('SS_WEB_RATE_LIMITED', 'limit reached'));
-    const r = w.store.addReport(req.params.id, checked.value.category, checked.value.text, w.now());
+    const r = await w.store.addReport(req.params.id, checked.value.category, checked.value.text, w.now());
     return reply.code(201).send({ id: r.id, compound: r.compound, category: r.category, at: r.at });
   });
 
@@ -70,7 +70,7 @@ export function needsRoutes(app: FastifyInstance, w: WebContext): { rejected: Ma
     preValidation: gate(['operator'], ONLY_OPERATORS_REPORTS),
   }, async (req: Req, reply) => {
     if (!(await known(req))) return fail(reply, 404, webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
-    return w.store.reports(req.params.id, req.query.limit ?? DEFAULT_LIMIT);
+    return await w.store.reports(req.params.id, req.query.limit ?? DEFAULT_LIMIT);
   });
 
   app.post('/api/compounds/:id/checkins', {
@@ -88,7 +88,7 @@ export function needsRoutes(app: FastifyInstance, w: WebContext): { rejected: Ma
     const checked = checkCheckin(req.body);
     if (!checked.ok) return fail(reply, 400, webError('SS_WEB_CHECKIN_INVALID', 'check-in body is invalid', checked.problems));
     if (!(await known(req))) return fail(reply, 404, webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
-    const c = w.store.addCheckin(req.params.id, p.department, checked.value.officer, checked.value.activity, w.now());
+    const c = await w.store.addCheckin(req.params.id, p.department, checked.value.officer, checked.value.activity, w.now());
     return reply.code(201).send(c);
   });
 
@@ -102,7 +102,7 @@ export function needsRoutes(app: FastifyInstance, w: WebContext): { rejected: Ma
     preValidation: gate(['operator'], 'only operators list check-ins'),
   }, async (req: Req, reply) => {
     if (!(await known(req))) return fail(reply, 404, webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
-    return w.store.checkins(req.params.id, req.query.limit ?? DEFAULT_LIMIT);
+    return await w.store.checkins(req.params.id, req.query.limit ?? DEFAULT_LIMIT);
   });
 
   return { rejected };

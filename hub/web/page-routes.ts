@@ -31,8 +31,8 @@ const DAY_MS = 86_400_000;
 
 const html = sendHtml;
 
-/** A compound's district name: from the city's list when the hub was given one, else its id. */
-const districtName = (w: WebContext, id: string): string => w.districtNames.get(id) ?? id;
+/** A compound's district name: from the city's list when the hub has one, else its id. */
+const districtName = async (w: WebContext, id: string): Promise<string> => (await w.districtNames()).get(id) ?? id;
 
 async function safeGet(w: WebContext, id: string): Promise<CompoundRating | undefined> {
   return isSafeId(id) ? w.source.get(id) : undefined;
@@ -61,10 +61,9 @@ export function pageRoutes(app: FastifyInstance, w: WebContext): void {
       response: { 200: AnyObject('districts, points, lowest, generatedAt'), 400: ErrorBody },
     },
   }, async (req) => {
-    const ratings = await w.source.list();
-    const locs = w.locations();
+    const [ratings, locs, names] = await Promise.all([w.source.list(), w.locations(), w.districtNames()]);
     const items: MapInput[] = ratings.map((r) => ({ id: r.id, name: r.name, district: r.district, stars: r.stars, index: r.index, lat: locs.get(r.id)?.lat ?? null, lon: locs.get(r.id)?.lon ?? null }));
-    const d = mapData(items, w.districtNames, w.now());
+    const d = mapData(items, names, w.now());
     const district = req.query.district || undefined;
     const inScope = district ? items.filter((c) => c.district === district) : items;
     const low = await Promise.all(
@@ -81,7 +80,7 @@ export function pageRoutes(app: FastifyInstance, w: WebContext): void {
   }, async (req, reply) => {
     const r = await safeGet(w, req.params.id);
     if (!r) return reply.code(404).send(webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
-    return { ...publicView(r), districtName: districtName(w, r.district), checkins: w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) };
+    return { ...publicView(r), districtName: await districtName(w, r.district), checkins: await w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) };
   });
 
   app.get<{ Params: { id: string } }>('/c/:id', {
@@ -90,7 +89,7 @@ export function pageRoutes(app: FastifyInstance, w: WebContext): void {
     const r = await safeGet(w, req.params.id);
     if (!r) return html(reply, 404, notFoundPage(req.params.id));
     const p = publicView(r);
-    return html(reply, 200, compoundPage(p, { districtName: districtName(w, r.district), checkins: w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) }));
+    return html(reply, 200, compoundPage(p, { districtName: await districtName(w, r.district), checkins: await w.store.checkinCounts(r.id, w.now() - 30 * DAY_MS) }));
   });
 
   app.get<{ Params: { id: string } }>('/api/compounds/:id/qr.svg', {

@@ -8,10 +8,11 @@ import { needsRoutes } from './needs-routes.ts';
 import { pageRoutes } from './page-routes.ts';
 import { RATE_LIMIT_DEFAULTS, RateLimiter, type RateLimitOptions } from './rate-limit.ts';
 import { apiSource, type RatingSource } from './source.ts';
-import { WebStore } from './store.ts';
+import { SqliteWebStore } from './store.ts';
 import { parseTileUrl } from './map-tiles.ts';
 import { mapRoutes } from './map-routes.ts';
 import { liveRoutes } from './live-routes.ts';
+import { busChanges } from './live-changes.ts';
 import { SSE_DEFAULTS, SseStreams, type SseOptions } from './sse.ts';
 
 export interface WebPagesOptions {
@@ -31,30 +32,46 @@ export interface WebPagesOptions {
   sse?: Partial<SseOptions>;
 }
 
+/** Where a hub keeps what the pages read and write (the embedded hub's or a cluster worker's). */
+export type WebBackend = Pick<WebContext, 'source' | 'locations' | 'districtNames' | 'store' | 'changes' | 'now'>;
+
 /**
- * The public pages (一图 city map at /map, 一码 compound page at /c/:id) and their small API, as a
- * hub API plugin: `startHub({ apiPlugins: [..., webPages()] })`.
+ * The public pages (一图 city map at /map, 一码 compound page at /c/:id) and their small API on
+ * `app`, over any backend: the options' security (tokens, the report limit per address, the
+ * stream limit) is the same whoever calls it.
+ */
+export function serveWeb(app: FastifyInstance, opts: WebPagesOptions, backend: WebBackend): void {
+  const w: WebContext = {
+    ...backend,
+    auth: new CaseAuth(opts.tokens ?? tokensFromEnv()),
+    limiter: new RateLimiter({ ...RATE_LIMIT_DEFAULTS, ...opts.reportRateLimit }, backend.now),
+    publicBaseUrl: opts.publicBaseUrl ?? process.env['SAFESTAR_PUBLIC_URL'],
+    basemap: parseTileUrl(opts.mapTileUrl ?? process.env['SAFESTAR_MAP_TILE_URL']),
+    streams: new SseStreams({ ...SSE_DEFAULTS, ...opts.sse }),
+  };
+  // Open streams would hold app.close() up: end them before the server stops.
+  app.addHook('preClose', async () => w.streams.closeAll());
+  pageRoutes(app, w);
+  needsRoutes(app, w);
+  mapRoutes(app, w);
+  liveRoutes(app, w);
+}
+
+/**
+ * The pages on the embedded hub, as a hub API plugin: `startHub({ apiPlugins: [..., webPages()] })`.
+ * SQLite for reports and check-ins, the hub's bus for the live stream.
  */
 export function webPages(opts: WebPagesOptions = {}): (app: FastifyInstance, ctx: HubContext) => void {
   return (app, ctx) => {
-    const w: WebContext = {
+    const locations = cachedLocations(ctx.state);
+    const names: ReadonlyMap<string, string> = new Map((opts.districts ?? []).map((d) => [d.id, d.name]));
+    serveWeb(app, opts, {
       source: (opts.source ?? apiSource)(app),
-      locations: cachedLocations(ctx.state),
-      store: new WebStore(ctx.state.db),
-      auth: new CaseAuth(opts.tokens ?? tokensFromEnv()),
-      limiter: new RateLimiter({ ...RATE_LIMIT_DEFAULTS, ...opts.reportRateLimit }, ctx.now),
-      districtNames: new Map((opts.districts ?? []).map((d) => [d.id, d.name])),
-      publicBaseUrl: opts.publicBaseUrl ?? process.env['SAFESTAR_PUBLIC_URL'],
+      locations: async () => locations(),
+      districtNames: async () => names,
+      store: new SqliteWebStore(ctx.state.db),
+      changes: busChanges(ctx.bus),
       now: ctx.now,
-      basemap: parseTileUrl(opts.mapTileUrl ?? process.env['SAFESTAR_MAP_TILE_URL']),
-      bus: ctx.bus,
-      streams: new SseStreams({ ...SSE_DEFAULTS, ...opts.sse }),
-    };
-    // Open streams would hold app.close() up: end them before the server stops.
-    app.addHook('preClose', async () => w.streams.closeAll());
-    pageRoutes(app, w);
-    needsRoutes(app, w);
-    mapRoutes(app, w);
-    liveRoutes(app, w);
+    });
   };
 }

@@ -142,4 +142,20 @@ CREATE TRIGGER edge_credentials_changed AFTER INSERT OR UPDATE OR DELETE OR TRUN
   FOR EACH STATEMENT EXECUTE FUNCTION edge_credentials_bump();
 `,
   },
+  {
+    version: 8,
+    name: 'cluster: residents\u2019 reports and officers\u2019 check-ins of the public pages',
+    sql: `
+-- The embedded hub's web_reports / web_checkins (hub/web/store.ts), kept alike: no address or
+-- other identifier of a resident; a check-in's officer as entered and the department from the
+-- token. Any worker writes them (they are no partition's state: no epoch); pruned past MAX_ROWS.
+CREATE TABLE web_reports (
+  id bigserial PRIMARY KEY, compound text NOT NULL, category text NOT NULL, text text NOT NULL, at bigint NOT NULL);
+CREATE INDEX web_reports_compound ON web_reports (compound, at);
+CREATE TABLE web_checkins (
+  id bigserial PRIMARY KEY, compound text NOT NULL, department text NOT NULL, officer text NOT NULL,
+  activity text NOT NULL, at bigint NOT NULL);
+CREATE INDEX web_checkins_compound ON web_checkins (compound, at);
+`,
+  },
 ];
