@@ -34,6 +34,7 @@ export const HUB_ERRORS = {
   SS_CLUSTER_LEASE_LOST: 'a partition lease could not be renewed in time; this worker stops consuming it until it claims it again',
   SS_CLUSTER_MIGRATION: 'a PostgreSQL schema migration failed; fix the database (the transaction was rolled back) and restart',
   SS_CLUSTER_SCHEMA_NEWER: 'the PostgreSQL schema is newer than this build knows; upgrade this process before pointing it at the database',
+  SS_CLUSTER_LIVE_BAD: 'a message on ss.live.> was not a compound change ({v:1, type: rating|alarm, compound}); it is ignored and counted, only workers publish there',
   SS_CLUSTER_SERIES_DOWN: 'InfluxDB did not take a write; the messages are redelivered with backoff (nothing is acked)',
   SS_CLUSTER_SERIES_REJECTED: 'InfluxDB refused a message\'s points even alone (e.g. a field type conflict); it is terminated and stays in the stream until max age',
   SS_CLUSTER_CALIBRATION_LATE: 'a review\'s city calibration was computed without the partitions that had not reported within the grace; their compounds use that offset; look for why their owner was late (lease churn, a stuck transaction)',

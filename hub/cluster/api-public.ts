@@ -1,15 +1,10 @@
-import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { isSafeId } from '../../protocol/ids.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import type { CompoundRating } from '../rating/types.ts';
-import { webError } from '../web/errors.ts';
-import { lowest, mapData, type MapInput } from '../web/map-view.ts';
-import { LOWEST_N } from '../web/page-routes.ts';
-import { driverWords, publicView } from '../web/public-view.ts';
+import type { RatingSource } from '../web/source.ts';
 import type { CompoundRow } from '../store/stateDb.ts';
 
-export interface PublicRoutesOptions {
+export interface PublicSourceOptions {
   pool: pg.Pool;
   policy: Policy;
   now: () => number;
@@ -36,16 +31,17 @@ async function detailsOf(pool: pg.Pool, ids: readonly string[]): Promise<Map<str
 }
 
 /**
- * The public reads of the embedded hub (hub/web/page-routes.ts) on a cluster worker, from
- * PostgreSQL: the map with the districts' names and the lowest-rated compounds with their reasons,
- * and a compound's public view (the plaque page's data). The explanation is the one the
- * compound's owner wrote with its latest rating (the embedded hub re-rates on each read; here a
- * page is at most one review tick behind); the unconfirmed-alarm count is read live. Public, like
- * there: no token, and nothing private (publicView whitelists the fields).
+ * The ratings the public pages (hub/web) read on a cluster worker, from PostgreSQL, where every
+ * partition owner writes its compounds' ratings: the embedded hub's pages and their API then run
+ * unchanged over it (the map with the lowest-rated compounds' reasons, the plaque page, the live
+ * stream). `get` carries the explanation the compound's owner wrote with its latest rating (the
+ * embedded hub re-rates on each read; here a page is at most one review tick behind) and the
+ * unconfirmed-alarm count read live; `list` carries no explanation (the whole city's would be
+ * megabytes per map read: the map asks `get` for the few it explains). Public data only:
+ * publicView whitelists the fields.
  */
-export function publicRoutes(o: PublicRoutesOptions): (app: FastifyInstance) => void {
+export function pgRatingSource(o: PublicSourceOptions): RatingSource {
   const weighed = Object.keys(o.policy.iot.weights);
-  const names = async (): Promise<Map<string, string>> => new Map((await o.pool.query<{ id: string; name: string }>('SELECT id, name FROM districts')).rows.map((r) => [r.id, r.name]));
   const asRating = (r: RatedRow, detail: Record<string, unknown> | undefined, unconfirmed: number): CompoundRating => ({
     id: r.id, name: r.name, district: r.district, households: r.households, index: r.index ?? 0, stars: r.stars, rated: r.stars !== null,
     updatedAt: new Date(r.evaluated_at === null ? o.now() : Number(r.evaluated_at)).toISOString(),
@@ -55,32 +51,15 @@ export function publicRoutes(o: PublicRoutesOptions): (app: FastifyInstance) => 
     new Map(
       (await o.pool.query<{ compound: string; n: number }>("SELECT compound, count(*)::int AS n FROM alarms WHERE compound = ANY($1::text[]) AND status = 'pending' AND type = ANY($2::text[]) GROUP BY compound", [ids, weighed])).rows.map((r) => [r.compound, r.n]),
     );
-
-  return (app) => {
-    app.get<{ Querystring: { district?: string } }>('/api/map', async (req) => {
-      const rows = await ratedRows(o.pool);
-      const districtNames = await names();
-      const items: MapInput[] = rows.map((r) => ({ id: r.id, name: r.name, district: r.district, stars: r.stars, index: r.index ?? 0, lat: r.lat, lon: r.lon }));
-      const d = mapData(items, districtNames, o.now());
-      const district = req.query.district || undefined;
-      const low = lowest(district ? items.filter((c) => c.district === district) : items, LOWEST_N);
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      const [pending, details] = await Promise.all([pendingOf(low.map((c) => c.id)), detailsOf(o.pool, low.map((c) => c.id))]);
-      return {
-        ...d,
-        district: district ?? null,
-        points: district ? d.points.filter((p) => p.district === district) : d.points,
-        lowest: low.map((c) => ({ id: c.id, name: c.name, district: c.district, stars: c.stars, index: c.index, reasons: driverWords(publicView(asRating(byId.get(c.id)!, details.get(c.id), pending.get(c.id) ?? 0))) })),
-      };
-    });
-
-    app.get<{ Params: { id: string } }>('/api/compounds/:id/public', async (req, reply) => {
-      const r = isSafeId(req.params.id) ? (await ratedRows(o.pool, req.params.id))[0] : undefined;
-      if (!r) return reply.code(404).send(webError('SS_WEB_COMPOUND_UNKNOWN', `'${req.params.id.slice(0, 64)}'`));
+  return {
+    async list() {
+      return (await ratedRows(o.pool)).map((r) => asRating(r, undefined, 0));
+    },
+    async get(id) {
+      const r = (await ratedRows(o.pool, id))[0];
+      if (!r) return undefined;
       const [pending, details] = await Promise.all([pendingOf([r.id]), detailsOf(o.pool, [r.id])]);
-      const view = publicView(asRating(r, details.get(r.id), pending.get(r.id) ?? 0));
-      // Officer check-ins are not kept in cluster mode yet: none are counted.
-      return { ...view, districtName: (await names()).get(r.district) ?? r.district, checkins: {} };
-    });
+      return asRating(r, details.get(r.id), pending.get(r.id) ?? 0);
+    },
   };
 }

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { CaseAuth, type TokenConfig } from '../cases/auth.ts';
 import { caseError, type CaseErrorBody } from '../cases/errors.ts';
@@ -8,7 +9,8 @@ import { checkCase } from '../cases/validate.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { caseDigest, publishCase } from './case-message.ts';
 import { decisionRoutes } from './api-decisions.ts';
-import { publicRoutes, ratedRows } from './api-public.ts';
+import { ratedRows } from './api-public.ts';
+import { clusterWebPages, type ClusterWebOptions } from './web.ts';
 
 export interface ClusterApiOptions {
   pool: pg.Pool;
@@ -21,6 +23,10 @@ export interface ClusterApiOptions {
   ownerWaitMs?: number;
   now?: () => number;
   health?: () => object;
+  /** The worker's NATS connection: the public pages' live updates from every owner (hub/cluster/live.ts). */
+  nc?: NatsConnection;
+  /** The public pages' settings (report limit, QR base URL, basemap, stream limits); tokens are `tokens`. */
+  web?: Omit<ClusterWebOptions, 'pool' | 'policy' | 'now' | 'nc' | 'tokens'>;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -51,7 +57,8 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
     (await ratedRows(o.pool)).map((r) => ({ id: r.id, name: r.name, district: r.district, households: r.households, lat: r.lat, lon: r.lon, index: r.index ?? 0, stars: r.stars, updatedAt: r.evaluated_at === null ? null : new Date(Number(r.evaluated_at)).toISOString() })),
   );
 
-  publicRoutes({ pool: o.pool, policy: o.policy, now })(app);
+  // The public pages and their API (/map, /c/:id, /api/map, /api/compounds/:id/public, reports, check-ins, the live stream).
+  clusterWebPages({ ...o.web, pool: o.pool, policy: o.policy, now, tokens: o.tokens, ...(o.nc ? { nc: o.nc } : {}) })(app);
   decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000 })(app);
 
   app.post('/api/cases', async (req, reply) => {

@@ -14,6 +14,8 @@ import type { AlarmDecision, SurveyEntry } from './decision-message.ts';
 import { PgAlarmStore, PgSurveyStore } from './decision-stores.ts';
 import type { Held } from './lease.ts';
 import { partitionOf } from './partition.ts';
+import { ALARM_SEVERITIES } from './state.ts';
+import type { LiveChange } from '../web/live-changes.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -83,6 +85,12 @@ export class PartitionRating implements CaseSource {
   private readonly surveys = new Map<string, number>();
   /** compound → the public explanation last written (rewritten when it changes, e.g. a streak's day count). */
   private readonly written = new Map<string, string>();
+  /**
+   * Compounds whose public view changed in the transaction under way (a rating or its words, an
+   * alarm opened or decided): the worker announces them after the commit (live.ts) and drops
+   * them with this object if the commit fails.
+   */
+  private readonly changed = new Map<string, LiveChange['type']>();
   /** The city calibration of each review this partition knows (city-calibration.ts computes them). */
   private readonly calibrations = new Map<number, ReviewOffsets>();
   /** Like the embedded hub: a review waits (undefined) until its city calibration is known. */
@@ -178,6 +186,13 @@ export class PartitionRating implements CaseSource {
     return [...this.raters.keys()];
   }
 
+  /** The changes noted since the last call (call it after the commit). */
+  takeChanged(): LiveChange[] {
+    const out = [...this.changed].map(([compound, type]) => ({ compound, type }));
+    this.changed.clear();
+    return out;
+  }
+
   private keep(c: StoredCase): void {
     const prev = this.cases.get(c.id);
     if (prev) this.byCompound.get(prev.compound)?.delete(c.id);
@@ -221,6 +236,7 @@ export class PartitionRating implements CaseSource {
     if (!prev || prev.status === d.status || !Object.hasOwn(this.policy.iot.weights, prev.type)) return [];
     const a = await store.decide(d.id, d.status, d.at, d.by);
     if (!a) return [];
+    this.changed.set(a.compound, 'alarm');
     if (a.status === 'confirmed') this.keepConfirmed({ id: a.id, compound: a.compound, type: a.type, occurredAt: a.occurred_at, confirmedAt: a.decided_at ?? a.occurred_at });
     else this.confirmed.get(a.compound)?.delete(a.id);
     this.raters.get(a.compound)?.invalidate();
@@ -247,6 +263,8 @@ export class PartitionRating implements CaseSource {
         learned.push(e);
       }
       if (this.tracker.seen(e.device, e.compound, e.type, Math.min(e.deviceTime, now))) this.dirty.add(e.compound);
+      // A new alarm waiting for an operator (state.ts opened its row; the page counts the weighed types).
+      if (ALARM_SEVERITIES.has(e.severity) && Object.hasOwn(this.policy.iot.weights, e.type) && !this.changed.has(e.compound)) this.changed.set(e.compound, 'alarm');
     }
     if (learned.length === 0) return Promise.resolve();
     return c
@@ -324,7 +342,10 @@ export class PartitionRating implements CaseSource {
     if (detailOnly.length > 0) {
       // Not a rating change (no audit row): only the page's words moved on (a streak's days).
       await c.query('UPDATE compound_ratings r SET detail = x.d FROM unnest($1::text[], $2::json[]) AS x(c, d) WHERE r.compound = x.c', [detailOnly.map((r) => r.compound), detailOnly.map((r) => r.detail)]);
-      for (const r of detailOnly) this.written.set(r.compound, r.detail);
+      for (const r of detailOnly) {
+        this.written.set(r.compound, r.detail);
+        this.changed.set(r.compound, 'rating');
+      }
     }
     if (rows.length === 0) return out;
     await c.query(
@@ -334,7 +355,10 @@ export class PartitionRating implements CaseSource {
          evaluated_at = excluded.evaluated_at, policy_version = excluded.policy_version, owner = excluded.owner, epoch = excluded.epoch, detail = excluded.detail`,
       [h.partition, now, this.policy.version, this.owner, h.epoch, rows.map((r) => r.compound), rows.map((r) => r.stars), rows.map((r) => r.index), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => r.detail)],
     );
-    for (const r of rows) this.written.set(r.compound, r.detail);
+    for (const r of rows) {
+      this.written.set(r.compound, r.detail);
+      this.changed.set(r.compound, 'rating');
+    }
     await c.query(
       `INSERT INTO audit (partition, owner, epoch, action, detail) SELECT $1, $2, $3, 'rate', d FROM unnest($4::text[]) AS x(d)`,
       [h.partition, this.owner, h.epoch, rows.map((r) => JSON.stringify({ compound: r.compound, from: r.from ?? null, to: r.stars, index: r.index, trigger: r.trigger }))],

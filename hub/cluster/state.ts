@@ -4,7 +4,7 @@ import { dedupeInTx } from '../store/pgIngest.ts';
 import { fenceInTx, type Held } from './lease.ts';
 
 /** Severities that open an alarm row (the operator's list). */
-const ALARM_SEVERITIES = new Set(['major', 'critical']);
+export const ALARM_SEVERITIES: ReadonlySet<string> = new Set(['major', 'critical']);
 
 export interface ApplyResult {
   applied: number;

@@ -13,6 +13,7 @@ import type { PartitionBatch } from './ingress.ts';
 import { PgLeases, type Held } from './lease.ts';
 import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
 import { PgPartitionState } from './state.ts';
+import { publishLive } from './live.ts';
 import { ensurePartitionConsumer, waitConsumerLeader } from './stream.ts';
 
 export interface WorkerLog {
@@ -65,6 +66,8 @@ export interface WorkerStats {
   /** Alarm decisions and survey results applied. */
   decisions: number;
   ratings: number;
+  /** Compound changes announced to the pages' live streams (live.ts), after their commits. */
+  live: number;
 }
 
 interface Owned {
@@ -88,7 +91,7 @@ const quiet: WorkerLog = { info() {}, warn() {} };
  * refuses the write and the messages go to the new owner.
  */
 export class PartitionWorker {
-  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, decisions: 0, ratings: 0 };
+  readonly stats: WorkerStats = { applied: 0, duplicates: 0, messages: 0, transactions: 0, fenced: 0, badMessages: 0, cases: 0, decisions: 0, ratings: 0, live: 0 };
   private readonly policy: Policy;
   private readonly now: () => number;
   private reviewTimer: NodeJS.Timeout | undefined;
@@ -166,6 +169,7 @@ export class PartitionWorker {
           const r = await this.ratingOf(o);
           const out = await this.state.fenced(o.h, (c) => this.reviewPartition(c, r, o.h, 'tick'));
           this.stats.ratings += out.length;
+          this.announce(r);
         }).catch((e: Error) => {
           o.rating = undefined;
           this.log.warn({ worker: this.o.id, partition: o.h.partition, err: e.message }, 'review tick failed; the partition index is reloaded');
@@ -195,6 +199,11 @@ export class PartitionWorker {
     const now = this.now();
     await reportReview(c, r, h, this.o.id, now);
     return r.rateAll(c, h, now, trigger);
+  }
+
+  /** After a commit (never before: a page must not read what could still roll back), tell every worker's pages. */
+  private announce(r: PartitionRating): void {
+    this.stats.live += publishLive(this.o.nc, r.takeChanged());
   }
 
   private runTick(): void {
@@ -285,6 +294,7 @@ export class PartitionWorker {
     await this.serial(o, async () => {
       const r = await this.ratingOf(o);
       await this.state.fenced(o.h, (c) => this.reviewPartition(c, r, o.h, 'start'));
+      this.announce(r);
     }).catch((e: Error) => {
       o.rating = undefined;
       throw e;
@@ -337,13 +347,15 @@ export class PartitionWorker {
       try {
         const r = await this.serial(o, async () => {
           const pr = await this.ratingOf(o);
-          return this.state.apply(o.h, events, async (c, fresh) => {
+          const applied = await this.state.apply(o.h, events, async (c, fresh) => {
             const now = this.now();
             await pr.takeEvents(c, fresh, now);
             for (const k of cases) this.stats.ratings += (await pr.applyCase(c, o.h, k, now)).length;
             for (const d of decisions) this.stats.ratings += (await (d.kind === 'survey' ? pr.applySurvey(c, o.h, d.survey, now) : pr.applyAlarmDecision(c, o.h, d.alarm, now))).length;
             this.stats.ratings += (await pr.rateDirty(c, o.h, now)).length;
           });
+          this.announce(pr);
+          return applied;
         }).catch((e: unknown) => {
           o.rating = undefined; // in memory it may be ahead of what was committed
           throw e;
