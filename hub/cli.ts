@@ -137,13 +137,14 @@ function registerClusterRoles(hub: Command): void {
     // The hub's own --host, --api-port and --influx apply (commander gives them to `hub` wherever they appear).
     .action(async (o: Record<string, unknown>) => {
       const { loadClusterConfig } = await import('./cluster/config.ts');
-      const h = hub.opts() as { host: string; apiPort: number; influx?: string };
+      const h = hub.opts() as { host: string; apiPort: number; influx?: string; trustedProxy?: string };
       const cfg = loadClusterConfig(clusterConfigArg(hub, o), {
         ...flags(o),
         apiPort: given(hub, 'apiPort') ? h.apiPort : undefined,
         apiHost: given(hub, 'host') ? h.host : undefined,
         influx: h.influx ?? process.env['SAFESTAR_INFLUX_URL'],
         seriesName: o['seriesName'] as string | undefined,
+        trustedProxies: h.trustedProxy ? (await import('./config.ts')).parseProxies(h.trustedProxy) : undefined,
       });
       await (await import('./cluster/run-worker.ts')).runWorker(cfg);
     });

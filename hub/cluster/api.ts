@@ -27,6 +27,8 @@ export interface ClusterApiOptions {
   nc?: NatsConnection;
   /** The public pages' settings (report limit, QR base URL, basemap, stream limits); tokens are `tokens`. */
   web?: Omit<ClusterWebOptions, 'pool' | 'policy' | 'now' | 'nc' | 'tokens'>;
+  /** Reverse proxies whose X-Forwarded-For is believed (the hub's --trusted-proxy): the report limit is per client, not per proxy. */
+  trustedProxies?: readonly string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +40,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * compounds' ratings. Same token rules and error bodies as the embedded hub's cases API.
  */
 export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ...(o.trustedProxies?.length ? { trustProxy: [...o.trustedProxies] } : {}) });
   const auth = new CaseAuth(o.tokens);
   const now = o.now ?? Date.now;
   // checkCase asks synchronously; compounds change rarely (city file, learned compounds).

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { compileChecker, describeProblems } from '../../protocol/validate.ts';
+import { parseProxies } from '../config.ts';
 import { HubError } from '../errors.ts';
 
 /**
@@ -27,6 +28,8 @@ export const ClusterConfigSchema = Type.Object(
     /** Worker: HTTP API (cases, compounds, map); ingress: GET /metrics only. Absent = no HTTP. */
     apiHost: Type.Optional(Type.String({ maxLength: 255 })),
     apiPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+    /** Worker: reverse proxies (addresses/CIDRs) whose X-Forwarded-For is believed, as the hub's --trusted-proxy (per-address report limits). */
+    trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
     /**
      * Worker: InfluxDB this worker feeds (http://host:port/database). Workers naming the same
      * `seriesName` share one durable consumer; a second InfluxDB gets its own name (the HA option).
@@ -54,6 +57,8 @@ export function parseClusterConfig(raw: unknown): ClusterConfig {
   const c = r.value;
   const tick = c.tickMs ?? Math.floor(c.leaseTtlMs / 4);
   if (tick * 2 > c.leaseTtlMs) throw new HubError('SS_CLUSTER_CONFIG', `tickMs (${tick}) must be at most half of leaseTtlMs (${c.leaseTtlMs})`);
+  // The same check as the hub's --trusted-proxy (an address or CIDR each; SS_HUB_CONFIG otherwise).
+  if (c.trustedProxies) parseProxies(c.trustedProxies.join(','));
   return c;
 }
 

@@ -39,6 +39,7 @@ export interface ApiRigOptions {
   workers?: number;
   reviewMs?: number;
   web?: ClusterApiOptions['web'];
+  trustedProxies?: ClusterApiOptions['trustedProxies'];
 }
 
 /**
@@ -74,7 +75,7 @@ export async function startApiRig(o: ApiRigOptions): Promise<ApiRig> {
       const w = new PartitionWorker({ id, nc, pool, partitions, leaseTtlMs: 3000, tickMs: 500, ackWaitMs: 4000, reviewMs: o.reviewMs ?? 1000, policy: o.policy, now: o.now });
       await w.start();
       workers.push(w);
-      const api = await buildClusterApi({ pool, js: jetstream(nc), nc, policy: o.policy, tokens: o.tokens, partitions, workerId: id, now: o.now, ...(o.web ? { web: o.web } : {}) });
+      const api = await buildClusterApi({ pool, js: jetstream(nc), nc, policy: o.policy, tokens: o.tokens, partitions, workerId: id, now: o.now, ...(o.web ? { web: o.web } : {}), ...(o.trustedProxies ? { trustedProxies: o.trustedProxies } : {}) });
       await api.listen({ host: '127.0.0.1', port: 0 });
       const a = api.server.address();
       urls.push(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`);

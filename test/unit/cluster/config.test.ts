@@ -23,6 +23,12 @@ describe('ClusterConfig (TypeBox schema, file / JSON / flags / env)', () => {
     expect(() => parseClusterConfig('nope')).toThrow(/SS_CLUSTER_CONFIG/);
   });
 
+  it('takes trusted proxies as the hub\u2019s --trusted-proxy does: addresses or CIDRs, anything else refused', () => {
+    expect(parseClusterConfig({ ...base, trustedProxies: ['10.0.0.5', '10.1.0.0/16'] }).trustedProxies).toEqual(['10.0.0.5', '10.1.0.0/16']);
+    expect(() => parseClusterConfig({ ...base, trustedProxies: ['proxy.local'] })).toThrow(/SS_HUB_CONFIG.*trusted-proxy/);
+    expect(() => parseClusterConfig({ ...base, trustedProxies: ['10.0.0.0/33'] })).toThrow(/SS_HUB_CONFIG/);
+  });
+
   it('env, then the file, then flags: later wins', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ss-ccfg-'));
     try {
