@@ -142,4 +142,23 @@ CREATE TRIGGER edge_credentials_changed AFTER INSERT OR UPDATE OR DELETE OR TRUN
   FOR EACH STATEMENT EXECUTE FUNCTION edge_credentials_bump();
 `,
   },
+  {
+    // PLACEHOLDER so the numbers stay 1, 2, 3 … on this branch: another branch's migration 8 takes
+    // this slot at merge (drop this entry then; never ship it). It changes nothing.
+    version: 8,
+    name: 'placeholder for the migration 8 of another branch',
+    sql: 'SELECT 1',
+  },
+  {
+    version: 9,
+    name: 'cluster: operator console sessions shared by every worker',
+    sql: `
+-- The console's sessions (hub/web/console/session-pg.ts): only the SHA-256 of the session id is
+-- stored, never the id; times are ms on the hub's clock. seq orders logins of the same instant.
+CREATE TABLE console_sessions (
+  digest text PRIMARY KEY CHECK (length(digest) = 64), seq bigserial NOT NULL,
+  created_at bigint NOT NULL, expires_at bigint NOT NULL);
+CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+`,
+  },
 ];
