@@ -8,6 +8,7 @@ import { checkCase } from '../cases/validate.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { caseDigest, publishCase } from './case-message.ts';
 import { decisionRoutes } from './api-decisions.ts';
+import { clusterConsole } from './console.ts';
 import { publicRoutes, ratedRows } from './api-public.ts';
 
 export interface ClusterApiOptions {
@@ -21,6 +22,8 @@ export interface ClusterApiOptions {
   ownerWaitMs?: number;
   now?: () => number;
   health?: () => object;
+  /** Proxies whose X-Forwarded-* are believed (fastify trustProxy): the console cookie is Secure when they say https. */
+  trustedProxies?: readonly string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +35,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * compounds' ratings. Same token rules and error bodies as the embedded hub's cases API.
  */
 export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ...(o.trustedProxies?.length ? { trustProxy: [...o.trustedProxies] } : {}) });
   const auth = new CaseAuth(o.tokens);
   const now = o.now ?? Date.now;
   // checkCase asks synchronously; compounds change rarely (city file, learned compounds).
@@ -52,7 +55,10 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
   );
 
   publicRoutes({ pool: o.pool, policy: o.policy, now })(app);
-  decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000 })(app);
+  // The operator console (sessions in PostgreSQL); its confirm/dismiss go through decisionRoutes.
+  const operatorConsole = clusterConsole({ pool: o.pool, policy: o.policy, tokens: o.tokens, now });
+  operatorConsole.mount(app);
+  decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000, sessions: operatorConsole.sessions })(app);
 
   app.post('/api/cases', async (req, reply) => {
     const p = auth.identify(req.headers.authorization);

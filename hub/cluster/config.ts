@@ -27,6 +27,8 @@ export const ClusterConfigSchema = Type.Object(
     /** Worker: HTTP API (cases, compounds, map); ingress: GET /metrics only. Absent = no HTTP. */
     apiHost: Type.Optional(Type.String({ maxLength: 255 })),
     apiPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
+    /** Worker: proxies (addresses or CIDRs) whose X-Forwarded-Proto/For are believed: the console cookie is Secure behind TLS. */
+    trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
     /**
      * Worker: InfluxDB this worker feeds (http://host:port/database). Workers naming the same
      * `seriesName` share one durable consumer; a second InfluxDB gets its own name (the HA option).

@@ -42,7 +42,7 @@ export async function runWorker(cfg: ClusterConfig): Promise<void> {
   const api =
     cfg.apiPort === undefined
       ? undefined
-      : await buildClusterApi({ pool, js: jetstream(nc), policy, tokens: tokensFromEnv(), partitions: cfg.partitions, workerId: cfg.id, health: () => ({ partitions: worker.owned().length, ...worker.stats }) });
+      : await buildClusterApi({ pool, js: jetstream(nc), policy, tokens: tokensFromEnv(), partitions: cfg.partitions, workerId: cfg.id, ...(cfg.trustedProxies ? { trustedProxies: cfg.trustedProxies } : {}), health: () => ({ partitions: worker.owned().length, ...worker.stats }) });
   if (api) {
     const host = cfg.apiHost ?? '127.0.0.1';
     await api.listen({ host, port: cfg.apiPort ?? 0 });

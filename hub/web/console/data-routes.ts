@@ -125,8 +125,9 @@ export function consoleDataRoutes(app: FastifyInstance, d: DataRouteDeps): void 
     if (!(await d.isOperator(req))) return denied(reply);
     if (d.streams.full) return reply.code(503).send(webError('SS_WEB_STREAMS_FULL', `${d.streams.size} streams open`));
     const s = d.streams.start(req, reply);
+    // Subscribed before the hello: a client that saw it misses no change made after.
+    s.onClose(await src.subscribe((ev) => s.send(ev.type, ev)));
     s.send('hello', { at: src.now() });
-    s.onClose(src.subscribe((ev) => s.send(ev.type, ev)));
     return reply;
   });
 }

@@ -25,7 +25,7 @@ export function embeddedSource(engine: () => IndexRating | undefined, ctx: HubCo
     issuedEdges: async () => ctx.edges.issued(),
     edgeStates: async () => ctx.edges.status(),
     deadLetters: async (recent) => ({ summary: ctx.deadLetters.summary(), recent: ctx.deadLetters.recent(recent) }),
-    subscribe: (fn) => ctx.bus.on((ev) => fn(ev)),
+    subscribe: async (fn) => ctx.bus.on((ev) => fn(ev)),
     limits: {},
   };
 }

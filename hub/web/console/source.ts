@@ -64,8 +64,8 @@ export interface ConsoleSource {
   /** Live edge states; null when this process does not hold the edges' connections. */
   edgeStates(): Promise<ConsoleEdge[] | null>;
   deadLetters(recent: number): Promise<ConsoleDeadLetters>;
-  /** Live events; returns the unsubscribe function. */
-  subscribe(fn: (e: ConsoleEvent) => void): () => void;
+  /** Live events from the moment it resolves (changes after it are sent); resolves to the unsubscribe function. */
+  subscribe(fn: (e: ConsoleEvent) => void): Promise<() => void>;
   /** Why some figures are null or partial in this mode (empty for the embedded hub). */
   limits: Readonly<Record<string, string>>;
 }
