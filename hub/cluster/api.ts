@@ -9,6 +9,7 @@ import type { Policy } from '../index/policy-schema.ts';
 import { caseDigest, publishCase } from './case-message.ts';
 import { decisionRoutes } from './api-decisions.ts';
 import { clusterConsole } from './console.ts';
+import { consoleAssets } from '../web/console/assets.ts';
 import { publicRoutes, ratedRows } from './api-public.ts';
 
 export interface ClusterApiOptions {
@@ -101,5 +102,7 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
     return reply.code(202).send({ result: 'accepted', case: { ...c, receivedAt: t }, partition: pub.partition });
   });
 
+  // Last: the console's scripts, unless the public pages' asset route is already there.
+  consoleAssets(app);
   return app;
 }

@@ -2,6 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
 import { createTempDatabase, type TempDatabase } from '../../common/pg.ts';
@@ -237,4 +238,37 @@ describe('cluster mode: the operator console on any worker', () => {
     expect((await get('wa', '/api/console/session', t)).status).toBe(401);
     expect((await get('wb', '/api/console/overview', t)).status).toBe(401);
   });
+
+  it('in Chromium: log in on A, the console on B (one host, as behind a load balancer) shows the queue and confirms an alarm through the owner', async () => {
+    apiClock = C0;
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${urls.get('wa')}/`);
+      expect(new URL(page.url()).pathname).toBe('/login');
+      await page.fill('#token', OPERATOR);
+      await page.click('#login-form button[type=submit]');
+      await page.waitForURL(`${urls.get('wa')}/`);
+      // A browser's cookies are per host, not per port: B gets the session A made.
+      await page.goto(`${urls.get('wb')}/`);
+      await page.waitForSelector('body[data-loaded]');
+      expect(await page.locator('#glance-table tbody tr').count()).toBe(2);
+      expect(await page.locator('#glance-summary').innerText()).toContain('connection state not known here');
+      expect(await page.locator('#edges tbody tr[data-edge="edge-k"]').innerText()).toContain('not known here');
+      const item = page.locator('li.alarm[data-alarm-id="ev-kc1-3"]');
+      await item.waitFor();
+      await item.locator('button[data-action=confirm]').click();
+      await expect.poll(() => item.getAttribute('data-status'), { timeout: 15_000 }).toBe('confirmed');
+      const row = (await pool.query<{ status: string; partition: number; decided_epoch: string }>("SELECT status, partition, decided_epoch FROM alarms WHERE event_id = 'ev-kc1-3'")).rows[0]!;
+      const lease = (await pool.query<{ epoch: string }>('SELECT epoch FROM partition_leases WHERE partition = $1', [row.partition])).rows[0]!;
+      expect([row.status, row.decided_epoch]).toEqual(['confirmed', lease.epoch]);
+      // The live stream (PostgreSQL polled) is up.
+      await expect.poll(() => page.locator('#live').getAttribute('class'), { timeout: 15_000 }).toContain('on');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
