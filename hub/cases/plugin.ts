@@ -15,7 +15,7 @@ export interface CasesPluginOptions {
   engine: IndexRating;
   tokens: TokenConfig;
   /** The console's operator sessions (cookie + CSRF header), accepted where no bearer token is sent. */
-  sessions?: { principal(req: FastifyRequest): Principal | undefined };
+  sessions?: { principal(req: FastifyRequest): Promise<Principal | undefined> };
 }
 
 /**
@@ -32,8 +32,8 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     rejected.set(err.code, (rejected.get(err.code) ?? 0) + 1);
     return reply.code(status).send(err);
   };
-  const who = (req: FastifyRequest, reply: FastifyReply): Principal | undefined => {
-    const p = auth.identify(req.headers.authorization) ?? (req.headers.authorization ? undefined : opts.sessions?.principal(req));
+  const who = async (req: FastifyRequest, reply: FastifyReply): Promise<Principal | undefined> => {
+    const p = auth.identify(req.headers.authorization) ?? (req.headers.authorization ? undefined : await opts.sessions?.principal(req));
     if (!p) void fail(reply, 401, caseError('SS_CASE_AUTH', auth.size === 0 ? 'no tokens are configured on this hub (SAFESTAR_DEPARTMENT_TOKENS, SAFESTAR_OPERATOR_TOKENS)' : 'missing or unknown token'));
     return p;
   };
@@ -50,7 +50,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
    * with the request.
    */
   const gate = (allowed?: Principal['kind'], why = '') => async (req: FastifyRequest, reply: FastifyReply) => {
-    const p = who(req, reply);
+    const p = await who(req, reply);
     if (!p) return reply;
     if (allowed && p.kind !== allowed) return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', why));
     return undefined;
@@ -70,7 +70,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
       config: invalid('case body is invalid'),
       preValidation: gate(),
     }, async (req, reply) => {
-      const p = who(req, reply);
+      const p = await who(req, reply);
       if (!p) return reply;
       const now = engine.now();
       const checked = checkCase(engine.policy, req.body, (id) => engine.hasCompound(id), now);
@@ -97,7 +97,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
         response: { 200: Type.Object({ case: StoredCaseSchema, versions: Type.Array(CaseVersionSchema) }), 401: ErrorBody, 404: ErrorBody },
       },
     }, async (req, reply) => {
-      const p = who(req, reply);
+      const p = await who(req, reply);
       if (!p) return reply;
       const c = isSafeId(req.params.id) ? engine.cases.getCase(req.params.id) : undefined;
       // Officers' tokens may only check in: they read no cases (issue 12).
@@ -108,7 +108,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
     });
 
     const decide = (status: 'confirmed' | 'dismissed') => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-      const p = who(req, reply);
+      const p = await who(req, reply);
       if (!p) return reply;
       if (p.kind !== 'operator') return fail(reply, 403, caseError('SS_CASE_FORBIDDEN', ONLY_OPERATORS_DECIDE));
       const r = engine.decideAlarm(req.params.id, status, 'operator');
@@ -163,7 +163,7 @@ export function casesPlugin(opts: CasesPluginOptions): (app: FastifyInstance) =>
         response: { 200: AnyObject("the engine's private rating with its detail"), 401: ErrorBody, 404: ErrorBody },
       },
     }, async (req, reply) => {
-      const p = who(req, reply);
+      const p = await who(req, reply);
       if (!p) return reply;
       const r = engine.hasCompound(req.params.id) ? engine.getPrivate(req.params.id) : undefined;
       if (!r) return fail(reply, 404, caseError('SS_CASE_UNKNOWN_COMPOUND', `'${req.params.id.slice(0, 64)}'`));

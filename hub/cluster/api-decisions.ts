@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type pg from 'pg';
-import type { CaseAuth } from '../cases/auth.ts';
+import type { CaseAuth, Principal } from '../cases/auth.ts';
 import { caseError, type CaseErrorBody } from '../cases/errors.ts';
 import type { AlarmRow, AlarmStatus } from '../cases/store.ts';
 import type { Policy } from '../index/policy-schema.ts';
@@ -18,6 +18,8 @@ export interface DecisionRoutesOptions {
   now: () => number;
   /** How long a decision waits for the compound's owner before answering 202 (it is in the stream). */
   ownerWaitMs: number;
+  /** The console's operator sessions (cookie + CSRF header), accepted where no bearer token is sent. */
+  sessions?: { principal(req: FastifyRequest): Promise<Principal | undefined> };
 }
 
 const STATUSES: readonly AlarmStatus[] = ['pending', 'confirmed', 'dismissed'];
@@ -36,8 +38,8 @@ export function decisionRoutes(o: DecisionRoutesOptions): (app: FastifyInstance)
   const weighed = (type: string): boolean => Object.hasOwn(o.policy.iot.weights, type);
   const fail = (reply: FastifyReply, status: number, err: CaseErrorBody) => reply.code(status).send(err);
   /** 401 without a known token, 403 for a token that is not an operator's; true when allowed. */
-  const operator = (req: FastifyRequest, reply: FastifyReply, why: string): boolean => {
-    const p = o.auth.identify(req.headers.authorization);
+  const operator = async (req: FastifyRequest, reply: FastifyReply, why: string): Promise<boolean> => {
+    const p = o.auth.identify(req.headers.authorization) ?? (req.headers.authorization ? undefined : await o.sessions?.principal(req));
     if (!p) {
       void fail(reply, 401, caseError('SS_CASE_AUTH', o.auth.size === 0 ? 'no tokens are configured on this worker (SAFESTAR_DEPARTMENT_TOKENS, SAFESTAR_OPERATOR_TOKENS)' : 'missing or unknown token'));
       return false;
@@ -64,7 +66,7 @@ export function decisionRoutes(o: DecisionRoutesOptions): (app: FastifyInstance)
   return (app) => {
     for (const [verb, status] of [['confirm', 'confirmed'], ['dismiss', 'dismissed']] as const) {
       app.post<{ Params: { id: string } }>(`/api/alarms/:id/${verb}`, async (req, reply) => {
-        if (!operator(req, reply, 'only operators confirm or dismiss device alarms')) return reply;
+        if (!(await operator(req, reply, 'only operators confirm or dismiss device alarms'))) return reply;
         const prev = isSafeId(req.params.id) ? await alarms.get(req.params.id) : undefined;
         if (!prev || !weighed(prev.type)) return fail(reply, 404, caseError('SS_ALARM_UNKNOWN', `'${req.params.id.slice(0, 100)}'`));
         if (prev.status === status) return { alarm: prev, compound: await ratingOf(prev.compound) };
@@ -77,7 +79,7 @@ export function decisionRoutes(o: DecisionRoutesOptions): (app: FastifyInstance)
     }
 
     app.get<{ Querystring: { status?: string; compound?: string; limit?: string } }>('/api/alarms', async (req, reply) => {
-      if (!operator(req, reply, 'only operators list device alarms')) return reply;
+      if (!(await operator(req, reply, 'only operators list device alarms'))) return reply;
       const { status, compound } = req.query;
       const limit = req.query.limit === undefined ? DEFAULT_LIMIT : Number(req.query.limit);
       if ((status !== undefined && !STATUSES.includes(status as AlarmStatus)) || !Number.isInteger(limit) || limit < 1 || limit > 1000 || (compound !== undefined && compound.length > 64)) {
@@ -89,7 +91,7 @@ export function decisionRoutes(o: DecisionRoutesOptions): (app: FastifyInstance)
     });
 
     app.put<{ Params: { id: string }; Body: unknown }>('/api/compounds/:id/survey', async (req, reply) => {
-      if (!operator(req, reply, 'only operators enter survey results')) return reply;
+      if (!(await operator(req, reply, 'only operators enter survey results'))) return reply;
       const b = req.body as { satisfaction?: unknown } | null;
       const s = b?.satisfaction;
       if (typeof b !== 'object' || b === null || Object.keys(b).length !== 1 || typeof s !== 'number' || !(s >= 0 && s <= 1)) {

@@ -11,6 +11,8 @@ import { caseDigest, publishCase } from './case-message.ts';
 import { decisionRoutes } from './api-decisions.ts';
 import { ratedRows } from './api-public.ts';
 import { clusterWebPages, type ClusterWebOptions } from './web.ts';
+import { clusterConsole } from './console.ts';
+import { consoleAssets } from '../web/console/assets.ts';
 
 export interface ClusterApiOptions {
   pool: pg.Pool;
@@ -27,7 +29,7 @@ export interface ClusterApiOptions {
   nc?: NatsConnection;
   /** The public pages' settings (report limit, QR base URL, basemap, stream limits); tokens are `tokens`. */
   web?: Omit<ClusterWebOptions, 'pool' | 'policy' | 'now' | 'nc' | 'tokens'>;
-  /** Reverse proxies whose X-Forwarded-For is believed (the hub's --trusted-proxy): the report limit is per client, not per proxy. */
+  /** Reverse proxies whose X-Forwarded-For is believed (the hub's --trusted-proxy): the report limit is per client, not per proxy, and the console cookie is Secure when they say https. */
   trustedProxies?: readonly string[];
 }
 
@@ -61,7 +63,10 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
 
   // The public pages and their API (/map, /c/:id, /api/map, /api/compounds/:id/public, reports, check-ins, the live stream).
   clusterWebPages({ ...o.web, pool: o.pool, policy: o.policy, now, tokens: o.tokens, ...(o.nc ? { nc: o.nc } : {}) })(app);
-  decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000 })(app);
+  // The operator console (sessions in PostgreSQL); its confirm/dismiss go through decisionRoutes.
+  const operatorConsole = clusterConsole({ pool: o.pool, policy: o.policy, tokens: o.tokens, now });
+  operatorConsole.mount(app);
+  decisionRoutes({ pool: o.pool, js: o.js, policy: o.policy, auth, partitions: o.partitions, now, ownerWaitMs: o.ownerWaitMs ?? 10_000, sessions: operatorConsole.sessions })(app);
 
   app.post('/api/cases', async (req, reply) => {
     const p = auth.identify(req.headers.authorization);
@@ -104,5 +109,7 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
     return reply.code(202).send({ result: 'accepted', case: { ...c, receivedAt: t }, partition: pub.partition });
   });
 
+  // Last: the console's scripts, unless the public pages' asset route is already there.
+  consoleAssets(app);
   return app;
 }

@@ -28,7 +28,7 @@ export const ClusterConfigSchema = Type.Object(
     /** Worker: HTTP API (cases, compounds, map); ingress: GET /metrics only. Absent = no HTTP. */
     apiHost: Type.Optional(Type.String({ maxLength: 255 })),
     apiPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
-    /** Worker: reverse proxies (addresses/CIDRs) whose X-Forwarded-For is believed, as the hub's --trusted-proxy (per-address report limits). */
+    /** Worker: reverse proxies (addresses/CIDRs) whose X-Forwarded-For is believed, as the hub's --trusted-proxy (per-address report limits; the console cookie is Secure behind TLS). */
     trustedProxies: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 100 })),
     /**
      * Worker: InfluxDB this worker feeds (http://host:port/database). Workers naming the same

@@ -361,7 +361,7 @@ export class PartitionRating implements CaseSource {
     }
     await c.query(
       `INSERT INTO audit (partition, owner, epoch, action, detail) SELECT $1, $2, $3, 'rate', d FROM unnest($4::text[]) AS x(d)`,
-      [h.partition, this.owner, h.epoch, rows.map((r) => JSON.stringify({ compound: r.compound, from: r.from ?? null, to: r.stars, index: r.index, trigger: r.trigger }))],
+      [h.partition, this.owner, h.epoch, rows.map((r) => JSON.stringify({ compound: r.compound, from: r.from ?? null, to: r.stars, index: r.index, trigger: r.trigger, at: now }))],
     );
     return out;
   }

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { HubBus, type HubEvent } from '../../hub/bus.ts';
 import { EdgeStatus } from '../../hub/edge-status.ts';
 import { changeCounts, localDayStart, rootCauses } from '../../hub/web/console/data.ts';
+import { MemorySessionStore } from '../../hub/web/console/session-store.ts';
 import { ConsoleSessions, cookieValue } from '../../hub/web/console/sessions.ts';
 import { districtLayer } from '../../hub/web/map-districts.ts';
 import { parseTileUrl } from '../../hub/web/map-tiles.ts';
@@ -10,29 +11,39 @@ import { parseTileUrl } from '../../hub/web/map-tiles.ts';
 const req = (method: string, headers: Record<string, string>) => ({ method, headers }) as unknown as FastifyRequest;
 
 describe('console sessions', () => {
-  it('expire on the injected clock, need the CSRF header for a POST, and are gone after revoke', () => {
+  it('expire on the injected clock, need the CSRF header for a POST, and are gone after revoke', async () => {
     let t = 1_000_000;
     const s = new ConsoleSessions({ ttlMs: 60_000, max: 10, now: () => t });
-    const a = s.create();
+    const a = await s.create();
     const cookie = `x=1; ss_console=${a.id}; y=2`;
     expect(cookieValue(cookie, 'ss_console')).toBe(a.id);
-    expect(s.principal(req('GET', { cookie }))).toEqual({ kind: 'operator' });
-    expect(s.principal(req('POST', { cookie }))).toBeUndefined();
-    expect(s.principal(req('POST', { cookie, 'x-safestar-csrf': a.csrf }))).toEqual({ kind: 'operator' });
-    expect(s.principal(req('POST', { cookie, 'x-safestar-csrf': s.create().csrf }))).toBeUndefined();
+    expect(await s.principal(req('GET', { cookie }))).toEqual({ kind: 'operator' });
+    expect(await s.principal(req('POST', { cookie }))).toBeUndefined();
+    expect(await s.principal(req('POST', { cookie, 'x-safestar-csrf': a.csrf }))).toEqual({ kind: 'operator' });
+    expect(await s.principal(req('POST', { cookie, 'x-safestar-csrf': (await s.create()).csrf }))).toBeUndefined();
     t += 60_000;
-    expect(s.principal(req('GET', { cookie }))).toBeUndefined();
-    const b = s.create();
-    s.revoke(b.id);
-    expect(s.get(b.id)).toBeUndefined();
+    expect(await s.principal(req('GET', { cookie }))).toBeUndefined();
+    const b = await s.create();
+    await s.revoke(b.id);
+    expect(await s.get(b.id)).toBeUndefined();
   });
 
-  it('keep at most `max` sessions (a login flood cannot grow memory)', () => {
+  it('keep at most `max` sessions (a login flood cannot grow memory)', async () => {
     const s = new ConsoleSessions({ ttlMs: 60_000, max: 3, now: () => 0 });
-    const first = s.create();
-    for (let i = 0; i < 5; i++) s.create();
-    expect(s.size).toBe(3);
-    expect(s.get(first.id)).toBeUndefined();
+    const first = await s.create();
+    for (let i = 0; i < 5; i++) await s.create();
+    expect(await s.size()).toBe(3);
+    expect(await s.get(first.id)).toBeUndefined();
+  });
+
+  it('answer a session from another process sharing the store, and a revoke there ends it here', async () => {
+    const store = new MemorySessionStore();
+    const a = new ConsoleSessions({ ttlMs: 60_000, max: 10, now: () => 5, store });
+    const b = new ConsoleSessions({ ttlMs: 60_000, max: 10, now: () => 5, store });
+    const s = await a.create();
+    expect(await b.get(s.id)).toEqual({ csrf: s.csrf, expiresAt: s.expiresAt });
+    await b.revoke(s.id);
+    expect(await a.get(s.id)).toBeUndefined();
   });
 });
 

@@ -158,4 +158,16 @@ CREATE TABLE web_checkins (
 CREATE INDEX web_checkins_compound ON web_checkins (compound, at);
 `,
   },
+  {
+    version: 9,
+    name: 'cluster: operator console sessions shared by every worker',
+    sql: `
+-- The console's sessions (hub/web/console/session-pg.ts): only the SHA-256 of the session id is
+-- stored, never the id; times are ms on the hub's clock. seq orders logins of the same instant.
+CREATE TABLE console_sessions (
+  digest text PRIMARY KEY CHECK (length(digest) = 64), seq bigserial NOT NULL,
+  created_at bigint NOT NULL, expires_at bigint NOT NULL);
+CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
+`,
+  },
 ];

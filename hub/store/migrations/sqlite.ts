@@ -115,4 +115,10 @@ CREATE INDEX IF NOT EXISTS web_checkins_compound ON web_checkins(compound, at);
     // Files written since the insights panel already have it (its module created it itself).
     up: 'CREATE TABLE IF NOT EXISTS index_problem_slots (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE);',
   },
+  {
+    version: 5,
+    name: 'state: operator console sessions (only the SHA-256 of each session id), so a restart keeps operators logged in',
+    up: `CREATE TABLE console_sessions (digest TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX console_sessions_expires ON console_sessions(expires_at);`,
+  },
 ];

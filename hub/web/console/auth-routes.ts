@@ -45,7 +45,7 @@ export function consoleAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void 
       if (!d.failures.take(req.ip)) return reply.code(429).send(webError('SS_WEB_RATE_LIMITED', 'too many failed logins from this address'));
       return reply.code(401).send(webError('SS_WEB_LOGIN_INVALID', p ? `a ${p.kind} token cannot open the console` : 'unknown token'));
     }
-    const s = d.sessions.create();
+    const s = await d.sessions.create();
     reply.header('set-cookie', cookie(s.id, Math.floor(d.sessions.ttlMs / 1000), d.secure || req.protocol === 'https'));
     return sessionReply(reply, s);
   });
@@ -58,7 +58,7 @@ export function consoleAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void 
       response: { 200: SessionReply, 401: ErrorBody },
     },
   }, async (req, reply) => {
-    const s = d.sessions.of(req);
+    const s = await d.sessions.of(req);
     if (!s) return reply.code(401).send(webError('SS_WEB_SESSION', 'no session'));
     return sessionReply(reply, s);
   });
@@ -71,10 +71,12 @@ export function consoleAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void 
       response: { 200: Type.Object({ operator: Type.Boolean() }), 401: ErrorBody, 403: ErrorBody },
     },
   }, async (req, reply) => {
-    const s = d.sessions.of(req);
+    const s = await d.sessions.of(req);
     if (!s) return reply.code(401).send(webError('SS_WEB_SESSION', 'no session'));
-    if (!d.sessions.principal(req)) return reply.code(403).send(webError('SS_WEB_CSRF', `missing or wrong ${CSRF_HEADER} header`));
-    d.sessions.revoke(s.id);
+    if (!(await d.sessions.principal(req))) return reply.code(403).send(webError('SS_WEB_CSRF', `missing or wrong ${CSRF_HEADER} header`));
+    // Deleted from the store every process reads: a logout on one worker ends the session on all.
+    await d.sessions.revoke(s.id);
+    d.sessions.forget(req);
     reply.header('set-cookie', cookie('', 0, d.secure || req.protocol === 'https'));
     return { operator: false };
   });

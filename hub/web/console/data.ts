@@ -22,7 +22,7 @@ export interface DistrictGlance {
   byStars: number[];
 }
 
-export function starsByDistrict(ratings: readonly CompoundRating[], names: ReadonlyMap<string, string>): { districts: DistrictGlance[]; total: DistrictGlance } {
+export function starsByDistrict(ratings: readonly Pick<CompoundRating, 'district' | 'stars'>[], names: ReadonlyMap<string, string>): { districts: DistrictGlance[]; total: DistrictGlance } {
   const make = (id: string, name: string): DistrictGlance => ({ id, name, compounds: 0, unrated: 0, byStars: [0, 0, 0, 0, 0, 0] });
   const by = new Map<string, DistrictGlance>();
   const total = make('all', 'all');
@@ -66,7 +66,8 @@ export interface DeviceStatus {
 
 export interface EdgeView {
   id: string;
-  connected: boolean;
+  /** null: this process does not hold the edges' connections (cluster worker), so it cannot say. */
+  connected: boolean | null;
   since: number | null;
   compounds: number;
   devices: number;
@@ -81,20 +82,22 @@ export type RootCause =
  * Edges and devices with root-cause grouping: when an edge is offline every device behind it is
  * unreachable, and that is one problem ("edge X offline, N devices"), not N device alarms. Only
  * devices that are offline while their edge is up are listed per compound. A device never heard
- * from is counted apart (it may not be installed yet), never as offline.
+ * from is counted apart (it may not be installed yet), never as offline. `edges` null: the edges'
+ * connection states are unknown here (a cluster worker; ingress processes hold the connections),
+ * so nothing is grouped as "edge offline" and each device counts by its own last-seen time.
  */
 export function rootCauses(
   devices: readonly DeviceStatus[],
-  edges: readonly { id: string; connected: boolean; since: number | null }[],
+  edges: readonly { id: string; connected: boolean; since: number | null }[] | null,
   issued: readonly { id: string; compounds: ReadonlySet<string> }[],
 ): { edges: EdgeView[]; causes: RootCause[]; totals: { devices: number; online: number; offline: number; unreachable: number; neverHeard: number } } {
   const edgeOfCompound = new Map<string, string>();
   for (const e of issued) for (const c of e.compounds) edgeOfCompound.set(c, e.id);
-  const state = new Map(edges.map((e) => [e.id, e]));
-  const ids = [...new Set([...issued.map((e) => e.id), ...edges.map((e) => e.id)])].sort();
+  const state = new Map((edges ?? []).map((e) => [e.id, e]));
+  const ids = [...new Set([...issued.map((e) => e.id), ...(edges ?? []).map((e) => e.id)])].sort();
   const views = new Map<string, EdgeView>(ids.map((id) => [id, {
     id,
-    connected: state.get(id)?.connected ?? false,
+    connected: edges === null ? null : state.get(id)?.connected ?? false,
     since: state.get(id)?.since ?? null,
     compounds: issued.find((e) => e.id === id)?.compounds.size ?? 0,
     devices: 0,
@@ -107,7 +110,7 @@ export function rootCauses(
     const edge = edgeOfCompound.get(d.compound);
     const v = edge ? views.get(edge) : undefined;
     if (v) v.devices++;
-    if (v && !v.connected) {
+    if (v && v.connected === false) {
       totals.unreachable++;
       v.devicesOffline++;
       const g = down.get(v.id) ?? { devices: 0, compounds: new Set<string>() };

@@ -41,7 +41,8 @@
     const t = d.total;
     $('glance-summary').textContent = t.compounds + ' compounds · ' + t.byStars[5] + ' five-star · ' + t.unrated + ' unrated · star changes today: ' +
       d.changesToday.up + ' up, ' + d.changesToday.down + ' down' + (d.changesToday.other ? ', ' + d.changesToday.other + ' other' : '') +
-      ' · ' + d.pendingAlarms + ' alarms waiting · ' + d.deadLetters + ' dead letters · edges ' + d.edges.connected + '/' + d.edges.known + ' connected';
+      ' · ' + d.pendingAlarms + ' alarms waiting · ' + d.deadLetters + ' dead letters' +
+      (d.edges.connected === null ? ' · ' + d.edges.known + ' edges (connection state not known here)' : ' · edges ' + d.edges.connected + '/' + d.edges.known + ' connected');
     $('glance-summary').dataset.pending = String(d.pendingAlarms);
     const line = (g, name) => row([name, g.byStars[5], g.byStars[4], g.byStars[3], g.byStars[2], g.byStars[1], g.byStars[0], g.unrated]);
     $('glance-table').tBodies[0].replaceChildren(...d.districts.map((g) => line(g, g.name)));
@@ -122,7 +123,8 @@
     }));
     if (!d.causes.length) $('causes').appendChild(h('li', 'muted', 'Nothing offline.'));
     $('edges').tBodies[0].replaceChildren(...d.edges.map((e) => {
-      const tr = row([e.id, e.connected ? 'connected' : 'offline', e.compounds, e.devices, e.devicesOffline], e.connected ? 'up' : 'down');
+      // connected null: a cluster worker does not hold the edges' connections (see the reply's limits).
+      const tr = row([e.id, e.connected === null ? 'not known here' : e.connected ? 'connected' : 'offline', e.compounds, e.devices, e.devicesOffline], e.connected === null ? '' : e.connected ? 'up' : 'down');
       tr.dataset.edge = e.id;
       return tr;
     }));
@@ -142,7 +144,7 @@
     const rows = [
       ...d.byReason.map((r) => line(r.reason, 'hub', r.count, T.at(r.lastAt))),
       // Bad device traffic stays on the edge's disk (GET /deadletters on its local API); counts only here.
-      ...d.atEdges.map((r) => line(r.reason, 'edge ' + r.edge, r.count, '')),
+      ...(d.atEdges || []).map((r) => line(r.reason, 'edge ' + r.edge, r.count, '')),
     ];
     $('dead-table').tBodies[0].replaceChildren(...rows);
     $('dead-none').textContent = rows.length ? 'Payloads are kept on disk where they were refused: GET /api/deadletters at the hub, GET /deadletters on an edge.' : 'No dead letter.';
