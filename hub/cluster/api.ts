@@ -12,7 +12,6 @@ import { decisionRoutes } from './api-decisions.ts';
 import { ratedRows } from './api-public.ts';
 import { clusterWebPages, type ClusterWebOptions } from './web.ts';
 import { clusterConsole } from './console.ts';
-import { consoleAssets } from '../web/console/assets.ts';
 
 export interface ClusterApiOptions {
   pool: pg.Pool;
@@ -109,7 +108,5 @@ export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInst
     return reply.code(202).send({ result: 'accepted', case: { ...c, receivedAt: t }, partition: pub.partition });
   });
 
-  // Last: the console's scripts, unless the public pages' asset route is already there.
-  consoleAssets(app);
   return app;
 }
