@@ -14,7 +14,7 @@ export function ktReportMarkdown(e: KtEvaluation, card: KtCard): string {
     '|---:|---:|---|---:|---:|---:|',
     ...e.runs.map((r) => `| ${r.seed} | ${r.compounds} | ${r.start} | ${r.compoundDays} | ${r.incidents} | ${r.events} |`),
     '',
-    `Alert budget ≤ ${e.budget} false alert per compound per day; every tuned threshold (model and baselines) set on the same validation traffic (see the card: held-out validation cities, never these seeds). Model sha256 \`${e.sha256}\`. Rules in the model: ${card.rules.types.join(', ')}.`,
+    `Alert budget ≤ ${e.budget} false alert per compound per day; every tuned threshold (model and baselines) set on the same validation traffic (see the card: held-out validation cities, never these seeds). Model sha256 \`${e.sha256}\`. Rules in the model: ${card.rules.types.join(', ')}${(card.rules.features ?? []).length > 0 ? `; sequence rules: ${card.rules.features!.join(', ')}` : ''}.`,
     '',
     '| detector | recall | per-seed min–max (sd) | false alerts / compound / day | critical | behaviour | novel |',
     '|---|---:|---:|---:|---:|---:|---:|',

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { BurstDetector, SeverityDetector, TypeBurstDetector, type Detector } from './baselines.ts';
 import { buildDataset, pointsOf, type Dataset } from './dataset.ts';
-import { EVENT_GROUPS, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION } from './features.ts';
+import { EVENT_GROUPS, FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, GROUP_FEATURE } from './features.ts';
 import { rowsWhere } from './rows.ts';
 import { rulePoints, selectRules, type RuleSelection } from './rules.ts';
 import { startMsOf, trafficEvents, type TrafficSpec } from './sources.ts';
 import { buildTailOnnx } from './tail-onnx.ts';
-import { DEFAULT_TAIL_OPTIONS, scoreTail, trainTailModel, type TailModel, type TailTrainOptions } from './tail-model.ts';
+import { DEFAULT_TAIL_OPTIONS, featureScores, scoreTail, trainTailModel, type TailModel, type TailTrainOptions } from './tail-model.ts';
 import { chooseThreshold, type ThresholdChoice } from './threshold.ts';
 import type { ModelMeta } from './onnx-export.ts';
 
@@ -37,7 +37,7 @@ export interface KtRecipe {
 
 export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
   name: 'kt',
-  version: '2.2.0',
+  version: '2.3.0',
   // Six cities of 6–14 compounds over the year for the tails (2.0.0 had two: thin tails, and a
   // threshold that did not hold on new cities). City and traffic seeds 11–19 / 101–109 lie
   // outside the development (1000–1999) and reserved (900000–900999) ranges.
@@ -78,7 +78,7 @@ export interface KtCard {
   architecture: string;
   features: { version: string; count: number; names: readonly string[]; scored: string[]; definition: string };
   training: { data: string; traffic: TrafficSpec[]; validationTraffic?: TrafficSpec[]; warmupDays: number; trainRows: number; trainCompoundDays: number; validationCompoundDays: number; options: TailTrainOptions };
-  rules: { types: string[]; validationAlertsAlone: Record<string, number>; validationAlerts: number; budget: number; how: string };
+  rules: { types: string[]; features?: string[]; validationAlertsAlone: Record<string, number>; validationAlerts: number; budget: number; how: string };
   threshold: { value: number; how: string; validation: ThresholdChoice };
   baselineThresholds: Record<string, ThresholdChoice>;
   /** Filled by `models evaluate`. */
@@ -94,13 +94,38 @@ export interface KtTrained {
   card: KtCard;
 }
 
-/** Rule groups score cap + 1 whatever the features say: above every feature, so they always alert. */
-export function withRules(m: TailModel, groups: readonly number[]): TailModel {
+/**
+ * Rule groups score cap + 1 whatever the features say: above every feature, so they always alert.
+ * A rule feature (binary, kt-2.3.0) scores cap + 1 where it is 1, in every group, and exactly what
+ * the fitted tables gave where it is 0: its tables become one edge at 0.5, bin 0 = the fitted
+ * score of 0, bins above = the rule, and no exponential line. The graph is unchanged (tables only).
+ */
+export function withRules(m: TailModel, groups: readonly number[], featureColumns: readonly number[] = []): TailModel {
   const U = m.used.length;
-  const out: TailModel = { ...m, surprise: m.surprise.slice(), base: m.base.slice(), caps: m.caps.slice() };
+  const K = m.K;
+  const out: TailModel = { ...m, edges: m.edges.slice(), surprise: m.surprise.slice(), start: m.start.slice(), base: m.base.slice(), slope: m.slope.slice(), caps: m.caps.slice() };
   const rule = m.cap + 1;
+  const groupCount = m.caps.length / U;
+  const zero = new Float32Array(FEATURE_COUNT);
+  for (const j of featureColumns) {
+    const u = m.used.indexOf(j);
+    if (u < 0) throw new Error(`rule feature column ${j} is not scored`);
+    for (let g = 0; g < groupCount; g++) {
+      const ui = g * U + u;
+      zero[GROUP_FEATURE] = g;
+      const s0 = featureScores(m, zero)[u]!;
+      out.edges.fill(Number.POSITIVE_INFINITY, ui * K, (ui + 1) * K);
+      out.edges[ui * K] = 0.5;
+      out.surprise.fill(rule, ui * (K + 1), (ui + 1) * (K + 1));
+      out.surprise[ui * (K + 1)] = s0;
+      out.start[ui] = 0;
+      out.base[ui] = -1e30;
+      out.slope[ui] = 0;
+      out.caps[ui] = rule;
+    }
+  }
   for (const g of groups) {
-    out.surprise.fill(rule, g * U * (m.K + 1), (g + 1) * U * (m.K + 1));
+    out.surprise.fill(rule, g * U * (K + 1), (g + 1) * U * (K + 1));
     out.base.fill(rule, g * U, (g + 1) * U);
     out.caps.fill(rule, g * U, (g + 1) * U);
   }
@@ -148,13 +173,13 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
   // Validation is several cities: one stream of points, compounds are distinct by id.
   const val = concat(vals);
   const rules = selectRules(val, Math.floor(budget * recipe.ruleShare), refractoryMs);
-  const model = withRules(tail, rules.groups);
+  const model = withRules(tail, rules.groups, rules.featureColumns);
   const choice = chooseThreshold(pointsOf(val, scoreRows(model, val)), { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: recipe.alerts.safety, refractoryMs });
-  log(`rules ${rules.types.join(', ')}; threshold ${choice.threshold} (${choice.alerts} validation alerts, budget ${choice.budget})`);
+  log(`rules ${[...rules.types, ...rules.features].join(', ')}; threshold ${choice.threshold} (${choice.alerts} validation alerts, budget ${choice.budget})`);
   const baselineThresholds: Record<string, ThresholdChoice> = {};
   const opts = { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: recipe.alerts.safety, refractoryMs };
   const rulesOnly = selectRules(val, budget, refractoryMs);
-  baselineThresholds['rules-tuned'] = { ...chooseThreshold(rulePoints(val, new Set(rulesOnly.groups)), opts) };
+  baselineThresholds['rules-tuned'] = { ...chooseThreshold(rulePoints(val, new Set(rulesOnly.groups), rulesOnly.featureColumns), opts) };
   for (const [name, s] of Object.entries(val.baselines)) baselineThresholds[name] = chooseThreshold(pointsOf(val, s), opts);
 
   const id = ktId(recipe);
@@ -185,6 +210,7 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     },
     rules: {
       types: rules.types,
+      features: rules.features,
       validationAlertsAlone: rules.alone,
       validationAlerts: rules.alerts,
       budget: Math.floor(budget * recipe.ruleShare),

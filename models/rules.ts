@@ -1,5 +1,5 @@
 import type { EventType } from '../protocol/devices.ts';
-import { EVENT_GROUPS, GROUP_FEATURE, FEATURE_COUNT } from './features.ts';
+import { EVENT_GROUPS, GROUP_FEATURE, FEATURE_COUNT, FEATURE_NAMES } from './features.ts';
 import type { Dataset } from './dataset.ts';
 import { countAlerts, type ScoredPoint } from './threshold.ts';
 
@@ -16,6 +16,19 @@ export const RULE_CANDIDATES: readonly EventType[] = [
   'tamper', 'repeated-denied', 'door-held', 'video-loss',
 ];
 
+/**
+ * Known-critical sequences (kt-2.3.0): binary features whose 1 means "this pattern happened",
+ * admitted like the types (fewest validation alerts first, within the same budget). A kept one
+ * scores cap + 1 where it is 1, whatever the event's group.
+ */
+export const RULE_FEATURE_CANDIDATES: readonly string[] = ['dev_blind_after_tamper'];
+
+export function featureColumn(name: string): number {
+  const j = (FEATURE_NAMES as readonly string[]).indexOf(name);
+  if (j < 0) throw new Error(`unknown rule feature ${name}`);
+  return j;
+}
+
 export function groupsOfType(type: EventType): number[] {
   return EVENT_GROUPS.map((g, i) => (g.endsWith(`/${type}`) ? i : -1)).filter((i) => i >= 0);
 }
@@ -24,10 +37,13 @@ export function rowGroup(ds: Dataset, i: number): number {
   return ds.x[i * FEATURE_COUNT + GROUP_FEATURE]!;
 }
 
-/** Points (sorted by t) with score 1 where the row's group is in `groups`. */
-export function rulePoints(ds: Dataset, groups: ReadonlySet<number>): ScoredPoint[] {
+/** Points (sorted by t) with score 1 where the row's group is in `groups` or a rule feature (column) is 1. */
+export function rulePoints(ds: Dataset, groups: ReadonlySet<number>, features: readonly number[] = []): ScoredPoint[] {
   const pts: ScoredPoint[] = [];
-  for (let i = 0; i < ds.n; i++) pts.push({ t: ds.t[i]!, compound: ds.compound[i]!, device: ds.device[i]!, score: groups.has(rowGroup(ds, i)) ? 1 : 0 });
+  for (let i = 0; i < ds.n; i++) {
+    const hit = groups.has(rowGroup(ds, i)) || features.some((j) => ds.x[i * FEATURE_COUNT + j]! > 0.5);
+    pts.push({ t: ds.t[i]!, compound: ds.compound[i]!, device: ds.device[i]!, score: hit ? 1 : 0 });
+  }
   return pts.sort((a, b) => a.t - b.t);
 }
 
@@ -35,26 +51,39 @@ export interface RuleSelection {
   /** Kept rule types, in the order they were admitted. */
   types: EventType[];
   groups: number[];
+  /** Kept rule features (names) and their columns. */
+  features: string[];
+  featureColumns: number[];
   /** Validation alerts per candidate alone, for the card. */
   alone: Record<string, number>;
   alerts: number;
 }
 
 /** Greedy selection under `budget` alerts on the validation rows. */
-export function selectRules(val: Dataset, budget: number, refractoryMs: number, candidates: readonly EventType[] = RULE_CANDIDATES): RuleSelection {
+export function selectRules(
+  val: Dataset, budget: number, refractoryMs: number,
+  candidates: readonly EventType[] = RULE_CANDIDATES, featureCandidates: readonly string[] = RULE_FEATURE_CANDIDATES,
+): RuleSelection {
   const alone: Record<string, number> = {};
   for (const t of candidates) alone[t] = countAlerts(rulePoints(val, new Set(groupsOfType(t))), 0.5, refractoryMs);
-  const order = [...candidates].sort((a, b) => alone[a]! - alone[b]! || a.localeCompare(b));
+  for (const f of featureCandidates) alone[f] = countAlerts(rulePoints(val, new Set(), [featureColumn(f)]), 0.5, refractoryMs);
+  const all: { name: string; feature: boolean }[] = [...candidates.map((name) => ({ name, feature: false })), ...featureCandidates.map((name) => ({ name, feature: true }))];
+  const order = all.sort((a, b) => alone[a.name]! - alone[b.name]! || a.name.localeCompare(b.name));
   const kept: EventType[] = [];
+  const keptFeatures: string[] = [];
   let groups = new Set<number>();
+  let cols: number[] = [];
   let alerts = 0;
-  for (const t of order) {
-    const next = new Set([...groups, ...groupsOfType(t)]);
-    const n = countAlerts(rulePoints(val, next), 0.5, refractoryMs);
+  for (const c of order) {
+    const next = c.feature ? groups : new Set([...groups, ...groupsOfType(c.name as EventType)]);
+    const nextCols = c.feature ? [...cols, featureColumn(c.name)] : cols;
+    const n = countAlerts(rulePoints(val, next, nextCols), 0.5, refractoryMs);
     if (n > budget) continue;
-    kept.push(t);
+    if (c.feature) keptFeatures.push(c.name);
+    else kept.push(c.name as EventType);
     groups = next;
+    cols = nextCols;
     alerts = n;
   }
-  return { types: kept, groups: [...groups].sort((a, b) => a - b), alone, alerts };
+  return { types: kept, groups: [...groups].sort((a, b) => a - b), features: keptFeatures, featureColumns: cols, alone, alerts };
 }

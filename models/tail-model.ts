@@ -194,6 +194,19 @@ export function scoreTail(model: TailModel, x: Float32Array, n: number, out = ne
   return out;
 }
 
+/** Every scored feature's surprise for one row (in `used` order), as the graph computes them. */
+export function featureScores(model: TailModel, row: ArrayLike<number>): Float32Array {
+  const U = model.used.length;
+  const K = model.K;
+  const k = kindOfRow(row, 0);
+  const out = new Float32Array(U);
+  for (let u = 0; u < U; u++) {
+    const xv = row[model.used[u]!]!;
+    out[u] = featureSurprise(model, k * U + u, binOf(model.edges, (k * U + u) * K, K, xv), xv);
+  }
+  return out;
+}
+
 /** Per-feature surprises of one row, highest first (the explanation of an alert). */
 export function explainRow(model: TailModel, row: ArrayLike<number>, limit = 3): { feature: string; surprise: number; value: number }[] {
   const U = model.used.length;

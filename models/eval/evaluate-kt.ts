@@ -2,7 +2,7 @@ import { pointsOf } from '../dataset.ts';
 import { baselineDetectors, scoreRows, type KtCard } from '../kt.ts';
 import { evaluateAlerts, type AlertEvaluation } from '../metrics.ts';
 import type { ScoredPoint } from '../threshold.ts';
-import { groupsOfType, rulePoints } from '../rules.ts';
+import { featureColumn, groupsOfType, rulePoints } from '../rules.ts';
 import type { TailModel } from '../tail-model.ts';
 import { buildRun } from './runs.ts';
 import { runOf, type SeedSource } from './seeds.ts';
@@ -54,7 +54,7 @@ export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSo
     runs.push(row);
     const cands: [string, ScoredPoint[], number][] = [
       [MODEL, pointsOf(run.ds, scoreRows(tail, run.ds)), card.threshold.value],
-      ['rules-tuned', rulePoints(run.ds, ruleGroupsOf(card)), card.baselineThresholds['rules-tuned']!.threshold],
+      ['rules-tuned', rulePoints(run.ds, ruleGroupsOf(card), (card.rules.features ?? []).map(featureColumn)), card.baselineThresholds['rules-tuned']!.threshold],
       ...Object.entries(run.ds.baselines).map(([k, s]) => [k, pointsOf(run.ds, s), card.baselineThresholds[k]!.threshold] as [string, ScoredPoint[], number]),
     ];
     // The one-line rule, NOT tuned: alert on every vendor-critical event (forced door, cut

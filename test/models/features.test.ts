@@ -19,6 +19,23 @@ describe('FeatureExtractor', () => {
     expect(Array.from(row).every(Number.isFinite)).toBe(true);
   });
 
+  it('f7: flags a video loss that follows a tamper on the same camera within 10 min, and nothing else', () => {
+    const cam = (t: number, type: EventType, device = 'c0001-cam-01'): FeatureEvent => ({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type, attributes: { region: 1 } });
+    const fx = new FeatureExtractor();
+    const t0 = MONDAY_LOCAL_MIDNIGHT;
+    expect(fx.push(cam(t0, 'video-loss'))![F.dev_blind_after_tamper]).toBe(0); // no tamper before
+    expect(fx.push(cam(t0 + 1000, 'tamper'))![F.dev_blind_after_tamper]).toBe(0); // the tamper itself
+    expect(fx.push(cam(t0 + 2000, 'motion'))![F.dev_blind_after_tamper]).toBe(0);
+    expect(fx.push(cam(t0 + 60_000, 'video-loss', 'c0001-cam-02'))![F.dev_blind_after_tamper]).toBe(0); // another camera
+    expect(fx.push(cam(t0 + 60_000, 'video-loss'))![F.dev_blind_after_tamper]).toBe(1);
+    expect(fx.push(cam(t0 + 1000 + 10 * 60_000 + 1, 'video-loss'))![F.dev_blind_after_tamper]).toBe(0); // past the window
+    // Restored memory keeps it: the tamper's time is in the snapshot.
+    fx.push(cam(t0 + 20 * 60_000, 'tamper'));
+    const back = new FeatureExtractor();
+    back.restore(fx.snapshot());
+    expect(back.push(cam(t0 + 21 * 60_000, 'video-loss'))![F.dev_blind_after_tamper]).toBe(1);
+  });
+
   it('encodes local hour and weekday in the site timezone', () => {
     const fx = new FeatureExtractor({ tzOffsetMinutes: 480 });
     const row = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 3 * 3_600_000, 'granted'))!;

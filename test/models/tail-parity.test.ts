@@ -65,6 +65,24 @@ describe('tail model: TypeScript training, ONNX export, onnxruntime parity', () 
     }
   });
 
+  it('a rule feature scores cap + 1 where it is 1 and what the fitted tables gave where it is 0, in TypeScript and onnxruntime alike', async () => {
+    const j = FEATURE_NAMES.indexOf('dev_blind_after_tamper');
+    const ruled = withRules(model, groupsOfType('wire-cut'), [j]);
+    const n = 800;
+    const test = rows(n, 37);
+    for (let i = 0; i < n; i += 5) test[i * FEATURE_COUNT + j] = 1;
+    const ts = scoreTail(ruled, test, n);
+    const plain = scoreTail(model, test.map((v, k) => (k % FEATURE_COUNT === j ? 0 : v)), n);
+    for (let i = 0; i < n; i++) expect(ts[i]).toBe(i % 5 === 0 ? ruled.cap + 1 : plain[i]);
+    const session = await ort.InferenceSession.create(buildTailOnnx(ruled, meta));
+    try {
+      const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', test, [n, FEATURE_COUNT]) });
+      expect(Array.from(out[OUTPUT_NAME]!.data as Float32Array)).toEqual(Array.from(ts));
+    } finally {
+      await session.release();
+    }
+  });
+
   it('a rule type scores above the cap whatever its features; the explanation names the deciding feature', () => {
     const fx = new FeatureExtractor();
     const row = fx.push(event(1, { type: 'wire-cut', kind: 'fence', device: 'c0001-fen-01', severity: 'critical' }))!;
