@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { MAX_PENDING_ALARMS } from '../cases/store.ts';
 import { DAY_MS } from '../index/time.ts';
+import { DEAD_LETTERS_KEPT, DEDUPE_RETENTION_MS } from '../store/retention.ts';
 import type { Held } from './lease.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -28,6 +29,10 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  *    compound's first review may read it), never one with a report left (the coordinator would
  *    take it for a review still to calibrate and solve it again), never one a compound's state
  *    has not reviewed past yet (its owner runs it when it catches up). By the coordinator.
+ *  - **Dedupe ids and dead letters**: the embedded hub's defaults (hub/store/retention.ts): ids
+ *    are remembered 7 days (by the time the owner first saw them), the newest 100,000 dead
+ *    letters kept. By the coordinator; a redelivery older than that is applied again, as in the
+ *    embedded hub.
  *
  * Times are the worker's injectable clock (the review times are on it too).
  */
@@ -40,6 +45,10 @@ const PRUNE_LOCK = 0x5afe9a6;
 export interface PruneOptions {
   /** Pending alarms kept city-wide (default MAX_PENDING_ALARMS, the embedded hub's). */
   keepPendingAlarms?: number;
+  /** Dedupe ids older than this are forgotten (default DEDUPE_RETENTION_MS, 7 days). */
+  dedupeRetentionMs?: number;
+  /** Dead letters kept (default DEAD_LETTERS_KEPT, 100,000). */
+  deadLettersKept?: number;
   /** Review reports and calibrations younger than this are kept whatever (default REVIEW_RETENTION_MS). */
   reviewRetentionMs?: number;
 }
@@ -47,6 +56,8 @@ export interface PruneOptions {
 export interface Pruned {
   alarms: number;
   calibrations: number;
+  seen: number;
+  deadLetters: number;
 }
 
 /** The oldest pending alarms past `keep`, deleted (at most MAX_DELETE in one call); returns how many. */
@@ -91,7 +102,7 @@ export async function pruneReviewReports(c: Queryable, h: Held, oldestDue: numbe
 
 /**
  * The coordinator's pass (any worker; the others skip while one holds the lock): pending alarms,
- * then calibrations. One transaction, audited when it deleted anything. Returns undefined when
+ * calibrations, dedupe ids, dead letters. One transaction, audited when it deleted anything. Returns undefined when
  * another worker is doing it.
  */
 export async function pruneCity(pool: pg.Pool, owner: string, now: number, o: PruneOptions = {}): Promise<Pruned | undefined> {
@@ -106,8 +117,10 @@ export async function pruneCity(pool: pg.Pool, owner: string, now: number, o: Pr
     const out: Pruned = {
       alarms: await prunePendingAlarms(c, o.keepPendingAlarms ?? MAX_PENDING_ALARMS),
       calibrations: await pruneCalibrations(c, now, o.reviewRetentionMs ?? REVIEW_RETENTION_MS),
+      seen: (await c.query('DELETE FROM seen WHERE id IN (SELECT id FROM seen WHERE at < $1 LIMIT $2)', [now - (o.dedupeRetentionMs ?? DEDUPE_RETENTION_MS), MAX_DELETE])).rowCount ?? 0,
+      deadLetters: (await c.query('DELETE FROM deadletters WHERE id <= (SELECT max(id) FROM deadletters) - $1', [o.deadLettersKept ?? DEAD_LETTERS_KEPT])).rowCount ?? 0,
     };
-    if (out.alarms + out.calibrations > 0) await c.query(`INSERT INTO audit (owner, action, detail) VALUES ($1, 'prune', $2)`, [owner, JSON.stringify({ ...out, at: now })]);
+    if (out.alarms + out.calibrations + out.seen + out.deadLetters > 0) await c.query(`INSERT INTO audit (owner, action, detail) VALUES ($1, 'prune', $2)`, [owner, JSON.stringify({ ...out, at: now })]);
     await c.query('COMMIT');
     return out;
   } catch (e) {

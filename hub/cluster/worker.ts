@@ -191,7 +191,7 @@ export class PartitionWorker {
     }
   }
 
-  /** Pending alarms past the cap and review calibrations nothing reads again (pruning.ts). */
+  /** Pending alarms past the cap, review calibrations nothing reads again, old dedupe ids and dead letters (pruning.ts). */
   private async prune(): Promise<void> {
     if (this.closed) return;
     try {
@@ -199,7 +199,7 @@ export class PartitionWorker {
         ...(this.o.keepPendingAlarms !== undefined ? { keepPendingAlarms: this.o.keepPendingAlarms } : {}),
         ...(this.o.reviewRetentionMs !== undefined ? { reviewRetentionMs: this.o.reviewRetentionMs } : {}),
       });
-      if (r && r.alarms + r.calibrations > 0) this.log.info({ worker: this.o.id, ...r }, 'pruned pending alarms past the cap and old review calibrations');
+      if (r && r.alarms + r.calibrations + r.seen + r.deadLetters > 0) this.log.info({ worker: this.o.id, ...r }, 'pruned: pending alarms past the cap, old review calibrations, dedupe ids, dead letters');
     } catch (e) {
       this.log.warn({ worker: this.o.id, err: (e as Error).message }, 'pruning failed; retried at the next review tick');
     }

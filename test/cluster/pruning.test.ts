@@ -95,12 +95,23 @@ describe('PostgreSQL pruning rules (hub/cluster/pruning.ts)', () => {
     } finally {
       a.release();
     }
-    expect(await pruneCity(pool, 'w1', NOW, { keepPendingAlarms: 2 })).toEqual({ alarms: 3, calibrations: 0 });
+    expect(await pruneCity(pool, 'w1', NOW, { keepPendingAlarms: 2 })).toEqual({ alarms: 3, calibrations: 0, seen: 0, deadLetters: 0 });
     expect((await pool.query<{ id: string }>('SELECT event_id AS id FROM alarms ORDER BY event_id')).rows.map((r) => r.id)).toEqual(['al-0', 'al-4', 'al-5']);
     const audit = (await pool.query<{ owner: string; detail: string }>("SELECT owner, detail FROM audit WHERE action = 'prune'")).rows;
-    expect(audit.map((r) => ({ owner: r.owner, ...JSON.parse(r.detail) }))).toEqual([{ owner: 'w1', alarms: 3, calibrations: 0, at: NOW }]);
-    expect(await pruneCity(pool, 'w1', NOW, { keepPendingAlarms: 2 })).toEqual({ alarms: 0, calibrations: 0 });
+    expect(audit.map((r) => ({ owner: r.owner, ...JSON.parse(r.detail) }))).toEqual([{ owner: 'w1', alarms: 3, calibrations: 0, seen: 0, deadLetters: 0, at: NOW }]);
+    expect(await pruneCity(pool, 'w1', NOW, { keepPendingAlarms: 2 })).toEqual({ alarms: 0, calibrations: 0, seen: 0, deadLetters: 0 });
     expect(Number((await pool.query("SELECT count(*)::int AS n FROM audit WHERE action = 'prune'")).rows[0].n)).toBe(1);
+  });
+
+  it('dedupe ids older than the embedded hub’s 7 days are forgotten, the newest 100,000 dead letters kept (both as embedded)', async () => {
+    const ids = ['s-old-1', 's-old-2', 's-edge', 's-new'];
+    const at = [NOW - 8 * DAY, NOW - 7 * DAY - 1, NOW - 7 * DAY, NOW - DAY];
+    await pool.query('INSERT INTO seen (id, at) SELECT * FROM unnest($1::text[], $2::bigint[])', [ids, at]);
+    await pool.query("INSERT INTO deadletters (at, edge, reason, detail, raw) SELECT $1, 'e', 'SS_DL_JSON', 'd', 'r' FROM generate_series(1, 100003)", [NOW]);
+    const first = Number((await pool.query('SELECT min(id) AS m FROM deadletters')).rows[0].m);
+    expect(await pruneCity(pool, 'w1', NOW)).toEqual({ alarms: 0, calibrations: 0, seen: 2, deadLetters: 3 });
+    expect((await pool.query<{ id: string }>('SELECT id FROM seen ORDER BY id')).rows.map((r) => r.id)).toEqual(['s-edge', 's-new']);
+    expect((await pool.query('SELECT count(*)::int AS n, min(id) AS m FROM deadletters')).rows[0]).toEqual({ n: 100_000, m: String(first + 3) });
   });
 });
 
@@ -163,6 +174,8 @@ describe('cluster mode: workers prune pending alarms past the cap and review row
     await until(() => reviewedAt(latest), 120_000, 'every compound at the latest review');
     const cut = clock - REVIEW_RETENTION_MS;
     await until(async () => (await q('SELECT review_at AS t FROM review_calibrations WHERE review_at < $1', [cut])).length === 0 && (await q('SELECT review_at AS t FROM review_reports WHERE review_at < $1', [cut])).length === 0, 30_000, 'the review rows past the retention pruned');
+    // The events' dedupe ids (seen at C0) are past the embedded hub's 7 days: forgotten too.
+    await until(async () => (await seen()) === 0, 30_000, 'dedupe ids older than 7 days pruned');
     // Every review inside the retention is still there, calibrated once, with a report of every partition with compounds.
     const kept = reviews.filter((t) => t >= cut);
     expect(kept.length).toBeGreaterThanOrEqual(12);
