@@ -134,6 +134,7 @@ function registerClusterRoles(hub: Command): void {
   common(hub.command('worker'))
     .description('cluster mode: a hub worker owning a share of the compound partitions (state in PostgreSQL, events from JetStream)')
     .option('--series-name <name>', 'durable consumer name for the InfluxDB this worker feeds (a second InfluxDB gets its own)')
+    .option('--calibration-grace-ms <ms>', "a review's city calibration leaves out partitions silent this long after its first report (600000 = 10 min)", Number)
     // The hub's own --host, --api-port and --influx apply (commander gives them to `hub` wherever they appear).
     .action(async (o: Record<string, unknown>) => {
       const { loadClusterConfig } = await import('./cluster/config.ts');
@@ -145,6 +146,7 @@ function registerClusterRoles(hub: Command): void {
         influx: h.influx ?? process.env['SAFESTAR_INFLUX_URL'],
         seriesName: o['seriesName'] as string | undefined,
         trustedProxies: h.trustedProxy ? (await import('./config.ts')).parseProxies(h.trustedProxy) : undefined,
+        calibrationGraceMs: o['calibrationGraceMs'] as number | undefined,
       });
       await (await import('./cluster/run-worker.ts')).runWorker(cfg);
     });

@@ -23,6 +23,7 @@ import type { RatingEngine } from './rating/types.ts';
 import type { DeadLetterRow } from './store/ingestDb.ts';
 import { InfluxWriter, WRITER_DEFAULTS, type InfluxTarget, type WriterOptions } from './store/influxWriter.ts';
 import { StateDb } from './store/stateDb.ts';
+import { DEAD_LETTERS_KEPT, DEDUPE_RETENTION_MS } from './store/retention.ts';
 
 export interface HubOptions {
   /** SQLite files live here (ingest.db: queue/dedupe/dead letters; state.db: compounds, ratings). */
@@ -306,11 +307,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     throw e;
   }
 
-  const retention = opts.dedupeRetentionMs ?? 7 * 86_400_000;
+  const retention = opts.dedupeRetentionMs ?? DEDUPE_RETENTION_MS;
   const timers = [
     setInterval(() => rating.persist?.(), 10_000),
     setInterval(() => {
-      ingest.prune(now() - retention, opts.deadLetterKeep ?? 100_000).catch((e: Error) => log.warn({ err: e.message }, 'dedupe/dead-letter pruning failed; it runs again in a minute'));
+      ingest.prune(now() - retention, opts.deadLetterKeep ?? DEAD_LETTERS_KEPT).catch((e: Error) => log.warn({ err: e.message }, 'dedupe/dead-letter pruning failed; it runs again in a minute'));
     }, 60_000),
     // When idle, the writer learns nothing about InfluxDB: probe so /health stays true.
     setInterval(() => {

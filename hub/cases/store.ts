@@ -29,6 +29,8 @@ export interface AlarmRow {
   decided_by: string | null;
   /** JSON of the event's anomaly score ({value, threshold, model, anomalous}) when the edge scored it. */
   score?: string | null;
+  /** Who made the alarm's event (hub/index/alarm-rule.ts originOf): 'device' for a device's own message. */
+  origin: string;
 }
 
 export interface StoredCase extends CaseRecord {
@@ -132,20 +134,27 @@ export class CaseStore {
     }
   }
 
-  /** A device alarm seen on the ingest path; it waits for an operator. Duplicates are ignored. */
-  addPendingAlarm(a: { id: string; compound: string; device: string; type: string; occurredAt: number; score?: object }): boolean {
+  /**
+   * A device alarm seen on the ingest path (hub/index/alarm-rule.ts decides which events open
+   * one); it waits for an operator. Duplicates are ignored.
+   */
+  addPendingAlarm(a: { id: string; compound: string; device: string; type: string; occurredAt: number; score?: object; origin?: string }): boolean {
     const r = this
-      .p("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status, score) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-      .run(a.id, a.compound, a.device, a.type, a.occurredAt, a.score ? JSON.stringify(a.score) : null);
+      .p("INSERT OR IGNORE INTO index_alarms (id, compound, device, type, occurred_at, status, score, origin) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)")
+      .run(a.id, a.compound, a.device, a.type, a.occurredAt, a.score ? JSON.stringify(a.score) : null, a.origin ?? 'device');
     return r.changes > 0;
   }
 
-  /** Drop the oldest pending alarms past `keep`; returns them so their `problems` points can be zeroed. */
+  /**
+   * Drop the oldest pending alarms past `keep` (oldest by occurrence, ties by id: the order
+   * PostgreSQL's pruning uses too, hub/cluster/pruning.ts); returns them so their `problems`
+   * points can be zeroed.
+   */
   prunePendingAlarms(keep = MAX_PENDING_ALARMS): Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>[] {
     const n = this.p<[], { n: number }>("SELECT count(*) AS n FROM index_alarms WHERE status = 'pending'").get()?.n ?? 0;
     if (n <= keep) return [];
     const gone = this
-      .p<[number], Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>>("SELECT id, compound, type, occurred_at FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at LIMIT ?")
+      .p<[number], Pick<AlarmRow, 'id' | 'compound' | 'type' | 'occurred_at'>>("SELECT id, compound, type, occurred_at FROM index_alarms WHERE status = 'pending' ORDER BY occurred_at, id LIMIT ?")
       .all(n - keep);
     const del = this.p('DELETE FROM index_alarms WHERE id = ?');
     this.db.transaction(() => {
@@ -168,7 +177,7 @@ export class CaseStore {
     const args: (string | number)[] = [];
     if (filter.status) (where.push('status = ?'), args.push(filter.status));
     if (filter.compound) (where.push('compound = ?'), args.push(filter.compound));
-    const sql = `SELECT * FROM index_alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY occurred_at DESC LIMIT ?`;
+    const sql = `SELECT * FROM index_alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY occurred_at DESC, id DESC LIMIT ?`;
     return this.p<(string | number)[], AlarmRow>(sql).all(...args, filter.limit);
   }
 

@@ -85,7 +85,8 @@ export function decisionRoutes(o: DecisionRoutesOptions): (app: FastifyInstance)
       if ((status !== undefined && !STATUSES.includes(status as AlarmStatus)) || !Number.isInteger(limit) || limit < 1 || limit > 1000 || (compound !== undefined && compound.length > 64)) {
         return fail(reply, 400, caseError('SS_CASE_INVALID', 'status must be pending, confirmed or dismissed; limit 1–1000'));
       }
-      // Over-fetch, then keep the alarm types the embedded hub opens (rare others are left out).
+      // Over-fetch, then keep the alarm types the embedded hub opens: rows of builds before the shared
+      // rule (hub/index/alarm-rule.ts) may be of other types (they were opened by severity).
       const rows = await alarms.list({ ...(status ? { status: status as AlarmStatus } : {}), ...(compound ? { compound } : {}), limit: limit * 2 });
       return rows.filter((a) => weighed(a.type)).slice(0, limit);
     });

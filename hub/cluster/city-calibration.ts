@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { calibrateReview, type CityEntry, type ReviewOffsets } from '../index/calibration.ts';
 import type { Policy } from '../index/policy-schema.ts';
 import { HUB_ERRORS, type HubErrorCode } from '../errors.ts';
+import { DEFAULT_CALIBRATION_GRACE_MS } from './config.ts';
 import type { Held } from './lease.ts';
 import type { PartitionRating, ReportedEntry } from './partition-rating.ts';
 import { partitionOf } from './partition.ts';
@@ -28,8 +29,9 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  *     on the very evaluations its partition reported: the share solved for is the share
  *     published, however long the calibration took (PartitionRating.reviewedAt).
  *
- * Late partitions: a partition that has not reported `graceMs` after the first report of that
- * review (its owner's clock) is left out; the calibration is computed from the others and lists
+ * Late partitions: a partition that has not reported `graceMs` (ClusterConfig
+ * `calibrationGraceMs`, 10 min by default) after the first report of that review (the
+ * coordinator's clock) is left out; the calibration is computed from the others and lists
  * it in `missing`. Its compounds then run the review with that offset like every other compound
  * (they just were not in the sample the share was solved on), and its late report is never
  * written: it adopts the stored calibration instead.
@@ -87,7 +89,7 @@ export interface CalibratorOptions {
   partitions: number;
   /** The worker running it (recorded as the coordinator, in the audit too). */
   owner: string;
-  /** A partition not reported this long after a review's first report is left out (ms). Default 10 min. */
+  /** A partition not reported this long after a review's first report is left out (ms). Default 10 min (ClusterConfig `calibrationGraceMs`). */
   graceMs?: number;
   now: () => number;
   log?: WorkerLog;
@@ -131,7 +133,7 @@ export class CityCalibrator {
       const got = new Set(reports.map((r) => r.partition));
       const missing = [...expected].filter((p) => !got.has(p)).sort((a, b) => a - b);
       const first = Math.min(...reports.map((r) => Number(r.reported_at)));
-      if (missing.length > 0 && this.o.now() - first < (this.o.graceMs ?? 600_000)) {
+      if (missing.length > 0 && this.o.now() - first < (this.o.graceMs ?? DEFAULT_CALIBRATION_GRACE_MS)) {
         await c.query('ROLLBACK');
         return undefined;
       }

@@ -4,6 +4,9 @@ import { compileChecker, describeProblems } from '../../protocol/validate.ts';
 import { parseProxies } from '../config.ts';
 import { HubError } from '../errors.ts';
 
+/** How long a review's calibration waits for a silent partition (10 min; `calibrationGraceMs`). */
+export const DEFAULT_CALIBRATION_GRACE_MS = 600_000;
+
 /**
  * Cluster-mode settings shared by the worker and ingress processes, as a TypeBox schema so a hub
  * config file can embed it as its `cluster` section. The same values come from a JSON file or
@@ -25,6 +28,12 @@ export const ClusterConfigSchema = Type.Object(
     ackWaitMs: Type.Integer({ minimum: 1000, default: 30_000 }),
     /** Worker: how often each held partition re-rates its compounds (reviews, decay). */
     reviewMs: Type.Integer({ minimum: 100, default: 60_000 }),
+    /**
+     * Worker: a review's city calibration leaves out a partition that has not reported this long
+     * after the review's first report (SS_CLUSTER_CALIBRATION_LATE; city-calibration.ts). Every
+     * worker of a city should run the same: whichever coordinates applies its own.
+     */
+    calibrationGraceMs: Type.Integer({ minimum: 0, default: DEFAULT_CALIBRATION_GRACE_MS }),
     /** Worker: HTTP API (cases, compounds, map); ingress: GET /metrics only. Absent = no HTTP. */
     apiHost: Type.Optional(Type.String({ maxLength: 255 })),
     apiPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535 })),
@@ -45,7 +54,7 @@ export const ClusterConfigSchema = Type.Object(
 
 export type ClusterConfig = Static<typeof ClusterConfigSchema>;
 
-const DEFAULTS = { partitions: 64, replicas: 3, leaseTtlMs: 10_000, ackWaitMs: 30_000, reviewMs: 60_000, seriesName: 'main' };
+const DEFAULTS = { partitions: 64, replicas: 3, leaseTtlMs: 10_000, ackWaitMs: 30_000, reviewMs: 60_000, calibrationGraceMs: DEFAULT_CALIBRATION_GRACE_MS, seriesName: 'main' };
 const check = compileChecker<ClusterConfig>(ClusterConfigSchema);
 
 /** Validate a parsed config (defaults filled in); throws SS_CLUSTER_CONFIG with the problems. */
@@ -72,6 +81,7 @@ export function clusterConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Part
     ...(env['SAFESTAR_CLUSTER_INFLUX'] ? { influx: env['SAFESTAR_CLUSTER_INFLUX'] } : {}),
     ...(num('SAFESTAR_CLUSTER_PARTITIONS') !== undefined ? { partitions: num('SAFESTAR_CLUSTER_PARTITIONS')! } : {}),
     ...(num('SAFESTAR_CLUSTER_REPLICAS') !== undefined ? { replicas: num('SAFESTAR_CLUSTER_REPLICAS')! } : {}),
+    ...(num('SAFESTAR_CLUSTER_CALIBRATION_GRACE_MS') !== undefined ? { calibrationGraceMs: num('SAFESTAR_CLUSTER_CALIBRATION_GRACE_MS')! } : {}),
   };
 }
 

@@ -126,7 +126,6 @@ export function pgConsoleSource(o: PgConsoleSourceOptions): ConsoleSource {
     limits: {
       edges: 'a cluster worker does not hold the edges\' MQTT connections (the ingress processes do): edge connection states and what edges report they dead-lettered are null, devices count by their own last-seen time',
       live: `the live stream polls PostgreSQL every ${((o.pollMs ?? 2000) / 1000).toString()} s for new ratings, alarm changes and dead letters; it carries no edge events`,
-      score: 'alarms in PostgreSQL carry no anomaly score: evidence.score is null',
     },
   };
 }

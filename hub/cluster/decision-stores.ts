@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { AlarmRow, AlarmStatus, CaseStore } from '../cases/store.ts';
 import type { ConfirmedAlarm } from '../index/types.ts';
+import { prunePendingAlarms } from './pruning.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -8,16 +9,19 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * Operator decisions on device alarms, behind one interface for both stores: the embedded hub's
  * SQLite CaseStore (sqliteAlarmStore) and PostgreSQL in cluster mode (PgAlarmStore). One contract
  * suite (test/contracts/decisions.contract.test.ts) runs against both. Alarms themselves are
- * written on the ingest path of each (CaseStore.addPendingAlarm; hub/cluster/state.ts).
+ * written on the ingest path of each (IndexRating → CaseStore.addPendingAlarm; hub/cluster/state.ts),
+ * both by one rule (hub/index/alarm-rule.ts).
  */
 export interface AlarmStore {
   get(id: string): Promise<AlarmRow | undefined>;
   /** Set the decision (a repeat of the same decision changes nothing); undefined for an unknown id. */
   decide(id: string, status: 'confirmed' | 'dismissed', at: number, by: string): Promise<AlarmRow | undefined>;
-  /** Newest first. */
+  /** Newest first (by occurrence, ties by id, newest id first). */
   list(filter: { status?: AlarmStatus; compound?: string; limit: number }): Promise<AlarmRow[]>;
   /** Confirmed alarms of a compound since `from`, oldest first (what the index scores). */
   confirmedOf(compound: string, from?: number): Promise<ConfirmedAlarm[]>;
+  /** Delete the oldest pending alarms past `keep` (oldest occurrence first, ties by id; decided ones stay); returns how many went. */
+  prunePending(keep: number): Promise<number>;
 }
 
 /** Resident survey results (share satisfied, 0..1), the latest per compound. */
@@ -36,6 +40,7 @@ export function sqliteAlarmStore(cases: CaseStore): AlarmStore {
     },
     list: async (f) => cases.listAlarms(f),
     confirmedOf: async (c, from) => cases.confirmedAlarmsOf(c, from),
+    prunePending: async (keep) => cases.prunePendingAlarms(keep).length,
   };
 }
 
@@ -55,9 +60,11 @@ interface PgAlarm {
   status: AlarmStatus;
   decided_at: string | null;
   decided_by: string | null;
+  origin: string;
+  score: string | null;
 }
 
-const SELECT_ALARM = 'SELECT event_id, compound, device, type, device_time, status, decided_at, decided_by FROM alarms';
+const SELECT_ALARM = 'SELECT event_id, compound, device, type, device_time, status, decided_at, decided_by, origin, score FROM alarms';
 
 const toAlarm = (r: PgAlarm): AlarmRow => ({
   id: r.event_id,
@@ -68,7 +75,8 @@ const toAlarm = (r: PgAlarm): AlarmRow => ({
   status: r.status,
   decided_at: r.decided_at === null ? null : Number(r.decided_at),
   decided_by: r.decided_by,
-  score: null,
+  score: r.score,
+  origin: r.origin,
 });
 
 /**
@@ -104,6 +112,11 @@ export class PgAlarmStore implements AlarmStore {
     const since = Number.isFinite(from) ? from : Number.MIN_SAFE_INTEGER;
     const r = await this.q.query<PgAlarm>(`${SELECT_ALARM} WHERE compound = $1 AND status = 'confirmed' AND device_time >= $2 ORDER BY device_time, event_id`, [compound, since]);
     return r.rows.map((x) => ({ id: x.event_id, compound: x.compound, type: x.type, occurredAt: Number(x.device_time), confirmedAt: x.decided_at === null ? Number(x.device_time) : Number(x.decided_at) }));
+  }
+
+  /** The coordinator's rule (pruning.ts), one pass (at most 50,000 rows). */
+  prunePending(keep: number): Promise<number> {
+    return prunePendingAlarms(this.q, keep);
   }
 }
 

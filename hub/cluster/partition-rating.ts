@@ -4,6 +4,7 @@ import type { Event } from '../../protocol/event.ts';
 import type { StoredCase } from '../cases/store.ts';
 import type { CityEntry, ReviewOffsets } from '../index/calibration.ts';
 import { CompoundRater, lookbackMs, NO_CALIBRATION, type CaseSource, type OffsetsAt, type ReviewedAt } from '../index/compound-rater.ts';
+import { alarmOf } from '../index/alarm-rule.ts';
 import { DeviceTracker } from '../index/device-tracker.ts';
 import { explainPublic } from '../index/explain.ts';
 import type { Policy } from '../index/policy-schema.ts';
@@ -14,7 +15,6 @@ import type { AlarmDecision, SurveyEntry } from './decision-message.ts';
 import { PgAlarmStore, PgSurveyStore } from './decision-stores.ts';
 import type { Held } from './lease.ts';
 import { partitionOf } from './partition.ts';
-import { ALARM_SEVERITIES } from './state.ts';
 import type { LiveChange } from '../web/live-changes.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -193,6 +193,16 @@ export class PartitionRating implements CaseSource {
     return out;
   }
 
+  /** The earliest review a compound of this partition still has due (its report may be read), if any. */
+  oldestDueReview(now: number): number | undefined {
+    let min: number | undefined;
+    for (const r of this.raters.values()) {
+      const t = r.dueReviews(now)[0];
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
   private keep(c: StoredCase): void {
     const prev = this.cases.get(c.id);
     if (prev) this.byCompound.get(prev.compound)?.delete(c.id);
@@ -263,8 +273,9 @@ export class PartitionRating implements CaseSource {
         learned.push(e);
       }
       if (this.tracker.seen(e.device, e.compound, e.type, Math.min(e.deviceTime, now))) this.dirty.add(e.compound);
-      // A new alarm waiting for an operator (state.ts opened its row; the page counts the weighed types).
-      if (ALARM_SEVERITIES.has(e.severity) && Object.hasOwn(this.policy.iot.weights, e.type) && !this.changed.has(e.compound)) this.changed.set(e.compound, 'alarm');
+      // A new alarm waiting for an operator (state.ts opened its row by the shared rule,
+      // hub/index/alarm-rule.ts): the page's pending count changed.
+      if (alarmOf(this.policy, e, now) && !this.changed.has(e.compound)) this.changed.set(e.compound, 'alarm');
     }
     if (learned.length === 0) return Promise.resolve();
     return c

@@ -27,7 +27,7 @@ export async function runWorker(cfg: ClusterConfig): Promise<void> {
   const nc = await connect({ servers: cfg.nats, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: cfg.id });
   await ensureEventsStream(await jetstreamManager(nc), { replicas: cfg.replicas });
   const policy = defaultPolicy();
-  const worker = new PartitionWorker({ id: cfg.id, nc, pool, leasePool, partitions: cfg.partitions, leaseTtlMs: cfg.leaseTtlMs, tickMs: cfg.tickMs, ackWaitMs: cfg.ackWaitMs, reviewMs: cfg.reviewMs, policy, log });
+  const worker = new PartitionWorker({ id: cfg.id, nc, pool, leasePool, partitions: cfg.partitions, leaseTtlMs: cfg.leaseTtlMs, tickMs: cfg.tickMs, ackWaitMs: cfg.ackWaitMs, reviewMs: cfg.reviewMs, calibrationGraceMs: cfg.calibrationGraceMs, policy, log });
   await worker.start();
   const dead = new DeadLetterConsumer(nc, pool, Date.now, log);
   await dead.start();

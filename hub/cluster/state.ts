@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
+import { alarmsOf } from '../index/alarm-rule.ts';
+import type { Policy } from '../index/policy-schema.ts';
+import { defaultPolicy } from '../index/policy.ts';
 import { dedupeInTx } from '../store/pgIngest.ts';
 import { fenceInTx, type Held } from './lease.ts';
-
-/** Severities that open an alarm row (the operator's list). */
-export const ALARM_SEVERITIES: ReadonlySet<string> = new Set(['major', 'critical']);
 
 export interface ApplyResult {
   applied: number;
@@ -23,6 +23,8 @@ export class PgPartitionState {
     private readonly pool: pg.Pool,
     private readonly owner: string,
     private readonly now: () => number = Date.now,
+    /** Decides which events open an alarm (hub/index/alarm-rule.ts, the embedded hub's rule). */
+    private readonly policy: Policy = defaultPolicy(),
   ) {}
 
   /**
@@ -34,8 +36,9 @@ export class PgPartitionState {
     try {
       await c.query('BEGIN');
       await fenceInTx(c, this.owner, h);
-      const fresh = await dedupeInTx(c, events, this.now());
-      if (fresh.length > 0) await this.write(c, h, fresh);
+      const now = this.now();
+      const fresh = await dedupeInTx(c, events, now);
+      if (fresh.length > 0) await this.write(c, h, fresh, now);
       if (more) await more(c, fresh);
       await c.query('COMMIT');
       return { applied: fresh.length, duplicates: events.length - fresh.length };
@@ -64,16 +67,17 @@ export class PgPartitionState {
     }
   }
 
-  private async write(c: pg.PoolClient, h: Held, fresh: readonly Event[]): Promise<void> {
+  private async write(c: pg.PoolClient, h: Held, fresh: readonly Event[], now: number): Promise<void> {
     const latest = new Map<string, Event>();
     const perCompound = new Map<string, number>();
-    const alarms: Event[] = [];
     for (const e of fresh) {
       const prev = latest.get(e.device);
       if (!prev || e.deviceTime >= prev.deviceTime) latest.set(e.device, e);
       perCompound.set(e.compound, (perCompound.get(e.compound) ?? 0) + 1);
-      if (ALARM_SEVERITIES.has(e.severity)) alarms.push(e);
     }
+    // The embedded hub's rule (alarm-rule.ts): policy-weighed types, not the edge's own records;
+    // device_time is the alarm's occurrence, min(device time, now), as index_alarms.occurred_at.
+    const alarms = alarmsOf(this.policy, fresh, now);
     const dev = [...latest.values()];
     await c.query(
       `INSERT INTO device_last_seen (device, compound, partition, last_time, last_event, last_type, epoch)
@@ -84,10 +88,16 @@ export class PgPartitionState {
       [h.partition, h.epoch, dev.map((e) => e.device), dev.map((e) => e.compound), dev.map((e) => e.deviceTime), dev.map((e) => e.id), dev.map((e) => e.type)],
     );
     if (alarms.length > 0) {
+      const severity = new Map(fresh.map((e) => [e.id, e.severity]));
       await c.query(
-        `INSERT INTO alarms (event_id, compound, device, type, severity, device_time, partition, owner, epoch)
-         SELECT id, c, d, ty, s, t, $1, $2, $3 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[]) AS x(id, c, d, ty, s, t)`,
-        [h.partition, this.owner, h.epoch, alarms.map((e) => e.id), alarms.map((e) => e.compound), alarms.map((e) => e.device), alarms.map((e) => e.type), alarms.map((e) => e.severity), alarms.map((e) => e.deviceTime)],
+        `INSERT INTO alarms (event_id, compound, device, type, severity, device_time, origin, score, partition, owner, epoch)
+         SELECT id, c, d, ty, s, t, o, sc, $1, $2, $3 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[]) AS x(id, c, d, ty, s, t, o, sc)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [
+          h.partition, this.owner, h.epoch,
+          alarms.map((a) => a.id), alarms.map((a) => a.compound), alarms.map((a) => a.device), alarms.map((a) => a.type),
+          alarms.map((a) => severity.get(a.id) ?? ''), alarms.map((a) => a.occurredAt), alarms.map((a) => a.origin), alarms.map((a) => (a.score ? JSON.stringify(a.score) : null)),
+        ],
       );
     }
     const comps = [...perCompound];

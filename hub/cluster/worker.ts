@@ -12,6 +12,7 @@ import { PartitionRating, type RateResult } from './partition-rating.ts';
 import type { PartitionBatch } from './ingress.ts';
 import { PgLeases, type Held } from './lease.ts';
 import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
+import { pruneCity, pruneReviewReports, REVIEW_RETENTION_MS } from './pruning.ts';
 import { PgPartitionState } from './state.ts';
 import { publishLive } from './live.ts';
 import { ensurePartitionConsumer, waitConsumerLeader } from './stream.ts';
@@ -51,6 +52,10 @@ export interface WorkerOptions {
   reviewMs?: number;
   /** A review's city calibration leaves out partitions not reported this long after its first report (ms). Default 10 min. */
   calibrationGraceMs?: number;
+  /** Pending alarms kept city-wide, the oldest pruned past it (pruning.ts; default the embedded hub's 200,000). */
+  keepPendingAlarms?: number;
+  /** Review reports and calibrations younger than this are never pruned (pruning.ts; default 400 days). */
+  reviewRetentionMs?: number;
   now?: () => number;
   log?: WorkerLog;
 }
@@ -118,10 +123,10 @@ export class PartitionWorker {
     this.tickMs = o.tickMs ?? Math.max(100, Math.floor(this.ttlMs / 4));
     if (this.tickMs * 2 > this.ttlMs) throw new HubError('SS_CLUSTER_CONFIG', `tick (${this.tickMs} ms) must be at most half the lease ttl (${this.ttlMs} ms)`);
     this.leases = new PgLeases(o.leasePool ?? o.pool, { workerId: o.id, partitions: this.partitions, ttlMs: this.ttlMs });
-    this.state = new PgPartitionState(o.pool, o.id, o.now);
     this.log = o.log ?? quiet;
     this.policy = o.policy ?? defaultPolicy();
     this.now = o.now ?? Date.now;
+    this.state = new PgPartitionState(o.pool, o.id, this.now, this.policy);
     this.calibrator = new CityCalibrator(o.pool, { policy: this.policy, partitions: this.partitions, owner: o.id, now: this.now, log: this.log, ...(o.calibrationGraceMs !== undefined ? { graceMs: o.calibrationGraceMs } : {}) });
   }
 
@@ -176,11 +181,27 @@ export class PartitionWorker {
         }),
       );
     }
-    // After this worker's reports: the city step (one coordinator at a time, city-calibration.ts).
+    // After this worker's reports: the city steps (one coordinator at a time each):
+    // calibration (city-calibration.ts), then pruning (pruning.ts).
     if (!this.calibrating) {
       this.calibrating = Promise.all(ticks)
         .then(() => this.calibrate())
+        .then(() => this.prune())
         .finally(() => (this.calibrating = undefined));
+    }
+  }
+
+  /** Pending alarms past the cap, review calibrations nothing reads again, old dedupe ids and dead letters (pruning.ts). */
+  private async prune(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const r = await pruneCity(this.o.pool, this.o.id, this.now(), {
+        ...(this.o.keepPendingAlarms !== undefined ? { keepPendingAlarms: this.o.keepPendingAlarms } : {}),
+        ...(this.o.reviewRetentionMs !== undefined ? { reviewRetentionMs: this.o.reviewRetentionMs } : {}),
+      });
+      if (r && r.alarms + r.calibrations + r.seen + r.deadLetters > 0) this.log.info({ worker: this.o.id, ...r }, 'pruned: pending alarms past the cap, old review calibrations, dedupe ids, dead letters');
+    } catch (e) {
+      this.log.warn({ worker: this.o.id, err: (e as Error).message }, 'pruning failed; retried at the next review tick');
     }
   }
 
@@ -198,7 +219,10 @@ export class PartitionWorker {
   private async reviewPartition(c: pg.PoolClient, r: PartitionRating, h: Held, trigger: 'start' | 'tick'): Promise<RateResult[]> {
     const now = this.now();
     await reportReview(c, r, h, this.o.id, now);
-    return r.rateAll(c, h, now, trigger);
+    const out = await r.rateAll(c, h, now, trigger);
+    // After the reviews ran: the partition's old reports no compound of it reads again.
+    await pruneReviewReports(c, h, r.oldestDueReview(now), now, this.o.reviewRetentionMs ?? REVIEW_RETENTION_MS);
+    return out;
   }
 
   /** After a commit (never before: a page must not read what could still roll back), tell every worker's pages. */

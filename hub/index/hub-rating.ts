@@ -13,6 +13,7 @@ import { CompoundRater, NO_CALIBRATION, type OffsetsAt, type RatedNow } from './
 import { calibrateReview, calibrationSteps, type CityEntry, type ReviewOffsets } from './calibration.ts';
 import type { CaseRecord } from './types.ts';
 import { ProblemPoints, type ProblemItem } from '../cases/problem-points.ts';
+import { alarmOf } from './alarm-rule.ts';
 
 export interface IndexRatingOptions {
   policy?: Policy;
@@ -152,13 +153,12 @@ export class IndexRating implements RatingEngine {
       const at = Math.min(e.deviceTime, now);
       // Only a change of a device's online state changes an input of the index.
       if (this.tracker.seen(e.device, e.compound, e.type, at)) this.dirty.add(e.compound);
-      // Edge-made health records are not alarms; device alarms wait for an operator (only
-      // confirmed ones score, DOMAIN.md "IoT").
-      if (Object.hasOwn(this.policy.iot.weights, e.type) && e.attributes['origin'] !== 'edge') {
-        if (this.cases.addPendingAlarm({ id: e.id, compound: e.compound, device: e.device, type: e.type, occurredAt: at, ...(e.score ? { score: e.score } : {}) })) {
-          this.problemOfAlarm({ id: e.id, compound: e.compound, type: e.type, occurred_at: at }, true);
-          this.ctx.bus?.publish({ type: 'alarm', id: e.id, compound: e.compound, device: e.device, kind: e.type, status: 'pending', at });
-        }
+      // Device alarms wait for an operator (only confirmed ones score, DOMAIN.md "IoT"); which
+      // events open one is alarm-rule.ts, shared with the cluster's partition owners.
+      const a = alarmOf(this.policy, e, now);
+      if (a && this.cases.addPendingAlarm(a)) {
+        this.problemOfAlarm({ id: a.id, compound: a.compound, type: a.type, occurred_at: a.occurredAt }, true);
+        this.ctx.bus?.publish({ type: 'alarm', id: a.id, compound: a.compound, device: a.device, kind: a.type, status: 'pending', at: a.occurredAt });
       }
     }
   }

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
 import { createTempDatabase, type TempDatabase } from '../../common/pg.ts';
 import { publishCase, type CaseMessage } from '../../hub/cluster/case-message.ts';
 import { CityCalibrator, reportReview } from '../../hub/cluster/city-calibration.ts';
@@ -13,8 +12,6 @@ import { JetStreamIngress } from '../../hub/cluster/ingress.ts';
 import { PartitionRating } from '../../hub/cluster/partition-rating.ts';
 import { partitionOf } from '../../hub/cluster/partition.ts';
 import { PgPartitionState } from '../../hub/cluster/state.ts';
-import { ensureEventsStream } from '../../hub/cluster/stream.ts';
-import { PartitionWorker } from '../../hub/cluster/worker.ts';
 import { offsetOf, type ReviewOffsets } from '../../hub/index/calibration.ts';
 import { IndexRating } from '../../hub/index/hub-rating.ts';
 import type { Policy } from '../../hub/index/policy-schema.ts';
@@ -25,7 +22,8 @@ import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { PgStateStore } from '../../hub/store/pgState.ts';
 import { StateDb, type CompoundRow, type DeviceRow } from '../../hub/store/stateDb.ts';
 import type { Event } from '../../protocol/event.ts';
-import { natsConnect, until } from './helpers.ts';
+import { startClusterBase, startWorkers, type ClusterBase, type WorkerSet } from './fixtures.ts';
+import { until } from './helpers.ts';
 
 const PARTITIONS = 8;
 const DAY = 86_400_000;
@@ -45,11 +43,10 @@ function smallCityPolicy(): Policy {
  * embedded hub's (same offsets, same stars) for the same inputs.
  */
 describe('cluster mode: a review is city-calibrated across partitions like the single hub', () => {
-  let cluster: NatsCluster;
-  let db: TempDatabase;
+  let base: ClusterBase;
+  let set: WorkerSet;
   let pool: pg.Pool;
   let nc: NatsConnection;
-  const workers: PartitionWorker[] = [];
   let clock = C0;
   const policy = smallCityPolicy();
   const compounds: CompoundRow[] = Array.from({ length: 30 }, (_, i) => ({ id: `k${String(i).padStart(3, '0')}`, name: `K ${i}`, district: `d${i % 3}`, households: 200 + (i % 5) * 60, lat: null, lon: null }));
@@ -57,25 +54,14 @@ describe('cluster mode: a review is city-calibrated across partitions like the s
   const devices: DeviceRow[] = compounds.flatMap((c) => [0, 1].map((d) => ({ id: `${c.id}-g${d}`, compound: c.id, kind: 'fence', profile: null, heartbeat_s: 100 * 86_400 })));
 
   beforeAll(async () => {
-    [cluster, db] = await Promise.all([startNatsCluster({ size: 3 }), createTempDatabase('ss_calib')]);
-    pool = new pg.Pool({ connectionString: db.url, max: 8 });
-    await migratePg(pool);
-    nc = await natsConnect(cluster.servers);
-    await ensureEventsStream(await jetstreamManager(nc), { replicas: 3 });
+    base = await startClusterBase({ db: 'ss_calib' });
+    ({ pool, nc } = base);
     await new PgStateStore(pool).addLearned(compounds, devices);
-    for (const id of ['wa', 'wb']) {
-      const w = new PartitionWorker({ id, nc, pool, partitions: PARTITIONS, leaseTtlMs: 3000, tickMs: 500, ackWaitMs: 4000, reviewMs: 400, policy, now: () => clock });
-      await w.start();
-      workers.push(w);
-    }
-    await until(() => workers.every((w) => w.owned().length === PARTITIONS / 2), 30_000, 'both workers holding half the partitions');
+    set = await startWorkers(base, { ids: ['wa', 'wb'], partitions: PARTITIONS, worker: { leaseTtlMs: 3000, tickMs: 500, ackWaitMs: 4000, reviewMs: 400, policy, now: () => clock } });
   }, 120_000);
   afterAll(async () => {
-    for (const w of workers) await w.stop();
-    await nc?.close();
-    await pool?.end();
-    await db?.drop();
-    await cluster?.stop();
+    await set?.stop();
+    await base?.stop();
   });
 
   const states = async (): Promise<Map<string, { stars: number | null; state: RatingState }>> =>

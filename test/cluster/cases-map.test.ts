@@ -1,20 +1,15 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
-import { createTempDatabase, type TempDatabase } from '../../common/pg.ts';
-import { buildClusterApi } from '../../hub/cluster/api.ts';
 import { DeadLetterConsumer } from '../../hub/cluster/deadletters.ts';
 import { JetStreamIngress } from '../../hub/cluster/ingress.ts';
 import { DEAD_LETTER_SUBJECT, partitionOf } from '../../hub/cluster/partition.ts';
-import { ensureEventsStream } from '../../hub/cluster/stream.ts';
-import { PartitionWorker } from '../../hub/cluster/worker.ts';
+import type { PartitionWorker } from '../../hub/cluster/worker.ts';
 import { defaultPolicy } from '../../hub/index/policy.ts';
-import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { PgStateStore } from '../../hub/store/pgState.ts';
-import { natsConnect, until } from './helpers.ts';
+import { startClusterBase, startWorkers, type ClusterBase, type WorkerSet } from './fixtures.ts';
+import { until } from './helpers.ts';
 
 const PARTITIONS = 8;
 const TOKEN = 'police-cases-map-token-0123';
@@ -26,46 +21,34 @@ const DAY = 86_400_000;
  * compound's owner; reviews run per partition on the owner; city reads come from PostgreSQL.
  */
 describe('cluster mode: cases reach the owner, reviews per partition, reads from PostgreSQL, dead letters stored', () => {
-  let cluster: NatsCluster;
-  let db: TempDatabase;
+  let base: ClusterBase;
+  let set: WorkerSet;
   let pool: pg.Pool;
   let nc: NatsConnection;
-  const workers: PartitionWorker[] = [];
-  const apis: FastifyInstance[] = [];
-  const urls: string[] = [];
+  let workers: PartitionWorker[] = [];
+  let urls: string[] = [];
   let clock = Date.now();
   const policy = defaultPolicy();
   const compounds = Array.from({ length: 24 }, (_, i) => `cm${String(i).padStart(3, '0')}`);
 
   beforeAll(async () => {
-    [cluster, db] = await Promise.all([startNatsCluster({ size: 3 }), createTempDatabase('ss_cases')]);
-    pool = new pg.Pool({ connectionString: db.url, max: 8 });
-    await migratePg(pool);
-    nc = await natsConnect(cluster.servers);
-    await ensureEventsStream(await jetstreamManager(nc), { replicas: 3 });
+    base = await startClusterBase({ db: 'ss_cases' });
+    ({ pool, nc } = base);
     await new PgStateStore(pool).addLearned(
       compounds.map((id, i) => ({ id, name: `Compound ${id}`, district: `d${i % 3}`, households: 300, lat: 24.5 + i / 100, lon: 118.1 + i / 100 })),
       compounds.map((id) => ({ id: `${id}-gate`, compound: id, kind: 'barrier', profile: null, heartbeat_s: 3600 })),
     );
-    for (const id of ['wa', 'wb']) {
-      const w = new PartitionWorker({ id, nc, pool, partitions: PARTITIONS, leaseTtlMs: 3000, tickMs: 500, ackWaitMs: 4000, reviewMs: 500, policy, now: () => clock });
-      await w.start();
-      workers.push(w);
-      const api = await buildClusterApi({ pool, js: jetstream(nc), policy, tokens: { departments: { police: [TOKEN] }, operators: [] }, partitions: PARTITIONS, workerId: id, now: () => clock });
-      await api.listen({ host: '127.0.0.1', port: 0 });
-      const a = api.server.address();
-      urls.push(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`);
-      apis.push(api);
-    }
-    await until(() => workers.every((w) => w.owned().length === PARTITIONS / 2), 30_000, 'both workers holding half the partitions');
+    set = await startWorkers(base, {
+      ids: ['wa', 'wb'],
+      partitions: PARTITIONS,
+      worker: { leaseTtlMs: 3000, tickMs: 500, ackWaitMs: 4000, reviewMs: 500, policy, now: () => clock },
+      api: { policy, tokens: { departments: { police: [TOKEN] }, operators: [] }, now: () => clock },
+    });
+    ({ workers, urls } = set);
   }, 120_000);
   afterAll(async () => {
-    for (const a of apis) await a.close();
-    for (const w of workers) await w.stop();
-    await nc?.close();
-    await pool?.end();
-    await db?.drop();
-    await cluster?.stop();
+    await set?.stop();
+    await base?.stop();
   });
 
   const ownerOf = (compound: string): string => (workers[0]!.owned().some((h) => h.partition === partitionOf(compound, PARTITIONS)) ? 'wa' : 'wb');

@@ -111,6 +111,14 @@ describe('safestar hub worker / hub ingress (real processes)', () => {
     const bare = await run(process.execPath, [SAFESTAR_BIN, 'hub', 'worker'], { env }).then(() => undefined, (e: { stderr: string; code: number }) => e);
     expect(bare?.code).toBe(1);
     expect(bare?.stderr).toMatch(/SS_CLUSTER_CONFIG/);
+    // --calibration-grace-ms reaches the validated config (a negative grace is refused by name), as does its variable.
+    const bad = ['--id', 'g', '--nats', cluster.servers.join(','), '--pg', db.url];
+    const flag = await run(process.execPath, [SAFESTAR_BIN, 'hub', 'worker', ...bad, '--calibration-grace-ms', '-1'], { env }).then(() => undefined, (e: { stderr: string; code: number }) => e);
+    expect(flag?.code).toBe(1);
+    expect(flag?.stderr).toMatch(/SS_CLUSTER_CONFIG.*calibrationGraceMs/);
+    const fromEnv = await run(process.execPath, [SAFESTAR_BIN, 'hub', 'worker', ...bad], { env: { ...env, SAFESTAR_CLUSTER_CALIBRATION_GRACE_MS: '-5' } }).then(() => undefined, (e: { stderr: string; code: number }) => e);
+    expect(fromEnv?.code).toBe(1);
+    expect(fromEnv?.stderr).toMatch(/SS_CLUSTER_CONFIG.*calibrationGraceMs/);
     // The credentials are the cluster's (PostgreSQL): a credentials.json in --data does not count.
     const none = await createTempDatabase('ss_cli_nocreds');
     try {

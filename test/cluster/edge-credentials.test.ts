@@ -1,22 +1,19 @@
 import { connect as tcpConnect } from 'node:net';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectAsync, type MqttClient } from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPasswordSync } from '../../common/password.ts';
-import { startNatsCluster, type NatsCluster } from '../../common/nats.ts';
-import { createTempDatabase, type TempDatabase } from '../../common/pg.ts';
+import { createTempDatabase } from '../../common/pg.ts';
 import { EdgeAuth } from '../../hub/auth.ts';
 import type { HubBroker } from '../../hub/broker.ts';
 import { addPgEdge, listPgEdges, PgEdgeCredentials, revokePgEdge } from '../../hub/cluster/edge-credentials.ts';
 import { startIngressServer, type IngressCounters } from '../../hub/cluster/ingressServer.ts';
 import { DEAD_LETTER_SUBJECT } from '../../hub/cluster/partition.ts';
-import { ensureEventsStream } from '../../hub/cluster/stream.ts';
 import type { DeadLetterDraft } from '../../hub/ingest/parse.ts';
-import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { edgeTopic } from '../../protocol/topics.ts';
-import { batchPayload, clusterEvent, natsConnect, storedEventIds, storedMessages, until } from './helpers.ts';
+import { startClusterBase, type ClusterBase } from './fixtures.ts';
+import { batchPayload, clusterEvent, storedEventIds, storedMessages, until } from './helpers.ts';
 
 const quietLog = { info() {}, warn() {}, error() {} };
 
@@ -32,20 +29,17 @@ async function storedDeadLetters(nc: NatsConnection): Promise<DeadLetterDraft[]>
  * reaches both ingresses, and the packet-size guard is in front.
  */
 describe('cluster ingress: edge credentials in PostgreSQL (real PostgreSQL, aedes, 3-node NATS)', () => {
-  let cluster: NatsCluster;
+  let base: ClusterBase;
   let nc: NatsConnection;
-  let db: TempDatabase;
+  let db: ClusterBase['db'];
   let pool: pg.Pool;
   const ingress: Array<{ broker: HubBroker; counters: IngressCounters; creds: PgEdgeCredentials; pool: pg.Pool }> = [];
   const clients: MqttClient[] = [];
   const secrets = new Map<string, string>();
 
   beforeAll(async () => {
-    [cluster, db] = await Promise.all([startNatsCluster({ size: 3 }), createTempDatabase('ss_edge_creds')]);
-    nc = await natsConnect(cluster.servers);
-    await ensureEventsStream(await jetstreamManager(nc), { replicas: 3 });
-    pool = new pg.Pool({ connectionString: db.url, max: 2 });
-    await migratePg(pool);
+    base = await startClusterBase({ db: 'ss_edge_creds', poolMax: 2 });
+    ({ nc, db, pool } = base);
     secrets.set('edge-1', await addPgEdge(pool, 'edge-1', ['c1', 'c1']));
     secrets.set('edge-2', await addPgEdge(pool, 'edge-2', ['c2']));
     for (let i = 0; i < 2; i++) {
@@ -63,10 +57,7 @@ describe('cluster ingress: edge credentials in PostgreSQL (real PostgreSQL, aede
       await i.broker.close();
       await i.pool.end();
     }
-    await pool?.end();
-    await nc?.close();
-    await db?.drop();
-    await cluster?.stop();
+    await base?.stop();
   });
 
   const edge = async (k: number, id: string, password: string | undefined): Promise<MqttClient> => {

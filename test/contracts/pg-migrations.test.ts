@@ -22,7 +22,7 @@ describe('PostgreSQL migrations', () => {
 
   it('two processes migrating at once apply each migration exactly once', async () => {
     const [a, b] = await Promise.all([migratePg(pool()), migratePg(pool())]);
-    expect([...a!, ...b!].sort()).toEqual(PG_MIGRATIONS.map((m) => m.version));
+    expect([...a!, ...b!].sort((x, y) => x - y)).toEqual(PG_MIGRATIONS.map((m) => m.version));
     const rows = (await pool().query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')).rows;
     expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version));
   });

@@ -170,4 +170,17 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
 `,
   },
+  {
+    version: 10,
+    name: "cluster: who made each alarm's event and its anomaly score, as the embedded hub keeps them",
+    sql: `
+-- hub/index/alarm-rule.ts opens the alarms of both modes; the embedded hub's index_alarms keeps
+-- the event's origin and the edge's score (JSON text, as SQLite stores it): so do these rows.
+-- Rows opened before were a device's own events (the edge's records are minor or info, never the
+-- major/critical the old rule took, and no codec sets an origin): 'device' is what they were.
+ALTER TABLE alarms ADD COLUMN origin text NOT NULL DEFAULT 'device', ADD COLUMN score text;
+-- The pruning of pending alarms (hub/cluster/pruning.ts) walks them oldest first, ties by id.
+CREATE INDEX alarms_pending_order ON alarms (device_time, event_id) WHERE status = 'pending';
+`,
+  },
 ];

@@ -121,4 +121,11 @@ CREATE INDEX IF NOT EXISTS web_checkins_compound ON web_checkins(compound, at);
     up: `CREATE TABLE console_sessions (digest TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX console_sessions_expires ON console_sessions(expires_at);`,
   },
+  {
+    version: 6,
+    name: "state: who made each alarm's event (index_alarms.origin, hub/index/alarm-rule.ts), as PostgreSQL's alarms keep it",
+    // Every alarm stored before was a device's own event: the rule never opened one for the
+    // edge's records and no codec sets an origin, so 'device' is what they were.
+    up: "ALTER TABLE index_alarms ADD COLUMN origin TEXT NOT NULL DEFAULT 'device';",
+  },
 ];

@@ -10,6 +10,9 @@ describe('ClusterConfig (TypeBox schema, file / JSON / flags / env)', () => {
   it('fills the defaults the issue names: 64 partitions, R3', () => {
     const c = parseClusterConfig(base);
     expect(c).toMatchObject({ partitions: 64, replicas: 3, leaseTtlMs: 10_000, ackWaitMs: 30_000, seriesName: 'main' });
+    // The calibration's grace for a silent partition: 10 minutes, as the coordinator had it in code.
+    expect(c.calibrationGraceMs).toBe(600_000);
+    expect(parseClusterConfig({ ...base, calibrationGraceMs: 0 }).calibrationGraceMs).toBe(0);
     expect(ClusterConfigSchema.properties.partitions).toBeDefined();
   });
 
@@ -18,6 +21,8 @@ describe('ClusterConfig (TypeBox schema, file / JSON / flags / env)', () => {
     expect(() => parseClusterConfig({ ...base, nats: [] })).toThrow(/SS_CLUSTER_CONFIG.*nats/);
     expect(() => parseClusterConfig({ ...base, pg: 'mysql://x' })).toThrow(/SS_CLUSTER_CONFIG.*pg/);
     expect(() => parseClusterConfig({ ...base, partitions: 0 })).toThrow(/SS_CLUSTER_CONFIG.*partitions/);
+    expect(() => parseClusterConfig({ ...base, calibrationGraceMs: -1 })).toThrow(/SS_CLUSTER_CONFIG.*calibrationGraceMs/);
+    expect(() => parseClusterConfig({ ...base, calibrationGraceMs: 1.5 })).toThrow(/SS_CLUSTER_CONFIG.*calibrationGraceMs/);
     expect(() => parseClusterConfig({ ...base, unknown: 1 })).toThrow(/SS_CLUSTER_CONFIG/);
     expect(() => parseClusterConfig({ ...base, leaseTtlMs: 1000, tickMs: 800 })).toThrow(/tickMs/);
     expect(() => parseClusterConfig('nope')).toThrow(/SS_CLUSTER_CONFIG/);
@@ -38,6 +43,10 @@ describe('ClusterConfig (TypeBox schema, file / JSON / flags / env)', () => {
       expect(loadClusterConfig(undefined, {}, env)).toMatchObject({ id: 'from-env', nats: ['nats://a:1', 'nats://b:2'], pg: 'postgres://env/db', replicas: 1 });
       expect(loadClusterConfig(file, {}, env)).toMatchObject({ id: 'w1', partitions: 16, replicas: 1 });
       expect(loadClusterConfig(file, { id: 'flag', partitions: undefined }, env)).toMatchObject({ id: 'flag', partitions: 16 });
+      const grace = { ...env, SAFESTAR_CLUSTER_CALIBRATION_GRACE_MS: '120000' };
+      expect(loadClusterConfig(undefined, {}, grace).calibrationGraceMs).toBe(120_000);
+      expect(loadClusterConfig(JSON.stringify({ ...base, calibrationGraceMs: 5000 }), {}, grace).calibrationGraceMs).toBe(5000);
+      expect(loadClusterConfig(file, { calibrationGraceMs: 60_000 }, grace).calibrationGraceMs).toBe(60_000);
       expect(loadClusterConfig(JSON.stringify({ ...base, apiPort: 0 }), {}, {})).toMatchObject({ apiPort: 0 });
       expect(() => loadClusterConfig(undefined, {}, {})).toThrow(/SS_CLUSTER_CONFIG.*--config/);
       expect(() => loadClusterConfig(join(dir, 'missing.json'), {}, {})).toThrow(/SS_CLUSTER_CONFIG/);
