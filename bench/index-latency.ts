@@ -7,7 +7,7 @@ import type { Event } from '../protocol/event.ts';
 import { StateDb } from '../hub/store/stateDb.ts';
 import { CaseStore } from '../hub/cases/store.ts';
 import { IndexRating } from '../hub/index/hub-rating.ts';
-import { localMidnight } from '../hub/index/time.ts';
+import { localMidnight } from '../hub/policy/time.ts';
 import { generateCity } from '../simulators/city.ts';
 import { generateCaseHistories } from '../simulators/cases/generate.ts';
 import { percentile, summarize } from './lib/stats.ts';

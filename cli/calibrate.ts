@@ -1,9 +1,9 @@
 import type { City } from '../protocol/city.ts';
-import type { Policy } from '../hub/index/policy-schema.ts';
+import type { Policy } from '../hub/policy/policy-schema.ts';
 import type { Evaluation } from '../hub/index/types.ts';
 import { evaluate } from '../hub/index/engine.ts';
 import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from '../hub/index/rating.ts';
-import { localMidnight, reviewTimes } from '../hub/index/time.ts';
+import { localMidnight, reviewTimes } from '../hub/policy/time.ts';
 import { calibrateReview, offsetOf, type ReviewOffsets } from '../hub/index/calibration.ts';
 import { localMonth } from '../hub/index/explain.ts';
 import { generateCaseHistories, FIRST_LIST_AT, type CompoundHistory } from '../simulators/cases/generate.ts';

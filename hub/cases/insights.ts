@@ -1,5 +1,5 @@
-import type { Policy } from '../index/policy-schema.ts';
-import { localDate, localMidnight } from '../index/time.ts';
+import type { Policy } from '../policy/policy-schema.ts';
+import { localDate, localMidnight } from '../policy/time.ts';
 
 /**
  * 共性问题: common problems per district over time, as a basis for city notices and rectification.

@@ -1,8 +1,12 @@
 import type { Db } from '../../common/sqlite.ts';
 import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import { MEASUREMENTS } from '../../protocol/names.ts';
-import { localDate, localMidnight } from '../index/time.ts';
-import type { IndexHistory } from '../index/history.ts';
+import { localDate, localMidnight } from '../policy/time.ts';
+
+/** Where the points go: the index history writer (hub/index/history.ts) in the hub, which batches them into InfluxDB. */
+export interface LineSink {
+  recordLines(lines: readonly string[]): void;
+}
 
 /**
  * The `problems` measurement: what /api/insights counts (hub/cases/insights.ts), in InfluxDB, so
@@ -37,7 +41,7 @@ export class ProblemPoints {
 
   constructor(
     db: Db,
-    private readonly history: IndexHistory,
+    private readonly history: LineSink,
     private readonly tzMinutes: () => number,
   ) {
     migrateSqlite(db); // index_problem_slots: hub/store/migrations/sqlite.ts step 4

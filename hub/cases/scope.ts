@@ -1,4 +1,4 @@
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { caseError, type CaseErrorBody } from './errors.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import { preparedCache, type Db, type Prepare } from '../../common/sqlite.ts';
-import type { CaseRecord, ConfirmedAlarm } from '../index/types.ts';
+import type { CaseRecord, ConfirmedAlarm } from '../../protocol/cases.ts';
 
 interface CaseRow {
   id: string;

@@ -1,8 +1,8 @@
 import Type from 'typebox';
 import { ID_PATTERN } from '../../protocol/ids.ts';
 import { compileChecker } from '../../protocol/validate.ts';
-import type { Policy } from '../index/policy-schema.ts';
-import type { CaseRecord } from '../index/types.ts';
+import type { Policy } from '../policy/policy-schema.ts';
+import type { CaseRecord } from '../../protocol/cases.ts';
 import { caseError, type CaseErrorBody } from './errors.ts';
 
 /** Times as ISO 8601 with an offset, or epoch milliseconds (2000 … 2100, catching seconds/ms mix-ups). */

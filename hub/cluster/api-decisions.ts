@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { CaseAuth, Principal } from '../cases/auth.ts';
 import { caseError, type CaseErrorBody } from '../cases/errors.ts';
 import type { AlarmRow, AlarmStatus } from '../cases/store.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { isSafeId } from '../../protocol/ids.ts';
 import { publishDecision } from './decision-message.ts';
 import { PgAlarmStore } from './decision-stores.ts';
@@ -27,7 +27,7 @@ const DEFAULT_LIMIT = 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The operators' routes of the embedded hub (hub/cases/plugin.ts) on a cluster worker, with the
+ * The operators' routes of the embedded hub (hub/index/cases-plugin.ts) on a cluster worker, with the
  * same tokens, refusals and error codes: confirm/dismiss a device alarm, list alarms, enter a
  * survey result. A decision is published onto the compound's partition and applied by its owner
  * (decision-message.ts); the answer waits for the owner like a posted case does. Alarms are the

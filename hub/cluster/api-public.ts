@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import type { CompoundRating } from '../rating/types.ts';
 import type { RatingSource } from '../web/source.ts';
 import type { CompoundRow } from '../store/stateDb.ts';

@@ -6,7 +6,7 @@ import { CaseAuth, type TokenConfig } from '../cases/auth.ts';
 import { caseError, type CaseErrorBody } from '../cases/errors.ts';
 import { checkScope } from '../cases/scope.ts';
 import { checkCase } from '../cases/validate.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { caseDigest, publishCase } from './case-message.ts';
 import { decisionRoutes } from './api-decisions.ts';
 import { ratedRows } from './api-public.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { calibrateReview, type CityEntry, type ReviewOffsets } from '../index/calibration.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { HUB_ERRORS, type HubErrorCode } from '../errors.ts';
 import { DEFAULT_CALIBRATION_GRACE_MS } from './config.ts';
 import type { Held } from './lease.ts';

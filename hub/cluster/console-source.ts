@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { MISSED_HEARTBEATS } from '../index/device-tracker.ts';
 import type { ConsoleEvent, ConsoleSource } from '../web/console/source.ts';
 import type { AlarmStore } from './decision-stores.ts';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { TokenConfig } from '../cases/auth.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { consoleSessions, mountConsole } from '../web/console/plugin.ts';
 import { PgSessionStore } from '../web/console/session-pg.ts';
 import type { ConsoleSessions } from '../web/console/sessions.ts';

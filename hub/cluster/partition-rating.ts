@@ -7,7 +7,7 @@ import { CompoundRater, lookbackMs, NO_CALIBRATION, type CaseSource, type Offset
 import { alarmOf } from '../index/alarm-rule.ts';
 import { DeviceTracker } from '../index/device-tracker.ts';
 import { explainPublic } from '../index/explain.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { reviewEvaluationOf, type RatingState, type ReviewEvaluation } from '../index/rating.ts';
 import type { ConfirmedAlarm } from '../index/types.ts';
 import type { CaseMessage } from './case-message.ts';

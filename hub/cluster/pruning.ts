@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { MAX_PENDING_ALARMS } from '../cases/store.ts';
-import { DAY_MS } from '../index/time.ts';
+import { DAY_MS } from '../policy/time.ts';
 import { DEAD_LETTERS_KEPT, DEDUPE_RETENTION_MS } from '../store/retention.ts';
 import type { Held } from './lease.ts';
 

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
 import { alarmsOf } from '../index/alarm-rule.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { dedupeInTx } from '../store/pgIngest.ts';
 import { fenceInTx, type Held } from './lease.ts';

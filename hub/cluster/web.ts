@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { installValidation } from '../../common/api/validation.ts';
 import { HUB_ERRORS } from '../errors.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import type { CompoundRow } from '../store/stateDb.ts';
 import { LiveFanout } from '../web/live-changes.ts';
 import { PgWebStore } from '../web/pg-store.ts';

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import type { Event } from '../../protocol/event.ts';
-import type { Policy } from '../index/policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { isCaseMessage, type CaseMessage } from './case-message.ts';
 import { isDecisionMessage, type DecisionMessage } from './decision-message.ts';

@@ -1,5 +1,5 @@
 import type { Event } from '../../protocol/event.ts';
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 
 /**
  * Which events open a device alarm, and with what: ONE rule for the embedded hub

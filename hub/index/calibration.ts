@@ -1,4 +1,4 @@
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { publishedStars, reviewStep, type RatingState, type ReviewEvaluation } from './rating.ts';
 
 /**

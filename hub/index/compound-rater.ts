@@ -1,8 +1,8 @@
 import type { CaseStore, StoredCase } from '../cases/store.ts';
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { evaluate } from './engine.ts';
 import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState, type ReviewEvaluation } from './rating.ts';
-import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from './time.ts';
+import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from '../policy/time.ts';
 import type { CompoundRef, ConfirmedAlarm, EngineInput, Evaluation, Signals } from './types.ts';
 import { offsetOf, type CityEntry, type ReviewOffsets } from './calibration.ts';
 

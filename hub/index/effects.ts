@@ -1,6 +1,6 @@
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import type { CaseRecord, Downgrade, Gates, Veto } from './types.ts';
-import { DAY_MS, firstReviewAtOrAfter, startOfNextYear } from './time.ts';
+import { DAY_MS, firstReviewAtOrAfter, startOfNextYear } from '../policy/time.ts';
 
 /** When the hub could first act on a case: never before the department registered it. */
 export function knownAt(c: CaseRecord): number {

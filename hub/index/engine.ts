@@ -1,4 +1,4 @@
-import { SUB_SCORE_KEYS, type Policy, type SubScoreKey } from './policy-schema.ts';
+import { SUB_SCORE_KEYS, type Policy, type SubScoreKey } from '../policy/policy-schema.ts';
 import type { CaseRecord, EngineInput, Evaluation, SubScore } from './types.ts';
 import { activeDowngrades, activeVeto, bandStars, composeStars, countingCases, gatedBand, gatesOf } from './effects.ts';
 import { alarmItems, caseItems, expScore, linearScore, loadOf, subScore } from './subscores.ts';

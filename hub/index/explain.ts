@@ -1,7 +1,7 @@
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import type { RatingState } from './rating.ts';
 import type { CaseRecord, Evaluation } from './types.ts';
-import { localDate } from './time.ts';
+import { localDate } from '../policy/time.ts';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;

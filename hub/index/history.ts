@@ -3,7 +3,7 @@ import type { Db } from '../../common/sqlite.ts';
 import type { DeadLetterDraft } from '../ingest/parse.ts';
 import type { QueueSlice } from '../store/ingestDb.ts';
 import { InfluxWriter, WRITER_DEFAULTS, type LineQueue } from '../store/influxWriter.ts';
-import type { SubScoreKey } from './policy-schema.ts';
+import type { SubScoreKey } from '../policy/policy-schema.ts';
 import { MEASUREMENTS } from '../../protocol/names.ts';
 
 export interface HistoryTarget {

@@ -3,7 +3,7 @@ import type { Event } from '../../protocol/event.ts';
 import type { HubContext } from '../hub.ts';
 import type { CompoundRating, RatingEngine } from '../rating/types.ts';
 import { CaseStore, type AlarmRow, type UpsertResult } from '../cases/store.ts';
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import { defaultPolicy } from './policy.ts';
 import { RatingStore } from './rating-store.ts';
 import { DeviceTracker } from './device-tracker.ts';

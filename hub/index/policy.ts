@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describeProblems, type Checked, type Problem } from '../../protocol/validate.ts';
-import { checkPolicyShape, crossCheckPolicy, type Policy } from './policy-schema.ts';
+import { checkPolicyShape, crossCheckPolicy, type Policy } from '../policy/policy-schema.ts';
 import { IndexError } from './errors.ts';
 
-export type { Policy } from './policy-schema.ts';
+export type { Policy } from '../policy/policy-schema.ts';
 
 export const DEFAULT_POLICY_FILE = fileURLToPath(new URL('./policy.default.json', import.meta.url));
 

@@ -1,8 +1,8 @@
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import type { EngineInput, Evaluation, Signals } from './types.ts';
 import { bandFloor, bandStars, composeStars, gatedBand } from './effects.ts';
 import { evaluate } from './engine.ts';
-import { reviewTimes } from './time.ts';
+import { reviewTimes } from '../policy/time.ts';
 
 /**
  * The published star is state: vetoes and downgrades act the moment a case is known, but the

@@ -1,6 +1,6 @@
-import type { Policy } from './policy-schema.ts';
+import type { Policy } from '../policy/policy-schema.ts';
 import type { CaseRecord, StreakFlags, Streaks } from './types.ts';
-import { DAY_MS, periodsOf, type Period } from './time.ts';
+import { DAY_MS, periodsOf, type Period } from '../policy/time.ts';
 
 /**
  * Zero-incident flags (DOMAIN.md "Zero incidents") for the month, quarter and year containing

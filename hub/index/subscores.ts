@@ -1,6 +1,6 @@
-import type { Policy, SubScoreKey } from './policy-schema.ts';
+import type { Policy, SubScoreKey } from '../policy/policy-schema.ts';
 import type { CaseRecord, ConfirmedAlarm, Driver, SubScore } from './types.ts';
-import { DAY_MS } from './time.ts';
+import { DAY_MS } from '../policy/time.ts';
 
 export interface Load {
   /** Decayed, normalised load R. */

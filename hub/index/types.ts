@@ -1,4 +1,4 @@
-import type { SubScoreKey } from './policy-schema.ts';
+import type { SubScoreKey } from '../policy/policy-schema.ts';
 
 import type { CaseRecord, CompoundRef, ConfirmedAlarm } from '../../protocol/cases.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HubContext } from '../hub.ts';
 import type { RatingEngine } from '../rating/types.ts';
-import { casesPlugin, type CasesPluginOptions } from '../cases/plugin.ts';
+import { casesPlugin, type CasesPluginOptions } from './cases-plugin.ts';
 import { tokensFromEnv, type TokenConfig } from '../cases/auth.ts';
 import { IndexRating, type IndexRatingOptions } from './hub-rating.ts';
 

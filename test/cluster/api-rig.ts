@@ -9,7 +9,7 @@ import { buildClusterApi, type ClusterApiOptions } from '../../hub/cluster/api.t
 import { partitionOf } from '../../hub/cluster/partition.ts';
 import { ensureEventsStream } from '../../hub/cluster/stream.ts';
 import { PartitionWorker } from '../../hub/cluster/worker.ts';
-import type { Policy } from '../../hub/index/policy-schema.ts';
+import type { Policy } from '../../hub/policy/policy-schema.ts';
 import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { PgStateStore } from '../../hub/store/pgState.ts';
 import type { City } from '../../protocol/city.ts';

@@ -8,7 +8,7 @@ import { partitionOf } from '../../hub/cluster/partition.ts';
 import { pruneCalibrations, pruneCity, pruneReviewReports, REVIEW_RETENTION_MS } from '../../hub/cluster/pruning.ts';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 import { INITIAL_RATING_STATE, type RatingState } from '../../hub/index/rating.ts';
-import { lastReviewAtOrBefore, reviewTimes } from '../../hub/index/time.ts';
+import { lastReviewAtOrBefore, reviewTimes } from '../../hub/policy/time.ts';
 import { migratePg } from '../../hub/store/pgMigrate.ts';
 import { PgStateStore } from '../../hub/store/pgState.ts';
 import type { CompoundRow, DeviceRow } from '../../hub/store/stateDb.ts';

@@ -6,7 +6,7 @@ import { startInfluxd, type InfluxdHandle } from '../../common/influxd.ts';
 import { startHub, type Hub } from '../../hub/hub.ts';
 import { productHub } from '../../hub/product.ts';
 import { defaultPolicy } from '../../hub/index/policy.ts';
-import { localMidnight } from '../../hub/index/time.ts';
+import { localMidnight } from '../../hub/policy/time.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { cityDashboard } from '../../dashboards/city.ts';
 import { expandMacros } from '../../dashboards/influxql.ts';

@@ -7,7 +7,7 @@ import type { City } from '../../protocol/city.ts';
 import { buildApi } from '../../hub/api/app.ts';
 import { StateDb } from '../../hub/store/stateDb.ts';
 import { IndexRating } from '../../hub/index/hub-rating.ts';
-import { casesPlugin } from '../../hub/cases/plugin.ts';
+import { casesPlugin } from '../../hub/index/cases-plugin.ts';
 import { CaseStore } from '../../hub/cases/store.ts';
 
 export const TOKENS = {

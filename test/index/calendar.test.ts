@@ -3,7 +3,7 @@ import { defaultPolicy } from '../../hub/index/policy.ts';
 import { evaluate } from '../../hub/index/engine.ts';
 import { vetoEnd } from '../../hub/index/effects.ts';
 import { rate } from '../../hub/index/rating.ts';
-import { firstReviewAtOrAfter, localMidnight, reviewTimes } from '../../hub/index/time.ts';
+import { firstReviewAtOrAfter, localMidnight, reviewTimes } from '../../hub/policy/time.ts';
 import type { CaseRecord } from '../../hub/index/types.ts';
 import { TOKENS, rig, type Rig } from './api-helpers.ts';
 import { COMPOUND, DAY, GOOD } from './helpers.ts';

@@ -8,10 +8,10 @@ import { calibrateReview, offsetOf, type CityEntry, type ReviewOffsets } from '.
 import { evaluate } from '../../hub/index/engine.ts';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from '../../hub/index/rating.ts';
-import { localMidnight, reviewTimes } from '../../hub/index/time.ts';
+import { localMidnight, reviewTimes } from '../../hub/policy/time.ts';
 import { IndexRating } from '../../hub/index/hub-rating.ts';
 import { StateDb } from '../../hub/store/stateDb.ts';
-import type { Policy } from '../../hub/index/policy-schema.ts';
+import type { Policy } from '../../hub/policy/policy-schema.ts';
 
 const policy = defaultPolicy();
 const cal = policy.review.calibration as NonNullable<Policy['review']['calibration']>;

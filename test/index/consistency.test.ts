@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { rate } from '../../hub/index/rating.ts';
-import { reviewTimes } from '../../hub/index/time.ts';
+import { reviewTimes } from '../../hub/policy/time.ts';
 import { Rng } from '../../simulators/random.ts';
 import { rig, type Rig } from './api-helpers.ts';
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 import { evaluate } from '../../hub/index/engine.ts';
 import { vetoEnd } from '../../hub/index/effects.ts';
-import { reviewTimes, startOfNextYear } from '../../hub/index/time.ts';
+import { reviewTimes, startOfNextYear } from '../../hub/policy/time.ts';
 import type { CaseRecord } from '../../hub/index/types.ts';
 import { COMPOUND, DAY, GOOD, T0, kase } from './helpers.ts';
 

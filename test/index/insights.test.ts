@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultPolicy } from '../../hub/index/policy.ts';
-import { localMidnight } from '../../hub/index/time.ts';
+import { localMidnight } from '../../hub/policy/time.ts';
 import { insights, type InsightRow } from '../../hub/cases/insights.ts';
 import { TOKENS, rig, type Rig } from './api-helpers.ts';
 

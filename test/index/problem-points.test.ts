@@ -6,7 +6,7 @@ import { openDb } from '../../common/sqlite.ts';
 import { IndexHistory } from '../../hub/index/history.ts';
 import { IndexRating } from '../../hub/index/hub-rating.ts';
 import { defaultPolicy } from '../../hub/index/policy.ts';
-import { localMidnight } from '../../hub/index/time.ts';
+import { localMidnight } from '../../hub/policy/time.ts';
 import { CaseStore } from '../../hub/cases/store.ts';
 import { ProblemPoints, type ProblemItem } from '../../hub/cases/problem-points.ts';
 import { StateDb } from '../../hub/store/stateDb.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 import { rate } from '../../hub/index/rating.ts';
-import { reviewTimes } from '../../hub/index/time.ts';
+import { reviewTimes } from '../../hub/policy/time.ts';
 import type { CaseRecord } from '../../hub/index/types.ts';
 import { COMPOUND, DAY, kase } from './helpers.ts';
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { defaultPolicy } from '../../hub/index/policy.ts';
 import { rate } from '../../hub/index/rating.ts';
 import { knownAt } from '../../hub/index/effects.ts';
-import { reviewTimes } from '../../hub/index/time.ts';
+import { reviewTimes } from '../../hub/policy/time.ts';
 import type { CaseRecord, CompoundRef } from '../../hub/index/types.ts';
 import { DAY } from './helpers.ts';
 

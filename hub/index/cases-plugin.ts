@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { AnyObject, BEARER, DEFAULT_LIMIT, ErrorBody, Limit } from '../../common/api/schemas.ts';
 import type { Problem } from '../../protocol/validate.ts';
-import { AlarmDecisionReply, AlarmSchema, AlarmStatus, CasePostReply, CaseVersionSchema, IdParams, RatingViewSchema, StoredCaseSchema } from './schemas.ts';
-import type { IndexRating } from '../index/hub-rating.ts';
-import { CaseAuth, type Principal, type TokenConfig } from './auth.ts';
-import { caseError, type CaseErrorBody, type CaseErrorCode } from './errors.ts';
-import { CaseBodySchema, checkCase } from './validate.ts';
-import { checkScope } from './scope.ts';
-import { insights, monthKeys, INSIGHT_DEFAULTS } from './insights.ts';
+import { AlarmDecisionReply, AlarmSchema, AlarmStatus, CasePostReply, CaseVersionSchema, IdParams, RatingViewSchema, StoredCaseSchema } from '../cases/schemas.ts';
+import type { IndexRating } from './hub-rating.ts';
+import { CaseAuth, type Principal, type TokenConfig } from '../cases/auth.ts';
+import { caseError, type CaseErrorBody, type CaseErrorCode } from '../cases/errors.ts';
+import { CaseBodySchema, checkCase } from '../cases/validate.ts';
+import { checkScope } from '../cases/scope.ts';
+import { insights, monthKeys, INSIGHT_DEFAULTS } from '../cases/insights.ts';
 import { isSafeId } from '../../protocol/ids.ts';
 
 export interface CasesPluginOptions {
