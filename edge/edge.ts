@@ -298,6 +298,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
           connections: b.connections(),
           scorer: scoring,
           unscored: Object.fromEntries(counters.unscoredByReason),
+          // Ingest threads (pipeline.workers): batches sent, threads that stopped, messages redone here.
+          pipeline: { workers, batches: pool?.stats.batches ?? 0, workerStops: counters.ingestWorkerStops, retried: counters.ingestRetried },
           opcua: connectors.map((c, i) => ({ url: cfg.opcua?.[i]?.url, ...c.stats() })),
           counters: statsNow(),
         };

@@ -37,6 +37,11 @@ export interface IngestPoolOptions {
   fallback: (job: IngestJob) => IngestResult;
   /** Messages queued for one thread that make it send at once instead of at the end of the turn. */
   maxBatch?: number;
+  /**
+   * Stall guard: a thread that has not answered a batch for this long is terminated (and so
+   * restarted, its messages ingested here), ms; default 10,000. A batch takes well under 100 ms.
+   */
+  stallMs?: number;
   /** Worker entry (tests: one that crashes on demand). */
   script?: URL;
   /** A thread stopped: why, how many messages were retried on the main thread, whether it was restarted. */
@@ -61,6 +66,10 @@ interface Slot {
   worker: Worker | undefined;
   queued: Pending[];
   inflight: Map<number, Pending[]>;
+  /** When the oldest unanswered batch was sent (monotonic ms), undefined when none. */
+  waitingSince: number | undefined;
+  /** The thread has loaded its code (a cold start under load takes seconds: not a stall). */
+  ready: boolean;
   restarts: number;
 }
 
@@ -78,13 +87,25 @@ export class IngestPool {
   private closed = false;
   private readonly maxBatch: number;
   private drainWaiters: Array<() => void> = [];
+  private readonly guard: NodeJS.Timeout;
   readonly stats = { batches: 0, restarts: 0, retried: 0, deadLettered: 0 };
 
   constructor(private readonly opts: IngestPoolOptions) {
     if (!(opts.workers >= 1)) throw new RangeError('IngestPool needs at least one worker');
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
-    this.slots = Array.from({ length: opts.workers }, (_, index) => ({ index, worker: undefined, queued: [], inflight: new Map(), restarts: 0 }));
+    this.slots = Array.from({ length: opts.workers }, (_, index) => ({ index, worker: undefined, queued: [], inflight: new Map(), waitingSince: undefined, ready: false, restarts: 0 }));
     for (const s of this.slots) this.spawn(s);
+    const stallMs = opts.stallMs ?? 10_000;
+    this.guard = setInterval(() => {
+      const now = performance.now();
+      for (const s of this.slots) {
+        if (s.waitingSince !== undefined && now - s.waitingSince > stallMs) {
+          s.waitingSince = undefined;
+          void s.worker?.terminate(); // its 'exit' retries the batches here and restarts it
+        }
+      }
+    }, Math.max(10, Math.min(1000, stallMs / 4)));
+    this.guard.unref();
   }
 
   /** Messages submitted and not yet handed back. */
@@ -136,6 +157,7 @@ export class IngestPool {
   async close(): Promise<void> {
     await this.idle();
     this.closed = true;
+    clearInterval(this.guard);
     await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 
@@ -154,11 +176,19 @@ export class IngestPool {
   private spawn(slot: Slot): void {
     const w = new Worker(this.opts.script ?? BOOT, { workerData: this.opts.data });
     slot.worker = w;
-    w.on('message', (m: IngestDone) => {
+    slot.ready = false;
+    w.on('message', (m: IngestDone | { t: 'ready' }) => {
       if (slot.worker !== w) return; // a late answer from a thread already given up
+      if (m.t === 'ready') {
+        slot.ready = true;
+        if (slot.inflight.size > 0) slot.waitingSince = performance.now();
+        return;
+      }
       const batch = slot.inflight.get(m.id);
       if (!batch) return;
       slot.inflight.delete(m.id);
+      // Batches are answered in order: the next one waits since now at the latest.
+      slot.waitingSince = slot.inflight.size === 0 ? undefined : performance.now();
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i]!;
         const r = m.results[i];
@@ -181,6 +211,7 @@ export class IngestPool {
       const lost: Pending[] = [];
       for (const b of slot.inflight.values()) lost.push(...b);
       slot.inflight.clear();
+      slot.waitingSince = undefined;
       lost.push(...slot.queued);
       slot.queued = [];
       for (const p of lost) this.settle(p, this.retry(p, why));
@@ -213,6 +244,7 @@ export class IngestPool {
     }
     const id = this.nextBatch++;
     slot.inflight.set(id, jobs);
+    if (slot.ready) slot.waitingSince ??= performance.now();
     this.stats.batches++;
     const m: IngestBatch = { t: 'batch', id, buf, items };
     w.postMessage(m, [buf]);

@@ -45,3 +45,5 @@ port.on('message', (m: IngestBatch) => {
   const done: IngestDone = { t: 'done', id: m.id, results };
   port.postMessage(done);
 });
+// Loaded: from now on the pool's stall guard counts (a cold start is not a stuck thread).
+port.postMessage({ t: 'ready' });

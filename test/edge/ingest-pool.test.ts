@@ -148,6 +148,18 @@ describe('ingest pool (pipeline.workers)', () => {
     expect(p.threads().every((w) => w !== undefined)).toBe(true);
   });
 
+  it('terminates a thread stuck on a batch past the stall guard; the batch is ingested on the main thread', { timeout: 60_000 }, async () => {
+    const c = ctx();
+    const stops: string[] = [];
+    const p = pool(1, { stallMs: 300, script: new URL('./fixtures/crashing-ingest-worker.mjs', import.meta.url), onWorkerStopped: (why) => stops.push(why) });
+    const input = jobs().slice(0, 5);
+    input.push({ ...input[0]!, payload: Buffer.from('{"__hang__":1}') });
+    const { order, out } = await runAll(p, input);
+    expect(order).toEqual(input.map((_, i) => i));
+    expect(out).toEqual(input.map((j) => stored(ingest(c, j.entry, j.channel, j.topic, j.payload, j.receivedAt))));
+    expect(stops).toEqual([expect.stringMatching(/exited with code 1/)]);
+  });
+
   it('dead-letters a message (SS_EDGE_INGEST_WORKER, raw bytes kept) when its thread stopped and the main-thread retry throws too', { timeout: 60_000 }, async () => {
     const p = pool(1, {
       script: new URL('./fixtures/crashing-ingest-worker.mjs', import.meta.url),
