@@ -186,6 +186,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
   };
 
   let broker: { url: string; connections(): number; close(): Promise<void> } | undefined;
+  // Threads loaded before the broker takes devices (a cold thread under load takes seconds).
+  await pool?.ready();
   let api: Awaited<ReturnType<typeof buildApi>> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   try {

@@ -87,6 +87,7 @@ export class IngestPool {
   private closed = false;
   private readonly maxBatch: number;
   private drainWaiters: Array<() => void> = [];
+  private readyWaiters: Array<() => void> = [];
   private readonly guard: NodeJS.Timeout;
   readonly stats = { batches: 0, restarts: 0, retried: 0, deadLettered: 0 };
 
@@ -148,6 +149,26 @@ export class IngestPool {
     this.drain();
   }
 
+  /**
+   * Resolves when every thread has loaded its code (or was given up): the edge waits for this
+   * before it takes devices, so the first messages do not wait seconds for a cold thread.
+   */
+  ready(): Promise<void> {
+    if (this.allReady()) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  private allReady(): boolean {
+    return this.slots.every((s) => s.ready || (s.worker === undefined && s.restarts >= MAX_RESTARTS));
+  }
+
+  private readyCheck(): void {
+    if (this.readyWaiters.length === 0 || !this.allReady()) return;
+    const w = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const r of w) r();
+  }
+
   /** Resolves once every submitted message is handed back. */
   idle(): Promise<void> {
     if (this.pending() === 0) return Promise.resolve();
@@ -182,6 +203,7 @@ export class IngestPool {
       if (m.t === 'ready') {
         slot.ready = true;
         if (slot.inflight.size > 0) slot.waitingSince = performance.now();
+        this.readyCheck();
         return;
       }
       const batch = slot.inflight.get(m.id);
@@ -219,6 +241,7 @@ export class IngestPool {
       const restart = ++slot.restarts < MAX_RESTARTS;
       this.opts.onWorkerStopped?.(why, lost.length, restart);
       if (restart) this.spawn(slot);
+      this.readyCheck();
       this.drain();
     };
     w.on('error', (e) => stopped(`ingest worker ${slot.index} failed: ${e.message}`));
