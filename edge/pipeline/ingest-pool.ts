@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { Event } from '../../protocol/event.ts';
 import type { DeviceChannel } from '../../protocol/topics.ts';
 import type { DeviceEntry } from '../auth/registry.ts';
 import { presetBody } from './bodies.ts';
@@ -216,8 +217,15 @@ export class IngestPool {
         const r = m.results[i];
         if (r === undefined) this.settle(p, this.retry(p, 'ingest worker answered short'));
         else if (r.ok) {
-          for (let j = 0; j < r.events.length; j++) presetBody(r.events[j]!, r.bodies[j]!);
-          this.settle(p, { ok: true, events: r.events });
+          const events = new Array<Event>(r.bodies.length);
+          for (let j = 0; j < events.length; j++) {
+            const body = r.bodies[j]!;
+            // Key order survives JSON.parse, so the body stays exactly JSON.stringify(event).
+            const e = JSON.parse(body) as Event;
+            presetBody(e, body);
+            events[j] = e;
+          }
+          this.settle(p, { ok: true, events });
         } else this.settle(p, { ok: false, deadLetter: { at: p.receivedAt, device: p.entry.device.id, topic: p.topic, code: r.code, reason: r.reason, payload: p.payload } });
       }
       this.drain();

@@ -37,7 +37,7 @@ port.on('message', (m: IngestBatch) => {
     if (r.ok) {
       const bodies = new Array<string>(r.events.length);
       for (let j = 0; j < r.events.length; j++) bodies[j] = JSON.stringify(r.events[j]);
-      results[i] = { ok: true, events: r.events, bodies };
+      results[i] = { ok: true, bodies };
     } else {
       results[i] = { ok: false, code: r.deadLetter.code, reason: r.deadLetter.reason };
     }
