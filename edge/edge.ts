@@ -22,6 +22,8 @@ import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
 import type { IngestContext } from './pipeline/ingest.ts';
 import { createDeadLetterSeal } from './pipeline/deadletter-seal.ts';
+import { IngestPool } from './pipeline/ingest-pool.ts';
+import { ingest } from './pipeline/ingest.ts';
 import { createPrivacy } from './pipeline/privacy.ts';
 import { noopScorer, type Scorer } from './pipeline/scorer-port.ts';
 import { resolvePrivacyKey } from './privacy-key.ts';
@@ -152,8 +154,26 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     },
   });
 
+  const workers = cfg.pipeline?.workers ?? 0;
+  const pool = workers === 0 ? undefined : new IngestPool({
+    workers,
+    data: {
+      edge: ctx.edge, timezone: ctx.timezone, maxPayloadBytes: ctx.maxPayloadBytes, maxSkewMs: ctx.maxSkewMs,
+      privacyKey: privacyKey.key,
+      devices: cfg.devices.map((d) => ({ device: d, district: registry.get(d.id)!.district })),
+    },
+    fallback: (j) => ingest(ctx, j.entry, j.channel, j.topic, j.payload, j.receivedAt),
+    onWorkerStopped(why, retried, restarted) {
+      counters.ingestWorkerStops++;
+      counters.ingestRetried += retried;
+      log.error({ code: 'SS_EDGE_INGEST_WORKER', err: why, retried, restarted }, restarted
+        ? 'ingest worker stopped; its messages were ingested on the main thread, worker restarted'
+        : 'ingest worker stopped too often; its devices are ingested on the main thread from now on');
+    },
+  });
   const { onPublish, edgeEvent } = createDeviceMessages({
     ctx, health, committer, counters, clock, maxMessagesPerDevicePerSecond: cfg.broker.maxMessagesPerDevicePerSecond,
+    ...(pool ? { pool } : {}),
   });
 
   const refusalLog = new LogLimiter();
@@ -166,6 +186,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
   };
 
   let broker: { url: string; connections(): number; close(): Promise<void> } | undefined;
+  // Threads loaded before the broker takes devices (a cold thread under load takes seconds).
+  await pool?.ready();
   let api: Awaited<ReturnType<typeof buildApi>> | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
@@ -278,6 +300,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
           connections: b.connections(),
           scorer: scoring,
           unscored: Object.fromEntries(counters.unscoredByReason),
+          // Ingest threads (pipeline.workers): batches sent, threads that stopped, messages redone here.
+          pipeline: { workers, batches: pool?.stats.batches ?? 0, workerStops: counters.ingestWorkerStops, retried: counters.ingestRetried },
           opcua: connectors.map((c, i) => ({ url: cfg.opcua?.[i]?.url, ...c.stats() })),
           counters: statsNow(),
         };
@@ -295,6 +319,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     await api?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     await uplink?.close().catch(() => undefined);
+    await pool?.close().catch(() => undefined);
     outbox.close();
     throw e;
   }
@@ -329,7 +354,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        if (committer.pending() === 0 && outbox.depth() === 0) return;
+        if ((pool?.pending() ?? 0) === 0 && committer.pending() === 0 && outbox.depth() === 0) return;
         if (closing) throw new EdgeError('SS_EDGE_CLOSED');
         if (Date.now() > deadline) throw new EdgeError('SS_EDGE_DRAIN_TIMEOUT', `${outbox.depth()} events still in the outbox after ${timeoutMs} ms`);
         u.pump();
@@ -342,6 +367,8 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
         await Promise.all(connectors.map((c) => c.close()));
         await a.close();
         await b.close();
+        // Messages still on an ingest thread reach the committer before its last flush.
+        await pool?.close();
         await committer.flush();
         await u.close();
         await scorer.close?.();

@@ -16,6 +16,9 @@ export interface EdgeCounters {
   outboxDropped: number;
   rateLimited: number;
   writeErrors: number;
+  /** Ingest threads that stopped (pipeline.workers), and messages then ingested on the main thread instead. */
+  ingestWorkerStops: number;
+  ingestRetried: number;
   /** Events stored at edge time because the device clock was off by more than the policy bound. */
   clockSuspect: number;
   eventsByKind: Map<string, number>;
@@ -31,7 +34,7 @@ export const UNSCORED_REASONS = ['SS_EDGE_SCORER_SHED', 'SS_EDGE_SCORER_TIMEOUT'
 
 export function newCounters(): EdgeCounters {
   return {
-    accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0, clockSuspect: 0,
+    accepted: 0, events: 0, edgeEvents: 0, deadLettered: 0, forwarded: 0, outboxDropped: 0, rateLimited: 0, writeErrors: 0, ingestWorkerStops: 0, ingestRetried: 0, clockSuspect: 0,
     eventsByKind: new Map(), deadLettersByCode: new Map(), refusedByCode: new Map(), scorerMissesByCode: new Map(), unscoredByReason: new Map(UNSCORED_REASONS.map((r) => [r, 0])),
   };
 }

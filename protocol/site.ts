@@ -119,6 +119,12 @@ export interface SiteConfig {
    * most this much memory, never events; shorter costs one JSON write of the snapshot that often.
    */
   scorer?: { stateSaveSeconds?: number };
+  /**
+   * The per-message work (decode → event → privacy → validate → serialise): `workers` threads
+   * do it beside the socket thread, each device's messages always on the same one (default 0 =
+   * all on the socket thread; edge/README.md "Using both cores" has the measurements).
+   */
+  pipeline?: { workers?: number };
   /** Level of the edge's JSON logs (default info); LOG_LEVEL and --log-level override it. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
@@ -195,6 +201,9 @@ export const SiteConfigSchema = Type.Object(
     ),
     scorer: Type.Optional(
       Type.Object({ stateSaveSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400 })) }, { additionalProperties: false }),
+    ),
+    pipeline: Type.Optional(
+      Type.Object({ workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })) }, { additionalProperties: false }),
     ),
     logLevel: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
     dataDir: Type.String({ minLength: 1 }),

@@ -60,6 +60,8 @@ export function createMetrics(src: MetricsSource): Registry {
   counterFrom(reg, 'safestar_edge_events_forwarded_total', 'Events acknowledged by the hub', () => c.forwarded);
   counterFrom(reg, 'safestar_edge_outbox_dropped_total', 'Events deleted by the outbox bound (never life-safety)', () => c.outboxDropped);
   counterFrom(reg, 'safestar_edge_rate_limited_total', 'Device messages slowed by the per-device rate limit', () => c.rateLimited);
+  counterFrom(reg, 'safestar_edge_ingest_worker_stops_total', 'Ingest threads that stopped (pipeline.workers); each was restarted and its messages ingested on the main thread', () => c.ingestWorkerStops);
+  counterFrom(reg, 'safestar_edge_ingest_retried_total', 'Device messages ingested on the main thread because their ingest thread stopped', () => c.ingestRetried);
   counterFrom(reg, 'safestar_edge_outbox_write_errors_total', 'Group commits that failed (devices got no PUBACK)', () => c.writeErrors);
   counterFrom(reg, 'safestar_edge_clock_suspect_events_total', 'Events stored at edge time because the device clock was beyond the skew bound', () => c.clockSuspect);
   gaugeFrom(reg, 'safestar_edge_devices_clock_suspect', 'Devices whose last event had a suspect clock', () => src.clockSuspectDevices());

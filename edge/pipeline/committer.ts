@@ -1,6 +1,7 @@
 import { LIFE_SAFETY_TYPES } from '../../protocol/devices.ts';
 import type { Event } from '../../protocol/event.ts';
 import type { DeadLetter, NewRow, Outbox } from '../outbox/outbox.ts';
+import { bodyOf } from './bodies.ts';
 import type { Scorer, UnscoredCode } from './scorer-port.ts';
 
 /**
@@ -128,7 +129,7 @@ export class GroupCommitter {
       const rows: NewRow[] = new Array(events.length);
       for (let i = 0; i < events.length; i++) {
         const e = events[i] as Event;
-        rows[i] = { id: e.id, life: LIFE_SAFETY_TYPES.has(e.type), at: e.receivedAt, body: JSON.stringify(e) };
+        rows[i] = { id: e.id, life: LIFE_SAFETY_TYPES.has(e.type), at: e.receivedAt, body: bodyOf(e) };
       }
       dropped = this.opts.outbox.write(rows, deadLetters);
     } catch (e) {

@@ -93,8 +93,15 @@ export function device(id: string, over: Partial<SiteDevice> = {}): SiteDevice {
   return { id, compound: 'c1', kind: 'fence', profile: 'gbt7946-fence', passwordHash: HASH, heartbeatSeconds: 30, ...over };
 }
 
+/**
+ * `SS_TEST_EDGE_WORKERS=2 npx vitest run test/edge/…` runs the edge tests built on `siteConfig`
+ * with that many ingest threads (pipeline.workers, issue 14): the same expectations must hold.
+ */
+const TEST_WORKERS = process.env['SS_TEST_EDGE_WORKERS'];
+
 export function siteConfig(dataDir: string, hubUrl: string, devices: SiteDevice[], over: Partial<SiteConfig> = {}): SiteConfig {
   return {
+    ...(TEST_WORKERS ? { pipeline: { workers: Number(TEST_WORKERS) } } : {}),
     v: 1,
     edge: { id: 'edge-t1', district: 'd1' },
     timezone: '+08:00',
