@@ -61,7 +61,11 @@ describe('runSimulation against a real aedes', () => {
     expect(broker.received.some((m) => m.clientId === dev)).toBe(false);
     // Backoff: 100, 200, 400, 800, 800… ms, each jittered to 50–100 %: a few tries in 2 s, never a storm.
     const times = broker.attempts.get(dev)!;
-    expect(report.connectAttemptsFailed).toBe(times.length);
+    // Every refusal the simulator saw is counted. The broker may have logged one more: an attempt
+    // still waiting for its CONNACK when the run ends is aborted (SS_SIM_CONNECT_ABORTED), not a
+    // failure of the device (CI under faketime saw 7 at the broker, 6 refused).
+    expect(report.connectAttemptsFailed).toBeLessThanOrEqual(times.length);
+    expect(report.connectAttemptsFailed).toBeGreaterThanOrEqual(times.length - 1);
     expect(times.length).toBeGreaterThanOrEqual(3);
     expect(times.length).toBeLessThanOrEqual(12);
     // Lower bounds only (a loaded machine delays timers, never hastens them): gap i is at least
