@@ -1,5 +1,6 @@
 // Load generator, run in its own process so the system under test gets the other core.
 import mqtt, { type MqttClient } from 'mqtt';
+import { freshPayload } from './fresh.ts';
 import type { FromChild, LoadPlan, ToChild } from './protocol.ts';
 
 const send = (m: FromChild): void => {
@@ -65,7 +66,7 @@ async function run(p: LoadPlan): Promise<void> {
         let inflight = 0;
         let n = 0;
         const publishOne = (): void => {
-          const payload = spec.payloads[n % spec.payloads.length]!;
+          const payload = spec.fresh ? freshPayload(spec.fresh, spec.payloads, n) : spec.payloads[n % spec.payloads.length]!;
           n++;
           inflight++;
           published++;
