@@ -10,8 +10,8 @@ export interface LoadClient {
   payloads: string[];
   /**
    * Fresh device messages without limit (loadgen/fresh.ts): after `payloads`, each message is
-   * encoded anew at its own second of device time and with its own serial, so no device message
-   * repeats however long or fast the client sends.
+   * encoded anew with its own serial and the send time as device time (one second apart at
+   * least), so no device message repeats however long or fast the client sends.
    */
   fresh?: FreshSource;
   /**

@@ -7,7 +7,6 @@ import { encoderFor } from '../../simulators/vendors/index.ts';
 import type { City } from '../../protocol/city.ts';
 import type { SiteConfig } from '../../protocol/site.ts';
 import type { Intent } from '../../simulators/vendors/index.ts';
-import { freshStartMs } from '../loadgen/fresh.ts';
 import type { LoadClient } from '../loadgen/protocol.ts';
 
 export interface BenchSite {
@@ -89,7 +88,6 @@ export function benchSite(opts: { devices: number; edgeId: string; hubUrl: strin
                 tzOffsetMinutes: TZ_OFFSET_MINUTES,
               },
               intents: slot.intents,
-              startMs: freshStartMs(slot.intents),
             },
           }
         : {}),
