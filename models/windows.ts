@@ -167,6 +167,22 @@ export class SlidingWindow {
     return out;
   }
 
+  /**
+   * The entries as snapshot tuples, oldest first: [t, flags (routine 1 | denial 2 | grant 4 |
+   * rare 8), type, device, credential or null] (models/features.ts EntryTuple), straight from
+   * the columns: a save runs every 30 s over every window, and an entry object per tuple was half
+   * of its garbage.
+   */
+  tuples(): [number, number, number, string, string | null][] {
+    const out: [number, number, number, string, string | null][] = new Array(this.len);
+    const size = this.ts.length;
+    for (let k = 0; k < this.len; k++) {
+      const i = (this.head + k) % size;
+      out[k] = [this.ts[i]!, this.flags[i]!, this.kinds[i]!, this.devs[i]!, this.credRing[i] ?? null];
+    }
+    return out;
+  }
+
   evictBefore(minT: number): void {
     // Written as !(t >= minT), as the object ring was: a NaN time leaves, too.
     while (this.len > 0 && !(this.ts[this.head]! >= minT)) this.shift();

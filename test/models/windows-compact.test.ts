@@ -136,6 +136,8 @@ describe('columnar sliding window', () => {
           a.push(e);
           b.push({ ...e });
           expect(view(a)).toEqual(view(b));
+          // Snapshot tuples as features.ts wrote them from entry objects before.
+          expect(a.tuples()).toEqual(b.entries().map((x) => [x.t, (x.routine ? 1 : 0) | (x.denial ? 2 : 0) | (x.grant ? 4 : 0) | (x.rare ? 8 : 0), x.type, x.device, x.cred ?? null]));
           expect(a.allocated).toBeLessThanOrEqual(capacity);
         }
         a.evictBefore(t);
