@@ -27,6 +27,12 @@ function status(pid: number): Record<string, number> {
   return out;
 }
 
+/** utime + stime of a process (ms), from /proc (clock ticks of 10 ms). */
+function cpuMs(p: number): number {
+  const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 const size = (f: string): number => (existsSync(f) ? Math.round(statSync(f).size / 2 ** 20) : 0);
 
 const site = benchSite({ devices, edgeId: 'edge-probe', hubUrl: 'mqtt://127.0.0.1:1', dataDir: dir, busyEvery: 50 });
@@ -78,11 +84,13 @@ const sample = (): void => {
   console.log(JSON.stringify({ min: Math.round((Date.now() - t0) / 600) / 100, ...s, dbMiB: size(db), walMiB: size(`${db}-wal`), snapshotMiB: Math.round((snap / 2 ** 20) * 10) / 10, ...(v8heap ? { v8heap } : {}) }));
 };
 const timer = setInterval(sample, 15_000);
+const cpu0 = cpuMs(pid);
 const res = await gen.run();
+const cpu = cpuMs(pid) - cpu0;
 clearInterval(timer);
 sample();
 console.log(JSON.stringify(smaps(pid)));
-console.log(JSON.stringify({ acked: res.acked, eventsPerSec: Math.round(res.acked / (res.elapsedMs / 1000)), devices: clients.length }));
+console.log(JSON.stringify({ acked: res.acked, eventsPerSec: Math.round(res.acked / (res.elapsedMs / 1000)), devices: clients.length, edgeCpuUsPerEvent: Math.round((cpu * 1000) / res.acked) }));
 await gen.stop();
 await edge.stop();
 await stub.stop();
