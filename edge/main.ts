@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { loadSiteConfig } from './config.ts';
 import { startEdge } from './edge.ts';
@@ -15,10 +14,6 @@ export interface RunEdgeOptions {
 
 /** `safestar edge --config site.json`: load, start, stop cleanly on SIGINT / SIGTERM. Wiring only. */
 export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Promise<void> {
-  // An edge shares a small box: V8's heap sizing for memory, not for speed (see README "Memory").
-  // V8 reads this flag whenever it sizes the old generation, so setting it here, before the
-  // devices connect, takes effect for the edge's own heap.
-  setFlagsFromString('--optimize-for-size');
   const config = loadSiteConfig(configPath);
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
