@@ -250,10 +250,10 @@ export class FeatureExtractor {
       options: { tzOffsetMinutes: o.tzOffsetMinutes, windowMs: o.windowMs, memoryHalfLifeMs: o.memoryHalfLifeMs },
       lastEventT: nanToNull(this.lastEventT),
       devices: [...this.devices.entries()].map(([id, d]) => [id, {
-        w: d.window.entries().map(toTuple), types: d.types.save(), hours: d.hours.save(),
+        w: d.window.tuples(), types: d.types.save(), hours: d.hours.save(),
         recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
       }]),
-      compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.entries().map(toTuple), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT }]),
+      compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT }]),
       credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
       kinds: [...this.kinds.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
       vendors: [...this.vendors.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
@@ -613,7 +613,7 @@ export interface FeatureSnapshot {
   vendors: [string, KindSnap][];
 }
 
-const toTuple = (e: WindowEntry): EntryTuple => [e.t, (e.routine ? 1 : 0) | (e.denial ? 2 : 0) | (e.grant ? 4 : 0) | (e.rare ? 8 : 0), e.type, e.device, e.cred ?? null];
+// Written by SlidingWindow.tuples() (models/windows.ts), the same bits.
 const fromTuple = ([t, f, type, device, cred]: EntryTuple): WindowEntry => ({ t, routine: (f & 1) !== 0, denial: (f & 2) !== 0, grant: (f & 4) !== 0, rare: (f & 8) !== 0, type, device, cred: cred ?? undefined });
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 

@@ -62,13 +62,31 @@ export interface WindowEntry {
   rare: boolean;
 }
 
+/** First ring size of a window; it doubles up to its capacity as the window fills. */
+const INITIAL_RING = 8;
+const ROUTINE = 1;
+const DENIAL = 2;
+const GRANT = 4;
+const RARE = 8;
+
 /**
  * Time-based sliding window over at most `capacity` entries with running counts, so every query
  * is O(1). When the ring is full the oldest entry leaves early: counts saturate at `capacity`,
  * which the features read through log1p anyway.
+ *
+ * Memory (issue 14, soak): the ring is columns (time, flags, type, device, credential), not one
+ * object per entry, and starts at INITIAL_RING slots, doubling up to `capacity` only while the
+ * window really holds that many. A preallocated 512-slot array per device and 4,096 per
+ * compound, plus a ~100-byte object per event kept by two windows, were most of the scorer's
+ * heap on a 2,000-device edge, where most devices hold a handful of events. Same entries, same
+ * eviction order, same counts as before.
  */
 export class SlidingWindow {
-  private readonly ring: (WindowEntry | undefined)[];
+  private ts: Float64Array;
+  private flags: Uint8Array;
+  private kinds: Uint16Array;
+  private devs: string[];
+  private credRing: (string | undefined)[];
   private head = 0; // index of the oldest entry
   private len = 0;
   count = 0;
@@ -91,13 +109,29 @@ export class SlidingWindow {
   readonly deniedCreds = new Map<string, number>();
 
   constructor(readonly spanMs: number, readonly capacity: number) {
-    this.ring = new Array<WindowEntry | undefined>(capacity);
+    const n = Math.max(1, Math.min(capacity, INITIAL_RING));
+    this.ts = new Float64Array(n);
+    this.flags = new Uint8Array(n);
+    this.kinds = new Uint16Array(n);
+    this.devs = new Array<string>(n).fill('');
+    this.credRing = new Array<string | undefined>(n).fill(undefined);
+  }
+
+  /** Slots allocated now (≤ capacity). */
+  get allocated(): number {
+    return this.ts.length;
   }
 
   push(e: WindowEntry): void {
     this.evictBefore(e.t - this.spanMs);
     if (this.len === this.capacity) this.shift();
-    this.ring[(this.head + this.len) % this.capacity] = e;
+    else if (this.len === this.ts.length) this.grow();
+    const i = (this.head + this.len) % this.ts.length;
+    this.ts[i] = e.t;
+    this.flags[i] = (e.routine ? ROUTINE : 0) | (e.denial ? DENIAL : 0) | (e.grant ? GRANT : 0) | (e.rare ? RARE : 0);
+    this.kinds[i] = e.type;
+    this.devs[i] = e.device;
+    this.credRing[i] = e.cred;
     this.len++;
     this.count++;
     if (!e.routine) {
@@ -120,44 +154,91 @@ export class SlidingWindow {
 
   /** The entries in the window, oldest first (for snapshots; re-`push` them to restore). */
   entries(): WindowEntry[] {
-    const out: WindowEntry[] = [];
-    for (let i = 0; i < this.len; i++) {
-      const e = this.ring[(this.head + i) % this.capacity];
-      if (e !== undefined) out.push(e);
+    const out: WindowEntry[] = new Array(this.len);
+    const size = this.ts.length;
+    for (let k = 0; k < this.len; k++) {
+      const i = (this.head + k) % size;
+      const f = this.flags[i]!;
+      out[k] = {
+        t: this.ts[i]!, routine: (f & ROUTINE) !== 0, denial: (f & DENIAL) !== 0, grant: (f & GRANT) !== 0,
+        cred: this.credRing[i], device: this.devs[i]!, type: this.kinds[i]!, rare: (f & RARE) !== 0,
+      };
+    }
+    return out;
+  }
+
+  /**
+   * The entries as snapshot tuples, oldest first: [t, flags (routine 1 | denial 2 | grant 4 |
+   * rare 8), type, device, credential or null] (models/features.ts EntryTuple), straight from
+   * the columns: a save runs every 30 s over every window, and an entry object per tuple was half
+   * of its garbage.
+   */
+  tuples(): [number, number, number, string, string | null][] {
+    const out: [number, number, number, string, string | null][] = new Array(this.len);
+    const size = this.ts.length;
+    for (let k = 0; k < this.len; k++) {
+      const i = (this.head + k) % size;
+      out[k] = [this.ts[i]!, this.flags[i]!, this.kinds[i]!, this.devs[i]!, this.credRing[i] ?? null];
     }
     return out;
   }
 
   evictBefore(minT: number): void {
-    while (this.len > 0) {
-      const oldest = this.ring[this.head];
-      if (oldest === undefined || oldest.t >= minT) break;
-      this.shift();
+    // Written as !(t >= minT), as the object ring was: a NaN time leaves, too.
+    while (this.len > 0 && !(this.ts[this.head]! >= minT)) this.shift();
+  }
+
+  /** Double the ring (up to capacity), oldest entry first at index 0. */
+  private grow(): void {
+    const size = this.ts.length;
+    const next = Math.min(this.capacity, size * 2);
+    const ts = new Float64Array(next);
+    const flags = new Uint8Array(next);
+    const kinds = new Uint16Array(next);
+    const devs = new Array<string>(next).fill('');
+    const credRing = new Array<string | undefined>(next).fill(undefined);
+    for (let k = 0; k < this.len; k++) {
+      const i = (this.head + k) % size;
+      ts[k] = this.ts[i]!;
+      flags[k] = this.flags[i]!;
+      kinds[k] = this.kinds[i]!;
+      devs[k] = this.devs[i]!;
+      credRing[k] = this.credRing[i];
     }
+    this.ts = ts;
+    this.flags = flags;
+    this.kinds = kinds;
+    this.devs = devs;
+    this.credRing = credRing;
+    this.head = 0;
   }
 
   private shift(): void {
-    const e = this.ring[this.head];
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.capacity;
+    const i = this.head;
+    const f = this.flags[i]!;
+    const type = this.kinds[i]!;
+    const device = this.devs[i]!;
+    const cred = this.credRing[i];
+    this.devs[i] = '';
+    this.credRing[i] = undefined;
+    this.head = (i + 1) % this.ts.length;
     this.len--;
-    if (e === undefined) return;
     this.count--;
-    if (!e.routine) {
+    if ((f & ROUTINE) === 0) {
       this.alarms--;
-      decrement(this.alarmTypes, e.type);
-      decrement(this.alarmDevices, e.device);
+      decrement(this.alarmTypes, type);
+      decrement(this.alarmDevices, device);
     }
-    if (e.rare) {
-      decrement(this.rareDevices, e.device);
-      decrement(this.rareTypes, e.type);
+    if ((f & RARE) !== 0) {
+      decrement(this.rareDevices, device);
+      decrement(this.rareTypes, type);
     }
-    if (e.denial) this.denials--;
-    if (e.grant) this.grants--;
-    decrement(this.types, e.type);
-    if (e.cred !== undefined) {
-      decrement(this.creds, e.cred);
-      if (e.denial) decrement(this.deniedCreds, e.cred);
+    if ((f & DENIAL) !== 0) this.denials--;
+    if ((f & GRANT) !== 0) this.grants--;
+    decrement(this.types, type);
+    if (cred !== undefined) {
+      decrement(this.creds, cred);
+      if ((f & DENIAL) !== 0) decrement(this.deniedCreds, cred);
     }
   }
 }

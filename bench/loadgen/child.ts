@@ -1,5 +1,6 @@
 // Load generator, run in its own process so the system under test gets the other core.
 import mqtt, { type MqttClient } from 'mqtt';
+import { FreshStream } from './fresh.ts';
 import type { FromChild, LoadPlan, ToChild } from './protocol.ts';
 
 const send = (m: FromChild): void => {
@@ -62,10 +63,11 @@ async function run(p: LoadPlan): Promise<void> {
     (client, idx) =>
       new Promise<void>((resolve) => {
         const spec = p.clients[idx]!;
+        const fresh = spec.fresh ? new FreshStream(spec.fresh, spec.payloads) : undefined;
         let inflight = 0;
         let n = 0;
         const publishOne = (): void => {
-          const payload = spec.payloads[n % spec.payloads.length]!;
+          const payload = fresh ? fresh.next(Date.now()) : spec.payloads[n % spec.payloads.length]!;
           n++;
           inflight++;
           published++;

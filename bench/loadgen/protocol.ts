@@ -1,11 +1,19 @@
+import type { FreshSource } from './fresh.ts';
+
 /** Messages between the benchmark driver and its load-generator child process. */
 export interface LoadClient {
   clientId: string;
   username?: string;
   password?: string;
   topic: string;
-  /** Payloads sent round-robin. */
+  /** Payloads sent round-robin, or, with `fresh`, the first cycle of an endless distinct stream. */
   payloads: string[];
+  /**
+   * Fresh device messages without limit (loadgen/fresh.ts): after `payloads`, each message is
+   * encoded anew with its own serial and the send time as device time (one second apart at
+   * least), so no device message repeats however long or fast the client sends.
+   */
+  fresh?: FreshSource;
   /**
    * This device's own fixed rate (events/s, open loop): a device at a real device's rate. Absent =
    * a busy device, as fast as its window of unacknowledged publishes allows.

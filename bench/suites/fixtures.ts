@@ -6,6 +6,7 @@ import { BEHAVIOURS } from '../../simulators/devices/index.ts';
 import { encoderFor } from '../../simulators/vendors/index.ts';
 import type { City } from '../../protocol/city.ts';
 import type { SiteConfig } from '../../protocol/site.ts';
+import type { Intent } from '../../simulators/vendors/index.ts';
 import type { LoadClient } from '../loadgen/protocol.ts';
 
 export interface BenchSite {
@@ -16,10 +17,13 @@ export interface BenchSite {
 
 /**
  * A site with `devices` devices and realistic vendor payloads for each (from the simulators'
- * pure traffic generator), for the load generator to replay. Only messages that stand for exactly
- * one canonical event are kept, so "events" and "messages" are the same count in the benchmark.
+ * pure traffic generator) for the load generator. Only messages that stand for exactly one
+ * canonical event are kept, so "events" and "messages" are the same count in the benchmark.
+ * Each client carries its `payloadsPerDevice` messages and, by default (`fresh`, true), their
+ * intents, from which the load generator makes fresh distinct messages once those are sent
+ * (loadgen/fresh.ts): no device ever repeats a message, whatever the run's length or rate.
  */
-export function benchSite(opts: { devices: number; edgeId: string; hubUrl: string; dataDir: string; seed?: number; payloadsPerDevice?: number; busyEvery?: number }): BenchSite {
+export function benchSite(opts: { devices: number; edgeId: string; hubUrl: string; dataDir: string; seed?: number; payloadsPerDevice?: number; busyEvery?: number; fresh?: boolean }): BenchSite {
   const seed = opts.seed ?? 7;
   // ~25 devices per compound on average: grow the city until it has enough devices.
   let compounds = Math.max(1, Math.ceil(opts.devices / 20));
@@ -50,25 +54,50 @@ export function benchSite(opts: { devices: number; edgeId: string; hubUrl: strin
     outbox: { maxEvents: Math.max(kit.config.outbox.maxEvents, 2_000_000) },
   };
   const want = opts.payloadsPerDevice ?? 50;
-  const byDevice = new Map<string, { topic: string; payloads: string[] }>();
+  const byDevice = new Map<string, { topic: string; payloads: string[]; intents: Intent[] }>();
   const traffic = generateTraffic({
     city, compoundIds: chosen, seed, startMs: Date.UTC(2026, 10, 29, 0, 0, 0), ratePerSecond: opts.devices * 5,
     rhythm: 'flat', heartbeats: false, states: false, durationMs: Math.ceil((want * 1.5) / 5) * 1000,
   });
   for (const item of traffic) {
     if (!keep.has(item.device) || item.channel !== 'events' || item.expectedEvents !== 1 || item.bad) continue;
-    const slot = byDevice.get(item.device) ?? { topic: item.topic, payloads: [] };
-    if (slot.payloads.length < want) slot.payloads.push(item.payload.toString());
+    const slot = byDevice.get(item.device) ?? { topic: item.topic, payloads: [], intents: [] };
+    if (slot.payloads.length < want) {
+      slot.payloads.push(item.payload.toString());
+      slot.intents.push(item.intent);
+    }
     byDevice.set(item.device, slot);
   }
+  const cityDevices = new Map<string, { device: City['compounds'][number]['devices'][number]; compound: City['compounds'][number] }>();
+  for (const compound of city.compounds) for (const device of compound.devices) cityDevices.set(device.id, { device, compound });
+  const fresh = opts.fresh ?? true;
   const clients: LoadClient[] = [];
   for (const d of config.devices) {
     const slot = byDevice.get(d.id);
-    if (!slot || slot.payloads.length === 0) continue;
-    clients.push({ clientId: d.id, username: d.id, password: kit.passwords[d.id], topic: slot.topic, payloads: slot.payloads });
+    const at = cityDevices.get(d.id);
+    if (!slot || slot.payloads.length === 0 || !at) continue;
+    const { device, compound } = at;
+    clients.push({
+      clientId: d.id, username: d.id, password: kit.passwords[d.id], topic: slot.topic, payloads: slot.payloads,
+      ...(fresh
+        ? {
+            fresh: {
+              ctx: {
+                device: { id: device.id, kind: device.kind, profile: device.profile, ...(device.zone !== undefined ? { zone: device.zone } : {}) },
+                compound: { id: compound.id, lat: compound.lat, lon: compound.lon },
+                tzOffsetMinutes: TZ_OFFSET_MINUTES,
+              },
+              intents: slot.intents,
+            },
+          }
+        : {}),
+    });
   }
   return { city, config, clients: cityShape(city, clients, opts.busyEvery ?? BUSY_EVERY) };
 }
+
+/** The traffic generator's default site time zone (Xiamen), which encoded the first cycle. */
+const TZ_OFFSET_MINUTES = 480;
 
 /** One device in this many is busy (closed loop, as fast as acks allow); the rest run at real rates. */
 export const BUSY_EVERY = 10;
