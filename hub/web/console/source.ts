@@ -1,5 +1,6 @@
 import type { AlarmRow, AlarmStatus } from '../../cases/store.ts';
 import type { DeviceStatus } from './data.ts';
+import type { AuditEntry } from '../../index/rating-store.ts';
 
 /**
  * What the console's data routes read, whatever runs them: the embedded hub (source-embedded.ts:
@@ -15,15 +16,8 @@ export interface ConsoleRating {
   index: number;
 }
 
-export interface ConsoleAudit {
-  seq: number;
-  compound: string;
-  at: number;
-  fromStars: number | null;
-  toStars: number | null;
-  index: number;
-  trigger: string;
-}
+/** One star change of the audit log, as the console lists it (the index's own audit entry, fewer fields). */
+export type ConsoleAudit = Pick<AuditEntry, 'seq' | 'compound' | 'at' | 'fromStars' | 'toStars' | 'index' | 'trigger'>;
 
 export interface ConsoleEdge {
   id: string;
