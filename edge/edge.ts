@@ -21,6 +21,7 @@ import { Outbox } from './outbox/outbox.ts';
 import { GroupCommitter } from './pipeline/committer.ts';
 import { createIdMinter } from './pipeline/ids.ts';
 import type { IngestContext } from './pipeline/ingest.ts';
+import { EdgeTimeStandIn } from './pipeline/edge-time.ts';
 import { createDeadLetterSeal } from './pipeline/deadletter-seal.ts';
 import { IngestPool } from './pipeline/ingest-pool.ts';
 import { ingest } from './pipeline/ingest.ts';
@@ -112,6 +113,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
     mintId: createIdMinter(cfg.edge.id, outbox.boot, clock),
     privacy: createPrivacy(privacyKey.key),
     maxSkewMs: (cfg.clockPolicy?.maxSkewSeconds ?? DEFAULT_MAX_SKEW_S) * 1000,
+    standIn: new EdgeTimeStandIn(),
   };
   log.info({ edge: cfg.edge.id, devices: registry.size, outboxDepth: outbox.depth(), boot: outbox.boot, privacyKey: privacyKey.source }, 'edge starting');
 
@@ -163,6 +165,7 @@ export async function startEdge(config: SiteConfig, opts: StartEdgeOptions = {})
       devices: cfg.devices.map((d) => ({ device: d, district: registry.get(d.id)!.district })),
     },
     fallback: (j) => ingest(ctx, j.entry, j.channel, j.topic, j.payload, j.receivedAt),
+    standIn: ctx.standIn,
     onWorkerStopped(why, retried, restarted) {
       counters.ingestWorkerStops++;
       counters.ingestRetried += retried;

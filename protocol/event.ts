@@ -39,7 +39,9 @@ export const EventSchema = Type.Object(
     /**
      * The device's clock is not trusted for this event (issue 12): receive time − device time was
      * beyond the edge's policy bound (or the time was out of range), so `deviceTime` is the edge's
-     * receive time and the device's own time is in `deviceTimeReported`.
+     * receive time (moved on by whole ms where one device's events would share one, never two
+     * of a device in one ms: edge/pipeline/edge-time.ts) and the device's own time is in
+     * `deviceTimeReported`.
      */
     clockSuspect: Type.Optional(Type.Boolean()),
     /** The device time as the device reported it (ms), when clockSuspect. */

@@ -3,6 +3,7 @@ import type { Event } from '../../protocol/event.ts';
 import type { DeviceChannel } from '../../protocol/topics.ts';
 import type { DeviceEntry } from '../auth/registry.ts';
 import { presetBody } from './bodies.ts';
+import type { EdgeTimeStandIn } from './edge-time.ts';
 import type { IngestResult } from './ingest.ts';
 import type { IngestBatch, IngestDone, IngestWorkerData } from './pool-protocol.ts';
 
@@ -30,12 +31,21 @@ const BOOT = new URL('./ingest-worker-boot.mjs', import.meta.url);
  * fallback throws too, the message becomes a dead letter `SS_EDGE_INGEST_WORKER` (raw bytes
  * sealed, PUBACKed once durable: nothing acknowledged is lost, the edge keeps running). A thread
  * that stopped `MAX_RESTARTS` times is not restarted: its devices are ingested on the main thread.
+ *
+ * Clock-suspect stand-ins (edge-time.ts) are per-device state, so "the same result" needs the
+ * main thread to know where each device's thread got to: every stand-in a thread hands back is
+ * fed to the main thread's `standIn` before the next message is looked at, and a thread is
+ * (re)started with a copy of it. A retry here or a restarted thread then continues after the last
+ * stand-in handed back; what a stopped thread gave to messages it never answered is discarded
+ * with those answers, so it cannot be repeated by anything committed.
  */
 export interface IngestPoolOptions {
   workers: number;
   data: IngestWorkerData;
   /** The single-threaded path, for retries after a thread stopped. */
   fallback: (job: IngestJob) => IngestResult;
+  /** The stand-ins `fallback` uses (its IngestContext's): kept up to date with the threads'. */
+  standIn: EdgeTimeStandIn;
   /** Messages queued for one thread that make it send at once instead of at the end of the turn. */
   maxBatch?: number;
   /**
@@ -196,7 +206,9 @@ export class IngestPool {
   }
 
   private spawn(slot: Slot): void {
-    const w = new Worker(this.opts.script ?? BOOT, { workerData: this.opts.data });
+    // Seeded with every stand-in handed back so far: a restarted thread must not repeat one.
+    const data: IngestWorkerData = { ...this.opts.data, standIns: this.opts.standIn.snapshot() };
+    const w = new Worker(this.opts.script ?? BOOT, { workerData: data });
     slot.worker = w;
     slot.ready = false;
     w.on('message', (m: IngestDone | { t: 'ready' }) => {
@@ -223,6 +235,7 @@ export class IngestPool {
             // Key order survives JSON.parse, so the body stays exactly JSON.stringify(event).
             const e = JSON.parse(body) as Event;
             presetBody(e, body);
+            if (e.clockSuspect === true) this.opts.standIn.observe(e.device, e.deviceTime);
             events[j] = e;
           }
           this.settle(p, { ok: true, events });

@@ -2,6 +2,7 @@
 // pool routes to it, in the order their messages came, and answers each batch in one message.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DeviceEntry } from '../auth/registry.ts';
+import { EdgeTimeStandIn } from './edge-time.ts';
 import { ingest, type IngestContext } from './ingest.ts';
 import { createPrivacy } from './privacy.ts';
 import type { IngestBatch, IngestDone, IngestReply, IngestWorkerData } from './pool-protocol.ts';
@@ -15,6 +16,8 @@ const ctx: IngestContext = {
   maxPayloadBytes: data.maxPayloadBytes,
   maxSkewMs: data.maxSkewMs,
   privacy: createPrivacy(data.privacyKey),
+  // This thread's devices continue after the stand-ins a thread before it handed back.
+  standIn: new EdgeTimeStandIn(data.standIns),
   // Device messages get content ids (ids.ts); edge-origin events are made on the main thread.
   mintId: () => {
     throw new Error('edge-origin ids are minted on the main thread');

@@ -6,6 +6,7 @@ import type { EventDraft } from '../codecs/types.ts';
 import type { DeadLetter } from '../outbox/outbox.ts';
 import type { Privacy } from './privacy.ts';
 import type { DeviceEntry } from '../auth/registry.ts';
+import type { EdgeTimeStandIn } from './edge-time.ts';
 import { messageEventId, serialOf } from './ids.ts';
 
 /**
@@ -23,6 +24,11 @@ export interface IngestContext {
   privacy: Privacy;
   /** Clock policy: |receive time − device time| beyond this (ms) flags the event clockSuspect. */
   maxSkewMs: number;
+  /**
+   * The time a clockSuspect event is stored at: the receive time, never one ms twice per device
+   * (edge-time.ts). State of this thread: one per ingest thread and one on the main thread.
+   */
+  standIn: EdgeTimeStandIn;
 }
 
 export type IngestResult =
@@ -84,14 +90,15 @@ export function toEvent(ctx: IngestContext, entry: DeviceEntry, d: EventDraft, r
   const reported = deviceTime;
   if (!(deviceTime >= MIN_TIME && deviceTime <= MAX_TIME)) {
     attributes['deviceTimeInvalid'] = true;
-    deviceTime = receivedAt;
     suspect = true;
   } else if (receivedAt - deviceTime > ctx.maxSkewMs || deviceTime - receivedAt > ctx.maxSkewMs) {
     // Clock trust (issue 12): a device 5 h off, or reset to 2000, is stored at edge time, flagged,
     // with its own time kept; never rejected for its clock.
-    deviceTime = receivedAt;
     suspect = true;
   }
+  // Edge time, but not simply receivedAt: a busy device's events would share a millisecond and
+  // could be one InfluxDB point at the hub (edge-time.ts). Decided here, once: it is in the body.
+  if (suspect) deviceTime = ctx.standIn.next(device.id, receivedAt);
   const e: Event = {
     v: 1,
     id,

@@ -10,6 +10,8 @@ export interface IngestWorkerData {
   /** The site's privacy key (the HMAC of cards and plates is computed in the worker). */
   privacyKey: string;
   devices: Array<{ device: SiteDevice; district: string }>;
+  /** Each device's last clock-suspect stand-in so far (edge-time.ts); the pool adds it per start. */
+  standIns?: Array<[string, number]>;
 }
 
 /**

@@ -49,6 +49,12 @@ export function idHash32(id: string): number {
  * fewer once type and severity must match too. The event itself is never lost (dedupe and the
  * state stores keep it by id); only the series would show one point instead of two. The bias of
  * 2^32 mod 10^6 (some slots 4,295 hashes, others 4,294) is 0.02 % and irrelevant here.
+ * Clock-suspect events are outside this analysis: the edge stores them at a stand-in that never
+ * gives one device the same millisecond twice (edge/pipeline/edge-time.ts); before that, a busy
+ * device with a bad clock had hundreds per ms and lost points (bench/README.md).
+ * No guard here on purpose: moving a colliding point to another time would make its time depend
+ * on what else this process wrote, so a replay in another batch would write a second point; only
+ * the edge, which decides once and stores the result in the body, can space events safely.
  */
 export function nsTime(deviceTimeMs: number, eventId: string): string {
   const sub = idHash32(eventId) % SUB_MS;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DeviceEntry } from '../../edge/auth/registry.ts';
 import { ingest, type IngestContext } from '../../edge/pipeline/ingest.ts';
+import { EdgeTimeStandIn } from '../../edge/pipeline/edge-time.ts';
 import { createPrivacy } from '../../edge/pipeline/privacy.ts';
 import { createOnnxScorer } from '../../edge/scoring/onnx-scorer.ts';
 import type { Event } from '../../protocol/event.ts';
@@ -53,7 +54,7 @@ export async function liveRun(spec: RunSpec, variants: readonly Variant[], model
   let n = 0;
   const ctx: IngestContext = {
     edge: 'edge-live', timezone: '+08:00', maxPayloadBytes: 256 * 1024, mintId: () => `edge-live.m${(n++).toString(36)}`,
-    privacy: createPrivacy(randomBytes(32)), maxSkewMs: 5 * 60_000,
+    privacy: createPrivacy(randomBytes(32)), maxSkewMs: 5 * 60_000, standIn: new EdgeTimeStandIn(),
   };
   // The vendor of each device, as the edge's site config gives it (the features' vendor prior).
   const scorer = await createOnnxScorer({ modelPath, watchIntervalMs: false, warmupMs: LEARNING_MS, features: { profileOf: (device) => entries.get(device)?.device.profile } });

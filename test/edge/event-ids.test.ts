@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ingest, type IngestContext } from '../../edge/pipeline/ingest.ts';
+import { EdgeTimeStandIn } from '../../edge/pipeline/edge-time.ts';
 import { createPrivacy } from '../../edge/pipeline/privacy.ts';
 import { messageEventId } from '../../edge/pipeline/ids.ts';
 import type { DeviceEntry } from '../../edge/auth/registry.ts';
@@ -16,7 +17,7 @@ const EVENT_ID = /^[A-Za-z0-9_.:-]{8,100}$/; // protocol/event.ts
 let mints = 0;
 const ctx = (edge = 'edge-1'): IngestContext => ({
   edge, timezone: '+08:00', maxPayloadBytes: 65_536, privacy: createPrivacy('secret-0123456789abcdef'),
-  mintId: () => `${edge}.minted-${mints++}`, maxSkewMs: 900_000,
+  mintId: () => `${edge}.minted-${mints++}`, maxSkewMs: 900_000, standIn: new EdgeTimeStandIn(),
 });
 const entry = (profile: SiteDevice['profile'], kind: SiteDevice['kind'], id = 'c1-dev-01'): DeviceEntry => ({
   device: { id, compound: 'c1', kind, profile, passwordHash: 'x', heartbeatSeconds: 30 },

@@ -7,6 +7,7 @@ import type { DeviceChannel } from '../../protocol/topics.ts';
 import { VENDOR_PROFILE_NAMES, VENDOR_PROFILES, profilesOfKind, type VendorProfile } from '../../protocol/vendors.ts';
 import type { DeviceEntry } from '../../edge/auth/registry.ts';
 import { bodyOf } from '../../edge/pipeline/bodies.ts';
+import { EdgeTimeStandIn } from '../../edge/pipeline/edge-time.ts';
 import { IngestPool, type IngestJob } from '../../edge/pipeline/ingest-pool.ts';
 import { ingest, type IngestContext, type IngestResult } from '../../edge/pipeline/ingest.ts';
 import { createPrivacy } from '../../edge/pipeline/privacy.ts';
@@ -58,7 +59,7 @@ function jobs(): IngestJob[] {
   return out;
 }
 
-const ctx = (): IngestContext => ({ edge: 'edge-p1', timezone: '+08:00', maxPayloadBytes: 16_384, mintId: () => 'edge-p1.unused', privacy: createPrivacy(SECRET), maxSkewMs: 900_000 });
+const ctx = (): IngestContext => ({ edge: 'edge-p1', timezone: '+08:00', maxPayloadBytes: 16_384, mintId: () => 'edge-p1.unused', privacy: createPrivacy(SECRET), maxSkewMs: 900_000, standIn: new EdgeTimeStandIn() });
 
 function data(): IngestWorkerData {
   return { edge: 'edge-p1', timezone: '+08:00', maxPayloadBytes: 16_384, maxSkewMs: 900_000, privacyKey: SECRET, devices: devices.map((d) => ({ device: d, district: 'd1' })) };
@@ -71,7 +72,7 @@ afterEach(async () => {
 
 function pool(workers: number, over: Partial<ConstructorParameters<typeof IngestPool>[0]> = {}): IngestPool {
   const c = ctx();
-  const p = new IngestPool({ workers, data: data(), fallback: (j) => ingest(c, j.entry, j.channel, j.topic, j.payload, j.receivedAt), ...over });
+  const p = new IngestPool({ workers, data: data(), fallback: (j) => ingest(c, j.entry, j.channel, j.topic, j.payload, j.receivedAt), standIn: c.standIn, ...over });
   pools.push(p);
   return p;
 }
@@ -146,6 +147,32 @@ describe('ingest pool (pipeline.workers)', () => {
     const again = await runAll(p, more);
     expect(again.out).toEqual(more.map((j) => stored(ingest(c, j.entry, j.channel, j.topic, j.payload, j.receivedAt))));
     expect(p.threads().every((w) => w !== undefined)).toBe(true);
+  });
+
+  it('clock-suspect stand-ins never repeat a device ms across threads, a main-thread retry and a restarted thread', { timeout: 90_000 }, async () => {
+    // A fence reset to 2000, every message received in one ms: each event is stored at edge time,
+    // one ms after the last of this device (edge-time.ts), whichever thread ingests it.
+    const entry = entries.get('gbt7946-fence-0')!;
+    let n = 0;
+    const job = (payload?: string): IngestJob => ({
+      entry, channel: 'events', topic: 't', receivedAt: RECEIVED,
+      payload: Buffer.from(payload ?? JSON.stringify({ host: 'PF-01', zone: ++n, event: 'alarm', armed: true, time: '2000-01-01 12:00:00' })),
+    });
+    const first = Array.from({ length: 10 }, () => job()); // answered by the thread
+    const second = [...Array.from({ length: 5 }, () => job()), job('{"__crash__":1}'), ...Array.from({ length: 5 }, () => job())]; // retried here
+    const third = Array.from({ length: 10 }, () => job()); // the restarted thread
+    const c = ctx();
+    const expected = [...first, ...second, ...third].map((j) => stored(ingest(c, j.entry, j.channel, j.topic, j.payload, j.receivedAt)));
+    const p = pool(1, { script: new URL('./fixtures/crashing-ingest-worker.mjs', import.meta.url) });
+    const out = [...(await runAll(p, first)).out, ...(await runAll(p, second)).out];
+    expect(p.stats).toMatchObject({ restarts: 1, retried: second.length });
+    out.push(...(await runAll(p, third)).out);
+    expect(p.stats.retried, 'the third round ran on the restarted thread').toBe(second.length);
+    expect(out).toEqual(expected);
+    const times = out.flatMap((o) => ('events' in (o as object) ? (o as { events: Array<{ deviceTime: number; clockSuspect?: boolean }> }).events : []));
+    expect(times).toHaveLength(first.length + second.length - 1 + third.length);
+    expect(times.every((e) => e.clockSuspect === true)).toBe(true);
+    expect(times.map((e) => e.deviceTime)).toEqual(times.map((_, i) => RECEIVED + i));
   });
 
   it('terminates a thread stuck on a batch past the stall guard; the batch is ingested on the main thread', { timeout: 60_000 }, async () => {
