@@ -7,7 +7,8 @@
  * the id (hub/store/line.ts `nsTime`, frozen), and InfluxDB keeps one point per series and time.
  * A busy device with a bad clock has many events per receive millisecond; any two of one series
  * whose ids hash to the same of the 10^6 slots were one point (bench/README.md, e2e loss). A
- * device that gives one millisecond twice itself is the device's time and stays as it is.
+ * device that gives one millisecond twice itself is the device's time and stays as it is (so
+ * may a suspect and a trusted event of one device share a ms): line.ts's odds apply to those.
  *
  * next = max(receivedAt, last + 1) per device. The value is decided once, at ingest, and goes
  * into the stored body, so an outbox resend or hub replay carries the same time and still
@@ -17,19 +18,19 @@
  * covers the edge clock stepping back (NTP): the device's stand-ins still never repeat.
  *
  * Restart: the map lives in the process, so a restarted edge starts empty and could give a device
- * a millisecond it gave before the restart, but only within the lead the device had then (the
- * excess above one suspect event per ms; the token bucket's one-second burst bounds it to
- * `maxMessagesPerDevicePerSecond` ms for one event per message, and it shrinks by 1 ms per ms).
- * A restart that returns inside that lead (start-up opens SQLite and the broker first) and a
- * device still bursting: then a pair collides only if the ids also share a slot (10^-6 per pair),
- * the odds every pair had before this fix, for that window only. Persisting `last` per device
- * would cost a write per suspect event on the hot path for that; not done.
+ * a millisecond it gave before the restart, but only one inside the lead the device had then
+ * (its suspect events in excess of one per ms; with `maxMessagesPerDevicePerSecond` ≤ 1000 and
+ * one event per message the token bucket's one-second burst bounds the lead to that many ms, and
+ * it shrinks by 1 ms per ms). Only an edge back up within that lead, with the device still
+ * bursting, could reuse one, and even then a pair is one point only if the two ids also share a
+ * slot (10^-6 per pair): the odds every pair had before this fix, for that window only. Accepted:
+ * persisting `last` would cost a write per suspect event on the hot path.
  *
  * Threads (pipeline.workers): a device is pinned to one ingest thread, each thread holds one of
  * these for its devices, and the main thread holds one for the fallback. The pool feeds the main
  * one every stand-in a thread handed back (`observe`) and gives a (re)started thread a copy
  * (`snapshot`), so a retry on the main thread or a restarted thread continues after the last
- * stand-in that was committed (ingest-pool.ts).
+ * stand-in that was handed back (ingest-pool.ts).
  */
 export class EdgeTimeStandIn {
   private readonly last = new Map<string, number>();
