@@ -112,8 +112,13 @@ export interface Hub {
   stats(): HubStats;
   /** Resolves when nothing waits for a commit and the queue is empty (all in InfluxDB). */
   drain(timeoutMs: number): Promise<void>;
-  /** Shut down once: stop accepting, commit what is pending, stop writers, close sockets and files. */
-  close(): Promise<void>;
+  /**
+   * Shut down once: stop accepting, commit what is pending, stop writers, close sockets and files.
+   * `writerGraceMs` (default 5 s) bounds the wait for InfluxDB writes in flight: what they carry is
+   * still in the durable queue, so a write cut short is re-sent on the next start (same point
+   * time, overwritten, never doubled). A Ctrl-C with a promised stop time passes a shorter one.
+   */
+  close(writerGraceMs?: number): Promise<void>;
 }
 
 function makeLogger(log: HubOptions['log']): Logger {
@@ -340,13 +345,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    close() {
+    close(writerGraceMs = 5_000) {
       closing ??= (async () => {
         closed = true;
         for (const t of timers) clearInterval(t);
         await broker.close();
         await committer.settle();
-        await writer?.stop(5_000);
+        await writer?.stop(writerGraceMs);
         try {
           rating.persist?.();
           rating.close?.();

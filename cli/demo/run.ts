@@ -235,10 +235,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       summary: { ...figures, ...base, reconciled: true, ...(lostIds.length ? { lostIds } : {}), ...(duplicatedIds.length ? { duplicatedIds } : {}) },
     };
   } finally {
+    // After a Ctrl-C the stop is promised within seconds: what InfluxDB has not confirmed stays in
+    // the hub's durable queue (re-sent on the next start), so the writer gets 1 s, not 5.
+    const byCtrlC = o.signal?.aborted === true;
     for (const e of edges) await e.close().catch(() => {});
-    await hub?.close().catch(() => {});
+    await hub?.close(byCtrlC ? 1000 : 5000).catch(() => {});
     // Last: everything above may still be writing into it.
-    await influx?.stop(2000);
+    await influx?.stop(byCtrlC ? 1500 : 2000);
   }
 }
 
