@@ -2,13 +2,14 @@ import { ALL_EVENT_TYPES, DEVICE_KINDS, isEventTypeOfKind, type DeviceKind, type
 import type { Event } from '../protocol/event.ts';
 import { DecayingCounts, LruMap, SlidingWindow, type WindowEntry } from './windows.ts';
 import { poissonSurprise } from './poisson.ts';
+import { EntrySpanMemory, type EntrySpanSnap } from './entry-span.ts';
 
 /**
  * THE feature vector: one definition used by training (models/train.ts) and by the edge scorer
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f7';
+export const FEATURE_VERSION = 'f8';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -37,6 +38,7 @@ export const FEATURE_NAMES = [
   'cmp_denied_creds_excess_10m', // f6: ln((distinct credentials refused anywhere in the compound in 10 min + 1) / (its usual denials in 10 min at this hour + 1)): many different cards tried across doors, each door seeing only a few (a scan), where one card refused five times is the everyday nuisance
   'event_group', // context: index of (device kind, event type) in EVENT_GROUPS; per-type models pick their tables by it
   'dev_blind_after_tamper', // f7: 1 on a video-loss of a device that reported tamper within the window before (covered, then blind), else 0
+  'cam_entry_spans_forced', // f8: 1 on an intrusion-leave of a camera region whose still-open entry began ≤ 10 min before a forced door of the compound that is ≤ 30 min old, in a compound whose traffic makes that coincidence rarer than ENTRY_SPAN_CHANCE_MAX a day, else 0
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -75,6 +77,15 @@ export function credentialOf(attrs: Record<string, unknown>): string | undefined
     if (typeof v === 'string' && v.length > 0) return v;
   }
   return undefined;
+}
+
+/**
+ * Camera region (Hik `DetectionRegionList` regionID; GB/T 28181 alarms name none). Offline rows
+ * carry a number, the edge's codec a string: both read as the same key.
+ */
+export function regionOf(attrs: Record<string, unknown>): string {
+  const v = attrs['region'];
+  return typeof v === 'number' || (typeof v === 'string' && v.length > 0) ? String(v) : '';
 }
 
 /** Open duration in seconds (Dahua `DoorNotClosed` Duration, simulators' door-held). */
@@ -159,6 +170,22 @@ export const GROUP_FEATURE = 22;
 /** Column of `dev_blind_after_tamper` (f7; appended after `event_group` so the group column stays 22). */
 export const BLIND_AFTER_TAMPER_FEATURE = 23;
 const TAMPER_TYPE = TYPE_INDEX.get('tamper')!;
+/** Column of `cam_entry_spans_forced` (f8). */
+export const ENTRY_SPANS_FORCED_FEATURE = 24;
+const ENTER_TYPE = TYPE_INDEX.get('intrusion-enter')!;
+const LEAVE_TYPE = TYPE_INDEX.get('intrusion-leave')!;
+const FORCED_TYPE = TYPE_INDEX.get('door-forced')!;
+/** f8: a forced door counts for region entries that stayed open this long after it (an intruder inside up to half an hour). */
+const DOOR_TO_LEAVE_MS = 30 * 60_000;
+/**
+ * f8: the pattern counts only where the compound's own rates (forced doors, region entries and
+ * leaves per camera region, independent) would produce it by chance less often than this per
+ * day: half the 0.5 alerts per compound-day the rules may spend (kt.ts ruleShare × safety). In
+ * compounds with many cameras and doors the triple is everyday coincidence (training + validation
+ * cities: the largest 15 of 94 compounds raise 75 % of the triples, scripts/burglary-pattern-by-size.ts).
+ */
+export const ENTRY_SPAN_CHANCE_MAX = 0.25;
+const DAY_MS = 86_400_000;
 const VIDEO_LOSS_TYPE = TYPE_INDEX.get('video-loss')!;
 
 interface DeviceState {
@@ -179,6 +206,8 @@ interface CompoundState {
   /** Fading counts of the compound's [non-routine, rare, denial] events: what "many alarms" means for its size. */
   alarms: DecayingCounts;
   firstT: number;
+  /** f8: forced doors and open camera-region entries. */
+  spans: EntrySpanMemory;
 }
 
 interface KindState {
@@ -253,7 +282,7 @@ export class FeatureExtractor {
         w: d.window.tuples(), types: d.types.save(), hours: d.hours.save(),
         recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
       }]),
-      compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT }]),
+      compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT, spans: c.spans.save() }]),
       credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
       kinds: [...this.kinds.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
       vendors: [...this.vendors.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
@@ -298,7 +327,9 @@ export class FeatureExtractor {
           hours: new DecayingCounts(24, o.memoryHalfLifeMs),
           alarms: new DecayingCounts(3, o.memoryHalfLifeMs),
           firstT: c.firstT,
+          spans: new EntrySpanMemory(o.windowMs, DOOR_TO_LEAVE_MS),
         };
+        st.spans.load(c.spans);
         st.types.load(c.types);
         st.hours.load(c.hours);
         st.alarms.load(c.alarms);
@@ -384,6 +415,7 @@ export class FeatureExtractor {
         hours: new DecayingCounts(24, o.memoryHalfLifeMs),
         alarms: new DecayingCounts(3, o.memoryHalfLifeMs),
         firstT: ev.deviceTime,
+        spans: new EntrySpanMemory(o.windowMs, DOOR_TO_LEAVE_MS),
       };
       this.compounds.set(ev.compound, cmp);
     }
@@ -517,6 +549,7 @@ export class FeatureExtractor {
     // needs no new state. Each alone is a daily nuisance; the ordered pair within 10 min was seen
     // 2 times in 376 compound-days of the training and validation cities.
     out[BLIND_AFTER_TAMPER_FEATURE] = typeIdx === VIDEO_LOSS_TYPE && dev.recent[TAMPER_TYPE]! > 0 && t - dev.recentT[TAMPER_TYPE]! <= o.windowMs ? 1 : 0;
+    out[ENTRY_SPANS_FORCED_FEATURE] = this.entrySpan(cmp, ev, typeIdx, t);
 
     // Learn from this event after scoring it.
     dev.types.add(typeIdx);
@@ -533,6 +566,34 @@ export class FeatureExtractor {
     dev.lastT = t;
     if (!(t <= this.lastEventT)) this.lastEventT = t;
     return out;
+  }
+
+  /**
+   * f8: feed the compound's entry-span memory; on an intrusion-leave, 1 when an open entry of the
+   * same camera region spans a forced door (entry-span.ts) and the compound's own rates make that
+   * coincidence rarer than ENTRY_SPAN_CHANCE_MAX a day. Chance rate under independence: forced
+   * doors a day × P(an entry of one region in the 10 min before) × P(its leave in the 30 min
+   * after), over the compound's regions: F · (Λe · A) · (Λl · B) / regions.
+   */
+  private entrySpan(cmp: CompoundState, ev: FeatureEvent, typeIdx: number, t: number): number {
+    if (typeIdx === FORCED_TYPE) {
+      cmp.spans.forced(t);
+      return 0;
+    }
+    if (typeIdx !== ENTER_TYPE && typeIdx !== LEAVE_TYPE) return 0;
+    const key = `${ev.device}/${regionOf(ev.attributes)}`;
+    if (typeIdx === ENTER_TYPE) {
+      cmp.spans.enter(key, t);
+      return 0;
+    }
+    if (!cmp.spans.leave(key, t)) return 0;
+    const age = t - cmp.firstT;
+    const A = this.options.windowMs;
+    const chance = this.ratePerMs(cmp.types.values[FORCED_TYPE] ?? 0, age) * DAY_MS
+      * this.ratePerMs(cmp.types.values[ENTER_TYPE] ?? 0, age) * A
+      * this.ratePerMs(cmp.types.values[LEAVE_TYPE] ?? 0, age) * DOOR_TO_LEAVE_MS
+      / Math.max(1, cmp.spans.regions);
+    return chance < ENTRY_SPAN_CHANCE_MAX ? 1 : 0;
   }
 
   private kindTypeP(kind: KindState, typeIdx: number): number {
@@ -588,13 +649,13 @@ export class FeatureExtractor {
  * are stored by index: FEATURE_VERSION pins the type order, and a snapshot of another feature
  * version, layout or window setting is refused rather than misread.
  */
-export const FEATURE_STATE_VERSION = 2; // 2: vendor priors (f6)
+export const FEATURE_STATE_VERSION = 3; // 2: vendor priors (f6); 3: compound entry-span memory (f8)
 
 type Counts = ReturnType<DecayingCounts['save']>;
 /** [t, flags (routine 1 | denial 2 | grant 4 | rare 8), type index, device, credential or null] */
 type EntryTuple = [number, number, number, string, string | null];
 interface DeviceSnap { w: EntryTuple[]; types: Counts; hours: Counts; recent: number[]; recentT: number[]; firstT: number; lastT: number | null }
-interface CompoundSnap { w: EntryTuple[]; types: Counts; hours: Counts; alarms: Counts; firstT: number }
+interface CompoundSnap { w: EntryTuple[]; types: Counts; hours: Counts; alarms: Counts; firstT: number; spans: EntrySpanSnap }
 interface KindSnap { types: Counts; hours: Counts; devices: number; firstT: number | null }
 
 export interface FeatureSnapshot {

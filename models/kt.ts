@@ -37,7 +37,7 @@ export interface KtRecipe {
 
 export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
   name: 'kt',
-  version: '2.3.0',
+  version: '2.4.0',
   // Six cities of 6–14 compounds over the year for the tails (2.0.0 had two: thin tails, and a
   // threshold that did not hold on new cities). City and traffic seeds 11–19 / 101–109 lie
   // outside the development (1000–1999) and reserved (900000–900999) ranges.

@@ -17,11 +17,11 @@ export const RULE_CANDIDATES: readonly EventType[] = [
 ];
 
 /**
- * Known-critical sequences (kt-2.3.0): binary features whose 1 means "this pattern happened",
+ * Known-critical sequences (kt-2.3.0; kt-2.4.0 adds the entry that spans a forced door): binary features whose 1 means "this pattern happened",
  * admitted like the types (fewest validation alerts first, within the same budget). A kept one
  * scores cap + 1 where it is 1, whatever the event's group.
  */
-export const RULE_FEATURE_CANDIDATES: readonly string[] = ['dev_blind_after_tamper'];
+export const RULE_FEATURE_CANDIDATES: readonly string[] = ['dev_blind_after_tamper', 'cam_entry_spans_forced'];
 
 export function featureColumn(name: string): number {
   const j = (FEATURE_NAMES as readonly string[]).indexOf(name);

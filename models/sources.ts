@@ -13,12 +13,21 @@ import type { LabeledEvent } from './dataset.ts';
  */
 const CARRIES_DURATION: ReadonlySet<string> = new Set(['dahua-access/door-held']);
 const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'];
+/**
+ * Camera regions (f8 reads them on intrusion enter/leave): Hikvision's alert stream names the
+ * region (`DetectionRegionList`), a GB/T 28181 alarm notify does not (DEVICES.md).
+ */
+const CARRIES_REGION: ReadonlySet<string> = new Set(['line-crossing', 'intrusion-enter', 'intrusion-leave', 'loitering'].map((t) => `hik-camera-alert/${t}`));
 
 /** The attributes of an intended event (of `type`) as the device's vendor payload can carry them. */
 export function carriedAttributes<A extends Record<string, unknown>>(profile: string | undefined, type: string, attrs: A): A {
-  if (profile === undefined || CARRIES_DURATION.has(`${profile}/${type}`) || !DURATION_KEYS.some((k) => k in attrs)) return attrs;
+  if (profile === undefined) return attrs;
+  const dropDuration = !CARRIES_DURATION.has(`${profile}/${type}`) && DURATION_KEYS.some((k) => k in attrs);
+  const dropRegion = !CARRIES_REGION.has(`${profile}/${type}`) && 'region' in attrs;
+  if (!dropDuration && !dropRegion) return attrs;
   const out: A = { ...attrs };
-  for (const k of DURATION_KEYS) delete out[k];
+  if (dropDuration) for (const k of DURATION_KEYS) delete out[k];
+  if (dropRegion) delete out['region'];
   return out;
 }
 

@@ -16,7 +16,7 @@ import { connectDevice, publish, startHubStandIn, tempDir, until, type HubStandI
 
 /**
  * Issue 15, "a restarted edge flags an incident in its first minute", on real processes: a
- * `safestar edge --config` process (default model kt-2.3.0) learns a small compound's devices
+ * `safestar edge --config` process (default model kt-2.4.0) learns a small compound's devices
  * from vendor payloads over MQTT, is killed with SIGKILL (no clean stop: only the periodic
  * snapshot of the feature memory survives), and a new process on the same data folder flags a
  * 25-min door-held a minute after its start. A cold edge (fresh data folder) gets the same input
@@ -197,7 +197,7 @@ describe('a restarted edge process (issue 15: no blind spot after a restart)', (
     await until(() => doorHeld(hub, 'edge-rw', door!.id) !== undefined, 60_000, 'the door-held at the hub');
     const flagged = doorHeld(hub, 'edge-rw', door!.id)!;
     const score = flagged['score'] as { value: number; threshold: number; anomalous: boolean; model: string };
-    expect(score.model).toBe('kt-2.3.0');
+    expect(score.model).toBe('kt-2.4.0');
     expect(score.anomalous).toBe(true);
     // "In its first minute": the incident happened (device time) within 60 s of the new process
     // being ready, well inside the 10-min learning period a cold edge would impose.

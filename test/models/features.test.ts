@@ -36,6 +36,68 @@ describe('FeatureExtractor', () => {
     expect(back.push(cam(t0 + 21 * 60_000, 'video-loss'))![F.dev_blind_after_tamper]).toBe(1);
   });
 
+  it('f8: flags the leave of a camera region whose open entry began ≤ 10 min before a forced door ≤ 30 min old', () => {
+    const cam = (t: number, type: EventType, region: number | string = 1, device = 'c0001-cam-01'): FeatureEvent => ({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type, attributes: { region } });
+    const MIN = 60_000;
+    const fx = new FeatureExtractor();
+    // A day of a small compound first (passages, motion, a region entry and leave every 3 h, no
+    // forced door): the triple below is far from what its traffic produces by chance.
+    for (let t = MONDAY_LOCAL_MIDNIGHT; t < MONDAY_LOCAL_MIDNIGHT + 86_400_000; t += 2 * MIN) {
+      fx.push(access(t, 'granted', undefined, { card: `k${t % 7}` }));
+      if (t % (10 * MIN) === 0) fx.push(cam(t + 1000, 'motion', 1, 'c0001-cam-02'));
+      if (t % (180 * MIN) === 0) {
+        fx.push(cam(t + 2000, 'intrusion-enter', 3));
+        fx.push(cam(t + 5 * MIN, 'intrusion-leave', 3));
+      }
+    }
+    const t0 = MONDAY_LOCAL_MIDNIGHT + 86_400_000 + 10 * 3_600_000;
+    expect(fx.push(cam(t0, 'intrusion-enter'))![F.cam_entry_spans_forced]).toBe(0);
+    expect(fx.push(access(t0 + 4 * MIN, 'door-forced'))![F.cam_entry_spans_forced]).toBe(0);
+    expect(fx.push(cam(t0 + 5 * MIN, 'intrusion-leave', 2))![F.cam_entry_spans_forced]).toBe(0); // another region was left
+    expect(fx.push(cam(t0 + 6 * MIN, 'intrusion-leave', 1, 'c0001-cam-02'))![F.cam_entry_spans_forced]).toBe(0); // another camera
+    // The codec's region is a string, the simulators' a number: the same region.
+    expect(fx.push(cam(t0 + 20 * MIN, 'intrusion-leave', '1'))![F.cam_entry_spans_forced]).toBe(1);
+    expect(fx.push(cam(t0 + 21 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(0); // the entry is closed now
+    // Door more than 10 min after the entry, or the leave more than 30 min after the door: no.
+    const t1 = t0 + 2 * 3_600_000;
+    fx.push(cam(t1, 'intrusion-enter'));
+    fx.push(access(t1 + 11 * MIN, 'door-forced'));
+    expect(fx.push(cam(t1 + 15 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(0);
+    const t2 = t1 + 2 * 3_600_000;
+    fx.push(cam(t2, 'intrusion-enter'));
+    fx.push(access(t2 + 3 * MIN, 'door-forced'));
+    expect(fx.push(cam(t2 + 34 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(0);
+    // A forced door before the entry does not count (the region was entered after it).
+    const t3 = t2 + 2 * 3_600_000;
+    fx.push(access(t3, 'door-forced'));
+    fx.push(cam(t3 + MIN, 'intrusion-enter'));
+    expect(fx.push(cam(t3 + 10 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(0);
+    // The open entry and the forced door are part of the saved memory.
+    const t4 = t3 + 2 * 3_600_000;
+    fx.push(cam(t4, 'intrusion-enter'));
+    fx.push(access(t4 + 2 * MIN, 'door-forced'));
+    const back = new FeatureExtractor();
+    back.restore(JSON.parse(JSON.stringify(fx.snapshot())));
+    expect(back.push(cam(t4 + 15 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(1);
+  });
+
+  it('f8: where forced doors and region entries are everyday traffic, the same triple is coincidence and stays 0', () => {
+    const MIN = 60_000;
+    const fx = new FeatureExtractor();
+    const t0 = MONDAY_LOCAL_MIDNIGHT;
+    // Two days of a compound with 5 cameras, each entering and leaving its region every ~6 min, and a forced door every hour.
+    let t = t0;
+    for (let i = 0; t < t0 + 2 * 86_400_000; i++, t += 73_000) {
+      const device = `c0001-cam-0${i % 5}`;
+      fx.push({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type: i % 2 === 0 ? 'intrusion-enter' : 'intrusion-leave', attributes: {} });
+      if (i % 50 === 0) fx.push(access(t + 1000, 'door-forced'));
+    }
+    const cam = (tt: number, type: EventType): FeatureEvent => ({ deviceTime: tt, device: 'c0001-cam-09', compound: 'c0001', kind: 'camera', type, attributes: {} });
+    fx.push(cam(t, 'intrusion-enter'));
+    fx.push(access(t + 3 * MIN, 'door-forced'));
+    expect(fx.push(cam(t + 15 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(0);
+  });
+
   it('encodes local hour and weekday in the site timezone', () => {
     const fx = new FeatureExtractor({ tzOffsetMinutes: 480 });
     const row = fx.push(access(MONDAY_LOCAL_MIDNIGHT + 3 * 3_600_000, 'granted'))!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../edge/codecs/registry.ts';
-import { openSecondsOf } from '../../models/features.ts';
+import { openSecondsOf, regionOf } from '../../models/features.ts';
 import { carriedAttributes, labeledEvents, profilesOf } from '../../models/sources.ts';
 import { generateCity } from '../../simulators/city.ts';
 import { generateTraffic } from '../../simulators/traffic.ts';
@@ -21,13 +21,15 @@ describe('offline rows see only what the vendor payload carries', () => {
   for (const profile of VENDOR_PROFILE_NAMES) {
     const enc = ENCODERS[profile];
     for (const type of enc.supports) {
-      it(`${profile} ${type}: open duration offline = decoded at the edge`, () => {
+      it(`${profile} ${type}: open duration and camera region offline = decoded at the edge`, () => {
         const attributes = { door: 1, zone: 1, region: 1, lane: 1, durationS: 1500 };
         const intent: Intent = { kind: enc.kind, channel: 'events', time: t0, deviceTime: t0, events: [{ type, severity: enc.severity(type), attributes }] };
         const out = enc.encode(intent, { device: { id: `${compound.id}-probe`, kind: enc.kind, profile, zone: 1 }, compound, seq: 1, tzOffsetMinutes: 480 });
         const r = decode(profile, 'events', Buffer.from(out.payload), { device: `${compound.id}-probe`, kind: enc.kind, timezone: '+08:00', receivedAt: t0 });
         if (!r.ok) throw new Error(`${r.code}: ${r.reason}`);
         expect(openSecondsOf(carriedAttributes(profile, type, attributes))).toBe(openSecondsOf(r.drafts[0]!.attributes));
+        // f8 keys open region entries by camera region: offline and live must name the same one.
+        expect(regionOf(carriedAttributes(profile, type, attributes))).toBe(regionOf(r.drafts[0]!.attributes));
       });
     }
   }

@@ -47,8 +47,9 @@ describe('models train && evaluate (small budget)', () => {
     expect(card.sha256).toBe(createHash('sha256').update(readFileSync(pa.onnx)).digest('hex'));
     // Types that never occur in normal traffic cost no budget, so the rules keep them.
     expect(card.rules.types).toEqual(expect.arrayContaining(['blacklist-hit', 'duress', 'wire-cut']));
-    // So does the covered-then-blind sequence (kt-2.3.0), a rule feature admitted the same way.
-    expect(card.rules.features).toEqual(['dev_blind_after_tamper']);
+    // So do the sequences (covered-then-blind, kt-2.3.0; an entry that spans a forced door, kt-2.4.0),
+    // rule features admitted the same way while they fit the budget.
+    expect([...(card.rules.features ?? [])].sort()).toEqual(['cam_entry_spans_forced', 'dev_blind_after_tamper']);
     // Every baseline got a threshold from the same validation rows.
     expect(Object.keys(card.baselineThresholds).sort()).toEqual(['ewma-poisson', 'rules-tuned', 'severity', 'type-poisson-a0.02', 'type-poisson-a0.1']);
   });

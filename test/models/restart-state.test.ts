@@ -111,7 +111,7 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     expect(blind.at(-1)!.score?.anomalous).toBe(false);
     // and the restored scorer did not turn the reconnect burst into alarms
     expect(warm.slice(0, -1).filter((e) => e.score?.anomalous).length).toBeLessThanOrEqual(1);
-    expect(FEATURE_COUNT).toBe(24);
+    expect(FEATURE_COUNT).toBe(25);
   });
 
   it('on a cold start every new device learns, however many devices have already spoken', { timeout: 120_000 }, async () => {

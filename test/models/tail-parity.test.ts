@@ -67,13 +67,15 @@ describe('tail model: TypeScript training, ONNX export, onnxruntime parity', () 
 
   it('a rule feature scores cap + 1 where it is 1 and what the fitted tables gave where it is 0, in TypeScript and onnxruntime alike', async () => {
     const j = FEATURE_NAMES.indexOf('dev_blind_after_tamper');
-    const ruled = withRules(model, groupsOfType('wire-cut'), [j]);
+    const k2 = FEATURE_NAMES.indexOf('cam_entry_spans_forced'); // f8, a second rule feature
+    const ruled = withRules(model, groupsOfType('wire-cut'), [j, k2]);
     const n = 800;
     const test = rows(n, 37);
     for (let i = 0; i < n; i += 5) test[i * FEATURE_COUNT + j] = 1;
+    for (let i = 2; i < n; i += 7) test[i * FEATURE_COUNT + k2] = 1;
     const ts = scoreTail(ruled, test, n);
-    const plain = scoreTail(model, test.map((v, k) => (k % FEATURE_COUNT === j ? 0 : v)), n);
-    for (let i = 0; i < n; i++) expect(ts[i]).toBe(i % 5 === 0 ? ruled.cap + 1 : plain[i]);
+    const plain = scoreTail(model, test.map((v, k) => (k % FEATURE_COUNT === j || k % FEATURE_COUNT === k2 ? 0 : v)), n);
+    for (let i = 0; i < n; i++) expect(ts[i]).toBe(i % 5 === 0 || i % 7 === 2 ? ruled.cap + 1 : plain[i]);
     const session = await ort.InferenceSession.create(buildTailOnnx(ruled, meta));
     try {
       const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', test, [n, FEATURE_COUNT]) });
