@@ -2,13 +2,17 @@ import Type from 'typebox';
 import { ID_PATTERN } from './ids.ts';
 import { ALL_EVENT_TYPES, DEVICE_KINDS, SEVERITIES, isEventTypeOfKind, type DeviceKind, type EventType, type Severity } from './devices.ts';
 import { compileChecker, type Checked } from './validate.ts';
+import {
+  ATTRIBUTE_KEY_PATTERN, ATTRIBUTE_MAX_LENGTH, ATTRIBUTES_MAX, EPOCH_MAX, EPOCH_MIN, EVENT_ID_PATTERN, OPTIONAL_KEYS, REQUIRED_KEYS,
+  SCORE_MODEL_MAX_LENGTH, surelyEventShape,
+} from './event-accept.ts';
 
 export const EVENT_VERSION = 1;
 
 const Id = Type.String({ pattern: ID_PATTERN });
 /** Epoch milliseconds, bounded to 2000-01-01 … 2100-01-01 so a seconds/ms mix-up is caught. */
-const EpochMs = Type.Integer({ minimum: 946_684_800_000, maximum: 4_102_444_800_000 });
-const AttributeValue = Type.Union([Type.String({ maxLength: 256 }), Type.Number(), Type.Boolean()]);
+const EpochMs = Type.Integer({ minimum: EPOCH_MIN, maximum: EPOCH_MAX });
+const AttributeValue = Type.Union([Type.String({ maxLength: ATTRIBUTE_MAX_LENGTH }), Type.Number(), Type.Boolean()]);
 
 /**
  * Canonical Event v1: what every codec produces and the hub stores. Personal data never rides here
@@ -18,7 +22,7 @@ export const EventSchema = Type.Object(
   {
     v: Type.Literal(EVENT_VERSION),
     /** Unique, minted by the edge (edge id + time + counter): the hub's dedupe key. */
-    id: Type.String({ pattern: '^[A-Za-z0-9_.:-]{8,100}$' }),
+    id: Type.String({ pattern: EVENT_ID_PATTERN }),
     /** When the device says it happened (ms). */
     deviceTime: EpochMs,
     /** When the edge received it (ms); device clock drift = receivedAt - deviceTime. */
@@ -33,8 +37,8 @@ export const EventSchema = Type.Object(
     // propertyNames, not a key pattern: a Record key pattern only selects which keys the value
     // schema applies to, it does not refuse the others.
     attributes: Type.Record(Type.String(), AttributeValue, {
-      maxProperties: 32,
-      propertyNames: { pattern: '^[A-Za-z0-9_]{1,40}$' },
+      maxProperties: ATTRIBUTES_MAX,
+      propertyNames: { pattern: ATTRIBUTE_KEY_PATTERN },
     }),
     /**
      * The device's clock is not trusted for this event (issue 12): receive time − device time was
@@ -53,7 +57,7 @@ export const EventSchema = Type.Object(
     /** Anomaly score from the edge's model, when one ran. */
     score: Type.Optional(
       Type.Object(
-        { value: Type.Number(), threshold: Type.Number(), model: Type.String({ maxLength: 64 }), anomalous: Type.Boolean() },
+        { value: Type.Number(), threshold: Type.Number(), model: Type.String({ maxLength: SCORE_MODEL_MAX_LENGTH }), anomalous: Type.Boolean() },
         { additionalProperties: false },
       ),
     ),
@@ -83,8 +87,21 @@ export interface Event {
 
 const checkShape = compileChecker<Event>(EventSchema);
 
+// The fast accept (event-accept.ts) knows exactly these properties; a schema that grew or lost
+// one must not be half-checked by it.
+{
+  const props = Object.keys(EventSchema.properties).sort().join();
+  const known = [...REQUIRED_KEYS, ...OPTIONAL_KEYS].sort().join();
+  const required = [...(EventSchema.required ?? [])].sort().join();
+  if (props !== known || required !== [...REQUIRED_KEYS].sort().join()) {
+    throw new Error(`SS_PROTOCOL_EVENT_ACCEPT: protocol/event-accept.ts handles ${known} (required ${REQUIRED_KEYS.join()}), the schema has ${props} (required ${required}); update it`);
+  }
+}
+
 /** Validate an unknown value as Event v1, including the kind ↔ type pairing the schema can't say. */
 export function checkEvent(value: unknown): Checked<Event> {
+  // Certainly valid (the common case) → no compiled check; anything else gets TypeBox's verdict.
+  if (surelyEventShape(value) && isEventTypeOfKind((value as Event).kind, (value as Event).type)) return { ok: true, value: value as Event };
   const r = checkShape(value);
   if (!r.ok) return r;
   if (!isEventTypeOfKind(r.value.kind, r.value.type)) {

@@ -44,6 +44,30 @@ CREATE TABLE IF NOT EXISTS scorer_state (
   k TEXT PRIMARY KEY, version INTEGER NOT NULL, feature_version TEXT NOT NULL, saved_at INTEGER NOT NULL, body TEXT NOT NULL);
 `,
   },
+  {
+    // Issue 14: every insert into `outbox` also maintained the (life, seq) index and the
+    // AUTOINCREMENT counter row, and stored the event id a second time (it is in the body; the
+    // edge never reads it: the hub dedupes by id). One table per class, rowid = seq, needs no
+    // secondary index: every read and delete is a seq range of one class. Seqs stay one counter
+    // over both classes, never reused (the outbox records the highest in meta 'seq' with every
+    // write: what AUTOINCREMENT's sqlite_sequence row did). `outbox` stays as a read-only view of
+    // both, in the old column order without `id`, for tools and people reading the file.
+    version: 4,
+    name: 'outbox split into outbox_life / outbox_normal (rowid = seq, no index, no id column)',
+    up: `
+DROP INDEX IF EXISTS outbox_life;
+CREATE TABLE outbox_life (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE outbox_normal (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+INSERT INTO outbox_life (seq, at, body) SELECT seq, at, body FROM outbox WHERE life = 1 ORDER BY seq;
+INSERT INTO outbox_normal (seq, at, body) SELECT seq, at, body FROM outbox WHERE life = 0 ORDER BY seq;
+INSERT INTO meta (k, v) VALUES ('seq', max(
+  coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), coalesce((SELECT MAX(seq) FROM outbox), 0)))
+  ON CONFLICT(k) DO UPDATE SET v = max(v, excluded.v);
+DROP TABLE outbox;
+CREATE VIEW outbox AS
+  SELECT seq, 1 AS life, at, body FROM outbox_life UNION ALL SELECT seq, 0 AS life, at, body FROM outbox_normal;
+`,
+  },
 ];
 
 /**

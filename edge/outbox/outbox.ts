@@ -55,7 +55,6 @@ export interface DeadLetterView {
 }
 
 export interface NewRow {
-  id: string;
   life: boolean;
   /** Edge receive time, ms (outbox age / uplink lag metrics). */
   at: number;
@@ -64,9 +63,13 @@ export interface NewRow {
 
 /**
  * Rows per multi-row INSERT: one statement step per 32 rows instead of per row saves ~1/3 of the
- * insert CPU (~3 µs/row here, issue 7). 128 bound parameters, far below SQLite's limit.
+ * insert CPU (~3 µs/row here, issue 7). A remainder goes in halving chunks (16, 8 … 1), so a
+ * commit of 63 rows is 6 statements, not 32 (issue 14). 96 bound parameters at most.
  */
-const INSERT_CHUNK = 32;
+const INSERT_CHUNKS = [32, 16, 8, 4, 2, 1] as const;
+
+/** The two classes' tables (migrations.ts step 4): rowid = seq, no secondary index. */
+const TABLES = { life: 'outbox_life', normal: 'outbox_normal' } as const;
 
 /** Fresh rows per class kept in memory for the uplink (fresh-tail.ts); beyond this it reads SQLite. */
 const FRESH_TAIL_MAX = 20_000;
@@ -95,26 +98,31 @@ export class Outbox {
   private handedOutNormal = 0;
   private readonly seal: DeadLetterSeal | undefined;
   private readonly st: {
-    insert: Statement;
-    insertMany: Statement;
+    /** INSERTs of 32, 16 … 1 rows (INSERT_CHUNKS), per class. */
+    insertLife: Statement[];
+    insertNormal: Statement[];
+    highWater: Statement;
     insertDl: Statement;
-    delRange: Statement;
+    delLife: Statement;
+    delNormal: Statement;
     readLife: Statement;
     readNormal: Statement;
     dropOldest: Statement;
     pruneDl: Statement;
     listDl: Statement;
-    oldest: Statement;
-    maxSeq: Statement;
+    oldestLife: Statement;
+    oldestNormal: Statement;
   };
   private readonly wal: WalSync;
-  /** Highest seq inserted, and highest seq known to be on disk. */
+  /** Highest seq ever given to a row (the next row gets one more), and highest known on disk. */
   private writtenSeq: number;
   private durableSeqNow: number;
   private readonly writeTx: (rows: readonly NewRow[], dls: readonly DeadLetter[], fresh: OutboxRow[]) => number;
   private readonly lifeTail: FreshTail;
   private readonly normalTail: FreshTail;
   private readonly deleteTx: (rows: readonly Pick<OutboxRow, 'seq' | 'life'>[]) => number;
+  /** Bound-parameter arrays per chunk size, reused across statements (no array per chunk). */
+  private readonly args: (string | number)[][] = INSERT_CHUNKS.map((n) => new Array<string | number>(n * 3));
 
   constructor(file: string, opts: OutboxOptions) {
     this.maxEvents = opts.maxEvents;
@@ -133,57 +141,57 @@ export class Outbox {
       db.prepare(`INSERT INTO meta (k, v) VALUES ('boot', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`).run(next);
       return next;
     })();
-    this.depthNow = (db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
-    this.lifeDepth = (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE life = 1').get() as { n: number }).n;
-    this.deadLetterRows = (db.prepare('SELECT COUNT(*) AS n FROM deadletters').get() as { n: number }).n;
+    const count = (t: string): number => (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
+    this.lifeDepth = count(TABLES.life);
+    this.depthNow = this.lifeDepth + count(TABLES.normal);
+    this.deadLetterRows = count('deadletters');
+    const inserts = (table: string): Statement[] =>
+      INSERT_CHUNKS.map((n) => db.prepare(`INSERT INTO ${table} (seq, at, body) VALUES ${Array(n).fill('(?, ?, ?)').join(', ')}`));
     this.st = {
-      insert: db.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)'),
-      insertMany: db.prepare(`INSERT INTO outbox (id, life, at, body) VALUES ${Array(INSERT_CHUNK).fill('(?, ?, ?, ?)').join(', ')}`),
+      insertLife: inserts(TABLES.life),
+      insertNormal: inserts(TABLES.normal),
+      highWater: db.prepare(`INSERT INTO meta (k, v) VALUES ('seq', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`),
       insertDl: db.prepare('INSERT INTO deadletters (at, device, topic, code, reason, payload, size, masked, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      delRange: db.prepare('DELETE FROM outbox WHERE seq BETWEEN ? AND ? AND life = ?'),
-      readLife: db.prepare('SELECT seq, body FROM outbox WHERE life = 1 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-      readNormal: db.prepare('SELECT seq, body FROM outbox WHERE life = 0 AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
-      dropOldest: db.prepare('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE life = 0 AND seq > ? ORDER BY seq LIMIT ?)'),
+      delLife: db.prepare(`DELETE FROM ${TABLES.life} WHERE seq BETWEEN ? AND ?`),
+      delNormal: db.prepare(`DELETE FROM ${TABLES.normal} WHERE seq BETWEEN ? AND ?`),
+      readLife: db.prepare(`SELECT seq, body FROM ${TABLES.life} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
+      readNormal: db.prepare(`SELECT seq, body FROM ${TABLES.normal} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`),
+      dropOldest: db.prepare(`DELETE FROM ${TABLES.normal} WHERE seq IN (SELECT seq FROM ${TABLES.normal} WHERE seq > ? ORDER BY seq LIMIT ?)`),
       pruneDl: db.prepare('DELETE FROM deadletters WHERE seq IN (SELECT seq FROM deadletters ORDER BY seq LIMIT ?)'),
       listDl: db.prepare('SELECT seq, at, device, topic, code, reason, payload, size, masked FROM deadletters WHERE seq < ? AND (? IS NULL OR device = ?) ORDER BY seq DESC LIMIT ?'),
-      oldest: db.prepare('SELECT at FROM outbox ORDER BY seq LIMIT 1'),
-      maxSeq: db.prepare('SELECT MAX(seq) AS s FROM outbox'),
+      oldestLife: db.prepare(`SELECT seq, at FROM ${TABLES.life} ORDER BY seq LIMIT 1`),
+      oldestNormal: db.prepare(`SELECT seq, at FROM ${TABLES.normal} ORDER BY seq LIMIT 1`),
     };
-    // Rows that were here at open were committed by an earlier run: as durable as they will get.
-    this.writtenSeq = this.maxSeq();
+    // Seqs are never reused, also across restarts (what AUTOINCREMENT gave before step 4): every
+    // write transaction records its highest seq in meta, so rows deleted since (acked, dropped)
+    // cannot hand their seqs out again. Rows here at open were committed by an earlier run: as
+    // durable as they will get.
+    const maxOf = (t: string): number => (db.prepare(`SELECT MAX(seq) AS s FROM ${t}`).get() as { s: number | null }).s ?? 0;
+    const recorded = (db.prepare(`SELECT v FROM meta WHERE k = 'seq'`).get() as { v: number } | undefined)?.v ?? 0;
+    this.writtenSeq = Math.max(recorded, maxOf(TABLES.life), maxOf(TABLES.normal));
     this.durableSeqNow = this.writtenSeq;
     this.lifeTail = new FreshTail(this.writtenSeq, FRESH_TAIL_MAX);
     this.normalTail = new FreshTail(this.writtenSeq, FRESH_TAIL_MAX);
     // The boot transaction above has created the WAL file; from here on it keeps its inode.
     this.wal = new WalSync(`${file}-wal`);
     this.writeTx = db.transaction((rows: readonly NewRow[], dls: readonly DeadLetter[], fresh: OutboxRow[]): number => {
-      // Full chunks in one statement each (SQLite numbers VALUES rows in order), the rest singly.
-      // AUTOINCREMENT gives the rows of one statement consecutive seqs, so the last one names all.
-      let i = 0;
-      let last = 0;
-      if (rows.length >= INSERT_CHUNK) {
-        const args: (string | number)[] = new Array(INSERT_CHUNK * 4);
-        for (; i + INSERT_CHUNK <= rows.length; i += INSERT_CHUNK) {
-          for (let j = 0; j < INSERT_CHUNK; j++) {
-            const r = rows[i + j] as NewRow;
-            args[j * 4] = r.id;
-            args[j * 4 + 1] = r.life ? 1 : 0;
-            args[j * 4 + 2] = r.at;
-            args[j * 4 + 3] = r.body;
-          }
-          last = Number(this.st.insertMany.run(args).lastInsertRowid);
-          for (let j = 0; j < INSERT_CHUNK; j++) {
-            const r = rows[i + j] as NewRow;
-            fresh.push({ seq: last - INSERT_CHUNK + 1 + j, body: r.body, life: r.life });
-          }
-        }
-      }
-      for (; i < rows.length; i++) {
+      // Seqs in commit order over both classes (one counter: `durableSeq()` and the uplink's
+      // `upToSeq` are one number for both): row i of this commit gets seq base + 1 + i. Then each
+      // class's rows go to its table in chunked INSERTs.
+      const base = this.writtenSeq;
+      const life: number[] = [];
+      const normal: number[] = [];
+      for (let i = 0; i < rows.length; i++) {
         const r = rows[i] as NewRow;
-        last = Number(this.st.insert.run(r.id, r.life ? 1 : 0, r.at, r.body).lastInsertRowid);
-        fresh.push({ seq: last, body: r.body, life: r.life });
+        (r.life ? life : normal).push(i);
+        fresh.push({ seq: base + 1 + i, body: r.body, life: r.life });
       }
-      if (last > this.writtenSeq) this.writtenSeq = last;
+      if (life.length > 0) this.insert(this.st.insertLife, rows, life, base);
+      if (normal.length > 0) this.insert(this.st.insertNormal, rows, normal, base);
+      if (rows.length > 0) {
+        this.writtenSeq = base + rows.length;
+        this.st.highWater.run(this.writtenSeq);
+      }
       for (const d of dls) {
         const s = this.seal;
         this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, s ? s.seal(d.payload) : d.payload, d.size ?? d.payload.length, s ? s.mask(d.payload) : '', s ? 1 : 0);
@@ -209,12 +217,32 @@ export class Outbox {
           if (r.seq > normHi) normHi = r.seq;
         }
       }
-      const life = lifeHi >= lifeLo ? this.st.delRange.run(lifeLo, lifeHi, 1).changes : 0;
-      const normal = normHi >= normLo ? this.st.delRange.run(normLo, normHi, 0).changes : 0;
+      const life = lifeHi >= lifeLo ? this.st.delLife.run(lifeLo, lifeHi).changes : 0;
+      const normal = normHi >= normLo ? this.st.delNormal.run(normLo, normHi).changes : 0;
       this.depthNow -= life + normal;
       this.lifeDepth -= life;
       return life + normal;
     });
+  }
+
+  /** Rows `which` (indices into `rows`, ascending) into one class's table: chunks of 32, then halving. */
+  private insert(stmts: readonly Statement[], rows: readonly NewRow[], which: readonly number[], base: number): void {
+    let i = 0;
+    for (let c = 0; c < INSERT_CHUNKS.length; c++) {
+      const n = INSERT_CHUNKS[c] as number;
+      const args = this.args[c] as (string | number)[];
+      const stmt = stmts[c] as Statement;
+      for (; i + n <= which.length; i += n) {
+        for (let j = 0; j < n; j++) {
+          const k = which[i + j] as number;
+          const r = rows[k] as NewRow;
+          args[j * 3] = base + 1 + k;
+          args[j * 3 + 1] = r.at;
+          args[j * 3 + 2] = r.body;
+        }
+        stmt.run(args);
+      }
+    }
   }
 
   /**
@@ -300,13 +328,17 @@ export class Outbox {
     return this.depthNow;
   }
 
-  /** Receive time of the oldest row (ms), undefined when empty. */
+  /** Receive time of the oldest row (lowest seq of either class, ms), undefined when empty. */
   oldestAt(): number | undefined {
-    return (this.st.oldest.get() as { at: number } | undefined)?.at;
+    const l = this.st.oldestLife.get() as { seq: number; at: number } | undefined;
+    const n = this.st.oldestNormal.get() as { seq: number; at: number } | undefined;
+    if (!l || !n) return (l ?? n)?.at;
+    return l.seq < n.seq ? l.at : n.at;
   }
 
+  /** Highest seq ever written (rows up to it may have left since: acked or dropped). */
   maxSeq(): number {
-    return (this.st.maxSeq.get() as { s: number | null }).s ?? 0;
+    return this.writtenSeq;
   }
 
   /** Newest first; page with `beforeSeq`. */

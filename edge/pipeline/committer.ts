@@ -129,7 +129,7 @@ export class GroupCommitter {
       const rows: NewRow[] = new Array(events.length);
       for (let i = 0; i < events.length; i++) {
         const e = events[i] as Event;
-        rows[i] = { id: e.id, life: LIFE_SAFETY_TYPES.has(e.type), at: e.receivedAt, body: bodyOf(e) };
+        rows[i] = { life: LIFE_SAFETY_TYPES.has(e.type), at: e.receivedAt, body: bodyOf(e) };
       }
       dropped = this.opts.outbox.write(rows, deadLetters);
     } catch (e) {

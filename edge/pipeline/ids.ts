@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { VendorProfile } from '../../protocol/vendors.ts';
 
 /**
@@ -53,16 +53,23 @@ export function serialOf(profile: VendorProfile, channel: string, attributes: Id
 const DIGEST_CHARS = 22;
 
 export function messageEventId(edgeId: string, deviceId: string, serial: string | undefined, d: IdSource, payload: Buffer, index: number): string {
-  const h = createHash('sha256');
+  // One-shot `crypto.hash` (no Hash object per event: ~0.4–0.7 µs less per id, issue 14) over the
+  // same bytes the earlier createHash().update(head).update(payload) digested, so ids of resends
+  // stay equal across the upgrade (test/edge/event-ids.test.ts pins them).
   // NUL separators: device ids and types cannot contain one, so fields cannot run together.
+  let digest: string;
   if (serial !== undefined) {
     // The draft's index is left out on purpose: a vendor may resend a record in another batch.
-    h.update(`v1\0s\0${deviceId}\0${d.deviceTime}\0${d.type}\0${serial}`);
+    digest = hash('sha256', `v1\0s\0${deviceId}\0${d.deviceTime}\0${d.type}\0${serial}`, 'base64url');
   } else {
-    h.update(`v1\0p\0${deviceId}\0${d.deviceTime}\0${d.type}\0${index}\0`);
-    h.update(payload);
+    const head = `v1\0p\0${deviceId}\0${d.deviceTime}\0${d.type}\0${index}\0`;
+    const headBytes = Buffer.byteLength(head);
+    const data = Buffer.allocUnsafe(headBytes + payload.length);
+    data.write(head, 0, 'utf8');
+    payload.copy(data, headBytes);
+    digest = hash('sha256', data, 'base64url');
   }
-  return `${edgeId}.${h.digest('base64url').slice(0, DIGEST_CHARS)}`;
+  return `${edgeId}.${digest.slice(0, DIGEST_CHARS)}`;
 }
 
 /**

@@ -87,7 +87,7 @@ async function generate(): Promise<void> {
         const rows = [];
         for (let i = 0; i < k; i++) {
           const ev = fleetEvent(plan, e.n, ++e.seq);
-          rows.push({ id: ev.id, life: false, at: wall, body: JSON.stringify(ev) });
+          rows.push({ life: false, at: wall, body: JSON.stringify(ev) });
         }
         e.outbox.write(rows, []);
         written += k;

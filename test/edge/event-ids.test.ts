@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ingest, type IngestContext } from '../../edge/pipeline/ingest.ts';
 import { EdgeTimeStandIn } from '../../edge/pipeline/edge-time.ts';
@@ -91,5 +93,30 @@ describe('event ids from the device message', () => {
     expect(id.length).toBe(87);
     // The part after the edge id is itself a safe id (no '/', '+', '#', spaces, commas, '=').
     expect(id.slice(65)).toMatch(new RegExp(ID_PATTERN));
+  });
+
+  it('are the digests earlier builds made (resends keep their ids across an upgrade)', () => {
+    // Pinned from the build before issue 14 (createHash().update(head).update(payload)).
+    const t = 1_764_404_102_000;
+    expect(messageEventId('edge-1', 'c1-fence-01', undefined, { type: 'fence-alarm', deviceTime: t, attributes: {} }, Buffer.from('{"zone":3,"event":"alarm","名":"é"}'), 2)).toBe('edge-1.aeoLCP9RLdP2OIdejznPCt');
+    expect(messageEventId('edge-1', 'c1-dev-01', '4711', { type: 'granted', deviceTime: t, attributes: {} }, Buffer.from('ignored'), 5)).toBe('edge-1.qjJxUbPAQEtCcpwBqWHdHo');
+    expect(messageEventId('edge-1', 'c1-dev-01', '序列-9', { type: 'granted', deviceTime: t, attributes: {} }, Buffer.alloc(0), 0)).toBe('edge-1.7NqspiYlJ5ZfeRywGTMAhS');
+    // And for any input: the old two-part digest.
+    const before = (edge: string, dev: string, serial: string | undefined, type: string, time: number, payload: Buffer, index: number): string => {
+      const h = createHash('sha256');
+      if (serial !== undefined) h.update(`v1\0s\0${dev}\0${time}\0${type}\0${serial}`);
+      else {
+        h.update(`v1\0p\0${dev}\0${time}\0${type}\0${index}\0`);
+        h.update(payload);
+      }
+      return `${edge}.${h.digest('base64url').slice(0, 22)}`;
+    };
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.option(fc.string({ unit: 'grapheme' }), { nil: undefined }), fc.string(), fc.integer(), fc.uint8Array({ maxLength: 300 }), fc.nat(40), (dev, serial, type, time, bytes, index) => {
+        const payload = Buffer.from(bytes);
+        expect(messageEventId('e1', dev, serial, { type, deviceTime: time, attributes: {} }, payload, index)).toBe(before('e1', dev, serial, type, time, payload, index));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -11,7 +11,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()?.();
 });
 
-const rows = (from: number, n: number): NewRow[] => Array.from({ length: n }, (_, i) => ({ id: `e${from + i}`, life: false, at: from + i, body: `{"i":${from + i}}` }));
+const rows = (from: number, n: number): NewRow[] => Array.from({ length: n }, (_, i) => ({ life: false, at: from + i, body: `{"i":${from + i}}` }));
 
 describe('outbox drops', () => {
   it('drops only rows never handed to the uplink, so every counted drop is a real loss', async () => {

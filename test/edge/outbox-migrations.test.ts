@@ -73,7 +73,7 @@ describe('edge database: numbered migrations (PRAGMA user_version, the runner sh
       expect(rows.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 45 }, (_, i) => i + 6));
       expect(rows.find((r) => r.seq === 10)).toMatchObject({ life: true, body: JSON.stringify({ id: 'e10', n: 10 }) });
       // New rows continue after the old sequence (AUTOINCREMENT kept), never reusing an acked seq.
-      expect(ob.write([{ id: 'new', life: false, at: 3000, body: '{}' }], [])).toBe(0); // none dropped
+      expect(ob.write([{ life: false, at: 3000, body: '{}' }], [])).toBe(0); // none dropped
       expect(ob.maxSeq()).toBe(51);
       const dls = ob.deadLetters();
       expect(dls).toHaveLength(1);
@@ -103,14 +103,60 @@ describe('edge database: numbered migrations (PRAGMA user_version, the runner sh
     const newer = openDb(join(d, 'b.sqlite'));
     newer.pragma(`user_version = ${EDGE_DB_MIGRATIONS.length + 1}`);
     newer.close();
-    expect(() => new Outbox(join(d, 'b.sqlite'), { maxEvents: 10 })).toThrow(/^SS_EDGE_SCHEMA_NEWER: .*b\.sqlite is at schema version 4; this build knows 3/);
+    expect(() => new Outbox(join(d, 'b.sqlite'), { maxEvents: 10 })).toThrow(new RegExp(`^SS_EDGE_SCHEMA_NEWER: .*b\\.sqlite is at schema version ${EDGE_DB_MIGRATIONS.length + 1}; this build knows ${EDGE_DB_MIGRATIONS.length}`));
 
     const db = openDb(join(d, 'c.sqlite'));
-    const broken = [...EDGE_DB_MIGRATIONS, { version: EDGE_DB_MIGRATIONS.length + 1, name: 'broken', up: 'CREATE TABLE t4 (x INTEGER); INSERT INTO no_such_table VALUES (1);' }];
-    expect(() => migrateEdgeDb(db, broken)).toThrow(/^SS_EDGE_MIGRATION: .*migration 4 \(broken\) failed and was rolled back/);
+    const broken = [...EDGE_DB_MIGRATIONS, { version: EDGE_DB_MIGRATIONS.length + 1, name: 'broken', up: 'CREATE TABLE t_new (x INTEGER); INSERT INTO no_such_table VALUES (1);' }];
+    expect(() => migrateEdgeDb(db, broken)).toThrow(new RegExp(`^SS_EDGE_MIGRATION: .*migration ${EDGE_DB_MIGRATIONS.length + 1} \\(broken\\) failed and was rolled back`));
     expect(db.pragma('user_version', { simple: true })).toBe(EDGE_DB_MIGRATIONS.length);
-    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 't4'").get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 't_new'").get()).toEqual({ n: 0 });
     expect(() => migrateEdgeDb(db, [EDGE_DB_MIGRATIONS[1]!])).toThrow(/^SS_EDGE_MIGRATION: .*numbered 1, 2, 3/);
     db.close();
+  });
+
+  it('step 4 moves a schema-3 outbox (the build before issue 14\'s split) into the class tables, rows and seq counter kept', () => {
+    const file = join(dir(), 'outbox.sqlite');
+    const old = openDb(file);
+    expect(migrateEdgeDb(old, EDGE_DB_MIGRATIONS.slice(0, 3))).toBe(3);
+    const ins = old.prepare('INSERT INTO outbox (id, life, at, body) VALUES (?, ?, ?, ?)');
+    for (let i = 1; i <= 40; i++) ins.run(`e${i}`, i % 7 === 0 ? 1 : 0, 5000 + i, JSON.stringify({ id: `e${i}`, n: i }));
+    // Acked rows at both ends: the oldest (1..3) and the newest (36..40). AUTOINCREMENT never
+    // handed 36..40 out again; the split outbox must not either.
+    old.prepare('DELETE FROM outbox WHERE seq <= 3 OR seq > 35').run();
+    old.prepare("INSERT INTO meta (k, v) VALUES ('boot', 3)").run();
+    old.close();
+
+    const ob = new Outbox(file, { maxEvents: 1000 });
+    expect(ob.db.pragma('user_version', { simple: true })).toBe(EDGE_DB_MIGRATIONS.length);
+    expect(ob.boot).toBe(4);
+    expect(ob.depth()).toBe(32);
+    const lifeSeqs = [7, 14, 21, 28, 35];
+    const rows = ob.next(0, 0, 100);
+    // Life-safety first, then the rest, each oldest first, bodies as stored.
+    expect(rows.map((r) => r.seq)).toEqual([...lifeSeqs, ...Array.from({ length: 32 }, (_, i) => i + 4).filter((q) => !lifeSeqs.includes(q))]);
+    expect(rows.every((r) => r.life === lifeSeqs.includes(r.seq) && r.body === JSON.stringify({ id: `e${r.seq}`, n: r.seq }))).toBe(true);
+    expect(ob.oldestAt()).toBe(5004);
+    // No secondary index, no id column; the view shows both classes.
+    const names = (ob.db.prepare("SELECT type, name FROM sqlite_master WHERE name LIKE 'outbox%' ORDER BY name").all() as { type: string; name: string }[]);
+    expect(names).toEqual([{ type: 'view', name: 'outbox' }, { type: 'table', name: 'outbox_life' }, { type: 'table', name: 'outbox_normal' }]);
+    expect(ob.db.prepare('SELECT COUNT(*) AS n, SUM(life) AS l FROM outbox').get()).toEqual({ n: 32, l: 5 });
+    expect(ob.write([{ life: false, at: 6000, body: '{"n":"a"}' }, { life: true, at: 6001, body: '{"n":"b"}' }], [])).toBe(0);
+    expect(ob.next(35, 35, 10).map((r) => [r.seq, r.life])).toEqual([[42, true], [41, false]]);
+    ob.close();
+  });
+
+  it('never hands out a seq again, also after every row was acked and the edge restarted', () => {
+    const file = join(dir(), 'outbox.sqlite');
+    const a = new Outbox(file, { maxEvents: 1000 });
+    a.write(Array.from({ length: 10 }, (_, i) => ({ life: i === 9, at: 7000 + i, body: `{"i":${i}}` })), []);
+    expect(a.remove(a.next(0, 0, 100))).toBe(10);
+    expect(a.depth()).toBe(0);
+    a.close();
+    const b = new Outbox(file, { maxEvents: 1000 });
+    expect(b.depth()).toBe(0);
+    expect(b.oldestAt()).toBeUndefined();
+    b.write([{ life: true, at: 8000, body: '{}' }], []);
+    expect(b.next(0, 0, 10).map((r) => r.seq)).toEqual([11]);
+    b.close();
   });
 });

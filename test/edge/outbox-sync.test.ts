@@ -23,7 +23,7 @@ function open(): Outbox {
   return ob;
 }
 
-const row = (i: number) => ({ id: `e-${i}`, life: false, at: 1_764_404_102_000 + i, body: `{"i":${i}}` });
+const row = (i: number) => ({ life: false, at: 1_764_404_102_000 + i, body: `{"i":${i}}` });
 
 describe('outbox durability and sync', () => {
   it('keeps arrival order across chunked inserts and hands out only synced rows', async () => {

@@ -38,7 +38,7 @@ function fromSqlite(ob: Outbox, lifeCursor: number, normalCursor: number, limit:
 let n = 0;
 const row = (life: boolean) => {
   n++;
-  return { id: `e-${n}`, life, at: 1_764_404_102_000 + n, body: `{"n":${n}}` };
+  return { life, at: 1_764_404_102_000 + n, body: `{"n":${n}}` };
 };
 
 type Op = { op: 'write'; rows: boolean[] } | { op: 'sync' } | { op: 'send'; limit: number } | { op: 'ack' } | { op: 'rewind' };
