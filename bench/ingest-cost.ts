@@ -11,6 +11,7 @@ import { DeviceRegistry } from '../edge/auth/registry.ts';
 import { validateSiteConfig } from '../edge/config.ts';
 import { messageEventId } from '../edge/pipeline/ids.ts';
 import { ingest, type IngestContext } from '../edge/pipeline/ingest.ts';
+import { EdgeTimeStandIn } from '../edge/pipeline/edge-time.ts';
 import { createPrivacy } from '../edge/pipeline/privacy.ts';
 import { checkEvent, EventSchema, type Event } from '../protocol/event.ts';
 import { machine } from './lib/report.ts';
@@ -20,7 +21,7 @@ const rounds = Number(process.argv[2] ?? '3');
 const site = benchSite({ devices: 100, edgeId: 'edge-ab', hubUrl: 'mqtt://127.0.0.1:1', dataDir: tmpdir() });
 const cfg = validateSiteConfig(site.config);
 const reg = new DeviceRegistry(cfg);
-const ctx: IngestContext = { edge: 'edge-ab', timezone: cfg.timezone, maxPayloadBytes: 65_536, mintId: () => 'edge-ab.minted', privacy: createPrivacy('k'.repeat(32)), maxSkewMs: 900_000 };
+const ctx: IngestContext = { edge: 'edge-ab', timezone: cfg.timezone, maxPayloadBytes: 65_536, mintId: () => 'edge-ab.minted', privacy: createPrivacy('k'.repeat(32)), maxSkewMs: 900_000, standIn: new EdgeTimeStandIn() };
 const msgs = site.clients.flatMap((c) => {
   const entry = reg.get(c.clientId);
   return entry ? c.payloads.map((p) => ({ entry, topic: c.topic, payload: Buffer.from(p) })) : [];

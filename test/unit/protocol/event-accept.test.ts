@@ -6,6 +6,7 @@ import { benchSite } from '../../../bench/suites/fixtures.ts';
 import { DeviceRegistry } from '../../../edge/auth/registry.ts';
 import { validateSiteConfig } from '../../../edge/config.ts';
 import { ingest, type IngestContext } from '../../../edge/pipeline/ingest.ts';
+import { EdgeTimeStandIn } from '../../../edge/pipeline/edge-time.ts';
 import { createPrivacy } from '../../../edge/pipeline/privacy.ts';
 import { EVENT_TYPES_BY_KIND, DEVICE_KINDS, SEVERITIES } from '../../../protocol/devices.ts';
 import { surelyEventShape } from '../../../protocol/event-accept.ts';
@@ -82,7 +83,7 @@ describe('Event v1 fast accept', () => {
     const site = benchSite({ devices: 100, edgeId: 'edge-ab', hubUrl: 'mqtt://127.0.0.1:1', dataDir: tmpdir() });
     const cfg = validateSiteConfig(site.config);
     const reg = new DeviceRegistry(cfg);
-    const ctx: IngestContext = { edge: 'edge-ab', timezone: cfg.timezone, maxPayloadBytes: 65_536, mintId: () => 'edge-ab.minted', privacy: createPrivacy('k'.repeat(32)), maxSkewMs: 900_000 };
+    const ctx: IngestContext = { edge: 'edge-ab', timezone: cfg.timezone, maxPayloadBytes: 65_536, mintId: () => 'edge-ab.minted', privacy: createPrivacy('k'.repeat(32)), maxSkewMs: 900_000, standIn: new EdgeTimeStandIn() };
     const profiles = new Set<string>();
     let n = 0;
     for (const c of site.clients) {
