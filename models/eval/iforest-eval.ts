@@ -3,7 +3,7 @@
  * committed kt-2.3.0 and the tail model alone, on the same seeds, rows, incidents, budget and
  * alert machinery as `safestar models evaluate`. Nothing committed is written.
  *
- *   nice node --import tsx models/eval/iforest-eval.ts --seeds dev:6,fresh:5 [--out file.json]
+ *   nice node --import tsx models/eval/iforest-eval.ts --seeds dev:6,fresh:5 [--trees 100] [--psi 256] [--min-group-rows 16] [--out file.json]
  *
  * `--seeds` takes source[:count] items (reserved | dev | fresh), run in the order given; fresh
  * seeds are drawn at run time and printed.
@@ -22,7 +22,7 @@ import { seedsOf, type SeedSource } from './seeds.ts';
 const SOURCES: readonly SeedSource[] = ['reserved', 'dev', 'fresh'];
 const SHOWN = ['model', 'tail-only', 'iforest-kind', 'iforest-group', 'rules+iforest-kind', 'rules+iforest-group', 'rules-tuned', 'type-poisson-a0.1'];
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: 'dev:6' }, trees: { type: 'string', default: '100' }, psi: { type: 'string', default: '256' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: 'dev:6' }, trees: { type: 'string', default: '100' }, psi: { type: 'string', default: '256' }, 'min-group-rows': { type: 'string', default: '16' }, out: { type: 'string' } } });
 const plan = values.seeds.split(',').map((item) => {
   const [source, count] = item.split(':');
   if (!SOURCES.includes(source as SeedSource)) {
@@ -42,9 +42,10 @@ const p = ktPaths(dir, KT_RECIPE);
 const tail = readTailOnnx(readFileSync(p.onnx));
 if (!tail) throw new Error(`SS_MODEL_CORRUPT: ${p.onnx} is not a tail model; run \`safestar models train\``);
 const card = JSON.parse(readFileSync(p.card, 'utf8')) as KtCard;
-const fam = trainFamilies({ ...KT_RECIPE }, { trees: Number(values.trees), psi: Number(values.psi) }, log);
+const fam = trainFamilies({ ...KT_RECIPE }, { trees: Number(values.trees), psi: Number(values.psi), minGroupRows: Number(values['min-group-rows']) }, log);
 log(`rules ${[...fam.rules.types, ...fam.rules.features].join(', ')}; kt retrained here: threshold ${fam.ktThreshold.threshold} (card ${card.threshold.value})`);
 if (fam.ktThreshold.threshold !== card.threshold.value) log('WARNING: the rows here do not reproduce the committed threshold');
+for (const d of fam.detectors) log(`${d.name}: validation events above the threshold by type: ${d.flaggedByType.slice(0, 6).map(([t, c]) => `${t} ${c}`).join(', ')}`);
 log(`trained in ${((Date.now() - t0) / 1000).toFixed(0)} s, load ${load()}`);
 
 const results: { source: SeedSource; seconds: number; load: string; evaluation: KtEvaluation }[] = [];
@@ -72,6 +73,8 @@ for (const { source, count } of plan) {
 log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s, load ${load()}`);
 const summary = {
   thresholds: Object.fromEntries(fam.detectors.map((d) => [d.name, d.threshold])),
+  flaggedByType: Object.fromEntries(fam.detectors.map((d) => [d.name, d.flaggedByType])),
+  options: values,
   rules: [...fam.rules.types, ...fam.rules.features],
   trainRows: fam.trainRows,
   runs: results.map((r) => ({ source: r.source, seconds: r.seconds, load: r.load, seeds: r.evaluation.seeds, detectors: Object.fromEntries(SHOWN.filter((n) => r.evaluation.detectors[n]).map((n) => [n, r.evaluation.detectors[n]])), perFamily: r.evaluation.perFamily, perType: r.evaluation.perType })),
