@@ -8,7 +8,7 @@ import { kindOfRow, SCORED_FEATURES } from './tail-model.ts';
  * event type) group with the kind's forest for groups too thin to grow their own ("group").
  *
  * The trees split on the tail model's scored columns (SCORED_FEATURES): hour and weekday are
- * context (uniform in normal traffic, they only dilute the random splits; `hour_surprise` already
+ * context (spread over their whole range in normal traffic, they only dilute the random splits; `hour_surprise` already
  * says whether the hour is odd for the device), and `event_group` is a category whose index
  * order means nothing to a numeric split. Per kind, the type's rarity still reaches the trees
  * through `type_surprise`.
