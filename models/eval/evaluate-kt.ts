@@ -1,4 +1,4 @@
-import { pointsOf } from '../dataset.ts';
+import { pointsOf, type Dataset } from '../dataset.ts';
 import { baselineDetectors, scoreRows, type KtCard } from '../kt.ts';
 import { evaluateAlerts, type AlertEvaluation } from '../metrics.ts';
 import type { ScoredPoint } from '../threshold.ts';
@@ -35,6 +35,9 @@ export interface KtEvaluation {
   targets: Record<string, { target: string; value: number; met: boolean }>;
 }
 
+/** Other detectors rated on the same rows and incidents (model families, eval/iforest-eval.ts): name, points, threshold. */
+export type ExtraDetectors = (ds: Dataset) => [string, ScoredPoint[], number][];
+
 const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 const MODEL = 'model';
 const SEVERITY_CRITICAL = 'severity-critical';
@@ -42,7 +45,7 @@ const SEVERITY_CRITICAL = 'severity-critical';
 const SEVERITY_CRITICAL_THRESHOLD = 3;
 
 /** Rate the detector and every baseline on fresh runs (each seed: a city, traffic, incidents). */
-export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSource; seeds: number[]; days?: number; perCompoundDay?: number; compounds?: number; variants?: readonly Variant[]; log?: (m: string) => void }): KtEvaluation {
+export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSource; seeds: number[]; days?: number; perCompoundDay?: number; compounds?: number; variants?: readonly Variant[]; log?: (m: string) => void; extra?: ExtraDetectors }): KtEvaluation {
   const variants = opts.variants ?? (opts.source === 'dev' ? VARIANTS.filter((v) => !v.novel) : VARIANTS);
   const byDet: Record<string, { det: number; inc: number; fa: number; cd: number; perSeed: number[]; byVar: Record<string, [number, number]>; seedVar: Record<string, number[]> }> = {};
   const runs: KtEvaluation['runs'] = [];
@@ -62,6 +65,7 @@ export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSo
     // exceed the validation budget; this shows what it costs and catches at the test budget.
     const sev = run.ds.baselines['severity'];
     if (sev) cands.push([SEVERITY_CRITICAL, pointsOf(run.ds, sev), SEVERITY_CRITICAL_THRESHOLD]);
+    if (opts.extra) cands.push(...opts.extra(run.ds));
     for (const [name, pts, th] of cands) {
       const e: AlertEvaluation = evaluateAlerts(pts, run.incidents, th, { compoundDays: run.compoundDays, refractoryMs: 600_000 });
       const acc = (byDet[name] ??= { det: 0, inc: 0, fa: 0, cd: 0, perSeed: [], byVar: {}, seedVar: {} });
