@@ -4,7 +4,7 @@
 import { startAsEdge } from './edge-env.js';
 
 // First, before tsx's loader thread and esbuild's service process exist: `edge` may replace this
-// process (same pid) with one that has the edge's malloc and heap settings (bin/edge-env.js).
+// process (same pid) with one that has the edge's malloc setting (bin/edge-env.js).
 startAsEdge();
 const { register } = await import('tsx/esm/api');
 register();

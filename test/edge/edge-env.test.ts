@@ -3,18 +3,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EDGE_NODE_FLAGS, EDGE_PROCESS_ENV, edgeStartPlan, missingNodeFlags } from '../../bin/edge-env.js';
-import { memorySettingsAdvice } from '../../edge/process-memory.ts';
+import { EDGE_PROCESS_ENV, edgeStartPlan } from '../../bin/edge-env.js';
+import { mallocArenaAdvice } from '../../edge/process-memory.ts';
 import { BIN } from '../hub/cli-process.ts';
 import { device, siteConfig, tempDir } from './helpers.ts';
 
 /**
- * Issue 14, memory: `safestar edge` runs with MALLOC_ARENA_MAX=2 and the node flags of
- * bin/edge-env.js. Where Node has `process.execve` the bin replaces its own image, so the pid a
- * test or an operator holds is the edge's (kill -9 of it kills the edge); on Node 20 the edge runs
- * as it is and logs SS_EDGE_MEMORY_SETTINGS. Each real-process check expects what the Node
- * running it can do. SS_TEST_EXECVE_NODE names a second Node binary (>= 22.15) to run the
- * bin-level check with too.
+ * Issue 14, memory: `safestar edge` runs with MALLOC_ARENA_MAX=2 (bin/edge-env.js). Where Node
+ * has `process.execve` the bin replaces its own image, so the pid a test or an operator holds is
+ * the edge's (kill -9 of it kills the edge); on Node 20 the edge runs as it is and logs
+ * SS_EDGE_MALLOC_ARENAS. Each real-process check expects what the Node running it can do.
+ * SS_TEST_EXECVE_NODE names a second Node binary (>= 22.15) to run the bin-level check with too.
  */
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -23,29 +22,23 @@ afterEach(() => {
 
 const linux = { platform: 'linux', canExecve: true };
 
-const FLAGS = EDGE_NODE_FLAGS.map(([f, v]) => `${f}=${v}`);
-
 describe('edgeStartPlan', () => {
-  it('re-executes `edge` with the variable and the flags added, everything else kept', () => {
-    const plan = edgeStartPlan(['edge', '--config', 'site.json'], { PATH: '/bin', LOG_LEVEL: 'warn', GONE: undefined }, ['--expose-gc'], linux);
-    expect(plan).toEqual({ action: 'execve', env: { PATH: '/bin', LOG_LEVEL: 'warn', ...EDGE_PROCESS_ENV }, flags: FLAGS });
+  it('re-executes `edge` with the variable added, everything else kept', () => {
+    const plan = edgeStartPlan(['edge', '--config', 'site.json'], { PATH: '/bin', LOG_LEVEL: 'warn', GONE: undefined }, linux);
+    expect(plan).toEqual({ action: 'execve', env: { PATH: '/bin', LOG_LEVEL: 'warn', ...EDGE_PROCESS_ENV } });
     expect(EDGE_PROCESS_ENV.MALLOC_ARENA_MAX).toBe('2');
-    expect(FLAGS).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=25']);
   });
 
-  it("keeps the operator's values, whatever they are, and so never loops", () => {
-    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, ['--max_semi_space_size=16', '--heap-growing-percent=50'], linux)).toEqual({ action: 'none' });
-    expect(edgeStartPlan(['edge'], { ...EDGE_PROCESS_ENV }, FLAGS, linux)).toEqual({ action: 'none' });
-    const onlyFlag = edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8', NODE_OPTIONS: '--max-semi-space-size=16' }, [], linux);
-    expect(onlyFlag).toEqual({ action: 'execve', env: { MALLOC_ARENA_MAX: '8', NODE_OPTIONS: '--max-semi-space-size=16' }, flags: ['--heap-growing-percent=25'] });
-    expect(missingNodeFlags(['--heap_growing_percent=10'], undefined)).toEqual(['--max-semi-space-size=4']);
+  it("keeps the operator's value, whatever it is, and so never loops", () => {
+    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, linux)).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '2' }, linux)).toEqual({ action: 'none' });
   });
 
   it('leaves other commands and platforms alone, and says when Node cannot', () => {
-    expect(edgeStartPlan(['hub', 'edge'], {}, [], linux)).toEqual({ action: 'none' });
-    expect(edgeStartPlan([], {}, [], linux)).toEqual({ action: 'none' });
-    expect(edgeStartPlan(['edge'], {}, [], { platform: 'darwin', canExecve: true })).toEqual({ action: 'none' });
-    expect(edgeStartPlan(['edge'], {}, [], { platform: 'linux', canExecve: false })).toEqual({ action: 'unsupported' });
+    expect(edgeStartPlan(['hub', 'edge'], {}, linux)).toEqual({ action: 'none' });
+    expect(edgeStartPlan([], {}, linux)).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], {}, { platform: 'darwin', canExecve: true })).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], {}, { platform: 'linux', canExecve: false })).toEqual({ action: 'unsupported' });
   });
 });
 
@@ -54,16 +47,15 @@ describe('deploy/systemd/safestar-edge.service', () => {
     const unit = readFileSync(join(import.meta.dirname, '..', '..', 'deploy', 'systemd', 'safestar-edge.service'), 'utf8');
     const env = Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
     expect(env).toEqual({ ...EDGE_PROCESS_ENV });
-    const exec = /^ExecStart=\/usr\/bin\/node (.*) \S+\/bin\/safestar\.js edge /m.exec(unit);
-    expect(exec?.[1]?.split(' ')).toEqual(FLAGS);
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \S+\/bin\/safestar\.js edge /m);
   });
 });
 
-describe('memorySettingsAdvice', () => {
-  it('names what is missing; the malloc variable only on glibc', () => {
-    expect(memorySettingsAdvice({}, [], '2.36')).toMatchObject({ code: 'SS_EDGE_MEMORY_SETTINGS', missing: ['MALLOC_ARENA_MAX=2', ...FLAGS] });
-    expect(memorySettingsAdvice({}, [], undefined)?.missing).toEqual(FLAGS);
-    expect(memorySettingsAdvice({ MALLOC_ARENA_MAX: '4', NODE_OPTIONS: '--max-semi-space-size=8' }, ['--heap-growing-percent=40'], '2.36')).toBeUndefined();
+describe('mallocArenaAdvice', () => {
+  it('advises only on glibc with the variable unset', () => {
+    expect(mallocArenaAdvice({}, '2.36')?.code).toBe('SS_EDGE_MALLOC_ARENAS');
+    expect(mallocArenaAdvice({ MALLOC_ARENA_MAX: '4' }, '2.36')).toBeUndefined();
+    expect(mallocArenaAdvice({}, undefined)).toBeUndefined();
   });
 });
 
@@ -76,11 +68,11 @@ function withoutArenaVar(): NodeJS.ProcessEnv {
 const canExecve = (node: string): boolean => execFileSync(node, ['-p', "typeof process.execve === 'function'"], { encoding: 'utf8' }).trim() === 'true';
 
 /** The preload's line of each image the process ran (stderr), after checking `edge token` ran once. */
-function imagesOf(node: string, preload: string, env: NodeJS.ProcessEnv, flags: string[] = []): { pid: number; arena: string | null; flags: string[] }[] {
-  const r = spawnSync(node, [...flags, '--import', preload, BIN, 'edge', 'token'], { env, encoding: 'utf8' });
+function imagesOf(node: string, preload: string, env: NodeJS.ProcessEnv): { pid: number; arena: string | null }[] {
+  const r = spawnSync(node, ['--import', preload, BIN, 'edge', 'token'], { env, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout) as object).toHaveProperty('token');
-  return r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; arena: string | null; flags: string[] });
+  return r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; arena: string | null });
 }
 
 describe('bin/safestar.js edge', () => {
@@ -90,14 +82,13 @@ describe('bin/safestar.js edge', () => {
       const t = tempDir('safestar-edgeenv-');
       cleanups.push(t.cleanup);
       const preload = join(t.dir, 'preload.mjs');
-      writeFileSync(preload, "process.stderr.write(JSON.stringify({ pid: process.pid, arena: process.env.MALLOC_ARENA_MAX ?? null, flags: process.execArgv.filter((a) => !a.startsWith('--import') && !a.endsWith('.mjs')) }) + '\\n');\n");
+      writeFileSync(preload, "process.stderr.write(JSON.stringify({ pid: process.pid, arena: process.env.MALLOC_ARENA_MAX ?? null }) + '\\n');\n");
       const got = imagesOf(node, preload, withoutArenaVar());
       const pid = got[0]!.pid;
-      if (canExecve(node)) expect(got).toEqual([{ pid, arena: null, flags: [] }, { pid, arena: '2', flags: FLAGS }]);
-      else expect(got).toEqual([{ pid, arena: null, flags: [] }]);
-      // The operator's own values are kept: one image, their values.
-      const own = imagesOf(node, preload, { ...withoutArenaVar(), MALLOC_ARENA_MAX: '8' }, ['--max-semi-space-size=16', '--heap-growing-percent=50']);
-      expect(own).toEqual([{ pid: expect.any(Number) as number, arena: '8', flags: ['--max-semi-space-size=16', '--heap-growing-percent=50'] }]);
+      if (canExecve(node)) expect(got).toEqual([{ pid, arena: null }, { pid, arena: '2' }]);
+      else expect(got).toEqual([{ pid, arena: null }]);
+      // An operator's own value is kept: one image, their value.
+      expect(imagesOf(node, preload, { ...withoutArenaVar(), MALLOC_ARENA_MAX: '8' })).toEqual([{ pid: expect.any(Number) as number, arena: '8' }]);
     });
   }
 
@@ -110,15 +101,12 @@ describe('bin/safestar.js edge', () => {
     cleanups.push(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
     const { brokerUrl, log } = await ready(proc);
     const environ = readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0');
-    const cmdline = readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').split('\0');
     if (canExecve(process.execPath)) {
       expect(environ).toContain('MALLOC_ARENA_MAX=2');
-      expect(cmdline.slice(1, 1 + FLAGS.length)).toEqual(FLAGS);
-      expect(log()).not.toContain('SS_EDGE_MEMORY_SETTINGS');
+      expect(log()).not.toContain('SS_EDGE_MALLOC_ARENAS');
     } else {
       expect(environ.some((v) => v.startsWith('MALLOC_ARENA_MAX='))).toBe(false);
-      expect(log()).toContain('SS_EDGE_MEMORY_SETTINGS');
-      expect(log()).toContain('MALLOC_ARENA_MAX=2');
+      expect(log()).toContain('SS_EDGE_MALLOC_ARENAS');
     }
     const port = Number(new URL(brokerUrl).port);
     expect(await accepts(port)).toBe(true);
@@ -128,19 +116,19 @@ describe('bin/safestar.js edge', () => {
     expect(await accepts(port)).toBe(false);
   }, 60_000);
 
-  it('started as its service starts it: no advice in the log, a clean SIGTERM exit', async () => {
+  it('with the variable set by its service: no advice in the log, a clean SIGTERM exit', async () => {
     const t = tempDir('safestar-edgeenv-');
     cleanups.push(t.cleanup);
     const file = join(t.dir, 'site.json');
     writeFileSync(file, JSON.stringify(siteConfig(join(t.dir, 'data'), 'mqtt://127.0.0.1:1', [device('d1')])));
-    const proc = spawn(process.execPath, [...FLAGS, BIN, 'edge', '--config', file, '--no-scorer'], { env: { ...withoutArenaVar(), ...EDGE_PROCESS_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'edge', '--config', file, '--no-scorer'], { env: { ...withoutArenaVar(), ...EDGE_PROCESS_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
     const { log } = await ready(proc);
     expect(readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(log()).not.toContain('SS_EDGE_MEMORY_SETTINGS');
+    expect(log()).not.toContain('SS_EDGE_MALLOC_ARENAS');
   }, 60_000);
 });
 
