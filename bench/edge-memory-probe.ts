@@ -3,7 +3,7 @@
 // scorer's feature-memory snapshot row.
 //   node --import tsx bench/edge-memory-probe.ts [minutes] [devices] [bin] [--node-arg ...]
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,10 +43,20 @@ writeFileSync(file, JSON.stringify({ ...site.config, dataDir: join(dir, 'edge'),
 const edge = await spawnEdge(file, {}, [], binArg && binArg !== '-' ? binArg : undefined, nodeArgs);
 const pid = edge.child.pid!;
 // With --trace-gc the edge prints each GC; the last mark-compact gives V8's heap: used (committed).
+// Each isolate's lines start `[pid:0xISOLATE]`; the main thread's is the big one (tsx's loader
+// thread has its own small heap), so the largest committed heap is reported. PROBE_STDOUT=file
+// keeps every line (e.g. with --trace-gc-verbose, the per-space split).
 let v8heap = '';
+const heaps = new Map<string, { used: number; committed: number }>();
+const keep = process.env.PROBE_STDOUT;
+if (keep) writeFileSync(keep, '');
 createInterface({ input: edge.child.stdout! }).on('line', (l) => {
-  const m = /Mark-Compact[^\d]*[\d.]+ \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(l);
-  if (m) v8heap = `${m[2]} (${m[3]})`;
+  if (keep) appendFileSync(keep, `${l}\n`);
+  const m = /^\[\d+:(0x[0-9a-f]+)\].*Mark-Compact[^\d]*[\d.]+ \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(l);
+  if (!m) return;
+  heaps.set(m[1]!, { used: Number(m[3]), committed: Number(m[4]) });
+  const big = [...heaps.values()].sort((a, b) => b.committed - a.committed)[0]!;
+  v8heap = `${big.used} (${big.committed})`;
 });
 
 /** Resident MiB of the process's mappings grouped: V8 heap-sized anonymous blocks, glibc arenas, the rest. */

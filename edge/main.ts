@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { loadSiteConfig } from './config.ts';
 import { startEdge } from './edge.ts';
 import { loadScorer } from './scoring/load.ts';
+import { glibcRuntime, mallocArenaAdvice } from './process-memory.ts';
 
 export { DEFAULT_MODEL, SCORER_WARMUP_MS } from './scoring/load.ts';
 
@@ -17,12 +18,12 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   const config = loadSiteConfig(configPath);
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
+  const advice = mallocArenaAdvice(process.env, glibcRuntime());
+  if (advice) log.warn({ code: advice.code }, advice.message);
   const profiles = new Map(config.devices.map((d) => [d.id, d.profile as string] as const));
   const scorer = await loadScorer(opts.model, log, config.dataDir, config.scorer?.stateSaveSeconds, (device) => profiles.get(device));
   const edge = await startEdge(config, { log, scorerExpected: opts.model !== false, ...(scorer ? { scorer } : {}) });
-  log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
-  // One line on stdout for scripts (tests, the demo) to pick the ports up.
-  process.stdout.write(`${JSON.stringify({ ready: true, brokerUrl: edge.brokerUrl, apiUrl: edge.apiUrl })}\n`);
+  // Before the ready line: a script that sends SIGTERM as soon as it reads it gets a clean stop.
   const stop = (signal: string): void => {
     log.info({ signal }, 'stopping');
     edge.close().then(
@@ -35,4 +36,7 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  log.info({ broker: edge.brokerUrl, api: edge.apiUrl, scorer: scorer?.status().state ?? 'off' }, 'edge ready');
+  // One line on stdout for scripts (tests, the demo) to pick the ports up.
+  process.stdout.write(`${JSON.stringify({ ready: true, brokerUrl: edge.brokerUrl, apiUrl: edge.apiUrl })}\n`);
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { EDGE_PROCESS_ENV } from '../../bin/edge-env.js';
 
 const BIN = fileURLToPath(new URL('../../bin/safestar.js', import.meta.url));
 
@@ -11,10 +12,15 @@ export interface EdgeProcess {
   stop(): Promise<void>;
 }
 
-/** The real `safestar edge --config FILE` in its own process (as a site runs it). */
+/**
+ * The real `safestar edge --config FILE` in its own process, as a site runs it: with the
+ * environment of deploy/systemd/safestar-edge.service (EDGE_PROCESS_ENV, which bin/safestar.js
+ * gives itself on Node >= 22.15 and only the service can give on Node 20); a variable already
+ * set here, or in `env`, wins.
+ */
 export async function spawnEdge(configFile: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], bin = BIN, nodeArgs: string[] = []): Promise<EdgeProcess> {
   const child = spawn(process.execPath, [...nodeArgs, bin, 'edge', '--config', configFile, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...EDGE_PROCESS_ENV, ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });

@@ -1,0 +1,164 @@
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EDGE_PROCESS_ENV, edgeStartPlan } from '../../bin/edge-env.js';
+import { mallocArenaAdvice } from '../../edge/process-memory.ts';
+import { BIN } from '../hub/cli-process.ts';
+import { device, siteConfig, tempDir } from './helpers.ts';
+
+/**
+ * Issue 14, memory: `safestar edge` runs with MALLOC_ARENA_MAX=2 (bin/edge-env.js). Where Node
+ * has `process.execve` the bin replaces its own image, so the pid a test or an operator holds is
+ * the edge's (kill -9 of it kills the edge); on Node 20 the edge runs as it is and logs
+ * SS_EDGE_MALLOC_ARENAS. Each real-process check expects what the Node running it can do.
+ * SS_TEST_EXECVE_NODE names a second Node binary (>= 22.15) to run the bin-level check with too.
+ */
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+const linux = { platform: 'linux', canExecve: true };
+
+describe('edgeStartPlan', () => {
+  it('re-executes `edge` with the variable added, everything else kept', () => {
+    const plan = edgeStartPlan(['edge', '--config', 'site.json'], { PATH: '/bin', LOG_LEVEL: 'warn', GONE: undefined }, linux);
+    expect(plan).toEqual({ action: 'execve', env: { PATH: '/bin', LOG_LEVEL: 'warn', ...EDGE_PROCESS_ENV } });
+    expect(EDGE_PROCESS_ENV.MALLOC_ARENA_MAX).toBe('2');
+  });
+
+  it("keeps the operator's value, whatever it is, and so never loops", () => {
+    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, linux)).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '2' }, linux)).toEqual({ action: 'none' });
+  });
+
+  it('leaves other commands and platforms alone, and says when Node cannot', () => {
+    expect(edgeStartPlan(['hub', 'edge'], {}, linux)).toEqual({ action: 'none' });
+    expect(edgeStartPlan([], {}, linux)).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], {}, { platform: 'darwin', canExecve: true })).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], {}, { platform: 'linux', canExecve: false })).toEqual({ action: 'unsupported' });
+  });
+});
+
+describe('deploy/systemd/safestar-edge.service', () => {
+  it("sets what the bin sets, and starts the edge's node directly", () => {
+    const unit = readFileSync(join(import.meta.dirname, '..', '..', 'deploy', 'systemd', 'safestar-edge.service'), 'utf8');
+    const env = Object.fromEntries([...unit.matchAll(/^Environment=([A-Z_]+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(env).toEqual({ ...EDGE_PROCESS_ENV });
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \S+\/bin\/safestar\.js edge /m);
+  });
+});
+
+describe('mallocArenaAdvice', () => {
+  it('advises only on glibc with the variable unset', () => {
+    expect(mallocArenaAdvice({}, '2.36')?.code).toBe('SS_EDGE_MALLOC_ARENAS');
+    expect(mallocArenaAdvice({ MALLOC_ARENA_MAX: '4' }, '2.36')).toBeUndefined();
+    expect(mallocArenaAdvice({}, undefined)).toBeUndefined();
+  });
+});
+
+function withoutArenaVar(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  delete env['MALLOC_ARENA_MAX'];
+  return env;
+}
+
+const canExecve = (node: string): boolean => execFileSync(node, ['-p', "typeof process.execve === 'function'"], { encoding: 'utf8' }).trim() === 'true';
+
+/** The preload's line of each image the process ran (stderr), after checking `edge token` ran once. */
+function imagesOf(node: string, preload: string, env: NodeJS.ProcessEnv): { pid: number; arena: string | null }[] {
+  const r = spawnSync(node, ['--import', preload, BIN, 'edge', 'token'], { env, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout) as object).toHaveProperty('token');
+  return r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { pid: number; arena: string | null });
+}
+
+describe('bin/safestar.js edge', () => {
+  const nodes = [process.execPath, ...(process.env['SS_TEST_EXECVE_NODE'] ? [process.env['SS_TEST_EXECVE_NODE']] : [])];
+  for (const node of nodes) {
+    it(`keeps its pid and gains the setting where ${node} can (a preload runs in each image)`, () => {
+      const t = tempDir('safestar-edgeenv-');
+      cleanups.push(t.cleanup);
+      const preload = join(t.dir, 'preload.mjs');
+      writeFileSync(preload, "process.stderr.write(JSON.stringify({ pid: process.pid, arena: process.env.MALLOC_ARENA_MAX ?? null }) + '\\n');\n");
+      const got = imagesOf(node, preload, withoutArenaVar());
+      const pid = got[0]!.pid;
+      if (canExecve(node)) expect(got).toEqual([{ pid, arena: null }, { pid, arena: '2' }]);
+      else expect(got).toEqual([{ pid, arena: null }]);
+      // An operator's own value is kept: one image, their value.
+      expect(imagesOf(node, preload, { ...withoutArenaVar(), MALLOC_ARENA_MAX: '8' })).toEqual([{ pid: expect.any(Number) as number, arena: '8' }]);
+    });
+  }
+
+  it('is the edge itself: the spawned pid has the setting (or logs why not) and kill -9 of it ends the broker', async () => {
+    const t = tempDir('safestar-edgeenv-');
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'site.json');
+    writeFileSync(file, JSON.stringify(siteConfig(join(t.dir, 'data'), 'mqtt://127.0.0.1:1', [device('d1')])));
+    const proc = spawn(process.execPath, [BIN, 'edge', '--config', file, '--no-scorer'], { env: withoutArenaVar(), stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
+    const { brokerUrl, log } = await ready(proc);
+    const environ = readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0');
+    if (canExecve(process.execPath)) {
+      expect(environ).toContain('MALLOC_ARENA_MAX=2');
+      expect(log()).not.toContain('SS_EDGE_MALLOC_ARENAS');
+    } else {
+      expect(environ.some((v) => v.startsWith('MALLOC_ARENA_MAX='))).toBe(false);
+      expect(log()).toContain('SS_EDGE_MALLOC_ARENAS');
+    }
+    const port = Number(new URL(brokerUrl).port);
+    expect(await accepts(port)).toBe(true);
+    const exited = new Promise<NodeJS.Signals | null>((r) => proc.once('exit', (_c, sig) => r(sig)));
+    proc.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(await accepts(port)).toBe(false);
+  }, 60_000);
+
+  it('with the variable set by its service: no advice in the log, a clean SIGTERM exit', async () => {
+    const t = tempDir('safestar-edgeenv-');
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'site.json');
+    writeFileSync(file, JSON.stringify(siteConfig(join(t.dir, 'data'), 'mqtt://127.0.0.1:1', [device('d1')])));
+    const proc = spawn(process.execPath, [BIN, 'edge', '--config', file, '--no-scorer'], { env: { ...withoutArenaVar(), ...EDGE_PROCESS_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
+    const { log } = await ready(proc);
+    expect(readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
+    const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(log()).not.toContain('SS_EDGE_MALLOC_ARENAS');
+  }, 60_000);
+});
+
+function ready(proc: ChildProcess): Promise<{ brokerUrl: string; log: () => string }> {
+  let out = '';
+  let err = '';
+  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`edge not ready in 50 s: ${err}`)), 50_000);
+    proc.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const line = out.split('\n').find((l) => l.includes('"ready":true'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve({ brokerUrl: (JSON.parse(line) as { brokerUrl: string }).brokerUrl, log: () => err });
+    });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`edge exited (${code ?? signal}) before ready: ${err}`));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
