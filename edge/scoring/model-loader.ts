@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import { FEATURE_COUNT, FEATURE_VERSION } from '../../models/features.ts';
 import { readOnnx, type ModelMeta } from '../../models/onnx-export.ts';
 import { readTailOnnx, readTailMeta } from '../../models/tail-onnx.ts';
@@ -21,10 +20,12 @@ function readModelFile(bytes: Uint8Array): { ok: true; meta: ModelMeta; inputSiz
   return r.ok ? { ok: true, meta: r.meta, inputSize: r.net.mean.length } : r;
 }
 import { scorerMessage, type ScorerErrorCode } from './errors.ts';
+import { LazySession } from './lazy-session.ts';
 
 export interface LoadedModel {
   meta: ModelMeta;
-  session: ort.InferenceSession;
+  /** onnxruntime's session: created at load for models only onnxruntime can run, on first use for the tail detector. */
+  session: LazySession;
   sha256: string;
   path: string;
   /** The tail detector's tables read from the same file: the TypeScript reference scores small batches (bit-identical to the graph). */
@@ -38,8 +39,14 @@ function failed(code: ScorerErrorCode, detail: string): LoadResult {
 }
 
 /**
- * Load and vet one model file: it must exist, carry Safestar metadata, expect this release's
- * features and load in onnxruntime. Never throws: a bad model is a status, not a crash.
+ * Load and vet one model file: it must exist, carry Safestar metadata and expect this release's
+ * features. A model without tail tables (the autoencoder) must also load in onnxruntime now,
+ * since only onnxruntime can score it. The tail detector's tables are read and checked here
+ * (`readTailOnnx`), and its batches below REFERENCE_BELOW_ROWS are scored by the TypeScript
+ * reference, so onnxruntime is loaded only when a batch that large comes (its load failing then
+ * leaves that batch unscored, counted with SS_EDGE_SCORER_ERROR and logged); parity of the graph
+ * and the reference is a test (test/models/tail-parity.test.ts). Never throws: a bad model is a
+ * status, not a crash.
  */
 export async function loadModel(path: string): Promise<LoadResult> {
   let bytes: Buffer;
@@ -57,12 +64,13 @@ export async function loadModel(path: string): Promise<LoadResult> {
   if (meta.featureVersion !== FEATURE_VERSION || parsed.inputSize !== FEATURE_COUNT) {
     return failed('SS_SCORER_FEATURE_VERSION', `${path} expects features ${meta.featureVersion} (${parsed.inputSize}), this edge computes ${FEATURE_VERSION} (${FEATURE_COUNT})`);
   }
-  let session: ort.InferenceSession;
-  try {
-    // One intra-op thread: the edge has other work and our batches are tiny.
-    session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  } catch (e) {
-    return failed('SS_SCORER_MODEL_LOAD', `${path}: ${(e as Error).message.slice(0, 200)}`);
+  const session = new LazySession(bytes);
+  if (!parsed.tail) {
+    try {
+      await session.get();
+    } catch (e) {
+      return failed('SS_SCORER_MODEL_LOAD', `${path}: ${(e as Error).message.slice(0, 200)}`);
+    }
   }
   return { ok: true, model: { meta, session, sha256: createHash('sha256').update(bytes).digest('hex'), path, ...(parsed.tail ? { tail: parsed.tail } : {}) } };
 }

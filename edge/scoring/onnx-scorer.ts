@@ -1,12 +1,12 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
 import type { Event } from '../../protocol/event.ts';
 import { FEATURE_COUNT, FeatureExtractor, FeatureStateError, type FeatureOptions } from '../../models/features.ts';
 import type { FeatureStatePort } from './feature-state-store.ts';
 import { INPUT_NAME, OUTPUT_NAME } from '../../models/onnx-export.ts';
 import { MicroBatcher, type BatchFn, type MicroBatcherOptions, type BatcherCounters } from './micro-batcher.ts';
 import { loadModel, type LoadedModel } from './model-loader.ts';
+import { onnxruntime } from './lazy-session.ts';
 import { scoreTail } from '../../models/tail-model.ts';
 import { scorerMessage, type ScorerErrorCode } from './errors.ts';
 import type { ScoreOutcome, Scorer, UnscoredCode } from '../pipeline/scorer-port.ts';
@@ -254,7 +254,8 @@ export class OnnxScorer implements Scorer {
         return scoreTail(tail, rows, n);
       }
       this.onnxRuns++;
-      const out = await m.session.run({ [INPUT_NAME]: new ort.Tensor('float32', rows, [n, FEATURE_COUNT]) });
+      const [ort, session] = await Promise.all([onnxruntime(), m.session.get()]);
+      const out = await session.run({ [INPUT_NAME]: new ort.Tensor('float32', rows, [n, FEATURE_COUNT]) });
       const t = out[OUTPUT_NAME];
       if (!t) throw new Error(`model output '${OUTPUT_NAME}' missing`);
       return t.data as Float32Array;

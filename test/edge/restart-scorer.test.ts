@@ -198,6 +198,9 @@ describe('a restarted edge process (issue 15: no blind spot after a restart)', (
     const flagged = doorHeld(hub, 'edge-rw', door!.id)!;
     const score = flagged['score'] as { value: number; threshold: number; anomalous: boolean; model: string };
     expect(score.model).toBe('kt-2.4.0');
+    // Scored by the TypeScript reference of the graph: onnxruntime's library was never loaded
+    // into the edge (its ~22 MiB of resident pages, edge/README.md "Memory").
+    expect(readFileSync(`/proc/${edge.proc.pid}/maps`, 'utf8')).not.toMatch(/libonnxruntime/);
     expect(score.anomalous).toBe(true);
     // "In its first minute": the incident happened (device time) within 60 s of the new process
     // being ready, well inside the 10-min learning period a cold edge would impose.
