@@ -107,6 +107,12 @@ export interface KtCard {
   baselineThresholds: Record<string, ThresholdChoice & { safety?: number }>;
   /** How each baseline's safety was measured (the same rule and folds as kt's). */
   baselineSafety?: Record<string, SafetyChoice>;
+  /**
+   * rules-tuned's own rules (chosen under its whole budget), when they differ from the model's.
+   * At the fixed 0.5 they are the model's (door-forced alone is over either budget); with a measured
+   * safety of 1 short-circuit fits too, and the baseline must be evaluated with what it chose.
+   */
+  rulesTuned?: { types: string[]; features: string[] };
   /** Filled by `models evaluate`. */
   evaluation?: unknown;
 }
@@ -220,8 +226,11 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     if (sc) log(`${name}: safety ${s}, threshold ${baselineThresholds[name]!.threshold}`);
   };
   const opts = (s: number) => ({ compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: s, refractoryMs });
+  let rulesTuned: { types: string[]; features: string[] } | undefined;
   tuneBaseline('rules-tuned', folds?.rulesOnly(), (s) => {
     const rulesOnly = selectRules(val, Math.floor(recipe.alerts.maxPerCompoundDay * valCd * s), refractoryMs);
+    const same = rulesOnly.types.join() === rules.types.join() && rulesOnly.features.join() === rules.features.join();
+    if (!same) rulesTuned = { types: rulesOnly.types, features: rulesOnly.features };
     return chooseThreshold(rulePoints(val, new Set(rulesOnly.groups), rulesOnly.featureColumns), opts(s));
   });
   for (const name of Object.keys(val.baselines)) {
@@ -272,6 +281,7 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     },
     baselineThresholds,
     ...(ktSafety ? { baselineSafety } : {}),
+    ...(rulesTuned ? { rulesTuned } : {}),
   };
   return { model, rules, meta, onnx, sha256, card };
 }
