@@ -180,9 +180,15 @@ const DOOR_TO_LEAVE_MS = 30 * 60_000;
 /**
  * f8: the pattern counts only where the compound's own rates (forced doors, region entries and
  * leaves per camera region, independent) would produce it by chance less often than this per
- * day: half the 0.5 alerts per compound-day the rules may spend (kt.ts ruleShare × safety). In
- * compounds with many cameras and doors the triple is everyday coincidence (training + validation
- * cities: the largest 15 of 94 compounds raise 75 % of the triples, scripts/burglary-pattern-by-size.ts).
+ * day. In compounds with many cameras and doors the triple is everyday coincidence (training +
+ * validation cities: the largest 15 of 94 compounds raise 75 % of the triples,
+ * scripts/burglary-pattern-by-size.ts). 0.25 is the rules' half (ruleShare) of the 0.5 alerts
+ * per compound-day of the fixed safety (kt.ts). It stays a constant of the feature definition,
+ * not derived from the recipe, even with a measured safety (kt.ts, 'measured'): that is measured on scores of
+ * these features, so a gate that followed it would feed back into its own measurement; the edge
+ * computes the same features without the recipe; and whether the rule fits the budget is decided
+ * downstream anyway (rules.ts admits it on validation alerts). The measured rules' share is
+ * ≥ 0.25 (safety ≥ 0.5, the floor), so the gate never asks for more than the rules may spend.
  */
 export const ENTRY_SPAN_CHANCE_MAX = 0.25;
 const DAY_MS = 86_400_000;

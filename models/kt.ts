@@ -9,6 +9,9 @@ import { buildTailOnnx } from './tail-onnx.ts';
 import { DEFAULT_TAIL_OPTIONS, featureScores, scoreTail, trainTailModel, type TailModel, type TailTrainOptions } from './tail-model.ts';
 import { chooseThreshold, type ThresholdChoice } from './threshold.ts';
 import type { ModelMeta } from './onnx-export.ts';
+import { concat } from './concat.ts';
+import { SafetyFolds } from './kt-safety.ts';
+import { DEFAULT_SAFETY_RULE, type SafetyChoice, type SafetyRule } from './safety.ts';
 
 const DAY = 86_400_000;
 
@@ -30,7 +33,12 @@ export interface KtRecipe {
   validation?: TrafficSpec[];
   warmupDays: number;
   tail: TailTrainOptions;
-  alerts: { maxPerCompoundDay: number; safety: number; refractoryMs: number };
+  /**
+   * `safety` fixed (kt ≤ 2.4.0: 0.5), or 'measured': chosen by `safetyRule` from leave-one-
+   * validation-city-out folds (models/safety.ts; needs ≥ 2 validation cities).
+   */
+  alerts: { maxPerCompoundDay: number; safety: number | 'measured'; refractoryMs: number };
+  safetyRule?: SafetyRule;
   /** Rules may take at most this share of the validation alert budget; the model gets the rest. */
   ruleShare: number;
 }
@@ -58,8 +66,24 @@ export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
   ],
   warmupDays: 1,
   tail: { ...DEFAULT_TAIL_OPTIONS },
+  // Fixed 0.5 (set after 2.0.0's 0.5 on training-city days became 1.9 on new cities). 'measured'
+  // (leave one validation city out, models/safety.ts) was tried for issue 15: it chose 0.65, and on
+  // the development seeds recall did not move (84.6 %) while false alerts rose 0.625 → 0.742
+  // (models/README.md "Operating point"), so the recipe keeps 0.5.
   alerts: { maxPerCompoundDay: 1, safety: 0.5, refractoryMs: 10 * 60_000 },
   ruleShare: 0.5,
+});
+
+/**
+ * The issue-15 candidate: the same recipe with the safety measured leave one validation city out
+ * (models/safety.ts). Not adopted (development seeds: recall unchanged, false alerts up); kept so
+ * the figures in models/README.md can be re-made: `models train --recipe measured --dir <tmp>`.
+ */
+export const KT_MEASURED_RECIPE: Readonly<KtRecipe> = Object.freeze({
+  ...KT_RECIPE,
+  version: '2.5.0',
+  alerts: { ...KT_RECIPE.alerts, safety: 'measured' as const },
+  safetyRule: DEFAULT_SAFETY_RULE,
 });
 
 export const ktId = (r: Pick<KtRecipe, 'name' | 'version'>): string => `${r.name}-${r.version}`;
@@ -79,8 +103,16 @@ export interface KtCard {
   features: { version: string; count: number; names: readonly string[]; scored: string[]; definition: string };
   training: { data: string; traffic: TrafficSpec[]; validationTraffic?: TrafficSpec[]; warmupDays: number; trainRows: number; trainCompoundDays: number; validationCompoundDays: number; options: TailTrainOptions };
   rules: { types: string[]; features?: string[]; validationAlertsAlone: Record<string, number>; validationAlerts: number; budget: number; how: string };
-  threshold: { value: number; how: string; validation: ThresholdChoice };
-  baselineThresholds: Record<string, ThresholdChoice>;
+  threshold: { value: number; how: string; validation: ThresholdChoice; safety?: SafetyChoice };
+  baselineThresholds: Record<string, ThresholdChoice & { safety?: number }>;
+  /** How each baseline's safety was measured (the same rule and folds as kt's). */
+  baselineSafety?: Record<string, SafetyChoice>;
+  /**
+   * rules-tuned's own rules (chosen under its whole budget), when they differ from the model's.
+   * At the fixed 0.5 they are the model's (door-forced alone is over either budget); with a measured
+   * safety of 1 short-circuit fits too, and the baseline must be evaluated with what it chose.
+   */
+  rulesTuned?: { types: string[]; features: string[] };
   /** Filled by `models evaluate`. */
   evaluation?: unknown;
 }
@@ -168,19 +200,42 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     off += d.x.length;
   }
   const tail = trainTailModel(x, trainRows, trainCd, recipe.tail);
-  const budget = Math.floor(recipe.alerts.maxPerCompoundDay * valCd * recipe.alerts.safety);
   const refractoryMs = recipe.alerts.refractoryMs;
+  const measured = recipe.alerts.safety === 'measured';
+  const valCities = heldOut.map((spec, i) => ({ name: `city ${spec.citySeed}`, ds: vals[i]!, compoundDays: spec.compounds * (spec.days - recipe.warmupDays) }));
+  const folds = measured ? new SafetyFolds(valCities, { maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, refractoryMs, ruleShare: recipe.ruleShare, rule: recipe.safetyRule ?? DEFAULT_SAFETY_RULE }) : undefined;
+  if (measured && valCities.length < 2) throw new Error('safety "measured" needs at least two validation cities');
+  const fixed = (): SafetyChoice | undefined => undefined;
+  const ktSafety = folds ? folds.kt((r, ds) => scoreRows(withRules(tail, r.groups, r.featureColumns), ds)) : fixed();
+  const safety = ktSafety ? ktSafety.safety : (recipe.alerts.safety as number);
+  if (ktSafety) log(`safety ${safety} (held-out false alerts per compound-day: ${ktSafety.steps.map((st) => `${st.safety}: ${st.heldOut.join('/')}`).join('; ')})`);
+  const budget = Math.floor(recipe.alerts.maxPerCompoundDay * valCd * safety);
   // Validation is several cities: one stream of points, compounds are distinct by id.
   const val = concat(vals);
   const rules = selectRules(val, Math.floor(budget * recipe.ruleShare), refractoryMs);
   const model = withRules(tail, rules.groups, rules.featureColumns);
-  const choice = chooseThreshold(pointsOf(val, scoreRows(model, val)), { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: recipe.alerts.safety, refractoryMs });
+  const choice = chooseThreshold(pointsOf(val, scoreRows(model, val)), { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety, refractoryMs });
   log(`rules ${[...rules.types, ...rules.features].join(', ')}; threshold ${choice.threshold} (${choice.alerts} validation alerts, budget ${choice.budget})`);
-  const baselineThresholds: Record<string, ThresholdChoice> = {};
-  const opts = { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: recipe.alerts.safety, refractoryMs };
-  const rulesOnly = selectRules(val, budget, refractoryMs);
-  baselineThresholds['rules-tuned'] = { ...chooseThreshold(rulePoints(val, new Set(rulesOnly.groups), rulesOnly.featureColumns), opts) };
-  for (const [name, s] of Object.entries(val.baselines)) baselineThresholds[name] = chooseThreshold(pointsOf(val, s), opts);
+  // Every baseline gets its safety by the same rule on the same folds, then its threshold on all validation cities.
+  const baselineThresholds: Record<string, ThresholdChoice & { safety?: number }> = {};
+  const baselineSafety: Record<string, SafetyChoice> = {};
+  const tuneBaseline = (name: string, sc: SafetyChoice | undefined, pick: (s: number) => ThresholdChoice): void => {
+    const s = sc ? sc.safety : safety;
+    if (sc) baselineSafety[name] = sc;
+    baselineThresholds[name] = sc ? { ...pick(s), safety: s } : pick(s);
+    if (sc) log(`${name}: safety ${s}, threshold ${baselineThresholds[name]!.threshold}`);
+  };
+  const opts = (s: number) => ({ compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: s, refractoryMs });
+  let rulesTuned: { types: string[]; features: string[] } | undefined;
+  tuneBaseline('rules-tuned', folds?.rulesOnly(), (s) => {
+    const rulesOnly = selectRules(val, Math.floor(recipe.alerts.maxPerCompoundDay * valCd * s), refractoryMs);
+    const same = rulesOnly.types.join() === rules.types.join() && rulesOnly.features.join() === rules.features.join();
+    if (!same) rulesTuned = { types: rulesOnly.types, features: rulesOnly.features };
+    return chooseThreshold(rulePoints(val, new Set(rulesOnly.groups), rulesOnly.featureColumns), opts(s));
+  });
+  for (const name of Object.keys(val.baselines)) {
+    tuneBaseline(name, folds?.fixedScores((ds) => ds.baselines[name]!), (s) => chooseThreshold(pointsOf(val, val.baselines[name]!), opts(s)));
+  }
 
   const id = ktId(recipe);
   const meta: ModelMeta = { id, name: recipe.name, version: recipe.version, featureVersion: FEATURE_VERSION, featureNames: FEATURE_NAMES, threshold: choice.threshold, refractoryMs };
@@ -218,34 +273,15 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     },
     threshold: {
       value: choice.threshold,
-      how: `lowest score whose alerts on the validation ${heldOut.length > 0 ? 'cities' : 'days'} (rules included) stay within ${recipe.alerts.maxPerCompoundDay} × ${recipe.alerts.safety} per compound per day; every baseline's threshold is set the same way on the same rows`,
+      how: `lowest score whose alerts on the validation ${heldOut.length > 0 ? 'cities' : 'days'} (rules included) stay within ${recipe.alerts.maxPerCompoundDay} × ${safety} per compound per day` +
+        (ktSafety ? `; safety ${safety} = ${ktSafety.rule}` : '') +
+        `; every baseline's ${ktSafety ? 'safety and ' : ''}threshold is set the same way on the same rows`,
       validation: choice,
+      ...(ktSafety ? { safety: ktSafety } : {}),
     },
     baselineThresholds,
+    ...(ktSafety ? { baselineSafety } : {}),
+    ...(rulesTuned ? { rulesTuned } : {}),
   };
   return { model, rules, meta, onnx, sha256, card };
-}
-
-function concat(parts: Dataset[]): Dataset {
-  const n = parts.reduce((a, d) => a + d.n, 0);
-  const x = new Float32Array(n * FEATURE_COUNT);
-  const t = new Float64Array(n);
-  const baselines: Record<string, Float64Array> = {};
-  for (const k of Object.keys(parts[0]?.baselines ?? {})) baselines[k] = new Float64Array(n);
-  let o = 0;
-  for (const d of parts) {
-    x.set(d.x, o * FEATURE_COUNT);
-    t.set(d.t, o);
-    for (const [k, v] of Object.entries(d.baselines)) baselines[k]!.set(v, o);
-    o += d.n;
-  }
-  const compound = parts.flatMap((d) => d.compound.map((c) => `${parts.indexOf(d)}:${c}`));
-  return {
-    n, x, t, compound,
-    device: parts.flatMap((d) => d.device),
-    truthId: parts.flatMap((d) => d.truthId),
-    type: parts.flatMap((d) => d.type),
-    baselines,
-    compounds: new Set(compound).size,
-  };
 }

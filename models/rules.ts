@@ -47,6 +47,16 @@ export function rulePoints(ds: Dataset, groups: ReadonlySet<number>, features: r
   return pts.sort((a, b) => a.t - b.t);
 }
 
+/** Only the rule hits of `rulePoints` (sorted by t): the alerts at threshold 0.5 are the same, and selection need not sort every row. */
+function hitPoints(ds: Dataset, groups: ReadonlySet<number>, features: readonly number[]): ScoredPoint[] {
+  const pts: ScoredPoint[] = [];
+  for (let i = 0; i < ds.n; i++) {
+    const hit = groups.has(rowGroup(ds, i)) || features.some((j) => ds.x[i * FEATURE_COUNT + j]! > 0.5);
+    if (hit) pts.push({ t: ds.t[i]!, compound: ds.compound[i]!, device: ds.device[i]!, score: 1 });
+  }
+  return pts.sort((a, b) => a.t - b.t);
+}
+
 export interface RuleSelection {
   /** Kept rule types, in the order they were admitted. */
   types: EventType[];
@@ -65,8 +75,8 @@ export function selectRules(
   candidates: readonly EventType[] = RULE_CANDIDATES, featureCandidates: readonly string[] = RULE_FEATURE_CANDIDATES,
 ): RuleSelection {
   const alone: Record<string, number> = {};
-  for (const t of candidates) alone[t] = countAlerts(rulePoints(val, new Set(groupsOfType(t))), 0.5, refractoryMs);
-  for (const f of featureCandidates) alone[f] = countAlerts(rulePoints(val, new Set(), [featureColumn(f)]), 0.5, refractoryMs);
+  for (const t of candidates) alone[t] = countAlerts(hitPoints(val, new Set(groupsOfType(t)), []), 0.5, refractoryMs);
+  for (const f of featureCandidates) alone[f] = countAlerts(hitPoints(val, new Set(), [featureColumn(f)]), 0.5, refractoryMs);
   const all: { name: string; feature: boolean }[] = [...candidates.map((name) => ({ name, feature: false })), ...featureCandidates.map((name) => ({ name, feature: true }))];
   const order = all.sort((a, b) => alone[a.name]! - alone[b.name]! || a.name.localeCompare(b.name));
   const kept: EventType[] = [];
@@ -77,7 +87,7 @@ export function selectRules(
   for (const c of order) {
     const next = c.feature ? groups : new Set([...groups, ...groupsOfType(c.name as EventType)]);
     const nextCols = c.feature ? [...cols, featureColumn(c.name)] : cols;
-    const n = countAlerts(rulePoints(val, next, nextCols), 0.5, refractoryMs);
+    const n = countAlerts(hitPoints(val, next, nextCols), 0.5, refractoryMs);
     if (n > budget) continue;
     if (c.feature) keptFeatures.push(c.name);
     else kept.push(c.name as EventType);

@@ -57,7 +57,7 @@ export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSo
     runs.push(row);
     const cands: [string, ScoredPoint[], number][] = [
       [MODEL, pointsOf(run.ds, scoreRows(tail, run.ds)), card.threshold.value],
-      ['rules-tuned', rulePoints(run.ds, ruleGroupsOf(card), (card.rules.features ?? []).map(featureColumn)), card.baselineThresholds['rules-tuned']!.threshold],
+      ['rules-tuned', rulePoints(run.ds, ruleGroupsOf(card.rulesTuned ?? card.rules), (card.rulesTuned?.features ?? card.rules.features ?? []).map(featureColumn)), card.baselineThresholds['rules-tuned']!.threshold],
       ...Object.entries(run.ds.baselines).map(([k, s]) => [k, pointsOf(run.ds, s), card.baselineThresholds[k]!.threshold] as [string, ScoredPoint[], number]),
     ];
     // The issue's one-line rule, NOT tuned: alert on every vendor-critical event (forced door, cut
@@ -154,8 +154,8 @@ export function evaluateKt(tail: TailModel, card: KtCard, opts: { source: SeedSo
   };
 }
 
-function ruleGroupsOf(card: KtCard): Set<number> {
-  return new Set(card.rules.types.flatMap((t) => groupsOfType(t as EventType)));
+function ruleGroupsOf(rules: { types: string[] }): Set<number> {
+  return new Set(rules.types.flatMap((t) => groupsOfType(t as EventType)));
 }
 
 /** The one-line summary the issue asks for (last line of `models evaluate`). */

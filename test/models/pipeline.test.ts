@@ -18,8 +18,9 @@ const SMALL: KtRecipe = {
   ...KT_RECIPE,
   version: '0.0.0-test',
   train: [{ ...KT_RECIPE.train[0]!, compounds: 3, days: 3 }],
-  // The held-out validation city, small: the same code path as the real recipe's.
-  validation: [{ ...KT_RECIPE.validation![0]!, compounds: 3, days: 3 }],
+  // Two held-out validation cities, small: the same code path as the real recipe's (the safety is
+  // measured leave one validation city out, which needs two).
+  validation: [{ ...KT_RECIPE.validation![0]!, compounds: 3, days: 3 }, { ...KT_RECIPE.validation![1]!, compounds: 3, days: 3 }],
 };
 
 const dirs: string[] = [];
@@ -52,6 +53,22 @@ describe('models train && evaluate (small budget)', () => {
     expect([...(card.rules.features ?? [])].sort()).toEqual(['cam_entry_spans_forced', 'dev_blind_after_tamper']);
     // Every baseline got a threshold from the same validation rows.
     expect(Object.keys(card.baselineThresholds).sort()).toEqual(['ewma-poisson', 'rules-tuned', 'severity', 'type-poisson-a0.02', 'type-poisson-a0.1']);
+    expect(card.threshold.validation.budget).toBe(Math.floor(card.training.validationCompoundDays * 0.5));
+  });
+
+  it('a measured safety (leave one validation city out) is recorded, and every baseline gets its own by the same rule', () => {
+    const measured: KtRecipe = { ...SMALL, alerts: { ...SMALL.alerts, safety: 'measured' } };
+    trainKtAndWrite(measured, b);
+    const card = JSON.parse(readFileSync(ktPaths(b, measured).card, 'utf8')) as KtCard;
+    expect(Object.keys(card.baselineSafety ?? {}).sort()).toEqual(Object.keys(card.baselineThresholds).sort());
+    const safety = card.threshold.safety!;
+    expect(safety.units).toEqual(['city 17', 'city 18']);
+    expect(safety.steps.every((st) => st.heldOut.length === 2)).toBe(true);
+    // The chosen safety is the last step within the margin (or the floor), and the threshold's budget follows it.
+    const within = safety.steps.filter((st) => st.worst <= 0.8).map((st) => st.safety);
+    expect(safety.safety).toBe(within.length > 0 ? within[within.length - 1] : 0.5);
+    expect(card.threshold.validation.budget).toBe(Math.floor(card.training.validationCompoundDays * safety.safety));
+    for (const [name, t] of Object.entries(card.baselineThresholds)) expect(t.safety).toBe(card.baselineSafety![name]!.safety);
   });
 
   it('the written file scores in onnxruntime exactly as the TypeScript reference', async () => {
