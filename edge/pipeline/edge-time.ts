@@ -33,6 +33,8 @@
  * stand-in that was handed back (ingest-pool.ts).
  */
 export class EdgeTimeStandIn {
+  // One entry per device that has sent a suspect clock. Bounded by the site's registered devices:
+  // the key is the registry entry's id (ingest passes `device.id`), never a value from a payload.
   private readonly last = new Map<string, number>();
 
   constructor(snapshot: ReadonlyArray<readonly [string, number]> = []) {
