@@ -9,7 +9,7 @@ import { ALL_EVENT_TYPES, DEVICE_KINDS, SEVERITIES } from './devices.ts';
  * It only ever ACCEPTS: every condition here is the schema's (event.ts), or stricter (plain
  * objects only, strings of ≤ 256 UTF-16 units rather than code points, own properties only).
  * Whatever it does not accept goes to the TypeBox check, which decides and names the problems,
- * so the verdict is always the schema's (test/protocol/event-accept.test.ts: for any value,
+ * so the verdict is always the schema's (test/unit/protocol/event-accept.test.ts: for any value,
  * accepted here ⇒ accepted by TypeBox; and every vendor fixture's events are accepted here).
  * event.ts refuses to load if the schema's properties are not exactly the ones handled here.
  */
