@@ -345,7 +345,7 @@ export class PartitionRating implements CaseSource {
       rater.stars = r.stars;
       rater.index = r.evaluation.index;
       // What the public page shows, like the embedded hub's get(): any worker serves it from here.
-      const detail = JSON.stringify(explainPublic(this.policy, r.evaluation, r.stars, rater.state, r.cases));
+      const detail = JSON.stringify(explainPublic(this.policy, r.evaluation, r.stars, r.shown, r.cases));
       if (moved) rows.push({ compound: id, stars: r.stars, index: r.evaluation.index, state: rater.state, from: prevStars, trigger: r.reviewed > 0 && !trigger.includes(':') ? 'review' : trigger, detail });
       else if (this.written.get(id) !== detail) detailOnly.push({ compound: id, detail });
       out.push({ compound: id, stars: r.stars, index: r.evaluation.index });

@@ -5,6 +5,7 @@ import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState, typ
 import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from '../policy/time.ts';
 import type { CompoundRef, ConfirmedAlarm, EngineInput, Evaluation, Signals } from './types.ts';
 import { offsetOf, type CityEntry, type ReviewOffsets } from './calibration.ts';
+import { lowestBaseIndex, settleDrops, settledBefore } from './drops.ts';
 
 /** The city calibration of the review at `t`; undefined while it is still being computed. */
 export type OffsetsAt = (t: number) => ReviewOffsets | undefined;
@@ -34,6 +35,8 @@ export type CaseSource = Pick<CaseStore, 'casesOf' | 'confirmedAlarmsOf' | 'surv
 
 export interface RatedNow {
   evaluation: Evaluation;
+  /** The state as it stands now (drops.ts: the review's level after the falls since it); what is shown, never stored. */
+  shown: RatingState;
   stars: number | null;
   cases: readonly StoredCase[];
   signals: Signals;
@@ -53,6 +56,11 @@ export class CompoundRater {
   /** Earliest instant a veto or downgrade seen at the last rating ends: re-rate then. */
   nextChangeAt = Infinity;
   private inputs: { from: number; cases: StoredCase[]; alarms: ConfirmedAlarm[]; survey: number | null } | undefined;
+  /**
+   * The lowest base index since the last review, scanned up to `to` with these inputs and
+   * signals: a rating scans only the instants since the one before (drops.ts).
+   */
+  private low: { inputs: object; signals: Signals; from: number; to: number; low: number } | undefined;
 
   constructor(
     private readonly policy: Policy,
@@ -100,7 +108,7 @@ export class CompoundRater {
       const offsets = offsetsAt(t);
       if (offsets === undefined) break;
       const ev = reviewedAt?.(this.compound.id, t) ?? evaluate(this.policy, { ...base, at: t });
-      this.state = reviewStep(this.policy, this.state, ev, offsetOf(offsets, this.compound.district));
+      this.state = reviewStep(this.policy, settledBefore(this.policy, this.state, base, t), ev, offsetOf(offsets, this.compound.district));
       n++;
     }
     return n;
@@ -119,7 +127,7 @@ export class CompoundRater {
   reviewEntry(store: CaseSource, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt, reviewedAt?: ReviewedAt): CityEntry {
     const { base } = this.inputsAt(store, now, onlineRate);
     this.runReviews(base, now, offsetsAt, t, reviewedAt);
-    return { district: this.compound.district, state: this.state, ev: evaluate(this.policy, { ...base, at: t }) };
+    return { district: this.compound.district, state: settledBefore(this.policy, this.state, base, t), ev: evaluate(this.policy, { ...base, at: t }) };
   }
 
   /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
@@ -127,9 +135,25 @@ export class CompoundRater {
     const { inputs, signals, base } = this.inputsAt(store, now, onlineRate);
     const reviewed = this.runReviews(base, now, offsetsAt, Infinity, reviewedAt);
     const evaluation = evaluate(this.policy, { ...base, at: now });
-    const stars = publishedStars(this.policy, this.state, evaluation);
+    const shown = this.settledAt(base, inputs, signals, now, evaluation);
+    const stars = publishedStars(this.policy, shown, evaluation);
     const ends = [...evaluation.downgrades.map((d) => d.until), ...(evaluation.veto ? [evaluation.veto.until] : [])].filter((t) => t > now);
     this.nextChangeAt = ends.length ? Math.min(...ends) : Infinity;
-    return { evaluation, stars, cases: inputs.cases, signals, reviewed };
+    return { evaluation, shown, stars, cases: inputs.cases, signals, reviewed };
+  }
+
+  /** `settledBefore(state, base, now)`, scanning only the instants since the last rating when nothing else changed. */
+  private settledAt(base: Omit<EngineInput, 'at'>, inputs: object, signals: Signals, now: number, evaluation: Evaluation): RatingState {
+    const from = this.state.lastReviewAt;
+    if (from === null || this.state.reviewStars === null) return this.state;
+    let m = this.low;
+    const same = m && m.inputs === inputs && m.from === from && m.to <= now && m.signals.onlineRate === signals.onlineRate && m.signals.survey === signals.survey;
+    if (!m || !same) m = { inputs, signals, from, to: from + 1, low: Infinity };
+    // Instants in [m.to, now): the open interval (m.to − 1, now).
+    m.low = Math.min(m.low, lowestBaseIndex(this.policy, base, m.to - 1, now));
+    m.to = now;
+    this.low = m;
+    // `now` itself too: a fall at this instant shows as one (droppedFrom) in the explanation.
+    return settleDrops(this.policy, this.state, Math.min(m.low, evaluation.baseIndex));
   }
 }

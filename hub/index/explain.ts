@@ -26,7 +26,11 @@ export function reasonWords(policy: Policy, ev: Evaluation, published: number | 
     parts.push(`0★: one-vote veto (一票否决) for a ${label(ev.veto.category)} case known in ${localMonth(policy, ev.veto.since)}; the plaque can be rated again at the review of ${localMonth(policy, ev.veto.until)}`);
   }
   const base = published + (ev.veto ? 0 : ev.downgradeStars);
-  if (!ev.veto) parts.push(`${Math.min(5, base)}★ from the index (${ev.baseIndex.toFixed(1)} without the downgrade cases)${state.reviewStars !== null && state.reviewStars !== ev.bandStars ? `, level held by the review of ${state.lastReviewAt === null ? '—' : localMonth(policy, state.lastReviewAt)}` : ''}`);
+  const reviewMonth = state.lastReviewAt === null ? '—' : localMonth(policy, state.lastReviewAt);
+  const held = state.droppedFrom !== undefined
+    ? `, down at once from the ${state.droppedFrom}★ of the review of ${reviewMonth}: the index fell more than ${policy.review.immediateDropPoints} points below that band since, and only a review lifts it again`
+    : state.reviewStars !== null && state.reviewStars !== ev.bandStars ? `, level held by the review of ${reviewMonth}` : '';
+  if (!ev.veto) parts.push(`${Math.min(5, base)}★ from the index (${ev.baseIndex.toFixed(1)} without the downgrade cases)${held}`);
   for (const d of ev.downgrades) parts.push(`−${d.stars}★ ${d.rule} (降星) until ${localMonth(policy, d.until)}`);
   if (ev.downgradeStars > 0 && !ev.veto && published === policy.downgrades.floorStars) parts.push(`never below ${policy.downgrades.floorStars}★ without a veto`);
   if (!ev.gates.onlineRate) parts.push('5★ needs devices ≥ 95 % online');
@@ -56,6 +60,8 @@ export function explainPublic(policy: Policy, ev: Evaluation, published: number 
     baseIndex: ev.baseIndex,
     bandStars: ev.bandStars,
     reviewStars: state.reviewStars,
+    /** The level the last review set, when a fall since took the plaque down at once (drops.ts). */
+    droppedFrom: state.droppedFrom ?? null,
     lastReviewMonth: state.lastReviewAt === null ? null : month(state.lastReviewAt),
     subScores: Object.fromEntries(
       Object.entries(ev.subScores).map(([k, s]) => [k, { score: s.score, weight: s.weight, effectiveWeight: r4(s.effectiveWeight), loss: s.loss, byCategory: s.byCategory }]),

@@ -206,7 +206,7 @@ export class IndexRating implements RatingEngine {
               toStars: stars,
               index: ev.index,
               trigger: r.reviewed > 0 && trigger !== 'read' && !trigger.includes(':') ? 'review' : trigger,
-              reason: { ...(by ? { postedBy: by } : {}), veto: ev.veto, downgrades: ev.downgrades, reviewStars: state.reviewStars, bandStars: ev.bandStars, baseIndex: ev.baseIndex, calibrationOffset: state.offset ?? 0, gates: ev.gates, rated: ev.rated },
+              reason: { ...(by ? { postedBy: by } : {}), veto: ev.veto, downgrades: ev.downgrades, reviewStars: r.shown.reviewStars, ...(r.shown.droppedFrom !== undefined ? { droppedFrom: r.shown.droppedFrom } : {}), bandStars: ev.bandStars, baseIndex: ev.baseIndex, calibrationOffset: state.offset ?? 0, gates: ev.gates, rated: ev.rated },
               policyVersion: this.policy.version,
             }
           : null,
@@ -466,7 +466,7 @@ export class IndexRating implements RatingEngine {
     if (!o) return undefined;
     const r = this.rateOwned(o, 'read');
     const pending = this.cases.listAlarms({ status: 'pending', compound: id, limit: 1000 }).length;
-    return { ...o.rating, detail: { ...explainPublic(this.policy, r.evaluation, r.stars, o.rater.state, r.cases), unconfirmedAlarms: pending } };
+    return { ...o.rating, detail: { ...explainPublic(this.policy, r.evaluation, r.stars, r.shown, r.cases), unconfirmedAlarms: pending } };
   }
 
   /** Operator / department view: the same with the cases behind it (ids, departments, times). */
@@ -477,7 +477,7 @@ export class IndexRating implements RatingEngine {
     return {
       ...o.rating,
       detail: {
-        ...explainPrivate(this.policy, r.evaluation, r.stars, o.rater.state, r.cases, r.signals),
+        ...explainPrivate(this.policy, r.evaluation, r.stars, r.shown, r.cases, r.signals),
         // Shown, never scored, until an operator confirms them (DOMAIN.md "IoT").
         unconfirmedAlarms: this.cases.listAlarms({ status: 'pending', compound: id, limit: 20 }).map((a) => ({ id: a.id, device: a.device, type: a.type, occurredAt: new Date(a.occurred_at).toISOString() })),
       },

@@ -3,6 +3,7 @@ import type { EngineInput, Evaluation, Signals } from './types.ts';
 import { bandFloor, bandStars, composeStars, gatedBand } from './effects.ts';
 import { evaluate } from './engine.ts';
 import { reviewTimes } from '../policy/time.ts';
+import { settleDrops, settledBefore } from './drops.ts';
 
 /**
  * The published star is state: vetoes and downgrades act the moment a case is known, but the
@@ -12,7 +13,9 @@ import { reviewTimes } from '../policy/time.ts';
  *    `consecutiveRuns` reviews (DOMAIN.md);
  *  - down from a band when the index was more than `dropPoints` below its threshold on the last
  *    `consecutiveRuns` reviews, or at once (between reviews too) when it falls more than
- *    `immediateDropPoints` below it (a serious case need not wait for the review).
+ *    `immediateDropPoints` below it (a serious case need not wait for the review). A fall
+ *    between reviews holds until a review lifts it again by the upgrade rule (drops.ts): the
+ *    index recovering as old cases decay or leave the window must not flick the plaque back.
  * The base level is decided on `baseIndex` (without active downgrade cases): see composeStars.
  */
 export interface ReviewRun {
@@ -34,6 +37,11 @@ export interface RatingState {
    * (calibration.ts); absent = 0. Kept so stars between reviews are judged on the same scale.
    */
   offset?: number;
+  /**
+   * Set only on a state settled between reviews (drops.ts `settleDrops`, never stored): the level
+   * the last review set, before the base index fell far enough below it to take it down at once.
+   */
+  droppedFrom?: number;
 }
 
 /**
@@ -70,7 +78,10 @@ export function reviewCandidate(policy: Policy, ev: ReviewEvaluation, offset = 0
  */
 export function reviewStep(policy: Policy, state: RatingState, ev: ReviewEvaluation, offset = 0): RatingState {
   // An unrated compound has no level; its first rated review publishes what the data says.
-  if (!ev.rated) return { ...state, lastReviewAt: ev.at };
+  if (!ev.rated) {
+    const { droppedFrom: _settled, ...kept } = state;
+    return { ...kept, lastReviewAt: ev.at };
+  }
   const { consecutiveRuns: n, hysteresisPoints: up, dropPoints: down } = policy.review;
   const index = ev.baseIndex + offset;
   const band = bandStars(policy, index);
@@ -105,15 +116,24 @@ export function reviewStep(policy: Policy, state: RatingState, ev: ReviewEvaluat
 export function publishedStars(policy: Policy, state: RatingState, ev: ReviewEvaluation): number | null {
   if (!ev.rated) return null;
   const offset = state.offset ?? 0;
-  const index = ev.baseIndex + offset;
-  const band = offset === 0 ? ev.bandStars : bandStars(policy, index);
-  let base = state.reviewStars ?? reviewCandidate(policy, ev, offset);
-  while (base > band && !clears(policy, index, base, -policy.review.immediateDropPoints)) base--;
+  const base = fallTo(policy, state.reviewStars ?? reviewCandidate(policy, ev, offset), ev.baseIndex + offset);
   return composeStars(policy, base, { veto: ev.veto, downgradeStars: ev.downgradeStars });
+}
+
+/**
+ * The level `level` falls to at once when the (calibrated) base index is `index`: one band at a
+ * time while the index is more than `immediateDropPoints` below the level's threshold.
+ */
+export function fallTo(policy: Policy, level: number, index: number): number {
+  const band = bandStars(policy, index);
+  let l = level;
+  while (l > band && !clears(policy, index, l, -policy.review.immediateDropPoints)) l--;
+  return l;
 }
 
 export interface Rating {
   evaluation: Evaluation;
+  /** Settled at `at` (drops.ts): the review's level after the falls since it. */
   state: RatingState;
   stars: number | null;
   /** Reviews folded to get here, oldest first. */
@@ -138,9 +158,10 @@ export function rate(
   for (const t of reviewTimes(policy.review, policy.timezoneOffsetMinutes, -Infinity, at)) {
     const signals = signalsAt ? signalsAt(t) : { onlineRate: input.onlineRate, survey: input.survey };
     const ev = evaluate(policy, { ...input, ...signals, at: t });
-    state = reviewStep(policy, state, ev, offsetAt ? offsetAt(t) : 0);
+    state = reviewStep(policy, settledBefore(policy, state, { ...input, ...signals }, t), ev, offsetAt ? offsetAt(t) : 0);
     reviews.push({ at: t, index: ev.baseIndex, reviewStars: state.reviewStars });
   }
   const evaluation = evaluate(policy, { ...input, at });
+  state = settleDrops(policy, settledBefore(policy, state, input, at), evaluation.baseIndex);
   return { evaluation, state, stars: publishedStars(policy, state, evaluation), reviews };
 }

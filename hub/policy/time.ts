@@ -3,6 +3,8 @@
  * daylight saving, so a fixed offset is exact there; years, quarters, months and review days are
  * local because plaques and "the next calendar year" are.
  */
+import { IndexError } from '../index/errors.ts';
+
 export const DAY_MS = 86_400_000;
 
 export interface LocalDate {
@@ -53,6 +55,9 @@ export interface ReviewSchedule {
 
 /** Review instants r with from < r ≤ to, in order, never before the epoch. */
 export function reviewTimes(s: ReviewSchedule, offsetMinutes: number, from: number, to: number): number[] {
+  // The loop below walks months up to `to`: NaN or Infinity would never end it (a NaN instant hung
+  // a test run for ten minutes).
+  if (!Number.isFinite(to)) throw new IndexError('SS_INDEX_BAD_INPUT', `review times up to a non-finite instant (${to})`);
   const [ey, em] = s.epoch.split('-').map(Number) as [number, number];
   const step = s.schedule === 'monthly' ? 1 : 3;
   const out: number[] = [];

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Event } from '../../protocol/event.ts';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { TOKENS, rig, type Rig } from './api-helpers.ts';
 
 const DAY = 86_400_000;
@@ -189,6 +191,40 @@ describe('cases API', () => {
     expect((await compound(r)).stars).toBe(5);
     const audit = r.engine.ratings.audit('c0001');
     expect(audit[0]).toMatchObject({ fromStars: 4, toStars: 5, trigger: 'review' });
+  });
+
+  it('a fall between reviews holds in the live hub when the index recovers (old cases leave the window), after a restart too', async () => {
+    r = await rig(T);
+    // Four robberies (neither veto nor downgrade) of a year ago, posted now: they leave the 365-day window on 18 June.
+    const yearAgo = Date.UTC(2025, 5, 17, 16) + 3_600_000;
+    for (let i = 0; i < 4; i++) await post(r, kase(`OLD-${i}`, 'robbery', { occurredAt: iso(yearAgo), registeredAt: iso(yearAgo) }));
+    await post(r, kase('NEW-1', 'robbery'));
+    const fell = await detail(r);
+    expect(fell.index).toBeLessThanOrEqual(90 - r.engine.policy.review.immediateDropPoints);
+    expect(fell.stars).toBe(4);
+    expect(fell.detail).toMatchObject({ reviewStars: 4, droppedFrom: 5, lastReviewMonth: '2026-06' });
+    expect(fell.detail.reason).toMatch(/down at once from the 5★ of the review of 2026-06/);
+    // Five days on the index is back in the 5★ band; the plaque stays down until a review lifts it.
+    r.clock.now = T + 5 * DAY;
+    const later = await compound(r);
+    expect(later.index).toBeGreaterThan(90);
+    expect(later.stars).toBe(4);
+    expect(later.detail.droppedFrom).toBe(5);
+    // Nothing of the fall is stored: a restarted hub works it out from the cases and says the same.
+    const file = r.file;
+    await r.app.close();
+    r.engine.close();
+    r.state.close();
+    r = await rig(T + 6 * DAY, file);
+    expect((await compound(r)).stars).toBe(4);
+    // The 1 July review: one run ≥ 92 at most, not two; the level stays 4, now set by the review.
+    r.clock.now = Date.UTC(2026, 5, 30, 16, 0, 1);
+    r.engine.tick();
+    const july = await compound(r);
+    expect(july.stars).toBe(4);
+    expect(july.detail).toMatchObject({ reviewStars: 4, droppedFrom: null, lastReviewMonth: '2026-07' });
+    expect(r.engine.ratings.audit('c0001').map((a) => a.toStars)).toEqual([4, 5]);
+    rmSync(dirname(file), { recursive: true, force: true });
   });
 
   it('a compound without any data is unrated, not 5★, in the list and the public view', async () => {
