@@ -3,6 +3,7 @@ import type { Policy } from '../hub/policy/policy-schema.ts';
 import type { Evaluation } from '../hub/index/types.ts';
 import { evaluate } from '../hub/index/engine.ts';
 import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState } from '../hub/index/rating.ts';
+import { settledBefore } from '../hub/index/drops.ts';
 import { localMidnight, reviewTimes } from '../hub/policy/time.ts';
 import { calibrateReview, offsetOf, type ReviewOffsets } from '../hub/index/calibration.ts';
 import { localMonth } from '../hub/index/explain.ts';
@@ -99,8 +100,8 @@ export interface YearReport {
 }
 
 /**
- * A year (or `months`) of cases with monthly reviews, exactly as the hub folds them (reviewStep,
- * publishedStars): cases arrive when registered, each review moves levels with hysteresis, and the
+ * A year (or `months`) of cases with monthly reviews, exactly as the hub folds them (settledBefore,
+ * reviewStep, publishedStars): cases arrive when registered, each review moves levels with hysteresis, and the
  * plaques are read right after each review and in the middle of each month (both must hold).
  */
 export function replayYear(policy: Policy, city: City, opts: { seed: number; months: number; midMonth?: boolean }): YearReport {
@@ -122,6 +123,8 @@ export function replayYear(policy: Policy, city: City, opts: { seed: number; mon
     const atMid: Rated[] = [];
     // The review first calibrates on the whole city (as the hub does), then steps each compound.
     const evs = histories.map((h) => evaluate(policy, { ...inputOf(h), at: t }));
+    // Falls since the last review hold until this one (drops.ts), as in the hub.
+    histories.forEach((h, i) => (states[i] = settledBefore(policy, states[i] as RatingState, inputOf(h), t)));
     const offsets = calibrateReview(policy, t, evs.map((ev, i) => ({ district: ev.district, state: states[i] as RatingState, ev })));
     calibrations.push(offsets);
     histories.forEach((h, i) => {
@@ -131,7 +134,7 @@ export function replayYear(policy: Policy, city: City, opts: { seed: number; mon
       atReview.push({ ev, stars: publishedStars(policy, s, ev) });
       if (opts.midMonth !== false && mid <= end) {
         const evMid = evaluate(policy, { ...inputOf(h), at: mid });
-        atMid.push({ ev: evMid, stars: publishedStars(policy, s, evMid) });
+        atMid.push({ ev: evMid, stars: publishedStars(policy, settledBefore(policy, s, inputOf(h), mid), evMid) });
       }
     });
     for (const [rated, at] of [[atReview, t], [atMid, mid]] as const) {
