@@ -4,6 +4,7 @@ import { benchScoring } from './bench.ts';
 import { evaluateKtAndWrite, evaluateLiveAndWrite, ktPaths, trainKtAndWrite } from './kt-artifacts.ts';
 import { KT_MEASURED_RECIPE, KT_RECIPE, type KtRecipe } from './kt.ts';
 import type { SeedSource } from './eval/seeds.ts';
+import { modelMessage } from './errors.ts';
 
 const DEFAULT_DIR = join(import.meta.dirname);
 const SOURCES: readonly SeedSource[] = ['reserved', 'dev', 'fresh'];
@@ -13,7 +14,7 @@ const RECIPE_HELP = 'kt (committed) | measured (issue 15 candidate: safety measu
 
 function recipeOf(name: string): KtRecipe | undefined {
   const r = RECIPES[name];
-  if (!r) process.stderr.write(`SS_MODEL_RECIPE: --recipe must be one of ${Object.keys(RECIPES).join(', ')}\n`);
+  if (!r) process.stderr.write(`${modelMessage('SS_MODEL_RECIPE', `--recipe '${name}' is not one of ${Object.keys(RECIPES).join(', ')}`)}\n`);
   return r ? { ...r } : undefined;
 }
 
@@ -54,7 +55,7 @@ export function registerModels(program: Command): void {
         return;
       }
       if (!SOURCES.includes(source)) {
-        process.stderr.write(`SS_MODEL_EVALUATE_SEEDS: --seeds must be one of ${SOURCES.join(', ')}\n`);
+        process.stderr.write(`${modelMessage('SS_MODEL_EVALUATE_SEEDS', `--seeds '${opts.seeds}' is not one of ${SOURCES.join(', ')}`)}\n`);
         process.exitCode = 2;
         return;
       }
@@ -76,7 +77,7 @@ export function registerModels(program: Command): void {
         // The issue's summary stays the last line.
         process.stdout.write(`${line}\n`);
       } catch (e) {
-        process.stderr.write(`${(e as Error).message}\nSS_MODEL_EVALUATE: run \`safestar models train\` first\n`);
+        process.stderr.write(`${modelMessage('SS_MODEL_EVALUATE', (e as Error).message)}\n`);
         process.exitCode = 1;
       }
     });

@@ -1,4 +1,5 @@
 import { mulberry32, type Rng } from './random.ts';
+import { ModelError } from './errors.ts';
 
 /**
  * Isolation forest (Liu, Ting & Zhou, "Isolation Forest", ICDM 2008): `trees` random trees, each
@@ -55,7 +56,7 @@ export function averagePathLength(n: number): number {
  */
 export function trainIsolationForest(x: ArrayLike<number>, stride: number, rows: ArrayLike<number>, columns: readonly number[], options: Partial<ForestOptions> = {}): IsolationForest {
   const o = { ...DEFAULT_FOREST_OPTIONS, ...options };
-  if (rows.length === 0) throw new Error('SS_MODEL_TOO_FEW_SAMPLES: an isolation forest needs at least 1 training row; generate more normal traffic');
+  if (rows.length === 0) throw new ModelError('SS_MODEL_TOO_FEW_SAMPLES', 'an isolation forest needs at least 1 training row');
   const rng = mulberry32(o.seed);
   const psi = Math.min(o.psi, rows.length);
   const heightLimit = Math.ceil(Math.log2(Math.max(2, psi)));

@@ -7,6 +7,7 @@ import { VARIANTS } from './eval/variants/catalogue.ts';
 import { ktId, trainKt, type KtCard, type KtRecipe, type KtTrained } from './kt.ts';
 import { ktReportMarkdown } from './kt-report.ts';
 import { readTailOnnx } from './tail-onnx.ts';
+import { ModelError } from './errors.ts';
 
 export function ktPaths(dir: string, recipe: Pick<KtRecipe, 'name' | 'version'>) {
   const id = ktId(recipe);
@@ -32,7 +33,7 @@ export function trainKtAndWrite(recipe: KtRecipe, dir: string, log?: (m: string)
 export function evaluateKtAndWrite(recipe: KtRecipe, dir: string, opts: { source: SeedSource; count: number; seeds?: number[]; log?: (m: string) => void }): { evaluation: KtEvaluation; line: string } {
   const p = ktPaths(dir, recipe);
   const tail = readTailOnnx(readFileSync(p.onnx));
-  if (!tail) throw new Error(`SS_MODEL_CORRUPT: ${p.onnx} is not a tail model; run \`safestar models train\``);
+  if (!tail) throw new ModelError('SS_MODEL_CORRUPT', `${p.onnx} is not a tail model`);
   const card = JSON.parse(readFileSync(p.card, 'utf8')) as KtCard;
   const seeds = opts.seeds ?? seedsOf(opts.source, opts.count);
   const evaluation = evaluateKt(tail, card, { source: opts.source, seeds, ...(opts.log ? { log: opts.log } : {}) });

@@ -1,5 +1,6 @@
 import onnxPkg from 'onnx-proto';
 import type { Autoencoder, DenseLayer } from './network.ts';
+import type { ModelErrorCode } from './errors.ts';
 
 // onnx-proto is CommonJS (protobufjs static code): take the namespace off the default export.
 const { onnx } = onnxPkg;
@@ -100,7 +101,7 @@ export function buildOnnx(net: Autoencoder, meta: ModelMeta): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-export type ReadResult = { ok: true; meta: ModelMeta; net: Autoencoder } | { ok: false; code: string; reason: string };
+export type ReadResult = { ok: true; meta: ModelMeta; net: Autoencoder } | { ok: false; code: ModelErrorCode; reason: string };
 
 /**
  * Parse a Safestar model file back: its metadata (threshold, version, feature version) and the

@@ -1,5 +1,6 @@
 import type { Autoencoder, DenseLayer } from './network.ts';
 import { mulberry32, shuffleInPlace } from './random.ts';
+import { ModelError } from './errors.ts';
 
 /**
  * Deterministic training of the autoencoder on normal traffic: plain Adam on mini-batches, in
@@ -41,7 +42,7 @@ export interface TrainResult {
 /** Train on `n` row-major samples of dimension `d` in `x`. */
 export function trainAutoencoder(x: Float32Array, n: number, d: number, options: Partial<TrainOptions> = {}): TrainResult {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
-  if (n < 2) throw new Error('SS_MODEL_TOO_FEW_SAMPLES: need at least 2 training samples; generate more normal traffic');
+  if (n < 2) throw new ModelError('SS_MODEL_TOO_FEW_SAMPLES', `need at least 2 training samples, got ${n}`);
   const rng = mulberry32(o.seed);
 
   // Seeded subsample, then standardization statistics over it.

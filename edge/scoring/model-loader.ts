@@ -4,12 +4,13 @@ import { FEATURE_COUNT, FEATURE_VERSION } from '../../models/features.ts';
 import { readOnnx, type ModelMeta } from '../../models/onnx-export.ts';
 import { readTailOnnx, readTailMeta } from '../../models/tail-onnx.ts';
 import type { TailModel } from '../../models/tail-model.ts';
+import type { ModelErrorCode } from '../../models/errors.ts';
 
 /**
  * Either model family the edge can run: the autoencoder (issue 5) or the tail detector (issue 15).
  * Both take "features" [N × FEATURE_COUNT] and give "score" [N]; only the tables differ.
  */
-function readModelFile(bytes: Uint8Array): { ok: true; meta: ModelMeta; inputSize: number; tail?: TailModel } | { ok: false; code: string; reason: string } {
+function readModelFile(bytes: Uint8Array): { ok: true; meta: ModelMeta; inputSize: number; tail?: TailModel } | { ok: false; code: ModelErrorCode; reason: string } {
   const tail = readTailMeta(bytes);
   if (tail) {
     const m = readTailOnnx(bytes);

@@ -18,6 +18,7 @@ import { readTailOnnx } from '../tail-onnx.ts';
 import { evaluateKt, type KtEvaluation } from './evaluate-kt.ts';
 import { familyExtras, trainFamilies } from './families.ts';
 import { seedsOf, type SeedSource } from './seeds.ts';
+import { ModelError, modelMessage } from '../errors.ts';
 
 const SOURCES: readonly SeedSource[] = ['reserved', 'dev', 'fresh'];
 const SHOWN = ['model', 'tail-only', 'iforest-kind', 'iforest-group', 'rules+iforest-kind', 'rules+iforest-group', 'rules-tuned', 'type-poisson-a0.1'];
@@ -26,7 +27,7 @@ const { values } = parseArgs({ options: { seeds: { type: 'string', default: 'dev
 const plan = values.seeds.split(',').map((item) => {
   const [source, count] = item.split(':');
   if (!SOURCES.includes(source as SeedSource)) {
-    process.stderr.write(`SS_MODEL_EVALUATE_SEEDS: --seeds items must be source[:count], source one of ${SOURCES.join(', ')}\n`);
+    process.stderr.write(`${modelMessage('SS_MODEL_EVALUATE_SEEDS', `--seeds items must be source[:count], source one of ${SOURCES.join(', ')}`)}\n`);
     process.exit(2);
   }
   return { source: source as SeedSource, count: Math.max(1, Number(count ?? 5) || 5) };
@@ -40,7 +41,7 @@ log(`load ${load()} (1 / 5 / 15 min)`);
 const dir = join(import.meta.dirname, '..');
 const p = ktPaths(dir, KT_RECIPE);
 const tail = readTailOnnx(readFileSync(p.onnx));
-if (!tail) throw new Error(`SS_MODEL_CORRUPT: ${p.onnx} is not a tail model; run \`safestar models train\``);
+if (!tail) throw new ModelError('SS_MODEL_CORRUPT', `${p.onnx} is not a tail model`);
 const card = JSON.parse(readFileSync(p.card, 'utf8')) as KtCard;
 const fam = trainFamilies({ ...KT_RECIPE }, { trees: Number(values.trees), psi: Number(values.psi), minGroupRows: Number(values['min-group-rows']) }, log);
 log(`rules ${[...fam.rules.types, ...fam.rules.features].join(', ')}; kt retrained here: threshold ${fam.ktThreshold.threshold} (card ${card.threshold.value})`);

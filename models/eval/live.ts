@@ -13,6 +13,7 @@ import type { ScoredPoint } from '../threshold.ts';
 import type { RunSpec } from './seeds.ts';
 import type { Variant } from './variants/catalogue.ts';
 import { variantPlan } from './variants/plan.ts';
+import { ModelError } from '../errors.ts';
 
 const DAY = 86_400_000;
 /** The edge's defaults (edge/pipeline/committer.ts, edge/main.ts): what the live path really does. */
@@ -58,7 +59,7 @@ export async function liveRun(spec: RunSpec, variants: readonly Variant[], model
   };
   // The vendor of each device, as the edge's site config gives it (the features' vendor prior).
   const scorer = await createOnnxScorer({ modelPath, watchIntervalMs: false, warmupMs: LEARNING_MS, features: { profileOf: (device) => entries.get(device)?.device.profile } });
-  if (scorer.status().state !== 'ok') throw new Error(`SS_MODEL_EVALUATE_LIVE: ${scorer.status().reason ?? 'scorer not ok'}`);
+  if (scorer.status().state !== 'ok') throw new ModelError('SS_MODEL_EVALUATE_LIVE', scorer.status().reason ?? 'scorer not ok');
   const points: ScoredPoint[] = [];
   const sizes: number[] = [];
   let batch: Event[] = [];
