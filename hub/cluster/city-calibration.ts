@@ -7,6 +7,7 @@ import type { Held } from './lease.ts';
 import type { PartitionRating, ReportedEntry } from './partition-rating.ts';
 import { partitionOf } from './partition.ts';
 import type { WorkerLog } from './worker.ts';
+import { inTransaction, rollback } from '../store/pg-tx.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -114,29 +115,18 @@ export class CityCalibrator {
    */
   async run(): Promise<ReviewOffsets | undefined> {
     if (!this.o.policy.review.calibration) return undefined;
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    const stored = await inTransaction<{ t: number; offsets: ReviewOffsets; missing: number[] } | undefined>(this.pool, async (c) => {
       const lock = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CALIBRATION_LOCK]);
-      if (!lock.rows[0]?.ok) {
-        await c.query('ROLLBACK');
-        return undefined;
-      }
+      if (!lock.rows[0]?.ok) return rollback(undefined);
       const pending = await pendingReviews(c);
       const t = pending[0];
-      if (t === undefined) {
-        await c.query('ROLLBACK');
-        return undefined;
-      }
+      if (t === undefined) return rollback(undefined);
       const reports = (await c.query<{ partition: number; entries: CityEntry[]; reported_at: string }>('SELECT partition, entries, reported_at FROM review_reports WHERE review_at = $1 ORDER BY partition', [t])).rows;
       const expected = await this.expected(c);
       const got = new Set(reports.map((r) => r.partition));
       const missing = [...expected].filter((p) => !got.has(p)).sort((a, b) => a - b);
       const first = Math.min(...reports.map((r) => Number(r.reported_at)));
-      if (missing.length > 0 && this.o.now() - first < (this.o.graceMs ?? DEFAULT_CALIBRATION_GRACE_MS)) {
-        await c.query('ROLLBACK');
-        return undefined;
-      }
+      if (missing.length > 0 && this.o.now() - first < (this.o.graceMs ?? DEFAULT_CALIBRATION_GRACE_MS)) return rollback(undefined);
       const offsets = calibrateReview(this.o.policy, t, reports.flatMap((r) => r.entries));
       await c.query(
         `INSERT INTO review_calibrations (review_at, offsets, partitions, missing, coordinator, computed_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -144,15 +134,13 @@ export class CityCalibrator {
         [t, JSON.stringify(offsets), [...got].sort((a, b) => a - b), missing, this.o.owner, this.o.now()],
       );
       await c.query(`INSERT INTO audit (owner, action, detail) VALUES ($1, 'calibrate', $2)`, [this.o.owner, JSON.stringify({ review: t, city: offsets.city, districts: offsets.districts, rated: offsets.rated, missing })]);
-      await c.query('COMMIT');
-      this.o.log?.info({ worker: this.o.owner, review: new Date(t).toISOString(), offset: offsets.city, districts: offsets.districts, rated: offsets.rated, missing }, 'index review calibrated (city)');
-      if (missing.length > 0) this.o.log?.warn({ worker: this.o.owner, code: LATE, review: new Date(t).toISOString(), missing }, `${LATE}: ${HUB_ERRORS[LATE]}`);
-      return offsets;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+      return { t, offsets, missing };
+    });
+    if (!stored) return undefined;
+    // Logged once committed: a rolled-back calibration was never stored.
+    const { t, offsets, missing } = stored;
+    this.o.log?.info({ worker: this.o.owner, review: new Date(t).toISOString(), offset: offsets.city, districts: offsets.districts, rated: offsets.rated, missing }, 'index review calibrated (city)');
+    if (missing.length > 0) this.o.log?.warn({ worker: this.o.owner, code: LATE, review: new Date(t).toISOString(), missing }, `${LATE}: ${HUB_ERRORS[LATE]}`);
+    return offsets;
   }
 }

@@ -3,6 +3,7 @@ import { MAX_PENDING_ALARMS } from '../cases/store.ts';
 import { DAY_MS } from '../policy/time.ts';
 import { DEAD_LETTERS_KEPT, DEDUPE_RETENTION_MS } from '../store/retention.ts';
 import type { Held } from './lease.ts';
+import { inTransaction, rollback } from '../store/pg-tx.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -106,14 +107,9 @@ export async function pruneReviewReports(c: Queryable, h: Held, oldestDue: numbe
  * another worker is doing it.
  */
 export async function pruneCity(pool: pg.Pool, owner: string, now: number, o: PruneOptions = {}): Promise<Pruned | undefined> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
+  return inTransaction<Pruned | undefined>(pool, async (c) => {
     const lock = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [PRUNE_LOCK]);
-    if (!lock.rows[0]?.ok) {
-      await c.query('ROLLBACK');
-      return undefined;
-    }
+    if (!lock.rows[0]?.ok) return rollback(undefined);
     const out: Pruned = {
       alarms: await prunePendingAlarms(c, o.keepPendingAlarms ?? MAX_PENDING_ALARMS),
       calibrations: await pruneCalibrations(c, now, o.reviewRetentionMs ?? REVIEW_RETENTION_MS),
@@ -121,12 +117,6 @@ export async function pruneCity(pool: pg.Pool, owner: string, now: number, o: Pr
       deadLetters: (await c.query('DELETE FROM deadletters WHERE id <= (SELECT max(id) FROM deadletters) - $1', [o.deadLettersKept ?? DEAD_LETTERS_KEPT])).rowCount ?? 0,
     };
     if (out.alarms + out.calibrations + out.seen + out.deadLetters > 0) await c.query(`INSERT INTO audit (owner, action, detail) VALUES ($1, 'prune', $2)`, [owner, JSON.stringify({ ...out, at: now })]);
-    await c.query('COMMIT');
     return out;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
 }

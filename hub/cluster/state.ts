@@ -5,6 +5,7 @@ import type { Policy } from '../policy/policy-schema.ts';
 import { defaultPolicy } from '../index/policy.ts';
 import { dedupeInTx } from '../store/pgIngest.ts';
 import { fenceInTx, type Held } from './lease.ts';
+import { inTransaction } from '../store/pg-tx.ts';
 
 export interface ApplyResult {
   applied: number;
@@ -32,39 +33,22 @@ export class PgPartitionState {
    * partition's index: online state, cases): one commit for all, so an ack covers all of it.
    */
   async apply(h: Held, events: readonly Event[], more?: (c: pg.PoolClient, fresh: readonly Event[]) => Promise<void>): Promise<ApplyResult> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c) => {
       await fenceInTx(c, this.owner, h);
       const now = this.now();
       const fresh = await dedupeInTx(c, events, now);
       if (fresh.length > 0) await this.write(c, h, fresh, now);
       if (more) await more(c, fresh);
-      await c.query('COMMIT');
       return { applied: fresh.length, duplicates: events.length - fresh.length };
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   /** Any other fenced write of the owner (e.g. its review tick), one transaction. */
   async fenced<T>(h: Held, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c) => {
       await fenceInTx(c, this.owner, h);
-      const r = await fn(c);
-      await c.query('COMMIT');
-      return r;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+      return fn(c);
+    });
   }
 
   private async write(c: pg.PoolClient, h: Held, fresh: readonly Event[], now: number): Promise<void> {

@@ -3,6 +3,7 @@ import type { Event } from '../../protocol/event.ts';
 import type { DeadLetterDraft } from '../ingest/parse.ts';
 import type { IngestStore } from '../cluster/stores.ts';
 import type { CommitResult, DeadLetterRow, PendingBatch } from './ingestDb.ts';
+import { inTransaction } from './pg-tx.ts';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -40,23 +41,15 @@ export class PgIngestStore implements IngestStore {
 
   async commit(batches: readonly PendingBatch[]): Promise<CommitResult[]> {
     const at = this.now();
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c) => {
       const results: CommitResult[] = [];
       for (const b of batches) {
         const accepted = await dedupeInTx(c, b.events, at);
         await deadLettersInTx(c, b.deadLetters, at);
         results.push({ accepted, duplicates: b.events.length - accepted.length });
       }
-      await c.query('COMMIT');
       return results;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async addDeadLetters(items: readonly DeadLetterDraft[]): Promise<void> {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { HubError } from '../errors.ts';
 import { PG_MIGRATIONS, type Migration } from './migrations/pg.ts';
+import { inTransaction } from './pg-tx.ts';
 
 /** Any constant works; it only has to be the same in every process sharing the database. */
 const MIGRATION_LOCK = 0x5afe57a;
@@ -13,9 +14,7 @@ const MIGRATION_LOCK = 0x5afe57a;
  */
 export async function migratePg(pool: pg.Pool, migrations: readonly Migration[] = PG_MIGRATIONS): Promise<number[]> {
   checkOrder(migrations);
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
+  return inTransaction(pool, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
@@ -34,14 +33,8 @@ export async function migratePg(pool: pg.Pool, migrations: readonly Migration[] 
       await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
-    await c.query('COMMIT');
     return applied;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 function checkOrder(migrations: readonly Migration[]): void {

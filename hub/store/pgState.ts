@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { City } from '../../protocol/city.ts';
 import type { StateStore } from '../cluster/stores.ts';
 import type { CompoundRow, DeviceRow } from './stateDb.ts';
+import { inTransaction } from './pg-tx.ts';
 
 /** Rows per multi-row INSERT / page: big enough to amortise round trips, far below the 65,535 bind limit. */
 const PAGE = 1000;
@@ -31,9 +32,7 @@ export class PgStateStore implements StateStore {
   }
 
   private async upsert(compounds: readonly CompoundRow[], devices: readonly DeviceRow[], overwrite: boolean): Promise<void> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       for (let i = 0; i < compounds.length; i += PAGE) {
         const rows = compounds.slice(i, i + PAGE);
         // unnest() of column arrays: one statement per page, no SQL text built from values.
@@ -53,13 +52,7 @@ export class PgStateStore implements StateStore {
           [rows.map((r) => r.id), rows.map((r) => r.compound), rows.map((r) => r.kind), rows.map((r) => r.profile), rows.map((r) => r.heartbeat_s)],
         );
       }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async compounds(): Promise<CompoundRow[]> {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { SessionStore } from './session-store.ts';
+import { inTransaction } from '../../store/pg-tx.ts';
 
 /**
  * Console sessions in PostgreSQL (table console_sessions, PG migration 9) for cluster workers:
@@ -12,19 +13,11 @@ export class PgSessionStore implements SessionStore {
 
   async put(digest: string, createdAt: number, expiresAt: number, now: number, max: number): Promise<void> {
     // One statement chain in a transaction: the prune and the bound never see a half-made login.
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.pool, async (c) => {
       await c.query('DELETE FROM console_sessions WHERE expires_at <= $1', [now]);
       await c.query('INSERT INTO console_sessions (digest, created_at, expires_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO UPDATE SET created_at = excluded.created_at, expires_at = excluded.expires_at', [digest, createdAt, expiresAt]);
       await c.query('DELETE FROM console_sessions WHERE digest IN (SELECT digest FROM console_sessions ORDER BY created_at DESC, seq DESC OFFSET $1)', [max]);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async get(digest: string, now: number): Promise<number | undefined> {
