@@ -37,6 +37,7 @@ export const HUB_ERRORS = {
   SS_CLUSTER_LIVE_BAD: 'a message on ss.live.> was not a compound change ({v:1, type: rating|alarm, compound}); it is ignored and counted, only workers publish there',
   SS_CLUSTER_SERIES_DOWN: 'InfluxDB did not take a write; the messages are redelivered with backoff (nothing is acked)',
   SS_CLUSTER_SERIES_REJECTED: 'InfluxDB refused a message\'s points even alone (e.g. a field type conflict); it is terminated and stays in the stream until max age',
+  SS_CLUSTER_PG_CONNECTION: 'a pooled PostgreSQL connection broke (server restart, terminated backend); the pool opens a new one, and a write that was on it fails and is retried (its JetStream messages are redelivered). Many of these: check the database',
   SS_CLUSTER_CALIBRATION_LATE: 'a review\'s city calibration was computed without the partitions that had not reported within the grace; their compounds use that offset; look for why their owner was late (lease churn, a stuck transaction)',
 } as const;
 

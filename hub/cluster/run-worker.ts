@@ -12,6 +12,7 @@ import { DeadLetterConsumer } from './deadletters.ts';
 import { JetStreamSeriesSink } from './seriesSink.ts';
 import { ensureEventsStream } from './stream.ts';
 import { PartitionWorker } from './worker.ts';
+import { HUB_ERRORS } from '../errors.ts';
 
 /**
  * A cluster-mode hub worker (wiring only): migrate PostgreSQL, own a fair share of the
@@ -21,8 +22,12 @@ import { PartitionWorker } from './worker.ts';
  */
 export async function runWorker(cfg: ClusterConfig): Promise<void> {
   const log = pino({ level: process.env['LOG_LEVEL'] ?? 'info' }, pino.destination(2));
-  const pool = new pg.Pool({ connectionString: cfg.pg, max: 8 });
-  const leasePool = new pg.Pool({ connectionString: cfg.pg, max: 2 });
+  // Named, so an operator sees in pg_stat_activity which worker holds which connection.
+  const pool = new pg.Pool({ connectionString: cfg.pg, max: 8, application_name: `safestar-worker ${cfg.id}` });
+  const leasePool = new pg.Pool({ connectionString: cfg.pg, max: 2, application_name: `safestar-worker ${cfg.id} leases` });
+  // An idle pooled connection that dies (PostgreSQL restarted, backend terminated) is reported
+  // here; unheard it would crash the worker. The pool opens a new one for the next query.
+  for (const p of [pool, leasePool]) p.on('error', (e) => log.warn({ worker: cfg.id, code: 'SS_CLUSTER_PG_CONNECTION', err: e.message }, `SS_CLUSTER_PG_CONNECTION: ${HUB_ERRORS.SS_CLUSTER_PG_CONNECTION}`));
   await migratePg(pool);
   const nc = await connect({ servers: cfg.nats, maxReconnectAttempts: -1, reconnectTimeWait: 250, name: cfg.id });
   await ensureEventsStream(await jetstreamManager(nc), { replicas: cfg.replicas });
