@@ -5,7 +5,7 @@ import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState, typ
 import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from '../policy/time.ts';
 import type { CompoundRef, ConfirmedAlarm, EngineInput, Evaluation, Signals } from './types.ts';
 import { offsetOf, type CityEntry, type ReviewOffsets } from './calibration.ts';
-import { lowestBaseIndex, settleDrops, settledBefore } from './drops.ts';
+import { lowestBaseIndex, mayFall, settleDrops, settledBefore, stepDownTimes } from './drops.ts';
 
 /** The city calibration of the review at `t`; undefined while it is still being computed. */
 export type OffsetsAt = (t: number) => ReviewOffsets | undefined;
@@ -148,10 +148,17 @@ export class CompoundRater {
     if (from === null || this.state.reviewStars === null) return this.state;
     let m = this.low;
     const same = m && m.inputs === inputs && m.from === from && m.to <= now && m.signals.onlineRate === signals.onlineRate && m.signals.survey === signals.survey;
-    if (!m || !same) m = { inputs, signals, from, to: from + 1, low: Infinity };
-    // Instants in [m.to, now): the open interval (m.to − 1, now).
-    m.low = Math.min(m.low, lowestBaseIndex(this.policy, base, m.to - 1, now));
-    m.to = now;
+    if (!m || !same) {
+      // A fresh scan, unless nothing since the review can take the level down (drops.ts floorIndex):
+      // then `low` starts at Infinity, and later instants are scanned as they come.
+      const times = stepDownTimes(this.policy, base, from, now);
+      const scan = mayFall(this.policy, base, this.state.reviewStars, this.state.offset ?? 0, from, now, times);
+      m = { inputs, signals, from, to: now, low: scan ? lowestBaseIndex(this.policy, base, from, now, times) : Infinity };
+    } else {
+      // Instants in [m.to, now): the open interval (m.to − 1, now).
+      m.low = Math.min(m.low, lowestBaseIndex(this.policy, base, m.to - 1, now));
+      m.to = now;
+    }
     this.low = m;
     // `now` itself too: a fall at this instant shows as one (droppedFrom) in the explanation.
     return settleDrops(this.policy, this.state, Math.min(m.low, evaluation.baseIndex));

@@ -1,7 +1,7 @@
 import type { Policy } from '../policy/policy-schema.ts';
 import { DAY_MS } from '../policy/time.ts';
 import { knownAt } from './effects.ts';
-import { evaluate } from './engine.ts';
+import { indexAt } from './engine.ts';
 import { fallTo, type RatingState } from './rating.ts';
 import type { EngineInput } from './types.ts';
 
@@ -48,10 +48,31 @@ export function stepDownTimes(policy: Policy, input: Pick<EngineInput, 'compound
 }
 
 /** The lowest base index at the step-down instants in (from, to); Infinity when there is none. */
-export function lowestBaseIndex(policy: Policy, input: Omit<EngineInput, 'at'>, from: number, to: number): number {
+export function lowestBaseIndex(policy: Policy, input: Omit<EngineInput, 'at'>, from: number, to: number, times = stepDownTimes(policy, input, from, to)): number {
   let low = Infinity;
-  for (const at of stepDownTimes(policy, input, from, to)) low = Math.min(low, evaluate(policy, { ...input, at }).baseIndex);
+  for (const at of times) low = Math.min(low, indexAt(policy, { ...input, at }));
   return low;
+}
+
+/**
+ * A floor under the base index anywhere in (from, to), for one index computation: every case and
+ * alarm that counts by `to`, downgrade cases too, weighed at `from` as if it had occurred by then.
+ * More cases and less decay only lower the index, and a case that has left the window at `from`
+ * is out later too. When even the floor keeps the level, no instant can take it down and the scan
+ * is skipped (most compounds, most months).
+ */
+export function floorIndex(policy: Policy, input: Omit<EngineInput, 'at'>, from: number, to: number): number {
+  const by = (t: number) => Math.min(t, from);
+  const cases = input.cases
+    .filter((c) => Math.max(knownAt(c), c.occurredAt) < to)
+    .map((c) => ({ ...c, occurredAt: by(c.occurredAt), registeredAt: by(c.registeredAt), ...(c.receivedAt === undefined ? {} : { receivedAt: by(c.receivedAt) }) }));
+  const alarms = input.alarms.filter((a) => Math.max(a.confirmedAt, a.occurredAt) < to).map((a) => ({ ...a, occurredAt: by(a.occurredAt), confirmedAt: by(a.confirmedAt) }));
+  return indexAt(policy, { ...input, cases, alarms, at: from }, true);
+}
+
+/** Can anything in (from, to) take `level` down? False when no instant steps down or the floor keeps it. */
+export function mayFall(policy: Policy, input: Omit<EngineInput, 'at'>, level: number, offset: number, from: number, to: number, times: readonly number[]): boolean {
+  return times.length > 0 && fallTo(policy, level, floorIndex(policy, input, from, to) + offset) < level;
 }
 
 /**
@@ -67,6 +88,9 @@ export function settleDrops(policy: Policy, state: RatingState, low: number): Ra
 
 /** `state` settled with the falls in (its last review, `to`) given the inputs. */
 export function settledBefore(policy: Policy, state: RatingState, input: Omit<EngineInput, 'at'>, to: number): RatingState {
-  if (state.reviewStars === null || state.lastReviewAt === null) return state;
-  return settleDrops(policy, state, lowestBaseIndex(policy, input, state.lastReviewAt, to));
+  const from = state.lastReviewAt;
+  if (state.reviewStars === null || from === null) return state;
+  const times = stepDownTimes(policy, input, from, to);
+  if (!mayFall(policy, input, state.reviewStars, state.offset ?? 0, from, to, times)) return state;
+  return settleDrops(policy, state, lowestBaseIndex(policy, input, from, to, times));
 }

@@ -69,6 +69,38 @@ function indexOf(
   return { index: wSum > 0 ? round2(index) : 0, subScores: subs, themes };
 }
 
+const clampFrac = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.min(1, Math.max(0, x)));
+
+/** What counts at `input.at`: checked, filtered and clamped the same way for every reader. */
+function inputsAt(policy: Policy, input: EngineInput) {
+  const { compound, at } = input;
+  if (!(compound.households > 0) || !Number.isFinite(at)) {
+    throw new IndexError('SS_INDEX_BAD_INPUT', `compound '${compound.id}' households=${compound.households} at=${at}`);
+  }
+  return {
+    cases: countingCases(policy, input.cases, compound.id, at),
+    alarms: alarmItems(policy, input.alarms, compound.id, at),
+    survey: clampFrac(input.survey),
+    online: clampFrac(input.onlineRate),
+  };
+}
+
+/**
+ * evaluate(…).baseIndex (`withDowngradeCases`: .index) and nothing else: the fall-between-reviews
+ * scan reads it at every step-down instant of a month (drops.ts), where the veto, the streaks and
+ * the explanation evaluate() also builds made a monthly review of the city five times slower.
+ */
+export function indexAt(policy: Policy, input: EngineInput, withDowngradeCases = false): number {
+  const { compound, at } = input;
+  const { cases, alarms, survey, online } = inputsAt(policy, input);
+  let counted = cases;
+  if (!withDowngradeCases) {
+    const downIds = new Set(activeDowngrades(policy, cases, at).downgrades.flatMap((d) => d.caseIds));
+    if (downIds.size > 0) counted = cases.filter((c) => !downIds.has(c.id));
+  }
+  return indexOf(policy, compound.households, counted, alarms, survey, online, at).index;
+}
+
 /**
  * The safety index of one compound at one instant: a pure function of (policy, compound, cases,
  * confirmed alarms, online rate, survey, time). Inputs may come in any order; cases of other
@@ -80,14 +112,7 @@ function indexOf(
  */
 export function evaluate(policy: Policy, input: EngineInput): Evaluation {
   const { compound, at } = input;
-  if (!(compound.households > 0) || !Number.isFinite(at)) {
-    throw new IndexError('SS_INDEX_BAD_INPUT', `compound '${compound.id}' households=${compound.households} at=${at}`);
-  }
-  const cases = countingCases(policy, input.cases, compound.id, at);
-  const alarms = alarmItems(policy, input.alarms, compound.id, at);
-  const clampFrac = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.min(1, Math.max(0, x)));
-  const survey = clampFrac(input.survey);
-  const online = clampFrac(input.onlineRate);
+  const { cases, alarms, survey, online } = inputsAt(policy, input);
 
   const all = indexOf(policy, compound.households, cases, alarms, survey, online, at);
   const { downgrades, total } = activeDowngrades(policy, cases, at);

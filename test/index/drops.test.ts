@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { defaultPolicy } from '../../hub/index/policy.ts';
-import { evaluate } from '../../hub/index/engine.ts';
-import { lowestBaseIndex, settleDrops, stepDownTimes } from '../../hub/index/drops.ts';
+import { evaluate, indexAt } from '../../hub/index/engine.ts';
+import { floorIndex, lowestBaseIndex, settleDrops, stepDownTimes } from '../../hub/index/drops.ts';
 import { INITIAL_RATING_STATE } from '../../hub/index/rating.ts';
 import type { ConfirmedAlarm } from '../../hub/index/types.ts';
 import { COMPOUND, DAY, GOOD, T0, kase } from './helpers.ts';
@@ -25,7 +25,7 @@ describe('falls between reviews (drops.ts)', () => {
     expect(stepDownTimes(policy, base([fraud]), T0, T0 + 2 * DAY)).toEqual([]);
   });
 
-  it('property: between the step-down instants the base index only rises, so the lowest is at one of them', () => {
+  it('property: between the step-down instants the base index only rises, so the lowest is at one of them; the floor is under all of it', () => {
     const cats = ['fraud-victim', 'burglary', 'robbery', 'family-dispute', 'drugs', 'other-theft'];
     fc.assert(
       fc.property(
@@ -39,7 +39,13 @@ describe('falls between reviews (drops.ts)', () => {
           const s = from + Math.floor((spanDays * DAY * frac) / 1_000);
           const atFrom = evaluate(policy, { ...base(cases), at: from }).baseIndex;
           const lowest = Math.min(atFrom, lowestBaseIndex(policy, base(cases), from, s + 1));
-          expect(evaluate(policy, { ...base(cases), at: s }).baseIndex).toBeGreaterThanOrEqual(lowest);
+          const ev = evaluate(policy, { ...base(cases), at: s });
+          expect(ev.baseIndex).toBeGreaterThanOrEqual(lowest);
+          // The lean reader gives evaluate()'s numbers exactly ...
+          expect(indexAt(policy, { ...base(cases), at: s })).toBe(ev.baseIndex);
+          expect(indexAt(policy, { ...base(cases), at: s }, true)).toBe(ev.index);
+          // ... and the floor that lets a scan be skipped is under every instant of the interval.
+          expect(floorIndex(policy, base(cases), from, from + spanDays * DAY + 1)).toBeLessThanOrEqual(ev.baseIndex);
         },
       ),
       { numRuns: 150 },
