@@ -61,6 +61,7 @@ export class CompoundRater {
    * signals: a rating scans only the instants since the one before (drops.ts).
    */
   private low: { inputs: object; signals: Signals; from: number; to: number; low: number } | undefined;
+  private settledFor: { state: RatingState; t: number; cases: EngineInput['cases']; alarms: readonly ConfirmedAlarm[]; onlineRate: number | null; survey: number | null; out: RatingState } | undefined;
 
   constructor(
     private readonly policy: Policy,
@@ -108,7 +109,7 @@ export class CompoundRater {
       const offsets = offsetsAt(t);
       if (offsets === undefined) break;
       const ev = reviewedAt?.(this.compound.id, t) ?? evaluate(this.policy, { ...base, at: t });
-      this.state = reviewStep(this.policy, settledBefore(this.policy, this.state, base, t), ev, offsetOf(offsets, this.compound.district));
+      this.state = reviewStep(this.policy, this.settledBefore(base, t), ev, offsetOf(offsets, this.compound.district));
       n++;
     }
     return n;
@@ -127,7 +128,19 @@ export class CompoundRater {
   reviewEntry(store: CaseSource, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt, reviewedAt?: ReviewedAt): CityEntry {
     const { base } = this.inputsAt(store, now, onlineRate);
     this.runReviews(base, now, offsetsAt, t, reviewedAt);
-    return { district: this.compound.district, state: settledBefore(this.policy, this.state, base, t), ev: evaluate(this.policy, { ...base, at: t }) };
+    return { district: this.compound.district, state: this.settledBefore(base, t), ev: evaluate(this.policy, { ...base, at: t }) };
+  }
+
+  /**
+   * drops.ts settledBefore(state, base, t), kept for the review it was asked for: the city
+   * calibration asks first (reviewEntry), the review itself then (runReviews), on the same inputs.
+   */
+  private settledBefore(base: Omit<EngineInput, 'at'>, t: number): RatingState {
+    const k = this.settledFor;
+    if (k && k.state === this.state && k.t === t && k.cases === base.cases && k.alarms === base.alarms && k.onlineRate === base.onlineRate && k.survey === base.survey) return k.out;
+    const out = settledBefore(this.policy, this.state, base, t);
+    this.settledFor = { state: this.state, t, cases: base.cases, alarms: base.alarms, onlineRate: base.onlineRate, survey: base.survey, out };
+    return out;
   }
 
   /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
