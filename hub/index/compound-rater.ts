@@ -5,7 +5,7 @@ import { INITIAL_RATING_STATE, publishedStars, reviewStep, type RatingState, typ
 import { DAY_MS, lastReviewAtOrBefore, reviewTimes } from '../policy/time.ts';
 import type { CompoundRef, ConfirmedAlarm, EngineInput, Evaluation, Signals } from './types.ts';
 import { offsetOf, type CityEntry, type ReviewOffsets } from './calibration.ts';
-import { lowestBaseIndex, mayFall, settleDrops, settledBefore, stepDownTimes } from './drops.ts';
+import { settleDrops, settledBefore } from './drops.ts';
 
 /** The city calibration of the review at `t`; undefined while it is still being computed. */
 export type OffsetsAt = (t: number) => ReviewOffsets | undefined;
@@ -56,12 +56,6 @@ export class CompoundRater {
   /** Earliest instant a veto or downgrade seen at the last rating ends: re-rate then. */
   nextChangeAt = Infinity;
   private inputs: { from: number; cases: StoredCase[]; alarms: ConfirmedAlarm[]; survey: number | null } | undefined;
-  /**
-   * The lowest base index since the last review, scanned up to `to` with these inputs and
-   * signals: a rating scans only the instants since the one before (drops.ts).
-   */
-  private low: { inputs: object; signals: Signals; from: number; to: number; low: number } | undefined;
-  private settledFor: { state: RatingState; t: number; cases: EngineInput['cases']; alarms: readonly ConfirmedAlarm[]; onlineRate: number | null; survey: number | null; out: RatingState } | undefined;
 
   constructor(
     private readonly policy: Policy,
@@ -109,7 +103,7 @@ export class CompoundRater {
       const offsets = offsetsAt(t);
       if (offsets === undefined) break;
       const ev = reviewedAt?.(this.compound.id, t) ?? evaluate(this.policy, { ...base, at: t });
-      this.state = reviewStep(this.policy, this.settledBefore(base, t), ev, offsetOf(offsets, this.compound.district));
+      this.state = reviewStep(this.policy, settledBefore(this.policy, this.state, base, t), ev, offsetOf(offsets, this.compound.district));
       n++;
     }
     return n;
@@ -128,19 +122,7 @@ export class CompoundRater {
   reviewEntry(store: CaseSource, t: number, now: number, onlineRate: number | null, offsetsAt: OffsetsAt, reviewedAt?: ReviewedAt): CityEntry {
     const { base } = this.inputsAt(store, now, onlineRate);
     this.runReviews(base, now, offsetsAt, t, reviewedAt);
-    return { district: this.compound.district, state: this.settledBefore(base, t), ev: evaluate(this.policy, { ...base, at: t }) };
-  }
-
-  /**
-   * drops.ts settledBefore(state, base, t), kept for the review it was asked for: the city
-   * calibration asks first (reviewEntry), the review itself then (runReviews), on the same inputs.
-   */
-  private settledBefore(base: Omit<EngineInput, 'at'>, t: number): RatingState {
-    const k = this.settledFor;
-    if (k && k.state === this.state && k.t === t && k.cases === base.cases && k.alarms === base.alarms && k.onlineRate === base.onlineRate && k.survey === base.survey) return k.out;
-    const out = settledBefore(this.policy, this.state, base, t);
-    this.settledFor = { state: this.state, t, cases: base.cases, alarms: base.alarms, onlineRate: base.onlineRate, survey: base.survey, out };
-    return out;
+    return { district: this.compound.district, state: settledBefore(this.policy, this.state, base, t), ev: evaluate(this.policy, { ...base, at: t }) };
   }
 
   /** Run this compound's due reviews, then rate it at `now`. Signals are the current ones. */
@@ -148,32 +130,11 @@ export class CompoundRater {
     const { inputs, signals, base } = this.inputsAt(store, now, onlineRate);
     const reviewed = this.runReviews(base, now, offsetsAt, Infinity, reviewedAt);
     const evaluation = evaluate(this.policy, { ...base, at: now });
-    const shown = this.settledAt(base, inputs, signals, now, evaluation);
+    // As rate() does: the falls since the last review, and one at this instant (droppedFrom).
+    const shown = settleDrops(this.policy, settledBefore(this.policy, this.state, base, now), evaluation.baseIndex);
     const stars = publishedStars(this.policy, shown, evaluation);
     const ends = [...evaluation.downgrades.map((d) => d.until), ...(evaluation.veto ? [evaluation.veto.until] : [])].filter((t) => t > now);
     this.nextChangeAt = ends.length ? Math.min(...ends) : Infinity;
     return { evaluation, shown, stars, cases: inputs.cases, signals, reviewed };
-  }
-
-  /** `settledBefore(state, base, now)`, scanning only the instants since the last rating when nothing else changed. */
-  private settledAt(base: Omit<EngineInput, 'at'>, inputs: object, signals: Signals, now: number, evaluation: Evaluation): RatingState {
-    const from = this.state.lastReviewAt;
-    if (from === null || this.state.reviewStars === null) return this.state;
-    let m = this.low;
-    const same = m && m.inputs === inputs && m.from === from && m.to <= now && m.signals.onlineRate === signals.onlineRate && m.signals.survey === signals.survey;
-    if (!m || !same) {
-      // A fresh scan, unless nothing since the review can take the level down (drops.ts floorIndex):
-      // then `low` starts at Infinity, and later instants are scanned as they come.
-      const times = stepDownTimes(this.policy, base, from, now);
-      const scan = mayFall(this.policy, base, this.state.reviewStars, this.state.offset ?? 0, from, now, times);
-      m = { inputs, signals, from, to: now, low: scan ? lowestBaseIndex(this.policy, base, from, now, times) : Infinity };
-    } else {
-      // Instants in [m.to, now): the open interval (m.to − 1, now).
-      m.low = Math.min(m.low, lowestBaseIndex(this.policy, base, m.to - 1, now));
-      m.to = now;
-    }
-    this.low = m;
-    // `now` itself too: a fall at this instant shows as one (droppedFrom) in the explanation.
-    return settleDrops(this.policy, this.state, Math.min(m.low, evaluation.baseIndex));
   }
 }

@@ -1,6 +1,6 @@
 import type { Policy } from '../policy/policy-schema.ts';
 import { DAY_MS } from '../policy/time.ts';
-import { knownAt } from './effects.ts';
+import { countingCases, knownAt } from './effects.ts';
 import { indexAt } from './engine.ts';
 import { fallTo, type RatingState } from './rating.ts';
 import type { EngineInput } from './types.ts';
@@ -32,10 +32,9 @@ export function stepDownTimes(policy: Policy, input: Pick<EngineInput, 'compound
   const add = (t: number) => {
     if (t > from && t < to) out.add(t);
   };
-  const counting = new Set(policy.statuses.counting);
   const id = input.compound.id;
-  for (const c of input.cases) {
-    if (c.compound !== id || !counting.has(c.status) || !Object.hasOwn(policy.categories, c.category)) continue;
+  // The cases that count by `to` (this compound, a counting status, a known category, known by then).
+  for (const c of countingCases(policy, input.cases, id, to)) {
     const starts = Math.max(knownAt(c), c.occurredAt);
     add(starts);
     for (const rule of policy.downgrades.rules) {
@@ -71,7 +70,7 @@ export function floorIndex(policy: Policy, input: Omit<EngineInput, 'at'>, from:
 }
 
 /** Can anything in (from, to) take `level` down? False when no instant steps down or the floor keeps it. */
-export function mayFall(policy: Policy, input: Omit<EngineInput, 'at'>, level: number, offset: number, from: number, to: number, times: readonly number[]): boolean {
+function mayFall(policy: Policy, input: Omit<EngineInput, 'at'>, level: number, offset: number, from: number, to: number, times: readonly number[]): boolean {
   return times.length > 0 && fallTo(policy, level, floorIndex(policy, input, from, to) + offset) < level;
 }
 
