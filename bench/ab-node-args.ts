@@ -19,6 +19,11 @@ if (flagsArg === undefined || withoutArg === undefined) {
 // A token NAME=value (no leading --) is an environment variable of that run, e.g. MALLOC_ARENA_MAX=16.
 const split = (a: string): { args: string[]; env: NodeJS.ProcessEnv } => {
   const t = a.split(' ').filter(Boolean);
+  const bad = t.filter((x) => !x.startsWith('-') && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(x));
+  if (bad.length > 0) {
+    process.stderr.write(`SS_BENCH_AB: '${bad.join(' ')}' is neither a --flag nor NAME=value\n`);
+    process.exit(2);
+  }
   return { args: t.filter((x) => x.startsWith('-')), env: Object.fromEntries(t.filter((x) => !x.startsWith('-')).map((x) => [x.split('=')[0]!, x.slice(x.indexOf('=') + 1)])) };
 };
 const flags = split(flagsArg);

@@ -6,6 +6,7 @@
 // the one the f6 → f7 A/B of models/README.md "Cost" used. Two figures per checkout and round:
 // features alone, and features + TypeScript scoring at batch 1 (live group commits hold 1 event,
 // kt-2.4.0.live.json), each event pushed then its row scored, as edge/scoring/onnx-scorer.ts does.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_COUNT } from '../models/features.ts';
 import { KT_RECIPE } from '../models/kt.ts';
@@ -41,7 +42,8 @@ const events = [...trafficEvents({ ...city, days })].filter((e) => !drop.has(e.t
 const say = (s: string): void => void process.stderr.write(`${s}\n`);
 say(`stream: city ${city.citySeed} (${city.compounds} compounds), ${days} day(s) from ${city.start}: ${events.length} events${drop.size ? ` (without ${[...drop].join(', ')})` : ''}`);
 
-const here = await loadCheckout(process.cwd());
+// This checkout is the one holding this script, wherever it is run from.
+const here = await loadCheckout(join(import.meta.dirname, '..'));
 const other = await loadCheckout(args.against, args['against-model']);
 const gc = (globalThis as { gc?: () => void }).gc;
 

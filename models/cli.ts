@@ -4,7 +4,7 @@ import { benchScoring } from './bench.ts';
 import { evaluateKtAndWrite, evaluateLiveAndWrite, ktPaths, trainKtAndWrite } from './kt-artifacts.ts';
 import { KT_MEASURED_RECIPE, KT_RECIPE, type KtRecipe } from './kt.ts';
 import type { SeedSource } from './eval/seeds.ts';
-import { modelMessage } from './errors.ts';
+import { ModelError, modelMessage } from './errors.ts';
 
 const DEFAULT_DIR = join(import.meta.dirname);
 const SOURCES: readonly SeedSource[] = ['reserved', 'dev', 'fresh'];
@@ -77,7 +77,8 @@ export function registerModels(program: Command): void {
         // The issue's summary stays the last line.
         process.stdout.write(`${line}\n`);
       } catch (e) {
-        process.stderr.write(`${modelMessage('SS_MODEL_EVALUATE', (e as Error).message)}\n`);
+        // A coded model error keeps its own code and advice; anything else means no usable model.
+        process.stderr.write(`${e instanceof ModelError ? e.message : modelMessage('SS_MODEL_EVALUATE', (e as Error).message)}\n`);
         process.exitCode = 1;
       }
     });

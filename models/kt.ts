@@ -12,6 +12,7 @@ import type { ModelMeta } from './onnx-export.ts';
 import { concat } from './concat.ts';
 import { SafetyFolds } from './kt-safety.ts';
 import { DEFAULT_SAFETY_RULE, type SafetyChoice, type SafetyRule } from './safety.ts';
+import { ModelError } from './errors.ts';
 
 const DAY = 86_400_000;
 
@@ -203,10 +204,9 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
   const refractoryMs = recipe.alerts.refractoryMs;
   const measured = recipe.alerts.safety === 'measured';
   const valCities = heldOut.map((spec, i) => ({ name: `city ${spec.citySeed}`, ds: vals[i]!, compoundDays: spec.compounds * (spec.days - recipe.warmupDays) }));
+  if (measured && valCities.length < 2) throw new ModelError('SS_MODEL_RECIPE', `safety "measured" needs at least two validation cities, the recipe has ${valCities.length}`);
   const folds = measured ? new SafetyFolds(valCities, { maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, refractoryMs, ruleShare: recipe.ruleShare, rule: recipe.safetyRule ?? DEFAULT_SAFETY_RULE }) : undefined;
-  if (measured && valCities.length < 2) throw new Error('safety "measured" needs at least two validation cities');
-  const fixed = (): SafetyChoice | undefined => undefined;
-  const ktSafety = folds ? folds.kt((r, ds) => scoreRows(withRules(tail, r.groups, r.featureColumns), ds)) : fixed();
+  const ktSafety: SafetyChoice | undefined = folds?.kt((r, ds) => scoreRows(withRules(tail, r.groups, r.featureColumns), ds));
   const safety = ktSafety ? ktSafety.safety : (recipe.alerts.safety as number);
   if (ktSafety) log(`safety ${safety} (held-out false alerts per compound-day: ${ktSafety.steps.map((st) => `${st.safety}: ${st.heldOut.join('/')}`).join('; ')})`);
   const budget = Math.floor(recipe.alerts.maxPerCompoundDay * valCd * safety);

@@ -27,6 +27,7 @@ export const OPTIONAL_KEYS = ['clockSuspect', 'deviceTimeReported', 'clockSkewMs
 const SCORE_KEYS = ['value', 'threshold', 'model', 'anomalous'] as const;
 
 const KNOWN = new Set<string>([...REQUIRED_KEYS, ...OPTIONAL_KEYS]);
+const OPTIONAL = new Set<string>(OPTIONAL_KEYS);
 const KINDS = new Set<string>(DEVICE_KINDS);
 const TYPES = new Set<string>(ALL_EVENT_TYPES);
 const LEVELS = new Set<string>(SEVERITIES);
@@ -49,7 +50,7 @@ export function surelyEventShape(v: unknown): boolean {
   let required = 0;
   for (const k of names) {
     if (!KNOWN.has(k)) return false;
-    if (k !== 'clockSuspect' && k !== 'deviceTimeReported' && k !== 'clockSkewMs' && k !== 'backfilled' && k !== 'score') required++;
+    if (!OPTIONAL.has(k)) required++;
   }
   // Own names are distinct, so 12 known required names among them are all of them.
   if (required !== REQUIRED_KEYS.length) return false;

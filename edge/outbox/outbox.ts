@@ -188,10 +188,8 @@ export class Outbox {
       }
       if (life.length > 0) this.insert(this.st.insertLife, rows, life, base);
       if (normal.length > 0) this.insert(this.st.insertNormal, rows, normal, base);
-      if (rows.length > 0) {
-        this.writtenSeq = base + rows.length;
-        this.st.highWater.run(this.writtenSeq);
-      }
+      // The counter moves in write(), once this transaction committed: a rollback leaves it as it was.
+      if (rows.length > 0) this.st.highWater.run(base + rows.length);
       for (const d of dls) {
         const s = this.seal;
         this.st.insertDl.run(d.at, d.device, d.topic, d.code, d.reason, s ? s.seal(d.payload) : d.payload, d.size ?? d.payload.length, s ? s.mask(d.payload) : '', s ? 1 : 0);
@@ -252,6 +250,7 @@ export class Outbox {
   write(rows: readonly NewRow[], deadLetters: readonly DeadLetter[]): number {
     const fresh: OutboxRow[] = [];
     const dropped = this.writeTx(rows, deadLetters, fresh);
+    this.writtenSeq += rows.length;
     // Committed (the transaction returned): the uplink may take these rows from memory once durable.
     for (const r of fresh) (r.life ? this.lifeTail : this.normalTail).push(r);
     // The bound deleted old non-life rows, perhaps some the tail holds: read that class from SQLite

@@ -15,7 +15,7 @@ export function onnxruntime(): Promise<Ort> {
   return ortModule;
 }
 
-/** True once something in this process has asked for onnxruntime (tests and /health read it). */
+/** True once something in this process has asked for onnxruntime (test/edge/lazy-onnx.test.ts reads it). */
 export function onnxruntimeLoaded(): boolean {
   return ortModule !== undefined;
 }
@@ -28,10 +28,6 @@ export function onnxruntimeLoaded(): boolean {
 export class LazySession {
   private session: Promise<InferenceSession> | undefined;
   constructor(private readonly bytes: Uint8Array) {}
-
-  get started(): boolean {
-    return this.session !== undefined;
-  }
 
   get(): Promise<InferenceSession> {
     if (!this.session) {
