@@ -27,9 +27,13 @@ export function onnxruntimeLoaded(): boolean {
  */
 export class LazySession {
   private session: Promise<InferenceSession> | undefined;
+  private released = false;
   constructor(private readonly bytes: Uint8Array) {}
 
   get(): Promise<InferenceSession> {
+    // A batch formed before a model reload (or close) may run after it: it must fail, not open a
+    // session that nothing would release.
+    if (this.released) return Promise.reject(new Error('the model was replaced or the scorer closed; this session is released'));
     if (!this.session) {
       const p = onnxruntime().then((ort) =>
         // One intra-op thread: the edge has other work and our batches are tiny.
@@ -44,6 +48,7 @@ export class LazySession {
   }
 
   async release(): Promise<void> {
+    this.released = true;
     const p = this.session;
     this.session = undefined;
     const s = await p?.catch(() => undefined);

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL } from '../../edge/scoring/load.ts';
-import { onnxruntimeLoaded } from '../../edge/scoring/lazy-session.ts';
+import { LazySession, onnxruntimeLoaded } from '../../edge/scoring/lazy-session.ts';
 import { createOnnxScorer, type OnnxScorer } from '../../edge/scoring/onnx-scorer.ts';
 import { event, writeModel } from '../models/model-fixture.ts';
 
@@ -43,6 +43,13 @@ describe('onnxruntime is loaded only when a batch needs it (edge RSS, issue 14)'
     expect(onnxruntimeLoaded()).toBe(true);
     expect(b.map((e) => e.score?.value)).toEqual(a.map((e) => e.score?.value));
     expect(ort.status().unscored).toBe(0);
+  });
+
+  it('a released session refuses later batches instead of opening one nothing would release', async () => {
+    const m = new LazySession(readFileSync(DEFAULT_MODEL));
+    await m.get();
+    await m.release();
+    await expect(m.get()).rejects.toThrow(/released/);
   });
 
   it('a model only onnxruntime can run (the autoencoder) is vetted by onnxruntime at load', async () => {
