@@ -9,7 +9,7 @@ import { EntrySpanMemory, type EntrySpanSnap } from './entry-span.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f8';
+export const FEATURE_VERSION = 'f9';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -23,7 +23,7 @@ export const FEATURE_NAMES = [
   'cred_other_compound_10m', // 1 when this credential was used in ANOTHER compound within 10 min (cloned card)
   'cmp_type_burst', // the same for this type across the whole compound (offline storms, coordinated events)
   'cmp_rare_excess_10m', // f5: ln((distinct devices of the compound with a rare event in 10 min + 1) / (rare events this compound has in 10 min at this hour + 1))
-  'door_open_log', // log1p(door/gate open duration in seconds carried by this event)
+  'door_open_log', // log1p(door open seconds: carried by this event, or f9: on a door-closed, the time since the device's held-open alarm it ends)
   'cred_other_devices_10m', // log1p(distinct OTHER devices this credential was used at in 10 min)
   'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
   'hour_surprise', // -ln(24 · p(hour | device)): is this device active at this hour usually?
@@ -51,7 +51,7 @@ export type FeatureEvent = Pick<Event, 'deviceTime' | 'device' | 'compound' | 'k
 /** Routine traffic; everything else counts as an "alarm" in the windows (offline too: storms). */
 export const ROUTINE_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'granted', 'plate-read', 'gate-open', 'gate-close', 'motion', 'online', 'arm', 'disarm',
-  'intrusion-leave', 'heartbeat',
+  'intrusion-leave', 'heartbeat', 'door-closed',
 ]);
 const DENIAL_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'denied', 'repeated-denied', 'anti-passback', 'unknown-vehicle', 'blacklist-hit',
@@ -193,6 +193,8 @@ const DOOR_TO_LEAVE_MS = 30 * 60_000;
 export const ENTRY_SPAN_CHANCE_MAX = 0.25;
 const DAY_MS = 86_400_000;
 const VIDEO_LOSS_TYPE = TYPE_INDEX.get('video-loss')!;
+const HELD_TYPE = TYPE_INDEX.get('door-held')!;
+const CLOSED_TYPE = TYPE_INDEX.get('door-closed')!;
 
 interface DeviceState {
   window: SlidingWindow;
@@ -513,6 +515,8 @@ export class FeatureExtractor {
 
     const w = dev.window;
     const cw = cmp.window;
+    const carriedS = openSecondsOf(ev.attributes);
+    const openS = carriedS > 0 || typeIdx !== CLOSED_TYPE ? carriedS : heldOpenSeconds(dev, t);
     const recent = dev.recent[typeIdx]! * Math.exp(-(t - dev.recentT[typeIdx]!) / RECENT_TAU_MS) + 1;
     dev.recent[typeIdx] = recent;
     dev.recentT[typeIdx] = t;
@@ -538,7 +542,7 @@ export class FeatureExtractor {
     out[8] = otherCompound;
     out[9] = cmpBurst;
     out[10] = Math.log((cw.rareDevices.size + 1) / (cmpRareExpected + 1));
-    out[11] = Math.log1p(openSecondsOf(ev.attributes));
+    out[11] = Math.log1p(openS);
     out[12] = Math.log1p(otherDevices);
     out[13] = typeSurprise;
     out[14] = Math.max(-MAX_SURPRISE, Math.min(MAX_SURPRISE, -Math.log(24 * pHour)));
@@ -656,6 +660,22 @@ export class FeatureExtractor {
  * version, layout or window setting is refused rather than misread.
  */
 export const FEATURE_STATE_VERSION = 3; // 2: vendor priors (f6); 3: compound entry-span memory (f8)
+
+/**
+ * f9: how long a door stood open, read when its contact closes (`door-closed`): the seconds since
+ * the device's held-open alarm, when that alarm came after the previous close (else 0: a close
+ * with no alarm open is an ordinary passage). Neither vendor's alarm carries the duration when it
+ * starts (it cannot know it), so this is the edge's only measure of a long hold. It needs no new
+ * state: the per-type memory keeps the time of each type's last event (`recentT`), and the
+ * snapshot keeps that memory, so an alarm raised before a restart still dates a close after it.
+ * A payload's own duration (some Dahua firmware sends `Duration`) wins when present.
+ */
+function heldOpenSeconds(dev: DeviceState, t: number): number {
+  if (!(dev.recent[HELD_TYPE]! > 0)) return 0;
+  const heldAt = dev.recentT[HELD_TYPE]!;
+  if (dev.recent[CLOSED_TYPE]! > 0 && dev.recentT[CLOSED_TYPE]! >= heldAt) return 0;
+  return Math.max(0, (t - heldAt) / 1000);
+}
 
 type Counts = ReturnType<DecayingCounts['save']>;
 /** [t, flags (routine 1 | denial 2 | grant 4 | rare 8), type index, device, credential or null] */

@@ -46,7 +46,7 @@ export interface KtRecipe {
 
 export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
   name: 'kt',
-  version: '2.4.0',
+  version: '2.5.0',
   // Six cities of 6–14 compounds over the year for the tails (2.0.0 had two: thin tails, and a
   // threshold that did not hold on new cities). City and traffic seeds 11–19 / 101–109 lie
   // outside the development (1000–1999) and reserved (900000–900999) ranges.
@@ -82,7 +82,7 @@ export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
  */
 export const KT_MEASURED_RECIPE: Readonly<KtRecipe> = Object.freeze({
   ...KT_RECIPE,
-  version: '2.5.0',
+  version: `${KT_RECIPE.version}-measured`,
   alerts: { ...KT_RECIPE.alerts, safety: 'measured' as const },
   safetyRule: DEFAULT_SAFETY_RULE,
 });

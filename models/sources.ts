@@ -5,13 +5,15 @@ import type { ScenarioPlan } from '../simulators/scenarios/types.ts';
 import type { LabeledEvent } from './dataset.ts';
 
 /**
- * Open durations only some vendors' payloads carry (DEVICES.md): Dahua's `DoorNotClosed` has
- * `Duration`; Hikvision's ISAPI door-held-open (major 5 / minor 0x1c) has none, so an edge
- * never learns how long a Hik door stood open. The simulators' intent knows it for every door;
- * offline rows must not (kt-2.1.0's offline figures counted durations the live path never saw).
+ * Open durations a vendor's payload carries. None of the simulated ones does: a held-open alarm
+ * (Hikvision minor 0x1c, Dahua `DoorNotClosed` Start) is raised when the door passes its hold
+ * time, before anyone knows how long it will stay open; the edge measures the hold from the
+ * alarm to the door's close (`door-closed`, features.ts f9). The simulators' intent knows the
+ * duration; offline rows must not (kt-2.1.0's offline figures counted durations the live path
+ * never saw, and up to kt-2.4.0 the simulated Dahua alarm carried its own future duration).
  * `test/models/offline-attributes.test.ts` checks this against the codecs, per profile.
  */
-const CARRIES_DURATION: ReadonlySet<string> = new Set(['dahua-access/door-held']);
+const CARRIES_DURATION: ReadonlySet<string> = new Set<string>();
 const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'];
 /**
  * Camera regions (f8 reads them on intrusion enter/leave): Hikvision's alert stream names the

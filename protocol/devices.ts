@@ -12,6 +12,9 @@ export const EVENT_TYPES_BY_KIND = {
   access: [
     'granted', 'denied', 'repeated-denied', 'door-forced', 'door-held', 'tailgating',
     'anti-passback', 'duress',
+    // The door contact closing after a held-open alarm: the alarm's end, the only way an edge
+    // learns how long the door stood open (neither vendor's alarm says so when it starts).
+    'door-closed',
   ],
   barrier: ['plate-read', 'blacklist-hit', 'unknown-vehicle', 'gate-open', 'gate-close', 'gate-fault'],
   fence: ['fence-alarm', 'wire-cut', 'short-circuit', 'power-loss', 'link-loss', 'arm', 'disarm'],

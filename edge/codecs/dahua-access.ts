@@ -25,8 +25,9 @@ export const dahuaAccess: Codec = (payload) => {
   if (code === undefined || action === undefined) return fail('SS_CODEC_SHAPE', 'Code and Action must be strings');
   if (!isObject(data)) return fail('SS_CODEC_SHAPE', 'Data object missing');
   if (code !== 'AccessControl' && !Object.hasOwn(ALARMS, code)) return fail('SS_CODEC_UNKNOWN_CODE', `Code '${code.slice(0, 60)}' is not mapped`);
-  // An alarm's Stop is the end marker of its Start: the alarm was already reported.
-  if (action === 'Stop') return ok([]);
+  // An alarm's Stop is the end marker of its Start: the alarm was already reported. Only the
+  // held-open door's Stop says something new: the door closed, which dates how long it stood open.
+  if (action === 'Stop' && code !== 'DoorNotClosed') return ok([]);
   const utc = num(data['UTC']);
   if (utc === undefined) return fail('SS_CODEC_TIME', 'Data.UTC (epoch seconds) missing');
   const deviceTime = Math.round(utc * 1000);
@@ -48,8 +49,9 @@ export const dahuaAccess: Codec = (payload) => {
     put(attributes, 'reason', idStr(data['ErrorCode']) ?? 'unknown');
     return ok([draft('denied', 'minor')]);
   }
-  const [type, severity] = ALARMS[code] as [EventType, Severity];
   put(attributes, 'durationS', num(data['Duration']));
+  if (action === 'Stop') return ok([draft('door-closed', 'info')]);
+  const [type, severity] = ALARMS[code] as [EventType, Severity];
   put(attributes, 'count', num(data['Count']));
   return ok([draft(type, severity)]);
 };

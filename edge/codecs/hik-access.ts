@@ -14,7 +14,7 @@ const DENIED: Record<number, string> = {
 const OTHER: Record<number, [EventType, Severity]> = {
   0x0a: ['anti-passback', 'minor'], 0x86: ['anti-passback', 'minor'],
   0x1b: ['door-forced', 'critical'], 0x87: ['door-forced', 'critical'], 0x88: ['door-forced', 'critical'],
-  0x1c: ['door-held', 'minor'], 0x85: ['tailgating', 'major'], 0x94: ['repeated-denied', 'major'],
+  0x1c: ['door-held', 'minor'], 0x1a: ['door-closed', 'info'], 0x85: ['tailgating', 'major'], 0x94: ['repeated-denied', 'major'],
 };
 const TAMPER: Record<number, string> = { 0x404: 'enclosure', 0x406: 'card-reader' };
 const DURESS_CARD_TYPE = 3;

@@ -45,11 +45,13 @@ export const accessBehaviour: Behaviour = {
         return [{ delayMs: 0, events: [ev(encoder, 'denied', { method: 'card', card, reason, door, direction })] }];
       }
       case 'door-held': {
+        // The alarm is raised when the door has stood open past its hold time; `durationS` is how
+        // much longer it stays open (the intent knows it, no payload does) until the contact closes.
         const durationS = Math.round(rng.uniform(30, 300));
-        const drafts: Draft[] = [{ delayMs: 0, events: [ev(encoder, 'door-held', { door, durationS })], meta: { openS: durationS } }];
-        // Dahua ends an alarm with `Action: Stop` when the door closes: zero events.
-        if (encoder.profile === 'dahua-access') drafts.push({ delayMs: durationS * 1000, events: [], marker: 'end', markerOf: 'door-held' });
-        return drafts;
+        return [
+          { delayMs: 0, events: [ev(encoder, 'door-held', { door, durationS })], meta: { openS: durationS } },
+          { delayMs: durationS * 1000, events: [ev(encoder, 'door-closed', { door })] },
+        ];
       }
       case 'door-forced': {
         const drafts: Draft[] = [{ delayMs: 0, events: [ev(encoder, 'door-forced', { door })] }];

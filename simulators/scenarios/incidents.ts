@@ -77,7 +77,7 @@ function doorHeldOpen(c: ScenarioContext): string {
   const door = c.device('access', 'door-held');
   const durationS = c.rng.int(600, 1800);
   c.emit(door, c.at + 60 * S, 'door-held', { door: door.zone ?? 1, durationS }, { openS: durationS });
-  if (door.profile === 'dahua-access') c.marker(door, c.at + durationS * S, 'door-held');
+  c.emit(door, c.at + durationS * S, 'door-closed', { door: door.zone ?? 1 });
   return `${door.id} held open ${durationS} s`;
 }
 

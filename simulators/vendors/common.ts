@@ -11,7 +11,7 @@ const SEVERITY: Record<EventType, Severity> = {
   'crowd-density': 'minor', 'line-crossing': 'minor', 'video-loss': 'minor', 'disk-fault': 'minor',
   'power-loss': 'minor', 'link-loss': 'minor', 'gate-fault': 'minor', fault: 'minor',
   granted: 'info', 'plate-read': 'info', 'gate-open': 'info', 'gate-close': 'info', arm: 'info', disarm: 'info',
-  motion: 'info', 'intrusion-leave': 'info', heartbeat: 'info', online: 'info', offline: 'info',
+  motion: 'info', 'intrusion-leave': 'info', 'door-closed': 'info', heartbeat: 'info', online: 'info', offline: 'info',
 };
 
 export function defaultSeverity(type: EventType): Severity {

@@ -17,7 +17,7 @@ const ALARM_CODE: Partial<Record<EventType, string>> = {
 export const dahuaAccess: ProfileEncoder = {
   profile: 'dahua-access',
   kind: 'access',
-  supports: new Set<EventType>(['granted', 'denied', 'duress', 'door-forced', 'door-held', 'tamper', 'anti-passback', 'repeated-denied']),
+  supports: new Set<EventType>(['granted', 'denied', 'duress', 'door-forced', 'door-held', 'door-closed', 'tamper', 'anti-passback', 'repeated-denied']),
   multi: false,
   severity: defaultSeverity,
   encode(intent, ctx) {
@@ -46,13 +46,16 @@ export const dahuaAccess: ProfileEncoder = {
       };
       return { payload: JSON.stringify({ Code: 'AccessControl', Action: 'Pulse', Index: door - 1, Data: data }), expectedEvents: 1 };
     }
+    if (e.type === 'door-closed') {
+      // The door contact closing ends the DoorNotClosed alarm.
+      return { payload: JSON.stringify({ Code: 'DoorNotClosed', Action: 'Stop', Index: door - 1, Data: { UTC: utc } }), expectedEvents: 1 };
+    }
     if (e.type === 'duress') {
       return { payload: JSON.stringify({ Code: 'Duress', Action: 'Pulse', Index: door - 1, Data: { UTC: utc } }), expectedEvents: 1 };
     }
     const code = ALARM_CODE[e.type];
     if (!code) throw unsupported('dahua-access', e.type);
     const data: Record<string, unknown> = { UTC: utc };
-    if (e.type === 'door-held') data['Duration'] = num(a['durationS'], 60);
     if (e.type === 'repeated-denied') data['Count'] = num(a['count'], 5);
     if (e.type === 'anti-passback' && typeof a['card'] === 'string') data['CardNo'] = a['card'];
     const action = e.type === 'anti-passback' ? 'Pulse' : 'Start';

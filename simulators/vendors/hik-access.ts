@@ -21,6 +21,7 @@ function code(type: EventType, attrs: Record<string, unknown>, how: string): { m
     case 'anti-passback': return { major: 5, sub: how === 'reverse' ? 0x86 : 0x0a, cardType: 1 };
     case 'door-forced': return { major: 5, sub: FORCED_SUB[how || 'door'] ?? 0x1b, cardType: 1 };
     case 'door-held': return { major: 5, sub: 0x1c, cardType: 1 };
+    case 'door-closed': return { major: 5, sub: 0x1a, cardType: 1 };
     case 'tailgating': return { major: 5, sub: 0x85, cardType: 1 };
     case 'repeated-denied': return { major: 5, sub: 0x94, cardType: 1 };
     case 'tamper': return { major: 1, sub: how === 'reader' ? 0x406 : 0x404, cardType: 1 };
@@ -33,7 +34,7 @@ const WITH_CARD = new Set<EventType>(['granted', 'duress', 'denied', 'anti-passb
 export const hikAccess: ProfileEncoder = {
   profile: 'hik-access',
   kind: 'access',
-  supports: new Set<EventType>(['granted', 'denied', 'duress', 'anti-passback', 'door-forced', 'door-held', 'tailgating', 'repeated-denied', 'tamper']),
+  supports: new Set<EventType>(['granted', 'denied', 'duress', 'anti-passback', 'door-forced', 'door-held', 'door-closed', 'tailgating', 'repeated-denied', 'tamper']),
   multi: false,
   severity: defaultSeverity,
   encode(intent, ctx) {

@@ -36,6 +36,24 @@ describe('FeatureExtractor', () => {
     expect(back.push(cam(t0 + 21 * 60_000, 'video-loss'))![F.dev_blind_after_tamper]).toBe(1);
   });
 
+  it('f9: a door-closed reads how long the door stood open since its held-open alarm, across a restore', () => {
+    const fx = new FeatureExtractor();
+    const t0 = MONDAY_LOCAL_MIDNIGHT;
+    // A close with no alarm open is an ordinary passage.
+    expect(fx.push(access(t0, 'door-closed'))![F.door_open_log]).toBe(0);
+    expect(fx.push(access(t0 + 1000, 'door-held'))![F.door_open_log]).toBe(0); // the alarm itself carries nothing
+    expect(fx.push(access(t0 + 61_000, 'door-held', 'c0001-acc-02'))![F.door_open_log]).toBe(0);
+    expect(fx.push(access(t0 + 121_000, 'door-closed'))![F.door_open_log]).toBeCloseTo(Math.log1p(120), 5);
+    // The same alarm is closed once: a second close is an ordinary one.
+    expect(fx.push(access(t0 + 200_000, 'door-closed'))![F.door_open_log]).toBe(0);
+    // A payload's own duration wins.
+    expect(fx.push(access(t0 + 300_000, 'door-closed', 'c0001-acc-03', { durationS: 42 }))![F.door_open_log]).toBeCloseTo(Math.log1p(42), 5);
+    // The other door's alarm (raised at t0 + 61 s) is still open across a restart: its close 25 min later dates it.
+    const back = new FeatureExtractor();
+    back.restore(fx.snapshot());
+    expect(back.push(access(t0 + 61_000 + 1_500_000, 'door-closed', 'c0001-acc-02'))![F.door_open_log]).toBeCloseTo(Math.log1p(1500), 5);
+  });
+
   it('f8: flags the leave of a camera region whose open entry began ≤ 10 min before a forced door ≤ 30 min old', () => {
     const cam = (t: number, type: EventType, region: number | string = 1, device = 'c0001-cam-01'): FeatureEvent => ({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type, attributes: { region } });
     const MIN = 60_000;

@@ -34,13 +34,22 @@ describe('offline rows see only what the vendor payload carries', () => {
     }
   }
 
-  it('the hik-access door-held of a simulated run has no duration offline, Dahua keeps it', () => {
+  it('no door-held of a simulated run carries its duration offline; every one is closed later by the same door', () => {
     const ids = city.compounds.map((c) => c.id);
     const events = [...labeledEvents(generateTraffic({ city, compoundIds: ids, seed: 3, startMs: t0, durationMs: 12 * 3_600_000, heartbeats: false }), profilesOf(city))];
     const held = events.filter((e) => e.type === 'door-held');
     expect(held.some((e) => e.profile === 'hik-access')).toBe(true);
     expect(held.some((e) => e.profile === 'dahua-access')).toBe(true);
-    for (const e of held) expect(openSecondsOf(e.attributes) > 0, `${e.profile}`).toBe(e.profile === 'dahua-access');
+    // The alarm starts before anyone knows how long the door stays open (kt-2.4.0's Dahua alarm knew).
+    for (const e of held) expect(openSecondsOf(e.attributes), `${e.profile}`).toBe(0);
+    // The edge dates the hold by the door's close (features f9), so each alarm must have one, 30–300 s on.
+    const closes = events.filter((e) => e.type === 'door-closed');
+    for (const h of held.filter((e) => e.deviceTime < t0 + 11 * 3_600_000)) {
+      const close = closes.find((c) => c.device === h.device && c.deviceTime > h.deviceTime);
+      expect(close, `${h.device} held at ${h.deviceTime}`).toBeDefined();
+      expect((close!.deviceTime - h.deviceTime) / 1000).toBeGreaterThanOrEqual(30);
+      expect((close!.deviceTime - h.deviceTime) / 1000).toBeLessThanOrEqual(300);
+    }
     // every event names its device's vendor (the features' vendor prior)
     expect(events.every((e) => typeof e.profile === 'string')).toBe(true);
   });

@@ -126,7 +126,7 @@ function doorHeld(minS: number, maxS: number) {
     const door = c.device('access', 'door-held');
     const durationS = c.rng.int(minS, maxS);
     c.emit(door, c.at + 60 * S, 'door-held', { door: door.zone ?? 1, durationS });
-    if (door.profile === 'dahua-access') c.marker(door, c.at + durationS * S, 'door-held');
+    c.emit(door, c.at + durationS * S, 'door-closed', { door: door.zone ?? 1 });
     return `${door.id} held open ${durationS} s`;
   };
 }
