@@ -17,20 +17,20 @@ export const EDGE_PROCESS_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
  * platform is Linux, a variable of EDGE_PROCESS_ENV is unset (one set, to any value, is the
  * operator's choice and is kept) and this Node can replace its own image (`process.execve`,
  * Node >= 22.15 / 23.11): the same pid runs on with the variable set, so signals, exit codes,
- * stdio and `kill -9 <pid>` are those of the edge itself, with no wrapper between. Without
- * `process.execve` (Node 20) 'unsupported': the edge runs as it is and says so in its log
+ * stdio and `kill -9 <pid>` are those of the edge itself, with no wrapper between. Otherwise
+ * 'none' (other commands and platforms too): nothing is missing (the service set it, or this is
+ * the replaced image, so it never loops), or this Node cannot replace its image (no
+ * `process.execve`, e.g. Node 20): the edge then runs as it is and says so in its log
  * (SS_EDGE_MALLOC_ARENAS); its service has to set it (deploy/systemd/safestar-edge.service).
- * Nothing missing (the service set it, or this is the replaced image): 'none', so it never loops.
  * @param {readonly string[]} args the CLI arguments (process.argv.slice(2))
  * @param {Record<string, string | undefined>} env
  * @param {{ platform: string, canExecve: boolean }} host
- * @returns {{ action: 'none' | 'unsupported' } | { action: 'execve', env: Record<string, string> }}
+ * @returns {{ action: 'none' } | { action: 'execve', env: Record<string, string> }}
  */
 export function edgeStartPlan(args, env, host) {
-  if (args[0] !== 'edge' || host.platform !== 'linux') return { action: 'none' };
+  if (args[0] !== 'edge' || host.platform !== 'linux' || !host.canExecve) return { action: 'none' };
   const missing = Object.entries(EDGE_PROCESS_ENV).filter(([k]) => env[k] === undefined);
   if (missing.length === 0) return { action: 'none' };
-  if (!host.canExecve) return { action: 'unsupported' };
   /** @type {Record<string, string>} */
   const next = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) next[k] = v;

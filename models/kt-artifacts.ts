@@ -47,13 +47,35 @@ export function evaluateKtAndWrite(recipe: KtRecipe, dir: string, opts: { source
   return { evaluation, line };
 }
 
+/** Issue 15: "every burglary variant ≥ 95 %, every behavioural type ≥ 60 %" (evaluate-kt.ts `targets`). */
+const BURGLARY_VARIANT_TARGET = 0.95;
+const BEHAVIOURAL_FAMILY_TARGET = 0.6;
+
 /**
- * The card's headline of a reserved evaluation. `whereItFails`: every type below its issue-15
- * target (a burglary variant ≥ 95 %, any other type ≥ 60 %).
+ * The card's headline of a reserved evaluation. `whereItFails` lists what misses its issue-15
+ * target, compared as the evaluation's `targets` compare it: each burglary variant below 95 %
+ * (the target is per variant), and each behavioural family below 60 % — "type" in the issue is
+ * read as the family (models/eval/variants/catalogue.ts), so the family's pooled recall is what
+ * is compared — with its variants' own figures. A variant below 60 % in a family that meets the
+ * target is not a miss (the report lists every variant); critical types other than burglary
+ * (blacklisted-plate) have no per-type target.
  */
 export function cardEvaluation(evaluation: KtEvaluation, card: Pick<KtCard, 'id'>): unknown {
   const m = evaluation.detectors['model']!;
-  const target = (family: string): number => (family === 'burglary' ? 0.95 : 0.6);
+  const pct = (v: number): string => `${(v * 100).toFixed(0)} %`;
+  const whereItFails: string[] = [];
+  const families = new Set<string>();
+  for (const [k, v] of Object.entries(evaluation.perType)) {
+    if (v.family === 'burglary') {
+      if (v.recall['model']! < BURGLARY_VARIANT_TARGET) whereItFails.push(`${k}: ${pct(v.recall['model']!)} (target ${BURGLARY_VARIANT_TARGET * 100} % per burglary variant)`);
+    } else if (v.kind === 'behaviour' && !families.has(v.family)) {
+      families.add(v.family);
+      const recall = evaluation.perFamily[v.family]!['model']!;
+      if (recall >= BEHAVIOURAL_FAMILY_TARGET) continue;
+      const variants = Object.entries(evaluation.perType).filter(([, w]) => w.family === v.family).map(([n, w]) => `${n} ${pct(w.recall['model']!)}`);
+      whereItFails.push(`family ${v.family}: ${pct(recall)} (target ${BEHAVIOURAL_FAMILY_TARGET * 100} % per behavioural family; its variants: ${variants.join(', ')})`);
+    }
+  }
   return {
     report: `${card.id}.report.md`,
     seeds: evaluation.seeds,
@@ -61,9 +83,7 @@ export function cardEvaluation(evaluation: KtEvaluation, card: Pick<KtCard, 'id'
     recallSpreadAcrossSeeds: { min: m.recallMin, max: m.recallMax, sd: m.recallSd },
     faPerCompoundDay: m.faPerCompoundDay,
     targets: evaluation.targets,
-    whereItFails: Object.entries(evaluation.perType)
-      .filter(([, v]) => v.recall['model']! < target(v.family))
-      .map(([k, v]) => `${k}: ${(v.recall['model']! * 100).toFixed(0)} % (target ${target(v.family) * 100} %)`),
+    whereItFails,
   };
 }
 

@@ -2,7 +2,7 @@ import { concat } from './concat.ts';
 import { pointsOf, type Dataset } from './dataset.ts';
 import { rulePoints, selectRules, type RuleSelection } from './rules.ts';
 import { chooseSafety, type SafetyChoice, type SafetyRule, type TuneWithout } from './safety.ts';
-import { chooseThreshold, type ScoredPoint } from './threshold.ts';
+import { alertBudget, chooseThreshold, ruleBudget, type ScoredPoint } from './threshold.ts';
 
 /** One validation city's rows and compound-days. */
 export interface ValidationCity {
@@ -62,7 +62,7 @@ export class SafetyFolds {
     // Per fold, the last rule set's points only (the rule set rarely changes between safeties; memory stays one fold's rows).
     const cache = new Map<number, { key: string; fit: ScoredPoint[]; held: ScoredPoint[] }>();
     return this.choose((i, s) => {
-      const r = selectRules(this.fits[i]!, Math.floor(this.budget(i, s) * this.o.ruleShare), this.o.refractoryMs);
+      const r = selectRules(this.fits[i]!, ruleBudget(this.budget(i, s), this.o.ruleShare), this.o.refractoryMs);
       const key = `${i}|${r.groups.join(',')}|${r.featureColumns.join(',')}`;
       let e = cache.get(i);
       if (e?.key !== key) {
@@ -75,7 +75,7 @@ export class SafetyFolds {
   }
 
   private budget(i: number, safety: number): number {
-    return Math.floor(this.o.maxPerCompoundDay * this.fitCd[i]! * safety);
+    return alertBudget(this.o.maxPerCompoundDay, this.fitCd[i]!, safety);
   }
 }
 

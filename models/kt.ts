@@ -7,7 +7,7 @@ import { rulePoints, selectRules, type RuleSelection } from './rules.ts';
 import { startMsOf, trafficEvents, type TrafficSpec } from './sources.ts';
 import { buildTailOnnx } from './tail-onnx.ts';
 import { DEFAULT_TAIL_OPTIONS, featureScores, scoreTail, trainTailModel, type TailModel, type TailTrainOptions } from './tail-model.ts';
-import { chooseThreshold, type ThresholdChoice } from './threshold.ts';
+import { alertBudget, chooseThreshold, ruleBudget, type ThresholdChoice } from './threshold.ts';
 import type { ModelMeta } from './onnx-export.ts';
 import { concat } from './concat.ts';
 import { SafetyFolds } from './kt-safety.ts';
@@ -209,10 +209,10 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
   const ktSafety: SafetyChoice | undefined = folds?.kt((r, ds) => scoreRows(withRules(tail, r.groups, r.featureColumns), ds));
   const safety = ktSafety ? ktSafety.safety : (recipe.alerts.safety as number);
   if (ktSafety) log(`safety ${safety} (held-out false alerts per compound-day: ${ktSafety.steps.map((st) => `${st.safety}: ${st.heldOut.join('/')}`).join('; ')})`);
-  const budget = Math.floor(recipe.alerts.maxPerCompoundDay * valCd * safety);
+  const budget = alertBudget(recipe.alerts.maxPerCompoundDay, valCd, safety);
   // Validation is several cities: one stream of points, compounds are distinct by id.
   const val = concat(vals);
-  const rules = selectRules(val, Math.floor(budget * recipe.ruleShare), refractoryMs);
+  const rules = selectRules(val, ruleBudget(budget, recipe.ruleShare), refractoryMs);
   const model = withRules(tail, rules.groups, rules.featureColumns);
   const choice = chooseThreshold(pointsOf(val, scoreRows(model, val)), { compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety, refractoryMs });
   log(`rules ${[...rules.types, ...rules.features].join(', ')}; threshold ${choice.threshold} (${choice.alerts} validation alerts, budget ${choice.budget})`);
@@ -228,7 +228,7 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
   const opts = (s: number) => ({ compoundDays: valCd, maxPerCompoundDay: recipe.alerts.maxPerCompoundDay, safety: s, refractoryMs });
   let rulesTuned: { types: string[]; features: string[] } | undefined;
   tuneBaseline('rules-tuned', folds?.rulesOnly(), (s) => {
-    const rulesOnly = selectRules(val, Math.floor(recipe.alerts.maxPerCompoundDay * valCd * s), refractoryMs);
+    const rulesOnly = selectRules(val, alertBudget(recipe.alerts.maxPerCompoundDay, valCd, s), refractoryMs);
     const same = rulesOnly.types.join() === rules.types.join() && rulesOnly.features.join() === rules.features.join();
     if (!same) rulesTuned = { types: rulesOnly.types, features: rulesOnly.features };
     return chooseThreshold(rulePoints(val, new Set(rulesOnly.groups), rulesOnly.featureColumns), opts(s));
@@ -268,7 +268,7 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
       features: rules.features,
       validationAlertsAlone: rules.alone,
       validationAlerts: rules.alerts,
-      budget: Math.floor(budget * recipe.ruleShare),
+      budget: ruleBudget(budget, recipe.ruleShare),
       how: `candidates in order of their validation alerts (fewest first), each kept while all kept rules together raise ≤ ${recipe.ruleShare} of the validation alert budget`,
     },
     threshold: {

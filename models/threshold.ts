@@ -31,6 +31,24 @@ export function countAlerts(points: readonly ScoredPoint[], threshold: number, r
   return alertTimes(points, threshold, refractoryMs).length;
 }
 
+/**
+ * The alert budget: `maxPerCompoundDay` alerts per compound-day over `compoundDays`, scaled by
+ * `safety` (≤ 1: a margin for cities the validation traffic does not show, models/safety.ts),
+ * rounded down (alerts are whole; rounding up would allow more than the rate). One function
+ * because training (models/kt.ts), its leave-one-city-out folds (models/kt-safety.ts), the
+ * family comparison (models/eval/families.ts) and `chooseThreshold` must use the same number, or
+ * their thresholds stop being comparable. Keep the order of the factors: the product is floating
+ * point, and the committed thresholds were chosen with this one.
+ */
+export function alertBudget(maxPerCompoundDay: number, compoundDays: number, safety: number): number {
+  return Math.floor(maxPerCompoundDay * compoundDays * safety);
+}
+
+/** The share of an alert budget that the rules kept by `selectRules` may raise together (models/rules.ts), rounded down like the budget. */
+export function ruleBudget(budget: number, ruleShare: number): number {
+  return Math.floor(budget * ruleShare);
+}
+
 export interface ThresholdChoice {
   threshold: number;
   alerts: number;
@@ -39,15 +57,15 @@ export interface ThresholdChoice {
 }
 
 /**
- * The smallest threshold whose alerts on normal traffic stay within `budget` =
- * floor(maxPerCompoundDay × compoundDays × safety). `points` must be sorted by t.
+ * The smallest threshold whose alerts on normal traffic stay within `budget` = `alertBudget`
+ * (floor(maxPerCompoundDay × compoundDays × safety)). `points` must be sorted by t.
  */
 export function chooseThreshold(
   points: readonly ScoredPoint[],
   opts: { compoundDays: number; maxPerCompoundDay: number; safety: number; refractoryMs?: number },
 ): ThresholdChoice {
   const refractory = opts.refractoryMs ?? DEFAULT_REFRACTORY_MS;
-  const budget = Math.floor(opts.maxPerCompoundDay * opts.compoundDays * opts.safety);
+  const budget = alertBudget(opts.maxPerCompoundDay, opts.compoundDays, opts.safety);
   const cands = [...new Set(points.map((p) => p.score))].sort((a, b) => b - a); // descending
   // cands[i] as threshold flags the points strictly above it; alerts grow with i.
   let lo = 0;

@@ -88,12 +88,3 @@ export async function loadCheckout(root: string, model?: string): Promise<Checko
     score: (x, n, out) => void t.scoreTail(tail, x, n, out),
   };
 }
-
-/** CPU time (user + system, this process) per item of `fn`, in µs; `fn` returns how many items it did. */
-export function cpuMicrosPer(fn: () => number): { us: number; items: number } {
-  const c0 = process.cpuUsage();
-  const items = fn();
-  const c = process.cpuUsage(c0);
-  if (items <= 0) throw new Error('SS_BENCH_EMPTY: the timed run did no work; nothing to divide by');
-  return { us: (c.user + c.system) / items, items };
-}

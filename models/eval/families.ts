@@ -5,7 +5,7 @@ import { withRules, type KtRecipe } from '../kt.ts';
 import { rowGroup, selectRules, type RuleSelection } from '../rules.ts';
 import { startMsOf, trafficEvents } from '../sources.ts';
 import { scoreTail, trainTailModel, type TailModel } from '../tail-model.ts';
-import { chooseThreshold, type ThresholdChoice } from '../threshold.ts';
+import { alertBudget, chooseThreshold, ruleBudget, type ThresholdChoice } from '../threshold.ts';
 import type { ExtraDetectors } from './evaluate-kt.ts';
 
 const DAY = 86_400_000;
@@ -82,8 +82,8 @@ export function trainFamilies(recipe: KtRecipe, forest: Partial<GroupedIForestOp
   // kt ≤ 2.4.0; with a measured safety it keeps that footing rather than re-running the folds per family.
   const safety = typeof recipe.alerts.safety === 'number' ? recipe.alerts.safety : 0.5;
   const opts = { compoundDays: val.compoundDays, maxPerCompoundDay, safety, refractoryMs };
-  const budget = Math.floor(maxPerCompoundDay * val.compoundDays * safety);
-  const rules = selectRules(val.ds, Math.floor(budget * recipe.ruleShare), refractoryMs);
+  const budget = alertBudget(maxPerCompoundDay, val.compoundDays, safety);
+  const rules = selectRules(val.ds, ruleBudget(budget, recipe.ruleShare), refractoryMs);
   const choose = (scores: Float32Array): ThresholdChoice => chooseThreshold(pointsOf(val.ds, scores), opts);
 
   const tail: TailModel = trainTailModel(train.ds.x, train.ds.n, train.compoundDays, recipe.tail);

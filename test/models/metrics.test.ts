@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BurstDetector, RulesDetector, SeverityDetector, TypeBurstDetector } from '../../models/baselines.ts';
 import { averagePrecision, evaluateAlerts } from '../../models/metrics.ts';
 import { poissonSurprise, poissonTail } from '../../models/poisson.ts';
-import { alertTimes, chooseThreshold, countAlerts } from '../../models/threshold.ts';
+import { alertBudget, alertTimes, chooseThreshold, countAlerts, ruleBudget } from '../../models/threshold.ts';
 import type { FeatureEvent } from '../../models/features.ts';
 
 const MIN = 60_000;
@@ -35,6 +35,16 @@ describe('alerts and thresholds', () => {
     expect(countAlerts(pts, c.threshold)).toBe(c.alerts);
     // one notch lower would break the budget
     expect(countAlerts(pts, 3.5)).toBeGreaterThan(2);
+  });
+  it('the alert budget is maxPerCompoundDay × compoundDays × safety rounded down, and chooseThreshold uses it', () => {
+    expect(alertBudget(1, 2, 1)).toBe(2);
+    expect(alertBudget(1, 45, 0.5)).toBe(22); // 22.5: floor, not round
+    expect(alertBudget(2, 7, 0.65)).toBe(9); // 9.1
+    expect(alertBudget(1, 10, 0.7)).toBe(7); // 10 × 0.7 = 7 exactly in floating point
+    expect(alertBudget(1, 0, 0.5)).toBe(0);
+    expect(ruleBudget(22, 0.5)).toBe(11);
+    expect(ruleBudget(9, 0.5)).toBe(4); // 4.5
+    expect(chooseThreshold(pts, { compoundDays: 3, maxPerCompoundDay: 1, safety: 0.5 }).budget).toBe(alertBudget(1, 3, 0.5));
   });
   it('rates incidents: recall, false alerts, precision, F1 within ±5 min, per scenario', () => {
     const inc = [{ id: 'i1', scenario: 'burglary-night', compound: 'a', devices: ['d1'], start: 14 * MIN, end: 20 * MIN }];

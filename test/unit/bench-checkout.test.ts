@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkCheckout, cpuMicrosPer, loadCheckout, modelFileOf } from '../../bench/lib/checkout.ts';
+import { checkCheckout, loadCheckout, modelFileOf } from '../../bench/lib/checkout.ts';
 import { FEATURE_COUNT, FEATURE_NAMES, FEATURE_VERSION, FeatureExtractor } from '../../models/features.ts';
 import { buildTailOnnx, readTailOnnx } from '../../models/tail-onnx.ts';
 import { scoreTail } from '../../models/tail-model.ts';
@@ -60,17 +60,5 @@ describe('a checkout loaded by path (bench/features-ab.ts)', () => {
     expect(modelFileOf(d)).toBe(join(d, 'models', 'kt-2.3.0.onnx'));
     writeFileSync(join(d, 'models', 'kt-2.4.0.onnx'), '');
     expect(() => modelFileOf(d)).toThrow(/holds 2 kt-\*\.onnx files \(kt-2\.3\.0\.onnx, kt-2\.4\.0\.onnx\)/);
-  });
-
-  it('divides the CPU time of a run by the items it did, and refuses a run that did none', () => {
-    let sink = 0;
-    const r = cpuMicrosPer(() => {
-      for (let i = 0; i < 2e6; i++) sink += Math.sqrt(i);
-      return 1000;
-    });
-    expect(sink).toBeGreaterThan(0);
-    expect(r.items).toBe(1000);
-    expect(r.us).toBeGreaterThan(0);
-    expect(() => cpuMicrosPer(() => 0)).toThrow(/SS_BENCH_EMPTY/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, slope, summarize } from '../../bench/lib/stats.ts';
+import { cpuMicrosPer, percentile, slope, summarize } from '../../bench/lib/stats.ts';
 
 describe('benchmark statistics', () => {
   it('summarizes runs as median, min and max (even counts take the mean of the middle two)', () => {
@@ -20,5 +20,17 @@ describe('benchmark statistics', () => {
     expect(slope([0, 1, 2, 3], [10, 12, 14, 16])).toBeCloseTo(2);
     expect(slope([0, 1, 2], [5, 5, 5])).toBe(0);
     expect(slope([1], [1])).toBe(0);
+  });
+
+  it('divides the CPU time of a run by the items it did, and refuses a run that did none', () => {
+    let sink = 0;
+    const r = cpuMicrosPer(() => {
+      for (let i = 0; i < 2e6; i++) sink += Math.sqrt(i);
+      return 1000;
+    });
+    expect(sink).toBeGreaterThan(0);
+    expect(r.items).toBe(1000);
+    expect(r.us).toBeGreaterThan(0);
+    expect(() => cpuMicrosPer(() => 0)).toThrow(/SS_BENCH_EMPTY/);
   });
 });
