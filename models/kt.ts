@@ -87,6 +87,15 @@ export const KT_MEASURED_RECIPE: Readonly<KtRecipe> = Object.freeze({
   safetyRule: DEFAULT_SAFETY_RULE,
 });
 
+/** The card's `limits`: blind spots of the design, each with its reason (models/README.md "Where it fails"). */
+export const KT_LIMITS: string[] = [
+  'A door held open is flagged when it closes: the hold is dated from the vendor\'s held-open alarm to the door-closed event (features f9), because neither vendor\'s alarm says how long the door will stay open; until it closes only that alarm (minor) shows it.',
+  'A daytime burglary without a fence cut is caught by the sequence rule (camera-region entry spanning a forced door) only in compounds whose own traffic makes that sequence rarer than 0.25 a day; in the largest compounds it is everyday coincidence and the rule stays off.',
+  'One loitering alarm, or one card granted at two doors of the same compound minutes apart, is everyday traffic in the simulated cities (17 and 9.3 per compound-day): not detected.',
+  'Patterns no feature describes are caught only where a generic feature (bursts, rare types, compound-wide alarm or denial excess) happens to stand out: the novel types of the evaluation are the measure of that.',
+  'On an edge started without its saved feature memory, each device is in a 10-min learning period and nothing it sends is flagged; with the memory (kept in the outbox database) there is none.',
+];
+
 export const ktId = (r: Pick<KtRecipe, 'name' | 'version'>): string => `${r.name}-${r.version}`;
 
 /** The baselines, built fresh per stream (stateful). Thresholds for all are set on the same validation days. */
@@ -99,6 +108,8 @@ export interface KtCard {
   file: string;
   sha256: string;
   purpose: string;
+  /** What the detector cannot see by construction (the evaluation's per-type figures show how much it costs). */
+  limits: string[];
   format: string;
   architecture: string;
   features: { version: string; count: number; names: readonly string[]; scored: string[]; definition: string };
@@ -248,6 +259,7 @@ export function trainKt(recipe: KtRecipe, log: (m: string) => void = () => undef
     purpose:
       'Edge incident detector for residential compounds: one score per device event; an alert when it passes the threshold (one per compound per 10 min). ' +
       'Known-critical event types (rules, chosen on validation traffic) always score cap + 1, above anything a feature reaches; every other event scores how rarely normal traffic of its (device kind, event type) reaches its most extreme feature, in decades of occurrences per compound-day.',
+    limits: KT_LIMITS,
     format: `ONNX IR 8, opset 13, standard ops; input "features" float32 [N×${FEATURE_COUNT}], outputs "score" float32 [N] and "explain" int64 [N] (index of the deciding feature)`,
     architecture: `per-(kind, type) empirical tail tables (${EVENT_GROUPS.length} groups × ${tail.used.length} features × ${tail.K} bins) with an exponential tail beyond the data, max over features, capped at ${tail.cap}`,
     features: { version: FEATURE_VERSION, count: FEATURE_COUNT, names: FEATURE_NAMES, scored: tail.used.map((j) => FEATURE_NAMES[j]!), definition: 'models/features.ts (shared by training and the edge scorer)' },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../features.ts';
 import { KT_RECIPE, baselineDetectors, type KtCard } from '../kt.ts';
 import { readTailOnnx } from '../tail-onnx.ts';
+import { ktPaths } from '../kt-artifacts.ts';
 import { featureScores, scoreTail } from '../tail-model.ts';
 import { scoreGroupedIForest } from '../iforest-groups.ts';
 import { trainFamilies } from './families.ts';
@@ -17,8 +18,10 @@ import { buildRun } from './runs.ts';
 import { runOf } from './seeds.ts';
 import { VARIANTS } from './variants/catalogue.ts';
 
-const tail = readTailOnnx(readFileSync(join(import.meta.dirname, '..', 'kt-2.4.0.onnx')))!;
-const card = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'kt-2.4.0.card.json'), 'utf8')) as KtCard;
+// The committed model of the recipe (not a file name typed in: it follows the recipe's version).
+const paths = ktPaths(join(import.meta.dirname, '..'), KT_RECIPE);
+const tail = readTailOnnx(readFileSync(paths.onnx))!;
+const card = JSON.parse(readFileSync(paths.card, 'utf8')) as KtCard;
 const th = card.threshold.value;
 const fam = trainFamilies({ ...KT_RECIPE }, { minGroupRows: 16 }, (m) => console.error(m));
 const thr = Object.fromEntries(fam.detectors.map((d) => [d.name, d.threshold.threshold]));

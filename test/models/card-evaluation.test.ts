@@ -35,7 +35,7 @@ describe('cardEvaluation (the card headline of a reserved evaluation)', () => {
     },
     { burglary: 0.95, 'blacklisted-plate': 0.5, 'card-cloning': 0.6, 'door-held-open': 0.5, 'perimeter-probe': 0.6 },
   );
-  const card = cardEvaluation(e, { id: 'kt-0.0.0-test' }) as { whereItFails: string[]; report: string; recall: number; targets: unknown };
+  const card = cardEvaluation(e, { id: 'kt-0.0.0-test' }) as { whereItFails: string[]; weakVariants: string[]; report: string; recall: number; targets: unknown };
 
   it('lists each burglary variant below 95 % and each behavioural family below 60 %, with its variants', () => {
     expect(card.whereItFails).toEqual([
@@ -50,6 +50,10 @@ describe('cardEvaluation (the card headline of a reserved evaluation)', () => {
     expect(text).not.toMatch(/perimeter-probe/); // exactly 60 %
     expect(text).not.toMatch(/blacklisted-plate/); // critical, not burglary: no per-type target
     expect(text).not.toMatch(/burglary-night/);
+  });
+
+  it('names a weak variant of a family that meets its target apart, so no blind spot goes unsaid', () => {
+    expect(card.weakVariants).toEqual(['card-cloning-same-compound: 0 % (its family card-cloning meets the target at 60 %)']);
   });
 
   it('carries the headline figures and the targets as the evaluation has them', () => {
