@@ -1,6 +1,6 @@
 import { ALL_EVENT_TYPES, DEVICE_KINDS, isEventTypeOfKind, type DeviceKind, type EventType } from '../protocol/devices.ts';
 import type { Event } from '../protocol/event.ts';
-import { DecayingCounts, LruMap, SlidingWindow, type WindowEntry } from './windows.ts';
+import { DENIAL, DecayingCounts, GRANT, LruMap, RARE, ROUTINE, SlidingWindow, type WindowEntry } from './windows.ts';
 import { poissonSurprise } from './poisson.ts';
 import { EntrySpanMemory, type EntrySpanSnap } from './entry-span.ts';
 
@@ -70,12 +70,21 @@ export function isScorable(ev: Pick<FeatureEvent, 'type'>): boolean {
  * Credential identity. The edge's privacy stage replaces raw `card` / `plate` / `employee` with
  * keyed hashes; equality is all the features need, so hashed and raw values work alike.
  */
-const CREDENTIAL_KEYS = ['cardHash', 'card', 'plateHash', 'plate', 'employeeHash', 'employee'] as const;
+const credential = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/**
+ * The first credential an event carries, in this order: cardHash, card, plateHash, plate,
+ * employeeHash, employee. Spelled out rather than a loop over a key list: named property loads
+ * are cheaper than keyed ones, and this runs on every event.
+ */
 export function credentialOf(attrs: Record<string, unknown>): string | undefined {
-  for (const k of CREDENTIAL_KEYS) {
-    const v = attrs[k];
-    if (typeof v === 'string' && v.length > 0) return v;
-  }
+  const a = attrs as { cardHash?: unknown; card?: unknown; plateHash?: unknown; plate?: unknown; employeeHash?: unknown; employee?: unknown };
+  const { cardHash, card, plateHash, plate, employeeHash, employee } = a;
+  if (credential(cardHash)) return cardHash;
+  if (credential(card)) return card;
+  if (credential(plateHash)) return plateHash;
+  if (credential(plate)) return plate;
+  if (credential(employeeHash)) return employeeHash;
+  if (credential(employee)) return employee;
   return undefined;
 }
 
@@ -88,7 +97,7 @@ export function regionOf(attrs: Record<string, unknown>): string {
   return typeof v === 'number' || (typeof v === 'string' && v.length > 0) ? String(v) : '';
 }
 
-/** Open duration in seconds (Dahua `DoorNotClosed` Duration, simulators' door-held). */
+/** Open duration in seconds a payload carries (some Dahua firmware's `Duration`), else 0. */
 const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'] as const;
 export function openSecondsOf(attrs: Record<string, unknown>): number {
   for (const k of DURATION_KEYS) {
@@ -447,10 +456,10 @@ export class FeatureExtractor {
     vendor?.hours.decayTo(t);
     // The prior a device shrinks to: its kind's habits, refined by its vendor's when known (f6).
     const pKindType = this.priorTypeP(kind, vendor, typeIdx);
-    const pType = ((dev.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
-    const pKindHourOnly = ((kind.hours.values[hour] ?? 0) + 1) / (kind.hours.total + 24);
-    const pKindHour = vendor ? ((vendor.hours.values[hour] ?? 0) + VENDOR_WEIGHT * pKindHourOnly) / (vendor.hours.total + VENDOR_WEIGHT) : pKindHourOnly;
-    const pHour = ((dev.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
+    const pType = ((dev.types.value(typeIdx)) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
+    const pKindHourOnly = ((kind.hours.value(hour)) + 1) / (kind.hours.total + 24);
+    const pKindHour = vendor ? ((vendor.hours.value(hour)) + VENDOR_WEIGHT * pKindHourOnly) / (vendor.hours.total + VENDOR_WEIGHT) : pKindHourOnly;
+    const pHour = ((dev.hours.value(hour)) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
     // Expected events in a window at this hour: the device's decayed count is the integral of its
     // rate under the fading kernel, so divide by the kernel's mass over the device's age.
     // Rate: Gamma–Poisson, the kind's mean rate per device as a prior worth PRIOR_WEIGHT events,
@@ -464,29 +473,24 @@ export class FeatureExtractor {
     const devKernel = this.kernelMs(t - dev.firstT);
     const devRate = kindRate > 0 ? (dev.types.total + PRIOR_WEIGHT) / (devKernel + PRIOR_WEIGHT / kindRate) : dev.types.total / devKernel;
     const expected = devRate * o.windowMs * 24 * pHour;
-    const pCmpType = ((cmp.types.values[typeIdx] ?? 0) + PRIOR_WEIGHT * pKindType) / (cmp.types.total + PRIOR_WEIGHT);
-    const pCmpHour = ((cmp.hours.values[hour] ?? 0) + PRIOR_WEIGHT * pKindHour) / (cmp.hours.total + PRIOR_WEIGHT);
+    const pCmpType = ((cmp.types.value(typeIdx)) + PRIOR_WEIGHT * pKindType) / (cmp.types.total + PRIOR_WEIGHT);
+    const pCmpHour = ((cmp.hours.value(hour)) + PRIOR_WEIGHT * pKindHour) / (cmp.hours.total + PRIOR_WEIGHT);
     const cmpHourShare = 24 * pCmpHour;
-    const cmpExpected = this.expectedInWindow(cmp.types.total, t - cmp.firstT) * cmpHourShare;
-    const cmpAlarmsExpected = this.expectedInWindow(cmp.alarms.values[0]!, t - cmp.firstT) * cmpHourShare;
-    const cmpRareExpected = this.expectedInWindow(cmp.alarms.values[1]!, t - cmp.firstT) * cmpHourShare;
-    const cmpDenialsExpected = this.expectedInWindow(cmp.alarms.values[2]!, t - cmp.firstT) * cmpHourShare;
+    // The compound's fading kernel, once for its four expectations (rate per ms × window, as `ratePerMs` computes it).
+    const cmpKernel = this.kernelMs(t - cmp.firstT);
+    const cmpExpected = (cmp.types.total / cmpKernel) * o.windowMs * cmpHourShare;
+    const cmpAlarmsExpected = (cmp.alarms.value(0) / cmpKernel) * o.windowMs * cmpHourShare;
+    const cmpRareExpected = (cmp.alarms.value(1) / cmpKernel) * o.windowMs * cmpHourShare;
+    const cmpDenialsExpected = (cmp.alarms.value(2) / cmpKernel) * o.windowMs * cmpHourShare;
 
     const typeSurprise = Math.min(MAX_SURPRISE, -Math.log(pType));
     const cred = credentialOf(ev.attributes);
     const routine = ROUTINE_TYPES.has(ev.type);
-    const entry = {
-      t,
-      routine,
-      type: typeIdx,
-      rare: !routine && typeSurprise > RARE_SURPRISE,
-      denial: DENIAL_TYPES.has(ev.type),
-      grant: GRANT_TYPES.has(ev.type),
-      cred,
-      device: ev.device,
-    };
-    dev.window.push(entry);
-    cmp.window.push(entry);
+    const rare = !routine && typeSurprise > RARE_SURPRISE;
+    const denial = DENIAL_TYPES.has(ev.type);
+    const flags = (routine ? ROUTINE : 0) | (denial ? DENIAL : 0) | (GRANT_TYPES.has(ev.type) ? GRANT : 0) | (rare ? RARE : 0);
+    dev.window.add(t, flags, typeIdx, ev.device, cred);
+    cmp.window.add(t, flags, typeIdx, ev.device, cred);
 
     let otherDevices = 0;
     let otherCompound = 0;
@@ -494,7 +498,8 @@ export class FeatureExtractor {
     if (cred !== undefined) {
       // Edge-wide, not per compound: one edge serves the compounds of a police station, and a
       // cloned card shows up at a door of another compound.
-      const seen = this.credentials.get(cred) ?? [];
+      const known = this.credentials.get(cred);
+      const seen = known ?? [];
       // Distinct other devices among at most CRED_SIGHTINGS sightings: a scan beats a Set's allocation.
       for (let i = 0; i < seen.length; i++) {
         const s = seen[i]!;
@@ -510,7 +515,8 @@ export class FeatureExtractor {
       }
       seen.push({ device: ev.device, compound: ev.compound, t });
       if (seen.length > CRED_SIGHTINGS) seen.shift();
-      this.credentials.set(cred, seen);
+      // A known credential's list is changed in place and `get` already made it the most recent.
+      if (known === undefined) this.credentials.set(cred, seen);
     }
 
     const w = dev.window;
@@ -523,7 +529,7 @@ export class FeatureExtractor {
     // Joint rarity of the odd types on this device now (independence: surprises add).
     let rareSurprise = 0;
     for (const ti of w.rareTypes.keys()) {
-      const p = ((dev.types.values[ti] ?? 0) + PRIOR_WEIGHT * this.priorTypeP(kind, vendor, ti)) / (dev.types.total + PRIOR_WEIGHT);
+      const p = ((dev.types.value(ti)) + PRIOR_WEIGHT * this.priorTypeP(kind, vendor, ti)) / (dev.types.total + PRIOR_WEIGHT);
       rareSurprise += Math.min(MAX_SURPRISE, -Math.log(p));
     }
     // Bursts of one type: n of this type in the window vs. what this device (compound) does at
@@ -567,8 +573,8 @@ export class FeatureExtractor {
     cmp.types.add(typeIdx);
     cmp.hours.add(hour);
     if (!routine) cmp.alarms.add(0);
-    if (entry.rare) cmp.alarms.add(1);
-    if (entry.denial) cmp.alarms.add(2);
+    if (rare) cmp.alarms.add(1);
+    if (denial) cmp.alarms.add(2);
     kind.types.add(typeIdx);
     kind.hours.add(hour);
     vendor?.types.add(typeIdx);
@@ -599,22 +605,22 @@ export class FeatureExtractor {
     if (!cmp.spans.leave(key, t)) return 0;
     const age = t - cmp.firstT;
     const A = this.options.windowMs;
-    const chance = this.ratePerMs(cmp.types.values[FORCED_TYPE] ?? 0, age) * DAY_MS
-      * this.ratePerMs(cmp.types.values[ENTER_TYPE] ?? 0, age) * A
-      * this.ratePerMs(cmp.types.values[LEAVE_TYPE] ?? 0, age) * DOOR_TO_LEAVE_MS
+    const chance = this.ratePerMs(cmp.types.value(FORCED_TYPE), age) * DAY_MS
+      * this.ratePerMs(cmp.types.value(ENTER_TYPE), age) * A
+      * this.ratePerMs(cmp.types.value(LEAVE_TYPE), age) * DOOR_TO_LEAVE_MS
       / Math.max(1, cmp.spans.regions);
     return chance < ENTRY_SPAN_CHANCE_MAX ? 1 : 0;
   }
 
   private kindTypeP(kind: KindState, typeIdx: number): number {
-    return ((kind.types.values[typeIdx] ?? 0) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
+    return ((kind.types.value(typeIdx)) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
   }
 
   /** p(type) of the device's prior: the kind's, refined by the vendor's own counts when known. */
   private priorTypeP(kind: KindState, vendor: KindState | undefined, typeIdx: number): number {
     const pKind = this.kindTypeP(kind, typeIdx);
     if (vendor === undefined) return pKind;
-    return ((vendor.types.values[typeIdx] ?? 0) + VENDOR_WEIGHT * pKind) / (vendor.types.total + VENDOR_WEIGHT);
+    return ((vendor.types.value(typeIdx)) + VENDOR_WEIGHT * pKind) / (vendor.types.total + VENDOR_WEIGHT);
   }
 
   /** The (kind, vendor) prior of an event's device, created on first sight; none without a profile. */
@@ -645,11 +651,6 @@ export class FeatureExtractor {
 
   private ratePerMs(decayedTotal: number, ageMs: number): number {
     return decayedTotal / this.kernelMs(ageMs);
-  }
-
-  /** Events expected in one window from a fading count accumulated over `ageMs`. */
-  private expectedInWindow(decayedTotal: number, ageMs: number): number {
-    return this.ratePerMs(decayedTotal, ageMs) * this.options.windowMs;
   }
 }
 
