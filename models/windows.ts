@@ -95,13 +95,13 @@ export class SlidingWindow {
   denials = 0;
   grants = 0;
   /** type index → occurrences in the window */
-  readonly types = new Map<number, number>();
+  readonly types = new TypeCounts();
   /** credential → occurrences in the window */
   readonly creds = new Map<string, number>();
   /** device → rare-event occurrences in the window */
   readonly rareDevices = new Map<string, number>();
   /** non-routine type index → occurrences in the window */
-  readonly alarmTypes = new Map<number, number>();
+  readonly alarmTypes = new TypeCounts();
   /** device → non-routine occurrences in the window */
   readonly alarmDevices = new Map<string, number>();
   /** rare type index → occurrences in the window */
@@ -146,7 +146,7 @@ export class SlidingWindow {
     const denial = (flags & DENIAL) !== 0;
     if ((flags & ROUTINE) === 0) {
       this.alarms++;
-      this.alarmTypes.set(type, (this.alarmTypes.get(type) ?? 0) + 1);
+      this.alarmTypes.inc(type);
       this.alarmDevices.set(device, (this.alarmDevices.get(device) ?? 0) + 1);
     }
     if ((flags & RARE) !== 0) {
@@ -155,7 +155,7 @@ export class SlidingWindow {
     }
     if (denial) this.denials++;
     if ((flags & GRANT) !== 0) this.grants++;
-    this.types.set(type, (this.types.get(type) ?? 0) + 1);
+    this.types.inc(type);
     if (cred !== undefined) {
       this.creds.set(cred, (this.creds.get(cred) ?? 0) + 1);
       if (denial) this.deniedCreds.set(cred, (this.deniedCreds.get(cred) ?? 0) + 1);
@@ -236,7 +236,7 @@ export class SlidingWindow {
     this.count--;
     if ((f & ROUTINE) === 0) {
       this.alarms--;
-      decrement(this.alarmTypes, type);
+      this.alarmTypes.dec(type);
       decrement(this.alarmDevices, device);
     }
     if ((f & RARE) !== 0) {
@@ -245,11 +245,50 @@ export class SlidingWindow {
     }
     if ((f & DENIAL) !== 0) this.denials--;
     if ((f & GRANT) !== 0) this.grants--;
-    decrement(this.types, type);
+    this.types.dec(type);
     if (cred !== undefined) {
       decrement(this.creds, cred);
       if ((f & DENIAL) !== 0) decrement(this.deniedCreds, cred);
     }
+  }
+}
+
+/**
+ * Occurrences per event-type index with the number of distinct types, as a Map<number, number>
+ * with its zero entries deleted would give them: type indices are small, and the two windows
+ * every event enters hashed them four times per event (issue 15 cost).
+ */
+export class TypeCounts {
+  private counts = new Uint32Array(64);
+  /** Distinct types with a count (Map.size). */
+  size = 0;
+
+  get(type: number): number | undefined {
+    const c = this.counts[type];
+    return c === undefined || c === 0 ? undefined : c;
+  }
+
+  inc(type: number): void {
+    if (type >= this.counts.length) {
+      const next = new Uint32Array(Math.max(type + 1, this.counts.length * 2));
+      next.set(this.counts);
+      this.counts = next;
+    }
+    const c = this.counts[type]!;
+    this.counts[type] = c + 1;
+    if (c === 0) this.size++;
+  }
+
+  dec(type: number): void {
+    const c = this.counts[type] ?? 0;
+    if (c === 0) return;
+    this.counts[type] = c - 1;
+    if (c === 1) this.size--;
+  }
+
+  /** [type, count] of every type present, ascending. */
+  *entries(): IterableIterator<[number, number]> {
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! > 0) yield [i, this.counts[i]!];
   }
 }
 

@@ -106,7 +106,7 @@ function decrement<K>(m: Map<K, number>, key: K): void {
   else m.set(key, n);
 }
 
-const sorted = (m: ReadonlyMap<unknown, number>): [unknown, number][] => [...m.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+const sorted = (m: { entries(): Iterable<[unknown, number]> }): [unknown, number][] => [...m.entries()].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 
 function view(w: SlidingWindow | ObjectRingWindow): unknown {
   return {
