@@ -12,10 +12,9 @@ import { FEATURE_COUNT } from '../models/features.ts';
 import { KT_RECIPE } from '../models/kt.ts';
 import { trafficEvents } from '../models/sources.ts';
 import { loadCheckout, type CheckoutDetector } from './lib/checkout.ts';
-import { cpuMicrosPer } from './lib/stats.ts';
 import { alternate, loads, pairedRatio, values, type System } from './lib/pairs.ts';
 import { machine, renderMachine, renderTable, type Row } from './lib/report.ts';
-import { summarize } from './lib/stats.ts';
+import { cpuMicrosPer, summarize } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -214,6 +214,8 @@ interface DeviceState {
   recentT: Float64Array;
   firstT: number;
   lastT: number;
+  /** f9: doors of this device with a held-open alarm not closed yet: [door, alarm time], oldest first. */
+  held?: [string, number][];
 }
 
 interface CompoundState {
@@ -298,6 +300,7 @@ export class FeatureExtractor {
       devices: [...this.devices.entries()].map(([id, d]) => [id, {
         w: d.window.tuples(), types: d.types.save(), hours: d.hours.save(),
         recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
+        ...(d.held && d.held.length > 0 ? { held: d.held.map(([door, at]) => [door, at] as [string, number]) } : {}),
       }]),
       compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT, spans: c.spans.save() }]),
       credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
@@ -331,6 +334,10 @@ export class FeatureExtractor {
           lastT: d.lastT ?? Number.NaN,
         };
         if (st.recent.length !== N_TYPES || st.recentT.length !== N_TYPES) throw new Error('recent counts of the wrong size');
+        if (d.held !== undefined) {
+          if (!Array.isArray(d.held) || d.held.length > MAX_HELD_DOORS || !d.held.every(([door, at]) => typeof door === 'string' && Number.isFinite(at))) throw new Error('open held-door alarms malformed');
+          if (d.held.length > 0) st.held = d.held.map(([door, at]) => [door, at]);
+        }
         st.types.load(d.types);
         st.hours.load(d.hours);
         for (const e of d.w) st.window.push(fromTuple(e));
@@ -522,7 +529,7 @@ export class FeatureExtractor {
     const w = dev.window;
     const cw = cmp.window;
     const carriedS = openSecondsOf(ev.attributes);
-    const openS = carriedS > 0 || typeIdx !== CLOSED_TYPE ? carriedS : heldOpenSeconds(dev, t);
+    const openS = typeIdx === HELD_TYPE || typeIdx === CLOSED_TYPE ? heldDoor(dev, typeIdx, doorOf(ev.attributes), t, carriedS) : carriedS;
     const recent = dev.recent[typeIdx]! * Math.exp(-(t - dev.recentT[typeIdx]!) / RECENT_TAU_MS) + 1;
     dev.recent[typeIdx] = recent;
     dev.recentT[typeIdx] = t;
@@ -660,28 +667,56 @@ export class FeatureExtractor {
  * are stored by index: FEATURE_VERSION pins the type order, and a snapshot of another feature
  * version, layout or window setting is refused rather than misread.
  */
-export const FEATURE_STATE_VERSION = 3; // 2: vendor priors (f6); 3: compound entry-span memory (f8)
+export const FEATURE_STATE_VERSION = 4; // 2: vendor priors (f6); 3: compound entry-span memory (f8); 4: open held-door alarms (f9)
+
+/** f9: doors per device whose open held-open alarms are remembered (multi-door controllers). */
+const MAX_HELD_DOORS = 8;
+/**
+ * f9: an alarm older than this dates no close. A close that late more likely follows a close the
+ * edge never got (a lost or refused message) than a door that stood open for hours; the alarm
+ * itself was on the console all along. The simulated holds are at most 30 min.
+ */
+const MAX_HELD_MS = 2 * 3_600_000;
+
+/** The door an access event names (Hik `doorNo`, the simulators' `door`, else its reader), '' if none. */
+function doorOf(attrs: Record<string, unknown>): string {
+  const v = attrs['door'] ?? attrs['reader'];
+  return typeof v === 'number' || (typeof v === 'string' && v.length > 0) ? String(v) : '';
+}
 
 /**
  * f9: how long a door stood open, read when its contact closes (`door-closed`): the seconds since
- * the device's held-open alarm, when that alarm came after the previous close (else 0: a close
- * with no alarm open is an ordinary passage). Neither vendor's alarm carries the duration when it
- * starts (it cannot know it), so this is the edge's only measure of a long hold. It needs no new
- * state: the per-type memory keeps the time of each type's last event (`recentT`), and the
- * snapshot keeps that memory, so an alarm raised before a restart still dates a close after it.
- * A payload's own duration (some Dahua firmware sends `Duration`) wins when present.
+ * the held-open alarm of the same door of the device (else 0: a close with no alarm open is an
+ * ordinary passage; Hikvision reports every close). Neither vendor's alarm carries the duration
+ * when it starts (it cannot know it), so this is the edge's only measure of a long hold. A
+ * repeated alarm of a door still open keeps the first one's time. The open alarms are part of
+ * the snapshot (FEATURE_STATE_VERSION 4), so an alarm raised before a restart still dates a close
+ * after it. A payload's own duration (some Dahua firmware sends `Duration`) wins when present.
  */
-function heldOpenSeconds(dev: DeviceState, t: number): number {
-  if (!(dev.recent[HELD_TYPE]! > 0)) return 0;
-  const heldAt = dev.recentT[HELD_TYPE]!;
-  if (dev.recent[CLOSED_TYPE]! > 0 && dev.recentT[CLOSED_TYPE]! >= heldAt) return 0;
-  return Math.max(0, (t - heldAt) / 1000);
+function heldDoor(dev: DeviceState, typeIdx: number, door: string, t: number, carriedS: number): number {
+  const held = dev.held;
+  const i = held === undefined ? -1 : held.findIndex(([d]) => d === door);
+  if (typeIdx === HELD_TYPE) {
+    if (i < 0) {
+      const list = (dev.held ??= []);
+      list.push([door, t]);
+      if (list.length > MAX_HELD_DOORS) list.shift();
+    }
+    return carriedS;
+  }
+  if (i < 0) return carriedS;
+  const heldAt = held![i]![1];
+  held!.splice(i, 1);
+  if (held!.length === 0) delete dev.held;
+  if (carriedS > 0) return carriedS;
+  const ms = t - heldAt;
+  return ms >= 0 && ms <= MAX_HELD_MS ? ms / 1000 : 0;
 }
 
 type Counts = ReturnType<DecayingCounts['save']>;
 /** [t, flags (routine 1 | denial 2 | grant 4 | rare 8), type index, device, credential or null] */
 type EntryTuple = [number, number, number, string, string | null];
-interface DeviceSnap { w: EntryTuple[]; types: Counts; hours: Counts; recent: number[]; recentT: number[]; firstT: number; lastT: number | null }
+interface DeviceSnap { w: EntryTuple[]; types: Counts; hours: Counts; recent: number[]; recentT: number[]; firstT: number; lastT: number | null; held?: [string, number][] }
 interface CompoundSnap { w: EntryTuple[]; types: Counts; hours: Counts; alarms: Counts; firstT: number; spans: EntrySpanSnap }
 interface KindSnap { types: Counts; hours: Counts; devices: number; firstT: number | null }
 
@@ -702,7 +737,11 @@ export interface FeatureSnapshot {
 }
 
 // Written by SlidingWindow.tuples() (models/windows.ts), the same bits.
-const fromTuple = ([t, f, type, device, cred]: EntryTuple): WindowEntry => ({ t, routine: (f & 1) !== 0, denial: (f & 2) !== 0, grant: (f & 4) !== 0, rare: (f & 8) !== 0, type, device, cred: cred ?? undefined });
+// A type index outside the catalogue is a corrupt snapshot (it would also size the type counts).
+const fromTuple = ([t, f, type, device, cred]: EntryTuple): WindowEntry => {
+  if (!Number.isInteger(type) || type < 0 || type >= N_TYPES) throw new Error(`window entry of type ${String(type)}`);
+  return { t, routine: (f & ROUTINE) !== 0, denial: (f & DENIAL) !== 0, grant: (f & GRANT) !== 0, rare: (f & RARE) !== 0, type, device, cred: cred ?? undefined };
+};
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 /** Why a snapshot cannot be used (stable codes; the caller starts cold and says so). */

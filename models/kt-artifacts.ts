@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluateKt, summaryLine, type KtEvaluation } from './eval/evaluate-kt.ts';
+import { BEHAVIOURAL_FAMILY_TARGET, BURGLARY_VARIANT_TARGET, evaluateKt, summaryLine, type KtEvaluation } from './eval/evaluate-kt.ts';
 import { runOf, seedsOf, type SeedSource } from './eval/seeds.ts';
 import { liveRun, type LiveRun } from './eval/live.ts';
 import { VARIANTS } from './eval/variants/catalogue.ts';
@@ -47,9 +47,6 @@ export function evaluateKtAndWrite(recipe: KtRecipe, dir: string, opts: { source
   return { evaluation, line };
 }
 
-/** Issue 15: "every burglary variant ≥ 95 %, every behavioural type ≥ 60 %" (evaluate-kt.ts `targets`). */
-const BURGLARY_VARIANT_TARGET = 0.95;
-const BEHAVIOURAL_FAMILY_TARGET = 0.6;
 
 /**
  * The card's headline of a reserved evaluation. `whereItFails` lists what misses its issue-15

@@ -35,7 +35,7 @@ export interface KtRecipe {
   warmupDays: number;
   tail: TailTrainOptions;
   /**
-   * `safety` fixed (kt ≤ 2.4.0: 0.5), or 'measured': chosen by `safetyRule` from leave-one-
+   * `safety` fixed (kt ≤ 2.5.0: 0.5), or 'measured': chosen by `safetyRule` from leave-one-
    * validation-city-out folds (models/safety.ts; needs ≥ 2 validation cities).
    */
   alerts: { maxPerCompoundDay: number; safety: number | 'measured'; refractoryMs: number };
@@ -88,7 +88,7 @@ export const KT_MEASURED_RECIPE: Readonly<KtRecipe> = Object.freeze({
 });
 
 /** The card's `limits`: blind spots of the design, each with its reason (models/README.md "Where it fails"). */
-export const KT_LIMITS: string[] = [
+export const KT_LIMITS: readonly string[] = [
   'A door held open is flagged when it closes: the hold is dated from the vendor\'s held-open alarm to the door-closed event (features f9), because neither vendor\'s alarm says how long the door will stay open; until it closes only that alarm (minor) shows it.',
   'A daytime burglary without a fence cut is caught by the sequence rule (camera-region entry spanning a forced door) only in compounds whose own traffic makes that sequence rarer than 0.25 a day; in the largest compounds it is everyday coincidence and the rule stays off.',
   'One loitering alarm, or one card granted at two doors of the same compound minutes apart, is everyday traffic in the simulated cities (17 and 9.3 per compound-day): not detected.',
@@ -109,7 +109,7 @@ export interface KtCard {
   sha256: string;
   purpose: string;
   /** What the detector cannot see by construction (the evaluation's per-type figures show how much it costs). */
-  limits: string[];
+  limits: readonly string[];
   format: string;
   architecture: string;
   features: { version: string; count: number; names: readonly string[]; scored: string[]; definition: string };

@@ -33,12 +33,17 @@ const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.
 
 describe('DecayingCounts (one common scale instead of decaying every count)', () => {
   it('reads what the eager counts read, through gaps long enough to fold the scale many times, and back from a snapshot', () => {
+    let snapshots = 0;
+    const lengths: number[] = [];
     // Steps: [ms forward (0 = same instant, some earlier: no-op), index, weight]; gaps up to 200
     // half-lives put the scale under 2^-64 again and again (the fold), and a day apart is usual.
     const step = fc.tuple(fc.oneof(fc.integer({ min: -60_000, max: 86_400_000 }), fc.integer({ min: 0, max: 200 * HALF_LIFE })), fc.integer({ min: 0, max: 7 }), fc.double({ min: 0.001, max: 10, noNaN: true }));
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 300 }), fc.integer({ min: 0, max: 299 }), (steps, cut) => {
+      // `size: 'max'` lets the arrays reach 300 steps (fast-check's default size stops near a dozen).
+      fc.property(fc.array(step, { minLength: 1, maxLength: 300, size: 'max' }), fc.nat(), (steps, cutSeed) => {
+        const cut = cutSeed % steps.length;
         const lazy = new DecayingCounts(8, HALF_LIFE);
+        lengths.push(steps.length);
         const eager = new EagerCounts(8, HALF_LIFE);
         let restored: DecayingCounts | undefined;
         let t = 1_790_000_000_000;
@@ -52,6 +57,7 @@ describe('DecayingCounts (one common scale instead of decaying every count)', ()
           }
           if (!close(lazy.total, eager.total)) throw new Error(`total after step ${k}: ${lazy.total} vs ${eager.total}`);
           if (k === cut) {
+            snapshots++;
             restored = new DecayingCounts(8, HALF_LIFE);
             restored.load(JSON.parse(JSON.stringify(lazy.save())) as ReturnType<DecayingCounts['save']>);
           }
@@ -63,6 +69,9 @@ describe('DecayingCounts (one common scale instead of decaying every count)', ()
       }),
       { numRuns: 200 },
     );
+    // The runs did what the comments say: long sequences, and a snapshot taken in every one.
+    expect(snapshots).toBe(200);
+    expect(Math.max(...lengths)).toBeGreaterThan(100);
   });
 
   it('an earlier time decays nothing, and a count halves over one half-life', () => {

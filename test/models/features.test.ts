@@ -54,6 +54,24 @@ describe('FeatureExtractor', () => {
     expect(back.push(access(t0 + 61_000 + 1_500_000, 'door-closed', 'c0001-acc-02'))![F.door_open_log]).toBeCloseTo(Math.log1p(1500), 5);
   });
 
+  it('f9: a multi-door controller dates each door by its own alarm; an alarm over 2 h old dates nothing', () => {
+    const fx = new FeatureExtractor();
+    const t0 = MONDAY_LOCAL_MIDNIGHT;
+    const d = (door: number): FeatureEvent['attributes'] => ({ door });
+    fx.push(access(t0, 'door-held', 'c0001-acc-09', d(1)));
+    fx.push(access(t0 + 10_000, 'door-held', 'c0001-acc-09', d(1))); // a repeated alarm keeps the first time
+    fx.push(access(t0 + 30_000, 'door-held', 'c0001-acc-09', d(2)));
+    // Door 3 closes after an ordinary passage (Hikvision reports every close): nothing to date, door 1 stays open.
+    expect(fx.push(access(t0 + 60_000, 'door-closed', 'c0001-acc-09', d(3)))![F.door_open_log]).toBe(0);
+    expect(fx.push(access(t0 + 90_000, 'door-closed', 'c0001-acc-09', d(2)))![F.door_open_log]).toBeCloseTo(Math.log1p(60), 5);
+    expect(fx.push(access(t0 + 600_000, 'door-closed', 'c0001-acc-09', d(1)))![F.door_open_log]).toBeCloseTo(Math.log1p(600), 5);
+    // A close whose alarm is 3 h old most likely follows a close that never reached the edge.
+    fx.push(access(t0 + 700_000, 'door-held', 'c0001-acc-09', d(1)));
+    expect(fx.push(access(t0 + 700_000 + 3 * 3_600_000, 'door-closed', 'c0001-acc-09', d(1)))![F.door_open_log]).toBe(0);
+    // ... and it is consumed: the next close is an ordinary one.
+    expect(fx.push(access(t0 + 700_000 + 3 * 3_600_000 + 5_000, 'door-closed', 'c0001-acc-09', d(1)))![F.door_open_log]).toBe(0);
+  });
+
   it('f8: flags the leave of a camera region whose open entry began ≤ 10 min before a forced door ≤ 30 min old', () => {
     const cam = (t: number, type: EventType, region: number | string = 1, device = 'c0001-cam-01'): FeatureEvent => ({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type, attributes: { region } });
     const MIN = 60_000;

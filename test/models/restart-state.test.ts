@@ -77,6 +77,12 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     expect(() => fresh.restore({ ...snap, featureVersion: 'f0' })).toThrow(/SS_FEATURE_STATE_VERSION/);
     expect(() => new FeatureExtractor({ windowMs: 5 * 60_000 }).restore(snap)).toThrow(/SS_FEATURE_STATE_OPTIONS/);
     expect(() => fresh.restore({ ...snap, devices: [['x', { broken: true }]] } as unknown as FeatureSnapshot)).toThrow(/SS_FEATURE_STATE_CORRUPT/);
+    // A window entry of a type outside the catalogue, or malformed open door alarms, are corrupt too (not a huge allocation).
+    const [id, dev] = snap.devices[0]!;
+    expect(dev.w.length).toBeGreaterThan(0);
+    const badType = { ...snap, devices: [[id, { ...dev, w: [[dev.w[0]![0], 0, 1e9, id, null]] }]] } as FeatureSnapshot;
+    expect(() => fresh.restore(badType)).toThrow(/SS_FEATURE_STATE_CORRUPT.*type 1000000000/);
+    expect(() => fresh.restore({ ...snap, devices: [[id, { ...dev, held: [['1', 'noon']] }]] } as unknown as FeatureSnapshot)).toThrow(/SS_FEATURE_STATE_CORRUPT/);
     expect(fresh.sizes().devices).toBe(0);
   });
 
