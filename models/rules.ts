@@ -39,20 +39,24 @@ export function rowGroup(ds: Dataset, i: number): number {
 
 /** Points (sorted by t) with score 1 where the row's group is in `groups` or a rule feature (column) is 1. */
 export function rulePoints(ds: Dataset, groups: ReadonlySet<number>, features: readonly number[] = []): ScoredPoint[] {
-  const pts: ScoredPoint[] = [];
-  for (let i = 0; i < ds.n; i++) {
-    const hit = groups.has(rowGroup(ds, i)) || features.some((j) => ds.x[i * FEATURE_COUNT + j]! > 0.5);
-    pts.push({ t: ds.t[i]!, compound: ds.compound[i]!, device: ds.device[i]!, score: hit ? 1 : 0 });
-  }
-  return pts.sort((a, b) => a.t - b.t);
+  return points(ds, groups, features, true);
 }
 
 /** Only the rule hits of `rulePoints` (sorted by t): the alerts at threshold 0.5 are the same, and selection need not sort every row. */
 function hitPoints(ds: Dataset, groups: ReadonlySet<number>, features: readonly number[]): ScoredPoint[] {
+  return points(ds, groups, features, false);
+}
+
+/** Row i is a rule hit: its (kind, type) group is a rule type, or one of the rule features is 1. */
+const isHit = (ds: Dataset, i: number, groups: ReadonlySet<number>, features: readonly number[]): boolean =>
+  groups.has(rowGroup(ds, i)) || features.some((j) => ds.x[i * FEATURE_COUNT + j]! > 0.5);
+
+/** Rows as scored points sorted by t: every row (score 1 on a hit, else 0), or the hits only. */
+function points(ds: Dataset, groups: ReadonlySet<number>, features: readonly number[], everyRow: boolean): ScoredPoint[] {
   const pts: ScoredPoint[] = [];
   for (let i = 0; i < ds.n; i++) {
-    const hit = groups.has(rowGroup(ds, i)) || features.some((j) => ds.x[i * FEATURE_COUNT + j]! > 0.5);
-    if (hit) pts.push({ t: ds.t[i]!, compound: ds.compound[i]!, device: ds.device[i]!, score: 1 });
+    const hit = isHit(ds, i, groups, features);
+    if (hit || everyRow) pts.push({ t: ds.t[i]!, compound: ds.compound[i]!, device: ds.device[i]!, score: hit ? 1 : 0 });
   }
   return pts.sort((a, b) => a.t - b.t);
 }
