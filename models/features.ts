@@ -1,6 +1,6 @@
 import { ALL_EVENT_TYPES, DEVICE_KINDS, isEventTypeOfKind, type DeviceKind, type EventType } from '../protocol/devices.ts';
 import type { Event } from '../protocol/event.ts';
-import { DENIAL, DecayingCounts, GRANT, LruMap, RARE, ROUTINE, SlidingWindow, type WindowEntry } from './windows.ts';
+import { DENIAL, DecayingCounts, GRANT, LruMap, RARE, ROUTINE, SlidingWindow } from './windows.ts';
 import { poissonSurprise } from './poisson.ts';
 import { EntrySpanMemory, type EntrySpanSnap } from './entry-span.ts';
 
@@ -23,7 +23,7 @@ export const FEATURE_NAMES = [
   'cred_other_compound_10m', // 1 when this credential was used in ANOTHER compound within 10 min (cloned card)
   'cmp_type_burst', // the same for this type across the whole compound (offline storms, coordinated events)
   'cmp_rare_excess_10m', // f5: ln((distinct devices of the compound with a rare event in 10 min + 1) / (rare events this compound has in 10 min at this hour + 1))
-  'door_open_log', // log1p(door open seconds: carried by this event, or f9: on a door-closed, the time since the device's held-open alarm it ends)
+  'door_open_log', // log1p(door open seconds: carried by this event, or f9: on a door-closed, the time since that door's held-open alarm)
   'cred_other_devices_10m', // log1p(distinct OTHER devices this credential was used at in 10 min)
   'type_surprise', // -ln p(type | device), from the device's fading history (kind prior while young)
   'hour_surprise', // -ln(24 · p(hour | device)): is this device active at this hour usually?
@@ -98,7 +98,7 @@ export function regionOf(attrs: Record<string, unknown>): string {
 }
 
 /** Open duration in seconds a payload carries (some Dahua firmware's `Duration`), else 0. */
-const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'] as const;
+export const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'] as const;
 export function openSecondsOf(attrs: Record<string, unknown>): number {
   for (const k of DURATION_KEYS) {
     const v = attrs[k];
@@ -300,7 +300,7 @@ export class FeatureExtractor {
       devices: [...this.devices.entries()].map(([id, d]) => [id, {
         w: d.window.tuples(), types: d.types.save(), hours: d.hours.save(),
         recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
-        ...(d.held && d.held.length > 0 ? { held: d.held.map(([door, at]) => [door, at] as [string, number]) } : {}),
+        ...(d.held ? { held: d.held.map(([door, at]) => [door, at] as [string, number]) } : {}),
       }]),
       compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT, spans: c.spans.save() }]),
       credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
@@ -340,7 +340,7 @@ export class FeatureExtractor {
         }
         st.types.load(d.types);
         st.hours.load(d.hours);
-        for (const e of d.w) st.window.push(fromTuple(e));
+        for (const e of d.w) restoreEntry(st.window, e);
         devices.set(id, st);
       }
       const compounds = new LruMap<string, CompoundState>(o.maxCompounds);
@@ -357,7 +357,7 @@ export class FeatureExtractor {
         st.types.load(c.types);
         st.hours.load(c.hours);
         st.alarms.load(c.alarms);
-        for (const e of c.w) st.window.push(fromTuple(e));
+        for (const e of c.w) restoreEntry(st.window, e);
         compounds.set(id, st);
       }
       const credentials = new LruMap<string, Sighting[]>(o.maxCredentials);
@@ -463,10 +463,10 @@ export class FeatureExtractor {
     vendor?.hours.decayTo(t);
     // The prior a device shrinks to: its kind's habits, refined by its vendor's when known (f6).
     const pKindType = this.priorTypeP(kind, vendor, typeIdx);
-    const pType = ((dev.types.value(typeIdx)) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
-    const pKindHourOnly = ((kind.hours.value(hour)) + 1) / (kind.hours.total + 24);
-    const pKindHour = vendor ? ((vendor.hours.value(hour)) + VENDOR_WEIGHT * pKindHourOnly) / (vendor.hours.total + VENDOR_WEIGHT) : pKindHourOnly;
-    const pHour = ((dev.hours.value(hour)) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
+    const pType = (dev.types.value(typeIdx) + PRIOR_WEIGHT * pKindType) / (dev.types.total + PRIOR_WEIGHT);
+    const pKindHourOnly = (kind.hours.value(hour) + 1) / (kind.hours.total + 24);
+    const pKindHour = vendor ? (vendor.hours.value(hour) + VENDOR_WEIGHT * pKindHourOnly) / (vendor.hours.total + VENDOR_WEIGHT) : pKindHourOnly;
+    const pHour = (dev.hours.value(hour) + PRIOR_WEIGHT * pKindHour) / (dev.hours.total + PRIOR_WEIGHT);
     // Expected events in a window at this hour: the device's decayed count is the integral of its
     // rate under the fading kernel, so divide by the kernel's mass over the device's age.
     // Rate: Gamma–Poisson, the kind's mean rate per device as a prior worth PRIOR_WEIGHT events,
@@ -480,8 +480,8 @@ export class FeatureExtractor {
     const devKernel = this.kernelMs(t - dev.firstT);
     const devRate = kindRate > 0 ? (dev.types.total + PRIOR_WEIGHT) / (devKernel + PRIOR_WEIGHT / kindRate) : dev.types.total / devKernel;
     const expected = devRate * o.windowMs * 24 * pHour;
-    const pCmpType = ((cmp.types.value(typeIdx)) + PRIOR_WEIGHT * pKindType) / (cmp.types.total + PRIOR_WEIGHT);
-    const pCmpHour = ((cmp.hours.value(hour)) + PRIOR_WEIGHT * pKindHour) / (cmp.hours.total + PRIOR_WEIGHT);
+    const pCmpType = (cmp.types.value(typeIdx) + PRIOR_WEIGHT * pKindType) / (cmp.types.total + PRIOR_WEIGHT);
+    const pCmpHour = (cmp.hours.value(hour) + PRIOR_WEIGHT * pKindHour) / (cmp.hours.total + PRIOR_WEIGHT);
     const cmpHourShare = 24 * pCmpHour;
     // The compound's fading kernel, once for its four expectations (rate per ms × window, as `ratePerMs` computes it).
     const cmpKernel = this.kernelMs(t - cmp.firstT);
@@ -536,7 +536,7 @@ export class FeatureExtractor {
     // Joint rarity of the odd types on this device now (independence: surprises add).
     let rareSurprise = 0;
     for (const ti of w.rareTypes.keys()) {
-      const p = ((dev.types.value(ti)) + PRIOR_WEIGHT * this.priorTypeP(kind, vendor, ti)) / (dev.types.total + PRIOR_WEIGHT);
+      const p = (dev.types.value(ti) + PRIOR_WEIGHT * this.priorTypeP(kind, vendor, ti)) / (dev.types.total + PRIOR_WEIGHT);
       rareSurprise += Math.min(MAX_SURPRISE, -Math.log(p));
     }
     // Bursts of one type: n of this type in the window vs. what this device (compound) does at
@@ -620,14 +620,14 @@ export class FeatureExtractor {
   }
 
   private kindTypeP(kind: KindState, typeIdx: number): number {
-    return ((kind.types.value(typeIdx)) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
+    return (kind.types.value(typeIdx) + KIND_PSEUDO_COUNT) / (kind.types.total + KIND_PSEUDO_COUNT * N_TYPES);
   }
 
   /** p(type) of the device's prior: the kind's, refined by the vendor's own counts when known. */
   private priorTypeP(kind: KindState, vendor: KindState | undefined, typeIdx: number): number {
     const pKind = this.kindTypeP(kind, typeIdx);
     if (vendor === undefined) return pKind;
-    return ((vendor.types.value(typeIdx)) + VENDOR_WEIGHT * pKind) / (vendor.types.total + VENDOR_WEIGHT);
+    return (vendor.types.value(typeIdx) + VENDOR_WEIGHT * pKind) / (vendor.types.total + VENDOR_WEIGHT);
   }
 
   /** The (kind, vendor) prior of an event's device, created on first sight; none without a profile. */
@@ -694,21 +694,17 @@ function doorOf(attrs: Record<string, unknown>): string {
  * after it. A payload's own duration (some Dahua firmware sends `Duration`) wins when present.
  */
 function heldDoor(dev: DeviceState, typeIdx: number, door: string, t: number, carriedS: number): number {
-  const held = dev.held;
-  const i = held === undefined ? -1 : held.findIndex(([d]) => d === door);
+  const held = (dev.held ??= []);
+  const i = held.findIndex(([d]) => d === door);
+  let heldAt: number | undefined;
   if (typeIdx === HELD_TYPE) {
-    if (i < 0) {
-      const list = (dev.held ??= []);
-      list.push([door, t]);
-      if (list.length > MAX_HELD_DOORS) list.shift();
-    }
-    return carriedS;
+    if (i < 0) held.push([door, t]);
+    if (held.length > MAX_HELD_DOORS) held.shift();
+  } else if (i >= 0) {
+    heldAt = held.splice(i, 1)[0]![1];
   }
-  if (i < 0) return carriedS;
-  const heldAt = held![i]![1];
-  held!.splice(i, 1);
-  if (held!.length === 0) delete dev.held;
-  if (carriedS > 0) return carriedS;
+  if (held.length === 0) delete dev.held;
+  if (carriedS > 0 || heldAt === undefined) return carriedS;
   const ms = t - heldAt;
   return ms >= 0 && ms <= MAX_HELD_MS ? ms / 1000 : 0;
 }
@@ -736,12 +732,14 @@ export interface FeatureSnapshot {
   vendors: [string, KindSnap][];
 }
 
-// Written by SlidingWindow.tuples() (models/windows.ts), the same bits.
-// A type index outside the catalogue is a corrupt snapshot (it would also size the type counts).
-const fromTuple = ([t, f, type, device, cred]: EntryTuple): WindowEntry => {
+/**
+ * A snapshot tuple (written by SlidingWindow.tuples(), the same flag bits) back into its window.
+ * A type index outside the catalogue is a corrupt snapshot (it would also size the type counts).
+ */
+function restoreEntry(w: SlidingWindow, [t, flags, type, device, cred]: EntryTuple): void {
   if (!Number.isInteger(type) || type < 0 || type >= N_TYPES) throw new Error(`window entry of type ${String(type)}`);
-  return { t, routine: (f & ROUTINE) !== 0, denial: (f & DENIAL) !== 0, grant: (f & GRANT) !== 0, rare: (f & RARE) !== 0, type, device, cred: cred ?? undefined };
-};
+  w.add(t, flags, type, device, cred ?? undefined);
+}
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 /** Why a snapshot cannot be used (stable codes; the caller starts cold and says so). */

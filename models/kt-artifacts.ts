@@ -63,21 +63,23 @@ export function cardEvaluation(evaluation: KtEvaluation, card: Pick<KtCard, 'id'
   const pct = (v: number): string => `${(v * 100).toFixed(0)} %`;
   const whereItFails: string[] = [];
   const weakVariants: string[] = [];
-  const families = new Set<string>();
-  for (const [k, v] of Object.entries(evaluation.perType)) {
+  const behaviourFamilies = new Map<string, [string, number][]>();
+  for (const [name, v] of Object.entries(evaluation.perType)) {
+    const recall = v.recall['model']!;
     if (v.family === 'burglary') {
-      if (v.recall['model']! < BURGLARY_VARIANT_TARGET) whereItFails.push(`${k}: ${pct(v.recall['model']!)} (target ${BURGLARY_VARIANT_TARGET * 100} % per burglary variant)`);
-    } else if (v.kind === 'behaviour' && !families.has(v.family)) {
-      families.add(v.family);
-      const recall = evaluation.perFamily[v.family]!['model']!;
-      if (recall >= BEHAVIOURAL_FAMILY_TARGET) {
-        for (const [n, w] of Object.entries(evaluation.perType)) {
-          if (w.family === v.family && w.recall['model']! < BEHAVIOURAL_FAMILY_TARGET) weakVariants.push(`${n}: ${pct(w.recall['model']!)} (its family ${v.family} meets the target at ${pct(recall)})`);
-        }
-        continue;
-      }
-      const variants = Object.entries(evaluation.perType).filter(([, w]) => w.family === v.family).map(([n, w]) => `${n} ${pct(w.recall['model']!)}`);
-      whereItFails.push(`family ${v.family}: ${pct(recall)} (target ${BEHAVIOURAL_FAMILY_TARGET * 100} % per behavioural family; its variants: ${variants.join(', ')})`);
+      if (recall < BURGLARY_VARIANT_TARGET) whereItFails.push(`${name}: ${pct(recall)} (target ${BURGLARY_VARIANT_TARGET * 100} % per burglary variant)`);
+    } else if (v.kind === 'behaviour') {
+      const list = behaviourFamilies.get(v.family) ?? [];
+      list.push([name, recall]);
+      behaviourFamilies.set(v.family, list);
+    }
+  }
+  for (const [family, variants] of behaviourFamilies) {
+    const recall = evaluation.perFamily[family]!['model']!;
+    if (recall < BEHAVIOURAL_FAMILY_TARGET) {
+      whereItFails.push(`family ${family}: ${pct(recall)} (target ${BEHAVIOURAL_FAMILY_TARGET * 100} % per behavioural family; its variants: ${variants.map(([n, r]) => `${n} ${pct(r)}`).join(', ')})`);
+    } else {
+      for (const [n, r] of variants) if (r < BEHAVIOURAL_FAMILY_TARGET) weakVariants.push(`${n}: ${pct(r)} (its family ${family} meets the target at ${pct(recall)})`);
     }
   }
   return {

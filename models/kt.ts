@@ -89,7 +89,7 @@ export const KT_MEASURED_RECIPE: Readonly<KtRecipe> = Object.freeze({
 
 /** The card's `limits`: blind spots of the design, each with its reason (models/README.md "Where it fails"). */
 export const KT_LIMITS: readonly string[] = [
-  'A door held open is flagged when it closes: the hold is dated from the vendor\'s held-open alarm to the door-closed event (features f9), because neither vendor\'s alarm says how long the door will stay open; until it closes only that alarm (minor) shows it.',
+  'A door held open is flagged when it closes: the hold is dated from that door\'s held-open alarm (at most 2 h old) to its door-closed event (features f9), because a held-open alarm is raised before anyone knows how long the door will stay open; until it closes only that alarm (minor) shows it.',
   'A daytime burglary without a fence cut is caught by the sequence rule (camera-region entry spanning a forced door) only in compounds whose own traffic makes that sequence rarer than 0.25 a day; in the largest compounds it is everyday coincidence and the rule stays off.',
   'One loitering alarm, or one card granted at two doors of the same compound minutes apart, is everyday traffic in the simulated cities (17 and 9.3 per compound-day): not detected.',
   'Patterns no feature describes are caught only where a generic feature (bursts, rare types, compound-wide alarm or denial excess) happens to stand out: the novel types of the evaluation are the measure of that.',

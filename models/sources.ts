@@ -3,18 +3,17 @@ import { generateCity } from '../simulators/city.ts';
 import { generateTraffic, type TrafficItem } from '../simulators/traffic.ts';
 import type { ScenarioPlan } from '../simulators/scenarios/types.ts';
 import type { LabeledEvent } from './dataset.ts';
+import { DURATION_KEYS } from './features.ts';
 
 /**
- * Open durations a vendor's payload carries. None of the simulated ones does: a held-open alarm
- * (Hikvision minor 0x1c, Dahua `DoorNotClosed` Start) is raised when the door passes its hold
- * time, before anyone knows how long it will stay open; the edge measures the hold from the
- * alarm to the door's close (`door-closed`, features.ts f9). The simulators' intent knows the
- * duration; offline rows must not (kt-2.1.0's offline figures counted durations the live path
- * never saw, and up to kt-2.4.0 the simulated Dahua alarm carried its own future duration).
+ * Open durations: no simulated payload carries one. A held-open alarm (Hikvision minor 0x1c,
+ * Dahua `DoorNotClosed` Start) is raised when the door passes its hold time, before anyone knows
+ * how long it will stay open; the edge measures the hold from the alarm to the door's close
+ * (`door-closed`, features.ts f9). The simulators' intent knows the duration, so offline rows
+ * drop it (kt-2.1.0's offline figures counted durations the live path never saw, and up to
+ * kt-2.4.0 the simulated Dahua alarm carried its own future duration).
  * `test/models/offline-attributes.test.ts` checks this against the codecs, per profile.
  */
-const CARRIES_DURATION: ReadonlySet<string> = new Set<string>();
-const DURATION_KEYS = ['durationS', 'duration', 'durationSeconds', 'openS', 'openSeconds', 'heldS'];
 /**
  * Camera regions (f8 reads them on intrusion enter/leave): Hikvision's alert stream names the
  * region (`DetectionRegionList`), a GB/T 28181 alarm notify does not (DEVICES.md).
@@ -24,7 +23,7 @@ const CARRIES_REGION: ReadonlySet<string> = new Set(['line-crossing', 'intrusion
 /** The attributes of an intended event (of `type`) as the device's vendor payload can carry them. */
 export function carriedAttributes<A extends Record<string, unknown>>(profile: string | undefined, type: string, attrs: A): A {
   if (profile === undefined) return attrs;
-  const dropDuration = !CARRIES_DURATION.has(`${profile}/${type}`) && DURATION_KEYS.some((k) => k in attrs);
+  const dropDuration = DURATION_KEYS.some((k) => k in attrs);
   const dropRegion = !CARRIES_REGION.has(`${profile}/${type}`) && 'region' in attrs;
   if (!dropDuration && !dropRegion) return attrs;
   const out: A = { ...attrs };

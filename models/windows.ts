@@ -313,10 +313,6 @@ export class DecayingCounts {
     this.raw = new Float64Array(size);
   }
 
-  get size(): number {
-    return this.raw.length;
-  }
-
   /** The decayed count of `i` as of the last `decayTo`. */
   value(i: number): number {
     return (this.raw[i] ?? 0) * this.scale;

@@ -24,9 +24,8 @@ export const dahuaAccess: ProfileEncoder = {
     const utc = Math.floor(intent.deviceTime / 1000);
     const door = num(intent.events[0]?.attributes['door'], ctx.device.zone ?? 1);
     if (intent.marker) {
-      // The end of an alarm that was started earlier: an end marker, zero events. A held-open
-      // door's end is an event (`door-closed`, which the edge decodes), never a marker.
-      if (intent.markerOf === 'door-held') throw unsupported('dahua-access', 'door-held end marker (send door-closed)');
+      // The end of an alarm that was started earlier: an end marker, zero events (a held-open
+      // door's end is the `door-closed` event instead).
       const code = (intent.markerOf && ALARM_CODE[intent.markerOf]) || 'BreakIn';
       return { payload: JSON.stringify({ Code: code, Action: 'Stop', Index: door - 1, Data: { UTC: utc } }), expectedEvents: 0 };
     }
