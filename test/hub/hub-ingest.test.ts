@@ -130,10 +130,17 @@ describe('hub ingest into a real InfluxDB', () => {
 
   it('adopts field types a reused InfluxDB database already has', async () => {
     const db = `adopt_${process.pid}`;
-    await fetch(`${influxd.url}/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`, { method: 'POST' });
-    // an earlier life wrote 'zone' as float and 'lane' as string (the hub declares both integer)
-    const w = await fetch(`${influxd.url}/write?db=${db}`, { method: 'POST', body: 'events,compound=old zone=1.5,lane="A" 1' });
-    expect(w.status).toBe(204);
+    const created = await fetch(`${influxd.url}/query?q=${encodeURIComponent(`CREATE DATABASE "${db}"`)}`, { method: 'POST' });
+    expect(created.status).toBe(200);
+    // an earlier life wrote 'zone' as float and 'lane' as string (the hub declares both integer).
+    // A CI run once got 404 "database not found" right after the CREATE answered: wait until the
+    // write is taken rather than fail the set-up.
+    let status = 0;
+    await until(async () => {
+      status = (await fetch(`${influxd.url}/write?db=${db}`, { method: 'POST', body: 'events,compound=old zone=1.5,lane="A" 1' })).status;
+      return status !== 404;
+    }, 10_000, 'the new database taking a write');
+    expect(status).toBe(204);
     const { hub } = await hubFor({ influx: { url: influxd.url, database: db } });
     const edge = await edgeClient(hub.mqttUrl);
     await publishBatch(edge, 'edge-1', [makeEvent(1, { attributes: { zone: 3, lane: 2 } })]);
