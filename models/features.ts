@@ -9,7 +9,7 @@ import { EntrySpanMemory, type EntrySpanSnap } from './entry-span.ts';
  * (edge/scoring/). Changing a feature, its order or its scaling is a new FEATURE_VERSION, and a
  * model refuses to score with another version's features (the version rides in the ONNX metadata).
  */
-export const FEATURE_VERSION = 'f9';
+export const FEATURE_VERSION = 'f10';
 
 export const FEATURE_NAMES = [
   'dev_count_10m', // log1p(events of this device in the last 10 min, this one included)
@@ -38,7 +38,7 @@ export const FEATURE_NAMES = [
   'cmp_denied_creds_excess_10m', // f6: ln((distinct credentials refused anywhere in the compound in 10 min + 1) / (its usual denials in 10 min at this hour + 1)): many different cards tried across doors, each door seeing only a few (a scan), where one card refused five times is the everyday nuisance
   'event_group', // context: index of (device kind, event type) in EVENT_GROUPS; per-type models pick their tables by it
   'dev_blind_after_tamper', // f7: 1 on a video-loss of a device that reported tamper within the window before (covered, then blind), else 0
-  'cam_entry_spans_forced', // f8: 1 on an intrusion-leave of a camera region whose still-open entry began ≤ 10 min before a forced door of the compound that is ≤ 30 min old, in a compound whose traffic makes that coincidence rarer than ENTRY_SPAN_CHANCE_MAX a day, else 0
+  'cam_entry_spans_forced', // f8 (f10: stay ≥ 5 min, measured gate): 1 on an intrusion-leave of a camera region whose still-open entry began ≤ 10 min before a forced door of the compound that is 5–30 min old, in a compound whose measured entry spans make that coincidence rarer than ENTRY_SPAN_CHANCE_MAX a day, else 0
 ] as const;
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
@@ -187,14 +187,21 @@ const FORCED_TYPE = TYPE_INDEX.get('door-forced')!;
 /** f8: a forced door counts for region entries that stayed open this long after it (an intruder inside up to half an hour). */
 const DOOR_TO_LEAVE_MS = 30 * 60_000;
 /**
- * f8: the pattern counts only where the compound's own rates (forced doors, region entries and
- * leaves per camera region, independent) would produce it by chance less often than this per
- * day. In compounds with many cameras and doors the triple is everyday coincidence (training +
- * validation cities: the largest 15 of 94 compounds raise 75 % of the triples,
- * scripts/burglary-pattern-by-size.ts). 0.25 is the rules' half (ruleShare) of the 0.5 alerts
- * per compound-day of the fixed safety (kt.ts). It stays a constant of the feature definition,
- * not derived from the recipe, even with a measured safety (kt.ts, 'measured'): that is measured on scores of
- * these features, so a gate that followed it would feed back into its own measurement; the edge
+ * f8: and at least this long: someone passing through the view while a door is forced leaves
+ * within seconds (the simulated passers-by: median 40 s, 95 % under 4 min); an intruder stays.
+ */
+const MIN_STAY_MS = 5 * 60_000;
+/** f8: the entry-span cover (EntrySpanMemory.coverMs) is summed in minutes in the compound's `alarms` counts, at this index. */
+const COVER_BUCKET = 3;
+/**
+ * f8: the pattern counts only where the compound's own traffic would produce it by chance less
+ * often than this per day: forced doors a day × the share of the time line on which a forced door
+ * would have made one of the compound's measured entry spans the pattern (their summed cover, per
+ * ms of the same fading memory). Measured, not modelled: how long people stay in a region is the
+ * compound's own. 0.25 is the rules' half (ruleShare) of the 0.5 alerts per compound-day of the
+ * fixed safety (kt.ts). It stays a constant of the feature definition, not derived from the
+ * recipe, even with a measured safety (kt.ts, 'measured'): that is measured on scores of these
+ * features, so a gate that followed it would feed back into its own measurement; the edge
  * computes the same features without the recipe; and whether the rule fits the budget is decided
  * downstream anyway (rules.ts admits it on validation alerts). The measured rules' share is
  * ≥ 0.25 (safety ≥ 0.5, the floor), so the gate never asks for more than the rules may spend.
@@ -222,7 +229,10 @@ interface CompoundState {
   window: SlidingWindow;
   types: DecayingCounts;
   hours: DecayingCounts;
-  /** Fading counts of the compound's [non-routine, rare, denial] events: what "many alarms" means for its size. */
+  /**
+   * Fading counts of the compound's [non-routine, rare, denial] events (what "many alarms" means
+   * for its size) and, at COVER_BUCKET, f8's summed entry-span cover in minutes.
+   */
   alarms: DecayingCounts;
   firstT: number;
   /** f8: forced doors and open camera-region entries. */
@@ -349,9 +359,9 @@ export class FeatureExtractor {
           window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
           types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
           hours: new DecayingCounts(24, o.memoryHalfLifeMs),
-          alarms: new DecayingCounts(3, o.memoryHalfLifeMs),
+          alarms: new DecayingCounts(4, o.memoryHalfLifeMs),
           firstT: c.firstT,
-          spans: new EntrySpanMemory(o.windowMs, DOOR_TO_LEAVE_MS),
+          spans: new EntrySpanMemory(o.windowMs, DOOR_TO_LEAVE_MS, MIN_STAY_MS),
         };
         st.spans.load(c.spans);
         st.types.load(c.types);
@@ -437,9 +447,9 @@ export class FeatureExtractor {
         window: new SlidingWindow(o.windowMs, o.compoundWindowCapacity),
         types: new DecayingCounts(N_TYPES, o.memoryHalfLifeMs),
         hours: new DecayingCounts(24, o.memoryHalfLifeMs),
-        alarms: new DecayingCounts(3, o.memoryHalfLifeMs),
+        alarms: new DecayingCounts(4, o.memoryHalfLifeMs),
         firstT: ev.deviceTime,
-        spans: new EntrySpanMemory(o.windowMs, DOOR_TO_LEAVE_MS),
+        spans: new EntrySpanMemory(o.windowMs, DOOR_TO_LEAVE_MS, MIN_STAY_MS),
       };
       this.compounds.set(ev.compound, cmp);
     }
@@ -593,10 +603,9 @@ export class FeatureExtractor {
 
   /**
    * f8: feed the compound's entry-span memory; on an intrusion-leave, 1 when an open entry of the
-   * same camera region spans a forced door (entry-span.ts) and the compound's own rates make that
-   * coincidence rarer than ENTRY_SPAN_CHANCE_MAX a day. Chance rate under independence: forced
-   * doors a day × P(an entry of one region in the 10 min before) × P(its leave in the 30 min
-   * after), over the compound's regions: F · (Λe · A) · (Λl · B) / regions.
+   * same camera region spans a forced door (entry-span.ts) and the compound's measured traffic
+   * makes that coincidence rarer than ENTRY_SPAN_CHANCE_MAX a day (forced doors per day × the
+   * spans' cover per ms, both over the compound's fading memory, this leave's span not yet in it).
    */
   private entrySpan(cmp: CompoundState, ev: FeatureEvent, typeIdx: number, t: number): number {
     if (typeIdx === FORCED_TYPE) {
@@ -609,14 +618,13 @@ export class FeatureExtractor {
       cmp.spans.enter(key, t);
       return 0;
     }
-    if (!cmp.spans.leave(key, t)) return 0;
+    const hit = cmp.spans.leave(key, t);
     const age = t - cmp.firstT;
-    const A = this.options.windowMs;
-    const chance = this.ratePerMs(cmp.types.value(FORCED_TYPE), age) * DAY_MS
-      * this.ratePerMs(cmp.types.value(ENTER_TYPE), age) * A
-      * this.ratePerMs(cmp.types.value(LEAVE_TYPE), age) * DOOR_TO_LEAVE_MS
-      / Math.max(1, cmp.spans.regions);
-    return chance < ENTRY_SPAN_CHANCE_MAX ? 1 : 0;
+    const chance = hit
+      ? this.ratePerMs(cmp.types.value(FORCED_TYPE), age) * DAY_MS * this.ratePerMs(cmp.alarms.value(COVER_BUCKET) * 60_000, age)
+      : 0;
+    if (cmp.spans.coverMs > 0) cmp.alarms.add(COVER_BUCKET, cmp.spans.coverMs / 60_000);
+    return hit && chance < ENTRY_SPAN_CHANCE_MAX ? 1 : 0;
   }
 
   private kindTypeP(kind: KindState, typeIdx: number): number {
@@ -667,7 +675,7 @@ export class FeatureExtractor {
  * are stored by index: FEATURE_VERSION pins the type order, and a snapshot of another feature
  * version, layout or window setting is refused rather than misread.
  */
-export const FEATURE_STATE_VERSION = 4; // 2: vendor priors (f6); 3: compound entry-span memory (f8); 4: open held-door alarms (f9)
+export const FEATURE_STATE_VERSION = 5; // 2: vendor priors (f6); 3: compound entry-span memory (f8); 4: open held-door alarms (f9); 5: measured entry-span cover (f10)
 
 /** f9: doors per device whose open held-open alarms are remembered (multi-door controllers). */
 const MAX_HELD_DOORS = 8;

@@ -46,7 +46,7 @@ export interface KtRecipe {
 
 export const KT_RECIPE: Readonly<KtRecipe> = Object.freeze({
   name: 'kt',
-  version: '2.5.0',
+  version: '2.6.0',
   // Six cities of 6–14 compounds over the year for the tails (2.0.0 had two: thin tails, and a
   // threshold that did not hold on new cities). City and traffic seeds 11–19 / 101–109 lie
   // outside the development (1000–1999) and reserved (900000–900999) ranges.
@@ -90,7 +90,7 @@ export const KT_MEASURED_RECIPE: Readonly<KtRecipe> = Object.freeze({
 /** The card's `limits`: blind spots of the design, each with its reason (models/README.md "Where it fails"). */
 export const KT_LIMITS: readonly string[] = [
   'A door held open is flagged when it closes: the hold is dated from that door\'s held-open alarm (at most 2 h old) to its door-closed event (features f9), because a held-open alarm is raised before anyone knows how long the door will stay open; until it closes only that alarm (minor) shows it.',
-  'A daytime burglary without a fence cut is caught by the sequence rule (camera-region entry spanning a forced door) only in compounds whose own traffic makes that sequence rarer than 0.25 a day; in the largest compounds it is everyday coincidence and the rule stays off.',
+  'A daytime burglary without a fence cut is caught by the sequence rule (a camera-region entry spanning a forced door, the person still in the region 5–30 min after it, features f10) only where the compound\'s measured region stays make that sequence rarer than 0.25 a day; an intruder who leaves the view within 5 min of the door, or a camera that reports no region leave, is not caught by it, and where people often linger in view the rule stays off.',
   'One loitering alarm, or one card granted at two doors of the same compound minutes apart, is everyday traffic in the simulated cities (17 and 9.3 per compound-day): not detected.',
   'Patterns no feature describes are caught only where a generic feature (bursts, rare types, compound-wide alarm or denial excess) happens to stand out: the novel types of the evaluation are the measure of that.',
   'On an edge started without its saved feature memory, each device is in a 10-min learning period and nothing it sends is flagged; with the memory (kept in the outbox database) there is none.',

@@ -72,7 +72,7 @@ describe('FeatureExtractor', () => {
     expect(fx.push(access(t0 + 700_000 + 3 * 3_600_000 + 5_000, 'door-closed', 'c0001-acc-09', d(1)))![F.door_open_log]).toBe(0);
   });
 
-  it('f8: flags the leave of a camera region whose open entry began ≤ 10 min before a forced door ≤ 30 min old', () => {
+  it('f8: flags the leave of a camera region whose open entry began ≤ 10 min before a forced door 5–30 min old', () => {
     const cam = (t: number, type: EventType, region: number | string = 1, device = 'c0001-cam-01'): FeatureEvent => ({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type, attributes: { region } });
     const MIN = 60_000;
     const fx = new FeatureExtractor();
@@ -132,6 +132,24 @@ describe('FeatureExtractor', () => {
     fx.push(cam(t, 'intrusion-enter'));
     fx.push(access(t + 3 * MIN, 'door-forced'));
     expect(fx.push(cam(t + 15 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(0);
+  });
+
+  it('f8: the gate is measured: as many forced doors and entries, but people pass through in 40 s, and the same triple counts', () => {
+    const MIN = 60_000;
+    const fx = new FeatureExtractor();
+    const t0 = MONDAY_LOCAL_MIDNIGHT;
+    // The same two busy days, except each entry's leave follows 40 s later (as people cross a view).
+    let t = t0;
+    for (let i = 0; t < t0 + 2 * 86_400_000; i++, t += 146_000) {
+      const device = `c0001-cam-0${i % 5}`;
+      fx.push({ deviceTime: t, device, compound: 'c0001', kind: 'camera', type: 'intrusion-enter', attributes: {} });
+      fx.push({ deviceTime: t + 40_000, device, compound: 'c0001', kind: 'camera', type: 'intrusion-leave', attributes: {} });
+      if (i % 25 === 0) fx.push(access(t + 41_000, 'door-forced'));
+    }
+    const cam = (tt: number, type: EventType): FeatureEvent => ({ deviceTime: tt, device: 'c0001-cam-09', compound: 'c0001', kind: 'camera', type, attributes: {} });
+    fx.push(cam(t, 'intrusion-enter'));
+    fx.push(access(t + 3 * MIN, 'door-forced'));
+    expect(fx.push(cam(t + 15 * MIN, 'intrusion-leave'))![F.cam_entry_spans_forced]).toBe(1);
   });
 
   it('encodes local hour and weekday in the site timezone', () => {

@@ -92,4 +92,28 @@ describe('generateTraffic', () => {
     expect(events).toBeLessThan(100 * 60 * 1.15);
     expect(localClock(monday, 480).hour).toBe(0);
   });
+
+  it('a camera region entry is one person\'s: its leave follows on the same region, mostly within minutes; no leave comes alone', () => {
+    const open = new Map<string, number[]>();
+    const stays: number[] = [];
+    let orphans = 0;
+    for (const it of generateTraffic({ city, compoundIds: ids, seed: 5, startMs: monday, durationMs: 3600_000 * 24 })) {
+      if (it.kind !== 'camera') continue;
+      for (const e of it.intent.events) {
+        const key = `${it.device}/${String(e.attributes['region'])}`;
+        if (e.type === 'intrusion-enter') open.set(key, [...(open.get(key) ?? []), it.t]);
+        if (e.type !== 'intrusion-leave') continue;
+        const t0 = open.get(key)?.shift();
+        if (t0 === undefined) orphans++;
+        else stays.push(it.t - t0);
+      }
+    }
+    stays.sort((a, b) => a - b);
+    expect(stays.length).toBeGreaterThan(100);
+    expect(orphans).toBe(0);
+    expect(stays[0]).toBeGreaterThan(0);
+    expect(stays[Math.floor(stays.length / 2)]!).toBeLessThan(120_000);
+    expect(stays[Math.floor(stays.length * 0.9)]!).toBeLessThan(600_000);
+    expect(stays.at(-1)!).toBeLessThanOrEqual(3_600_000);
+  });
 });
