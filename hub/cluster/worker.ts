@@ -14,6 +14,7 @@ import { PgLeases, type Held } from './lease.ts';
 import { DEFAULT_PARTITIONS, EVENTS_STREAM, partitionConsumer } from './partition.ts';
 import { pruneCity, pruneReviewReports, REVIEW_RETENTION_MS } from './pruning.ts';
 import { PgPartitionState } from './state.ts';
+import { withClient } from '../store/pg-tx.ts';
 import { publishLive } from './live.ts';
 import { ensurePartitionConsumer, waitConsumerLeader } from './stream.ts';
 
@@ -153,12 +154,7 @@ export class PartitionWorker {
 
   private async ratingOf(o: Owned): Promise<PartitionRating> {
     if (!o.rating) {
-      const c = await this.o.pool.connect();
-      try {
-        o.rating = await PartitionRating.load(c, this.policy, o.h.partition, this.partitions, this.o.id, this.now());
-      } finally {
-        c.release();
-      }
+      o.rating = await withClient(this.o.pool, (c) => PartitionRating.load(c, this.policy, o.h.partition, this.partitions, this.o.id, this.now()));
     }
     return o.rating;
   }

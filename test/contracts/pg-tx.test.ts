@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../../common/pg.ts';
-import { inTransaction, rollback } from '../../hub/store/pg-tx.ts';
+import { inTransaction, rollback, withClient } from '../../hub/store/pg-tx.ts';
 
 /** The one transaction helper every PostgreSQL write of the hub goes through, on a real server. */
 describe('inTransaction (PostgreSQL)', () => {
@@ -69,5 +69,23 @@ describe('inTransaction (PostgreSQL)', () => {
     await inTransaction(pool, (c) => c.query("INSERT INTO t VALUES ('f')"));
     expect(await rows()).toEqual(['a', 'b', 'f']);
     settled();
+  });
+
+  it('withClient: a connection terminated while lent out and idle is heard (no crash) and the client destroyed', async () => {
+    let dead: number | undefined;
+    const out = await withClient(pool, async (c) => {
+      dead = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      await pool.query('SELECT pg_terminate_backend($1)', [dead]);
+      // No query of ours is running: the broken socket arrives as an 'error' event on the client,
+      // the one a bare pool.connect() leaves unheard (it crashed a worker under CI). Unheard here,
+      // vitest fails the run with an unhandled error.
+      await new Promise((r) => setTimeout(r, 300));
+      return 'done';
+    });
+    expect(out).toBe('done');
+    settled();
+    const pid = (c: pg.PoolClient) => c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then((r) => r.rows[0]?.pid);
+    const pids = await Promise.all([withClient(pool, pid), withClient(pool, pid)]);
+    expect(pids).not.toContain(dead);
   });
 });
