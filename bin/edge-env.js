@@ -1,8 +1,9 @@
 // How a long-running `safestar edge` is started (issue 14, memory). Plain JavaScript: it runs
 // before tsx's loader is registered, so the process can still be replaced before any thread,
 // child process or socket of the CLI exists. Every figure: edge/README.md "Memory".
-// V8 heap flags (--max-semi-space-size, --heap-growing-percent) were measured too and are not
-// set: they cost CPU per event under the edge benchmark's load (edge/README.md "Memory").
+// Of V8's heap flags only the old generation's growth bound is set (EDGE_NODE_FLAGS); a smaller
+// young generation (--max-semi-space-size) cost CPU per event under the edge benchmark's load
+// (edge/README.md "Memory").
 
 /**
  * glibc gives each thread that calls malloc an arena of its own (up to 8 per core) and keeps
@@ -11,6 +12,22 @@
  * event. glibc reads the variable only when the process starts.
  */
 export const EDGE_PROCESS_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
+
+/**
+ * V8 grows the old generation to a multiple of what the last mark-compact left live (up to 2x
+ * here), so a soaking edge's RSS swung by 40-90 MiB above its 65-90 MiB of live heap and peaked
+ * at 341 MiB in a 30-min soak. --heap-growing-percent=25 lets it grow 25 % past the live heap
+ * before the next collection: the same CPU per event in alternating runs, peaks cut (figures:
+ * edge/README.md "Memory"). A node flag V8 reads at start (not allowed in NODE_OPTIONS), so it
+ * rides the same re-exec as the variable, and the service's ExecStart carries it on Node 20.
+ */
+export const EDGE_NODE_FLAGS = Object.freeze(['--heap-growing-percent=25']);
+
+/** The flags of EDGE_NODE_FLAGS whose name (the part before '=') is not in `execArgv`: an operator's own value of a flag is kept. */
+export function missingNodeFlags(execArgv) {
+  const named = new Set(execArgv.map((a) => a.split('=')[0]));
+  return EDGE_NODE_FLAGS.filter((f) => !named.has(f.split('=')[0]));
+}
 
 /**
  * What bin/safestar.js does before anything else. 'execve' when the command is `edge`, the
@@ -24,31 +41,38 @@ export const EDGE_PROCESS_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
  * (SS_EDGE_MALLOC_ARENAS); its service has to set it (deploy/systemd/safestar-edge.service).
  * @param {readonly string[]} args the CLI arguments (process.argv.slice(2))
  * @param {Record<string, string | undefined>} env
+ * The same holds for EDGE_NODE_FLAGS: one missing from node's own flags (`execArgv`) is added.
+ * @param {readonly string[]} args the CLI arguments (process.argv.slice(2))
+ * @param {Record<string, string | undefined>} env
  * @param {{ platform: string, canExecve: boolean }} host
- * @returns {{ action: 'none' } | { action: 'execve', env: Record<string, string> }}
+ * @param {readonly string[]} [execArgv] node's own flags of this process (process.execArgv)
+ * @returns {{ action: 'none' } | { action: 'execve', env: Record<string, string>, execArgv: string[] }}
  */
-export function edgeStartPlan(args, env, host) {
+export function edgeStartPlan(args, env, host, execArgv = []) {
   if (args[0] !== 'edge' || host.platform !== 'linux' || !host.canExecve) return { action: 'none' };
   const missing = Object.entries(EDGE_PROCESS_ENV).filter(([k]) => env[k] === undefined);
-  if (missing.length === 0) return { action: 'none' };
+  const flags = missingNodeFlags(execArgv);
+  if (missing.length === 0 && flags.length === 0) return { action: 'none' };
   /** @type {Record<string, string>} */
   const next = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) next[k] = v;
   for (const [k, v] of missing) next[k] = v;
-  return { action: 'execve', env: next };
+  return { action: 'execve', env: next, execArgv: [...execArgv, ...flags] };
 }
 
 /**
- * Replace this process with the same command and the edge's environment when the plan says so. Returns only when the process was not replaced (not the edge, already set, Node
+ * Replace this process with the same command and the edge's environment and node flags when the
+ * plan says so. Returns only when the process was not replaced (not the edge, already set, Node
  * 20, or execve failed: then the edge runs as it is, which only costs memory).
  */
 export function startAsEdge() {
   const execve = process.execve;
-  const plan = edgeStartPlan(process.argv.slice(2), process.env, { platform: process.platform, canExecve: typeof execve === 'function' });
+  const plan = edgeStartPlan(process.argv.slice(2), process.env, { platform: process.platform, canExecve: typeof execve === 'function' }, process.execArgv);
   if (plan.action !== 'execve' || execve === undefined) return;
   try {
-    // execArgv keeps node's own flags (--expose-gc, --trace-gc, --cpu-prof ...); NODE_OPTIONS rides in env.
-    execve.call(process, process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], plan.env);
+    // plan.execArgv keeps node's own flags (--expose-gc, --trace-gc, --cpu-prof ...) and adds
+    // EDGE_NODE_FLAGS; NODE_OPTIONS rides in env.
+    execve.call(process, process.execPath, [process.execPath, ...plan.execArgv, ...process.argv.slice(1)], plan.env);
   } catch {
     /* the edge runs without it; it logs SS_EDGE_MALLOC_ARENAS at start */
   }

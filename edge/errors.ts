@@ -24,6 +24,7 @@ export const EDGE_CODES = {
   SS_EDGE_SCORER_DEGRADED: 'the anomaly scorer has no usable model; events are stored unscored (see /health scorer.reason)',
   SS_EDGE_INGEST_WORKER: 'an ingest thread (pipeline.workers) stopped and the main-thread retry of the message failed too; the raw message is kept as a dead letter (see the log for why the thread stopped)',
   SS_EDGE_MALLOC_ARENAS: 'MALLOC_ARENA_MAX is unset in this edge process: glibc keeps up to 8 malloc arenas per core, ~30 MiB more RSS at 2,000 devices. `safestar edge` (bin/safestar.js) adds it itself only on a Node with process.execve (>= 22.15), and not when the edge is started another way or the re-exec failed; set MALLOC_ARENA_MAX=2 in the edge service environment (deploy/systemd/safestar-edge.service)',
+  SS_EDGE_HEAP_FLAGS: 'this edge process runs without the node flags of EDGE_NODE_FLAGS (bin/edge-env.js): V8 lets the old generation grow to about twice the live heap, and RSS swings by up to ~90 MiB at 2,000 devices. `safestar edge` adds them itself only on a Node with process.execve (>= 22.15); elsewhere put them on the node command line of the service (deploy/systemd/safestar-edge.service ExecStart)',
   SS_AUTH_UNKNOWN_DEVICE: 'no device with this username / client id in the site config',
   SS_AUTH_BAD_PASSWORD: 'the password does not match the device passwordHash',
   SS_AUTH_NO_PASSWORD: 'the device has a passwordHash but connected without a password',

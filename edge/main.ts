@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { loadSiteConfig } from './config.ts';
 import { startEdge } from './edge.ts';
 import { loadScorer } from './scoring/load.ts';
-import { glibcRuntime, mallocArenaAdvice } from './process-memory.ts';
+import { glibcRuntime, heapFlagsAdvice, mallocArenaAdvice } from './process-memory.ts';
 
 export { DEFAULT_MODEL, SCORER_WARMUP_MS } from './scoring/load.ts';
 
@@ -18,8 +18,9 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   const config = loadSiteConfig(configPath);
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
-  const advice = mallocArenaAdvice(process.env, glibcRuntime());
-  if (advice) log.warn({ code: advice.code }, advice.message);
+  for (const advice of [mallocArenaAdvice(process.env, glibcRuntime()), heapFlagsAdvice(process.execArgv)]) {
+    if (advice) log.warn({ code: advice.code }, advice.message);
+  }
   const profiles = new Map(config.devices.map((d) => [d.id, d.profile as string] as const));
   const scorer = await loadScorer(opts.model, log, config.dataDir, config.scorer?.stateSaveSeconds, (device) => profiles.get(device));
   const edge = await startEdge(config, { log, scorerExpected: opts.model !== false, ...(scorer ? { scorer } : {}) });

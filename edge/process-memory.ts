@@ -1,4 +1,4 @@
-import { EDGE_PROCESS_ENV } from '../bin/edge-env.js';
+import { EDGE_PROCESS_ENV, missingNodeFlags } from '../bin/edge-env.js';
 import { EDGE_CODES } from './errors.ts';
 
 /**
@@ -8,7 +8,7 @@ import { EDGE_CODES } from './errors.ts';
  * some other way) can only say so, once, at start.
  */
 export interface MallocArenaAdvice {
-  code: 'SS_EDGE_MALLOC_ARENAS';
+  code: 'SS_EDGE_MALLOC_ARENAS' | 'SS_EDGE_HEAP_FLAGS';
   message: string;
 }
 
@@ -17,6 +17,13 @@ export function mallocArenaAdvice(env: NodeJS.ProcessEnv, glibcRuntime: string |
   // musl and other libcs do not read the variable: nothing to advise there.
   if (glibcRuntime === undefined || Object.keys(EDGE_PROCESS_ENV).every((k) => env[k] !== undefined)) return undefined;
   return { code: 'SS_EDGE_MALLOC_ARENAS', message: EDGE_CODES.SS_EDGE_MALLOC_ARENAS };
+}
+
+/** The advice when a node flag of EDGE_NODE_FLAGS is missing from this process's own flags (V8 reads them only at start). */
+export function heapFlagsAdvice(execArgv: readonly string[]): MallocArenaAdvice | undefined {
+  const missing = missingNodeFlags(execArgv);
+  if (missing.length === 0) return undefined;
+  return { code: 'SS_EDGE_HEAP_FLAGS', message: `${EDGE_CODES.SS_EDGE_HEAP_FLAGS} (missing: ${missing.join(' ')})` };
 }
 
 /** The glibc version this process runs on, from Node's diagnostic report header (undefined off glibc). */

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EDGE_PROCESS_ENV } from '../../bin/edge-env.js';
+import { EDGE_PROCESS_ENV, missingNodeFlags } from '../../bin/edge-env.js';
 
 const BIN = fileURLToPath(new URL('../../bin/safestar.js', import.meta.url));
 
@@ -14,12 +14,13 @@ export interface EdgeProcess {
 
 /**
  * The real `safestar edge --config FILE` in its own process, as a site runs it: with the
- * environment of deploy/systemd/safestar-edge.service (EDGE_PROCESS_ENV, which bin/safestar.js
- * gives itself on Node >= 22.15 and only the service can give on Node 20); a variable already
- * set here, or in `env`, wins.
+ * environment and node flags of deploy/systemd/safestar-edge.service (EDGE_PROCESS_ENV and
+ * EDGE_NODE_FLAGS, which bin/safestar.js gives itself on Node >= 22.15 and only the service can
+ * give on Node 20); a variable already set here, or in `env`, wins, and so does a flag of the
+ * same name in `nodeArgs`.
  */
 export async function spawnEdge(configFile: string, env: NodeJS.ProcessEnv = {}, args: string[] = [], bin = BIN, nodeArgs: string[] = []): Promise<EdgeProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, bin, 'edge', '--config', configFile, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...missingNodeFlags(nodeArgs), bin, 'edge', '--config', configFile, ...args], {
     env: { ...EDGE_PROCESS_ENV, ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
