@@ -23,10 +23,17 @@ export const EDGE_PROCESS_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
  */
 export const EDGE_NODE_FLAGS = Object.freeze(['--heap-growing-percent=25']);
 
-/** The flags of EDGE_NODE_FLAGS whose name (the part before '=') is not in `execArgv`: an operator's own value of a flag is kept. */
+/** A flag's name: the part before '=', with '_' read as '-' (V8 takes either spelling). */
+const flagName = (/** @type {string} */ a) => a.split('=')[0].replaceAll('_', '-');
+
+/**
+ * The flags of EDGE_NODE_FLAGS whose name is not in `execArgv`: an operator's own value of a flag is kept.
+ * @param {readonly string[]} execArgv
+ * @returns {string[]}
+ */
 export function missingNodeFlags(execArgv) {
-  const named = new Set(execArgv.map((a) => a.split('=')[0]));
-  return EDGE_NODE_FLAGS.filter((f) => !named.has(f.split('=')[0]));
+  const named = new Set(execArgv.map(flagName));
+  return EDGE_NODE_FLAGS.filter((f) => !named.has(flagName(f)));
 }
 
 /**

@@ -37,6 +37,7 @@ describe('edgeStartPlan', () => {
     expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, linux, ['--heap-growing-percent=10'])).toEqual({ action: 'none' });
     expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '2' }, linux, [...EDGE_NODE_FLAGS])).toEqual({ action: 'none' });
     expect(missingNodeFlags(['--heap-growing-percent=0', '--expose-gc'])).toEqual([]);
+    expect(missingNodeFlags(['--heap_growing_percent=50'])).toEqual([]);
     expect(missingNodeFlags(['--heap-growing-percent-x=1'])).toEqual([...EDGE_NODE_FLAGS]);
     // The re-executed image sees what the plan gave it: nothing left to do.
     const plan = edgeStartPlan(['edge'], {}, linux, []);
