@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { loadSiteConfig } from './config.ts';
 import { startEdge } from './edge.ts';
 import { loadScorer } from './scoring/load.ts';
-import { glibcRuntime, heapFlagsAdvice, mallocArenaAdvice } from './process-memory.ts';
+import { buildAdvice, glibcRuntime, heapFlagsAdvice, mallocArenaAdvice } from './process-memory.ts';
 
 export { DEFAULT_MODEL, SCORER_WARMUP_MS } from './scoring/load.ts';
 
@@ -18,7 +18,7 @@ export async function runEdge(configPath: string, opts: RunEdgeOptions = {}): Pr
   const config = loadSiteConfig(configPath);
   // Logs go to stderr: stdout carries only the one machine-readable ready line.
   const log = pino({ name: 'safestar-edge', level: opts.logLevel ?? config.logLevel ?? 'info' }, pino.destination(2));
-  for (const advice of [mallocArenaAdvice(process.env, glibcRuntime()), heapFlagsAdvice(process.execArgv)]) {
+  for (const advice of [mallocArenaAdvice(process.env, glibcRuntime()), heapFlagsAdvice(process.execArgv), buildAdvice(process.env)]) {
     if (advice) log.warn({ code: advice.code }, advice.message);
   }
   const profiles = new Map(config.devices.map((d) => [d.id, d.profile as string] as const));

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildStatus, distDir } from '../../bin/compiled.js';
 import type { PairedRatio } from './pairs.ts';
 import type { Summary } from './stats.ts';
 
@@ -42,6 +44,18 @@ export interface Machine {
   at: string;
   /** os.loadavg() (1, 5, 15 min) when this was taken. */
   load: number[];
+  /**
+   * The code a benchmarked `safestar edge` runs (bin/compiled.js): 'compiled' when dist/ is a
+   * build of these sources (`npm run bench` builds first), else 'sources:<why>' (tsx: 30-50 MiB
+   * more RSS, see edge/README.md "Memory").
+   */
+  edgeBuild: string;
+}
+
+function edgeBuild(): string {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const s = buildStatus(root, distDir(root, process.env));
+  return s.current ? 'compiled' : `sources:${s.reason}`;
 }
 
 export function machine(): Machine {
@@ -53,6 +67,7 @@ export function machine(): Machine {
     commit: gitCommit(),
     at: new Date().toISOString(),
     load: loadavg().map((l) => Math.round(l * 100) / 100),
+    edgeBuild: edgeBuild(),
   };
 }
 
@@ -141,5 +156,5 @@ export function summaryLine(r: SuiteResult): string {
     Object.entries(r.summary).map(([k, v]) => [k, isSummary(v) ? { median: round3(v.median), min: round3(v.min), max: round3(v.max), pairs: v.runs.map(round3) } : v]),
   );
   const m = r.machine.start;
-  return JSON.stringify({ suite: r.suite, quick: r.quick, ...fields, cores: m.cores, load: [m.load[0], r.machine.end.load[0]], node: m.node, commit: m.commit });
+  return JSON.stringify({ suite: r.suite, quick: r.quick, ...fields, cores: m.cores, load: [m.load[0], r.machine.end.load[0]], node: m.node, commit: m.commit, edgeBuild: m.edgeBuild });
 }

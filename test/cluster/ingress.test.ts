@@ -73,7 +73,7 @@ describe('ingress → JetStream on a real 3-node cluster', () => {
     // mismatch resets and catches up from the leader (nats-server: errLastSeqMismatch is a
     // cluster-reset error), so when the copies are not level after a quiet wait, one more batch is
     // sent, as live traffic would, and every copy must then hold all of it. Not seen in 18 local
-    // runs (8 with two CPU burners), so this path ran only when CI hits the case again.
+    // runs (8 with two CPU burners): this path runs only when the case comes back.
     let batches = (EDGES * PER_EDGE) / BATCH;
     let behind = '';
     let copies = await cluster.waitStreamCurrent(EVENTS_STREAM, 20_000).catch((e: Error) => {
