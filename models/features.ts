@@ -299,6 +299,45 @@ export class FeatureExtractor {
 
   /** The whole memory as plain data (see FeatureSnapshot). */
   snapshot(): FeatureSnapshot {
+    return {
+      ...this.snapshotHead(),
+      devices: [...this.devices.entries()].map(deviceEntry),
+      compounds: [...this.compounds.entries()].map(compoundEntry),
+      credentials: [...this.credentials.entries()].map(credentialEntry),
+      kinds: [...this.kinds.entries()].map(priorEntry),
+      vendors: [...this.vendors.entries()].map(priorEntry),
+    };
+  }
+
+  /**
+   * The same text as `JSON.stringify(this.snapshot())`, written one device (compound, ...) at a
+   * time. The whole-graph form made every window entry an array of its own before stringifying
+   * them all at once: at 2,000 devices a 20-33 MiB jump in the edge's RSS at each 30-s save
+   * (sampled every 200 ms), the edge's highest peaks. Here each entry's arrays die young, and
+   * what is held is the text.
+   */
+  snapshotJson(): string {
+    const head = JSON.stringify(this.snapshotHead());
+    const parts: string[] = [head.slice(0, -1)];
+    const list = <K, V>(key: keyof FeatureSnapshot, entries: Iterable<[K, V]>, entry: (e: [K, V]) => unknown): void => {
+      parts.push(`,"${key}":[`);
+      let first = true;
+      for (const e of entries) {
+        parts.push(first ? JSON.stringify(entry(e)) : `,${JSON.stringify(entry(e))}`);
+        first = false;
+      }
+      parts.push(']');
+    };
+    list('devices', this.devices.entries(), deviceEntry);
+    list('compounds', this.compounds.entries(), compoundEntry);
+    list('credentials', this.credentials.entries(), credentialEntry);
+    list('kinds', this.kinds.entries(), priorEntry);
+    list('vendors', this.vendors.entries(), priorEntry);
+    parts.push('}');
+    return parts.join('');
+  }
+
+  private snapshotHead(): Omit<FeatureSnapshot, 'devices' | 'compounds' | 'credentials' | 'kinds' | 'vendors'> {
     const o = this.options;
     return {
       format: 'safestar-feature-state',
@@ -307,15 +346,6 @@ export class FeatureExtractor {
       types: N_TYPES,
       options: { tzOffsetMinutes: o.tzOffsetMinutes, windowMs: o.windowMs, memoryHalfLifeMs: o.memoryHalfLifeMs },
       lastEventT: nanToNull(this.lastEventT),
-      devices: [...this.devices.entries()].map(([id, d]) => [id, {
-        w: d.window.tuples(), types: d.types.save(), hours: d.hours.save(),
-        recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
-        ...(d.held ? { held: d.held.map(([door, at]) => [door, at] as [string, number]) } : {}),
-      }]),
-      compounds: [...this.compounds.entries()].map(([id, c]) => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT, spans: c.spans.save() }]),
-      credentials: [...this.credentials.entries()].map(([cred, seen]) => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])]),
-      kinds: [...this.kinds.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
-      vendors: [...this.vendors.entries()].map(([k, s]) => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }]),
     };
   }
 
@@ -749,6 +779,16 @@ function restoreEntry(w: SlidingWindow, [t, flags, type, device, cred]: EntryTup
   w.add(t, flags, type, device, cred ?? undefined);
 }
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+// One entry of each snapshot list, shared by snapshot() and snapshotJson() so both say the same.
+const deviceEntry = ([id, d]: [string, DeviceState]): [string, DeviceSnap] => [id, {
+  w: d.window.tuples(), types: d.types.save(), hours: d.hours.save(),
+  recent: Array.from(d.recent), recentT: Array.from(d.recentT), firstT: d.firstT, lastT: nanToNull(d.lastT),
+  ...(d.held ? { held: d.held.map(([door, at]) => [door, at] as [string, number]) } : {}),
+}];
+const compoundEntry = ([id, c]: [string, CompoundState]): [string, CompoundSnap] => [id, { w: c.window.tuples(), types: c.types.save(), hours: c.hours.save(), alarms: c.alarms.save(), firstT: c.firstT, spans: c.spans.save() }];
+const credentialEntry = ([cred, seen]: [string, Sighting[]]): [string, [string, string, number][]] => [cred, seen.map((s) => [s.device, s.compound, s.t] as [string, string, number])];
+const priorEntry = <K>([k, s]: [K, KindState]): [K, KindSnap] => [k, { types: s.types.save(), hours: s.hours.save(), devices: s.devices, firstT: nanToNull(s.firstT) }];
 
 /** Why a snapshot cannot be used (stable codes; the caller starts cold and says so). */
 export class FeatureStateError extends Error {

@@ -5,13 +5,17 @@ import { FEATURE_STATE_VERSION, FEATURE_VERSION, type FeatureSnapshot } from '..
 /**
  * Where the scorer keeps its feature memory across restarts: a table in the edge's outbox
  * database (`<dataDir>/outbox.sqlite`), so the events and the memory built from them live and
- * get backed up together. One row, replaced whole on each snapshot (a snapshot is one JSON text
- * of a few hundred KiB for a few thousand devices); its version columns let a newer edge refuse
- * an older layout without parsing it.
+ * get backed up together. One row, replaced whole on each snapshot (a snapshot is one JSON text,
+ * ~5 MiB after 8 min at 2,000 devices); its version columns let a newer edge refuse an older
+ * layout without parsing it.
  */
 export interface FeatureStatePort {
   load(): { snapshot: FeatureSnapshot; savedAt: number } | undefined;
-  save(snapshot: FeatureSnapshot, savedAt: number): void;
+  /**
+   * `json`: FeatureExtractor.snapshotJson() of this edge's FEATURE_STATE_VERSION and
+   * FEATURE_VERSION (the text, not the object: see snapshotJson for why).
+   */
+  save(json: string, savedAt: number): void;
   close?(): void;
 }
 
@@ -41,11 +45,11 @@ export class SqliteFeatureStateStore implements FeatureStatePort {
     return { snapshot: JSON.parse(row.body) as FeatureSnapshot, savedAt: row.saved_at };
   }
 
-  save(snapshot: FeatureSnapshot, savedAt: number): void {
+  save(json: string, savedAt: number): void {
     this.db
       .prepare(`INSERT INTO scorer_state (k, version, feature_version, saved_at, body) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(k) DO UPDATE SET version = excluded.version, feature_version = excluded.feature_version, saved_at = excluded.saved_at, body = excluded.body`)
-      .run(KEY, snapshot.version, snapshot.featureVersion, savedAt, JSON.stringify(snapshot));
+      .run(KEY, FEATURE_STATE_VERSION, FEATURE_VERSION, savedAt, json);
   }
 
   close(): void {

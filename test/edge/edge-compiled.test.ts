@@ -127,14 +127,15 @@ describe('bin/safestar.js edge with a real build', () => {
   }, 180_000);
   afterAll(() => rmSync(built, { recursive: true, force: true }));
 
-  it('runs the compiled edge, no tsx, and a device event goes through codec, scorer, outbox and uplink', async () => {
+  it('runs the compiled edge, and a device event goes through an ingest thread, the scorer, the outbox and the uplink', async () => {
     expect(buildStatus(ROOT, built)).toMatchObject({ current: true });
     const t = tempDir('safestar-compiled-');
     cleanups.push(t.cleanup);
     const hub = await startHubStandIn();
     cleanups.push(() => hub.close());
     const file = join(t.dir, 'site.json');
-    writeFileSync(file, JSON.stringify(siteConfig(join(t.dir, 'data'), hub.url, [device('f1')])));
+    // One ingest thread: its boot must load the compiled worker beside it, not the sources.
+    writeFileSync(file, JSON.stringify(siteConfig(join(t.dir, 'data'), hub.url, [device('f1')], { pipeline: { workers: 1 } })));
     const edge = await startEdgeProcess(file, { SS_EDGE_DIST: built });
     expect(edge.log()).toContain(MARK); // the code that runs is the build's
     const f1 = await connectDevice(edge.brokerUrl, { clientId: 'f1', username: 'f1', password: PASSWORD });
@@ -145,6 +146,8 @@ describe('bin/safestar.js edge with a real build', () => {
     expect(hub.events[0]?.['score']).toMatchObject({ model: expect.stringMatching(/^kt-/) as string, value: expect.any(Number) as number });
     expect(edge.log()).not.toContain('SS_EDGE_UNCOMPILED');
     expect(edge.log()).not.toContain('SS_SCORER');
+    // A worker that failed to load would be logged, and its messages ingested on the main thread.
+    expect(edge.log()).not.toContain('SS_EDGE_INGEST_WORKER');
   }, 90_000);
 
   it('a build of other sources is not run: the sources are, through tsx, and the log says why', async () => {

@@ -45,7 +45,7 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('snapshot → JSON → restore: the next events get exactly the features of an uninterrupted extractor', () => {
+  it('snapshotJson → restore: the next events get exactly the features of an uninterrupted extractor', () => {
     const evs = cityEvents(T0, 6 * HOUR, 5);
     const cut = Math.floor(evs.length * 0.7);
     // Vendor priors (f6) are part of the memory: every device's profile, as the site config gives it.
@@ -56,8 +56,13 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     for (const e of evs.slice(0, cut)) a.push(e);
     const snap = a.snapshot();
     expect(snap.vendors.length).toBeGreaterThanOrEqual(2);
+    expect(snap.credentials.length).toBeGreaterThan(0);
+    // What the edge saves is the text written entry by entry: the same text as the whole object's.
+    const text = a.snapshotJson();
+    expect(text).toBe(JSON.stringify(snap));
+    expect(new FeatureExtractor().snapshotJson()).toBe(JSON.stringify(new FeatureExtractor().snapshot()));
     const b = new FeatureExtractor({ profileOf });
-    b.restore(JSON.parse(JSON.stringify(snap)) as FeatureSnapshot);
+    b.restore(JSON.parse(text) as FeatureSnapshot);
     expect(b.sizes()).toEqual(a.sizes());
     let compared = 0;
     for (const e of evs.slice(cut)) {
