@@ -85,7 +85,9 @@ const sample = (): void => {
   let snap = 0;
   try {
     const r = new Database(db, { readonly: true, fileMustExist: true });
-    snap = (r.prepare('SELECT length(body) AS n FROM scorer_state').get() as { n: number } | undefined)?.n ?? 0;
+    // The snapshot's pieces (edge schema 5), or the one row an older build wrote.
+    const pieces = r.prepare("SELECT name FROM sqlite_master WHERE name = 'scorer_state_pieces'").get() ? (r.prepare('SELECT sum(length(body)) AS n FROM scorer_state_pieces').get() as { n: number | null }).n ?? 0 : 0;
+    snap = pieces || ((r.prepare('SELECT length(body) AS n FROM scorer_state').get() as { n: number } | undefined)?.n ?? 0);
     r.close();
   } catch {
     /* not written yet */

@@ -3,19 +3,20 @@ import { migrateEdgeDb } from '../outbox/migrations.ts';
 import { FEATURE_STATE_VERSION, FEATURE_VERSION, type FeatureSnapshot } from '../../models/features.ts';
 
 /**
- * Where the scorer keeps its feature memory across restarts: a table in the edge's outbox
+ * Where the scorer keeps its feature memory across restarts: tables in the edge's outbox
  * database (`<dataDir>/outbox.sqlite`), so the events and the memory built from them live and
- * get backed up together. One row, replaced whole on each snapshot (a snapshot is one JSON text,
- * ~5 MiB after 8 min at 2,000 devices); its version columns let a newer edge refuse an older
- * layout without parsing it.
+ * get backed up together. A snapshot is one JSON text (~5.5 MiB after 8 min at 2,000 devices),
+ * written as pieces (FeatureExtractor.snapshotChunks), one row each in scorer_state_pieces, and
+ * replaced whole in one transaction with its scorer_state row, whose version columns let a newer
+ * edge refuse an older layout without reading the pieces.
  */
 export interface FeatureStatePort {
   load(): { snapshot: FeatureSnapshot; savedAt: number } | undefined;
   /**
-   * `json`: FeatureExtractor.snapshotJson() of this edge's FEATURE_STATE_VERSION and
-   * FEATURE_VERSION (the text, not the object: see snapshotJson for why).
+   * `pieces`: FeatureExtractor.snapshotChunks() of this edge's FEATURE_STATE_VERSION and
+   * FEATURE_VERSION; joined, they are the snapshot's JSON text (see snapshotChunks for why pieces).
    */
-  save(json: string, savedAt: number): void;
+  save(pieces: Iterable<string>, savedAt: number): void;
   close?(): void;
 }
 
@@ -42,14 +43,23 @@ export class SqliteFeatureStateStore implements FeatureStatePort {
     if (row.version !== FEATURE_STATE_VERSION || row.feature_version !== FEATURE_VERSION) {
       return { snapshot: { format: 'safestar-feature-state', version: row.version, featureVersion: row.feature_version } as FeatureSnapshot, savedAt: row.saved_at };
     }
-    return { snapshot: JSON.parse(row.body) as FeatureSnapshot, savedAt: row.saved_at };
+    // A body in the row itself: saved by a build before the pieces (schema version 5).
+    const text = row.body !== '' ? row.body : (this.db.prepare('SELECT body FROM scorer_state_pieces WHERE k = ? ORDER BY n').pluck().all(KEY) as string[]).join('');
+    return { snapshot: JSON.parse(text) as FeatureSnapshot, savedAt: row.saved_at };
   }
 
-  save(json: string, savedAt: number): void {
-    this.db
-      .prepare(`INSERT INTO scorer_state (k, version, feature_version, saved_at, body) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT(k) DO UPDATE SET version = excluded.version, feature_version = excluded.feature_version, saved_at = excluded.saved_at, body = excluded.body`)
-      .run(KEY, FEATURE_STATE_VERSION, FEATURE_VERSION, savedAt, json);
+  /** All or nothing: a piece that fails to come (or to be written) leaves the last snapshot as it was. */
+  save(pieces: Iterable<string>, savedAt: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM scorer_state_pieces WHERE k = ?').run(KEY);
+      const put = this.db.prepare('INSERT INTO scorer_state_pieces (k, n, body) VALUES (?, ?, ?)');
+      let n = 0;
+      for (const piece of pieces) put.run(KEY, n++, piece);
+      this.db
+        .prepare(`INSERT INTO scorer_state (k, version, feature_version, saved_at, body) VALUES (?, ?, ?, ?, '')
+          ON CONFLICT(k) DO UPDATE SET version = excluded.version, feature_version = excluded.feature_version, saved_at = excluded.saved_at, body = ''`)
+        .run(KEY, FEATURE_STATE_VERSION, FEATURE_VERSION, savedAt);
+    })();
   }
 
   close(): void {

@@ -165,7 +165,7 @@ export class OnnxScorer implements Scorer {
     const now = this.clock();
     this.lastSnapshot = now;
     try {
-      port.save(this.extractor.snapshotJson(), now);
+      port.save(this.extractor.snapshotChunks(), now);
       this.savedAt = now;
       this.saves++;
       if (this.stateProblem?.startsWith('SS_SCORER_STATE_SAVE')) this.stateProblem = undefined;

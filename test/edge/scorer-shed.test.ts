@@ -32,7 +32,7 @@ async function setup(shedAboveEvents: number): Promise<{ committer: GroupCommitt
   const outbox = new Outbox(join(t.dir, 'o.sqlite'), { maxEvents: 10_000 });
   cleanups.push(() => outbox.close());
   let snap: FeatureSnapshot | undefined;
-  const scorer = await createOnnxScorer({ modelPath: DEFAULT_MODEL, watchIntervalMs: false, state: { load: () => undefined, save: (json) => void (snap = JSON.parse(json) as FeatureSnapshot) } });
+  const scorer = await createOnnxScorer({ modelPath: DEFAULT_MODEL, watchIntervalMs: false, state: { load: () => undefined, save: (pieces) => void (snap = JSON.parse([...pieces].join('')) as FeatureSnapshot) } });
   cleanups.push(() => scorer.close());
   const misses: [UnscoredCode, number][] = [];
   // A long linger: everything submitted below lands in one group commit.

@@ -45,7 +45,7 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('snapshotJson → restore: the next events get exactly the features of an uninterrupted extractor', () => {
+  it('snapshotChunks → restore: the next events get exactly the features of an uninterrupted extractor', () => {
     const evs = cityEvents(T0, 6 * HOUR, 5);
     const cut = Math.floor(evs.length * 0.7);
     // Vendor priors (f6) are part of the memory: every device's profile, as the site config gives it.
@@ -57,10 +57,12 @@ describe('feature memory survives a restart (issue 15: no blind spot after a res
     const snap = a.snapshot();
     expect(snap.vendors.length).toBeGreaterThanOrEqual(2);
     expect(snap.credentials.length).toBeGreaterThan(0);
-    // What the edge saves is the text written entry by entry: the same text as the whole object's.
-    const text = a.snapshotJson();
+    // What the edge saves is the text in pieces, written entry by entry: joined, the whole object's text.
+    const pieces = [...a.snapshotChunks(2048)];
+    expect(pieces.length).toBeGreaterThan(10);
+    const text = pieces.join('');
     expect(text).toBe(JSON.stringify(snap));
-    expect(new FeatureExtractor().snapshotJson()).toBe(JSON.stringify(new FeatureExtractor().snapshot()));
+    expect([...new FeatureExtractor().snapshotChunks()].join('')).toBe(JSON.stringify(new FeatureExtractor().snapshot()));
     const b = new FeatureExtractor({ profileOf });
     b.restore(JSON.parse(text) as FeatureSnapshot);
     expect(b.sizes()).toEqual(a.sizes());
