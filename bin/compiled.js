@@ -3,8 +3,8 @@
 // through tsx. Plain JavaScript, like edge-env.js: it runs before any loader is registered.
 //
 // Why it matters: tsx compiles each module on Node's module-hooks thread, a second V8 isolate
-// that stays for the life of the process with the compiled code and its source maps. In an edge
-// with 2,000 devices that was 30-50 MiB of the RSS (edge/README.md "Memory"), a sixth of the
+// that stays for the life of the process with what it compiled. In an edge
+// with 2,000 devices that was 25-35 MiB of the RSS (edge/README.md "Memory"), a tenth of the
 // 300 MiB budget, for code that does not change while the edge runs.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
 // The CLI runs the TypeScript sources directly through tsx's loader: no build step, so a clean
 // `npm ci` is enough for `npx safestar`. `edge` alone runs the compiled JavaScript of
 // `npm run build` instead when dist/ was built from exactly these sources (bin/compiled.js): an
-// edge is long-running and short of memory, and tsx's loader thread costs it 30-50 MiB.
+// edge is long-running and short of memory, and tsx's loader thread costs it 25-35 MiB.
 import { join } from 'node:path';
 import { buildStatus, distDir } from './compiled.js';
 import { startAsEdge } from './edge-env.js';

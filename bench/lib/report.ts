@@ -46,7 +46,7 @@ export interface Machine {
   load: number[];
   /**
    * The code a benchmarked `safestar edge` runs (bin/compiled.js): 'compiled' when dist/ is a
-   * build of these sources (`npm run bench` builds first), else 'sources:<why>' (tsx: 30-50 MiB
+   * build of these sources (`npm run bench` builds first), else 'sources:<why>' (tsx: 25-35 MiB
    * more RSS, see edge/README.md "Memory").
    */
   edgeBuild: string;
