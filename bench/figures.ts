@@ -16,7 +16,7 @@ export function renderFigures(latest: { suites?: Record<string, SuiteResult> }):
     out.push(
       `### ${r.suite}`,
       '',
-      `${s.at.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit}, ${s.cores} cores (${s.cpu}), Node ${s.node}; load (1 min) ${s.load[0]} at start, ${e.load[0]} at end.`,
+      `${s.at.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit}, ${s.cores} cores (${s.cpu}), Node ${s.node}${s.edgeBuild ? `, edge ${s.edgeBuild}` : ''}; load (1 min) ${s.load[0]} at start, ${e.load[0]} at end.`,
       '',
       renderTable(r.rows),
       '',
