@@ -46,8 +46,6 @@ export function missingNodeFlags(execArgv) {
  * the replaced image, so it never loops), or this Node cannot replace its image (no
  * `process.execve`, e.g. Node 20): the edge then runs as it is and says so in its log
  * (SS_EDGE_MALLOC_ARENAS); its service has to set it (deploy/systemd/safestar-edge.service).
- * @param {readonly string[]} args the CLI arguments (process.argv.slice(2))
- * @param {Record<string, string | undefined>} env
  * The same holds for EDGE_NODE_FLAGS: one missing from node's own flags (`execArgv`) is added.
  * @param {readonly string[]} args the CLI arguments (process.argv.slice(2))
  * @param {Record<string, string | undefined>} env
