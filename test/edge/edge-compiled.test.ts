@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_DIRS, BUILD_INFO, buildStatus, distDir, sourcesDigest } from '../../bin/compiled.js';
 import { buildAdvice } from '../../edge/process-memory.ts';
 import { BIN } from '../hub/cli-process.ts';
+import { ready } from './edge-ready.ts';
 import { PASSWORD, connectDevice, device, fenceAlarm, siteConfig, startHubStandIn, tempDir, topicOf, until } from './helpers.ts';
 
 /**
@@ -93,26 +94,10 @@ interface Started {
   log: () => string;
 }
 
-function startEdgeProcess(file: string, env: NodeJS.ProcessEnv): Promise<Started> {
+async function startEdgeProcess(file: string, env: NodeJS.ProcessEnv): Promise<Started> {
   const proc = spawn(process.execPath, [BIN, 'edge', '--config', file], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill('SIGKILL')));
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`edge not ready in 50 s: ${err}`)), 50_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n').find((l) => l.includes('"ready":true'));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({ proc, brokerUrl: (JSON.parse(line) as { brokerUrl: string }).brokerUrl, log: () => err });
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`edge exited (${code ?? signal}) before ready: ${err}`));
-    });
-  });
+  return { proc, ...(await ready(proc)) };
 }
 
 const MARK = 'compiled-edge-marker';

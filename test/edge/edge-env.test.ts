@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { EDGE_NODE_FLAGS, EDGE_PROCESS_ENV, edgeStartPlan, missingNodeFlags } fr
 import { heapFlagsAdvice, mallocArenaAdvice } from '../../edge/process-memory.ts';
 import { BIN } from '../hub/cli-process.ts';
 import { device, siteConfig, tempDir } from './helpers.ts';
+import { ready } from './edge-ready.ts';
 
 /**
  * Issue 14, memory: `safestar edge` runs with MALLOC_ARENA_MAX=2 (bin/edge-env.js). Where Node
@@ -158,26 +159,6 @@ describe('bin/safestar.js edge', () => {
     expect(log()).not.toContain('SS_EDGE_HEAP_FLAGS');
   }, 60_000);
 });
-
-function ready(proc: ChildProcess): Promise<{ brokerUrl: string; log: () => string }> {
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`edge not ready in 50 s: ${err}`)), 50_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const line = out.split('\n').find((l) => l.includes('"ready":true'));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({ brokerUrl: (JSON.parse(line) as { brokerUrl: string }).brokerUrl, log: () => err });
-    });
-    proc.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`edge exited (${code ?? signal}) before ready: ${err}`));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
