@@ -30,6 +30,7 @@ const flags = split(flagsArg);
 const without = split(withoutArg);
 const site = benchSite({ devices: Number(devicesArg), edgeId: 'edge-ab', hubUrl: 'mqtt://127.0.0.1:1', dataDir: tmpdir() });
 const cpu: Record<string, number[]> = { with: [], without: [] };
+const rssHighWater: Record<string, number[]> = { with: [], without: [] };
 const start = machine();
 const runs = await alternate(
   (['with', 'without'] as const).map((name) => ({
@@ -37,6 +38,7 @@ const runs = await alternate(
     run: async () => {
       const r = await edgeRun(site, Number(msArg), name === 'with' ? { nodeArgs: flags.args, env: flags.env } : { nodeArgs: without.args, env: without.env });
       cpu[name]!.push(Math.round(r.edgeCpuUsPerEvent * 10) / 10);
+      rssHighWater[name]!.push(Math.round(r.edgeRssHighWaterMiB));
       return { value: r.eventsPerSec, detail: { acked: r.acked, forwarded: r.forwarded, unscored: r.unscored } };
     },
   })),
@@ -44,4 +46,4 @@ const runs = await alternate(
   (s) => process.stderr.write(`${s}\n`),
 );
 const ratio = pairedRatio(runs.get('with')!, runs.get('without')!, flagsArg);
-process.stdout.write(`${JSON.stringify({ flags: flagsArg, without: withoutArg, withPerSec: values(runs.get('with')!), withoutPerSec: values(runs.get('without')!), cpuUsPerEvent: cpu, ratio, loads: [...runs.get('with')!, ...runs.get('without')!].map((r) => r.load1), start, end: machine() })}\n`);
+process.stdout.write(`${JSON.stringify({ flags: flagsArg, without: withoutArg, withPerSec: values(runs.get('with')!), withoutPerSec: values(runs.get('without')!), cpuUsPerEvent: cpu, rssHighWaterMiB: rssHighWater, ratio, loads: [...runs.get('with')!, ...runs.get('without')!].map((r) => r.load1), start, end: machine() })}\n`);

@@ -8,7 +8,7 @@ import type { BenchSite } from '../suites/fixtures.ts';
 import { spawnEdge } from './edge-process.ts';
 import { metricSum, metricsMatching, scrape } from './metrics.ts';
 import { procCpuUs } from './proc.ts';
-import { rssMiB } from './rss.ts';
+import { rssHighWaterMiB, rssMiB } from './rss.ts';
 
 export interface EdgeRun {
   eventsPerSec: number;
@@ -26,6 +26,8 @@ export interface EdgeRun {
   /** The edge's own count of events written unscored, by reason code (`safestar_edge_events_unscored_total`). */
   edgeUnscoredBy: Record<string, number>;
   edgeRssMiB: number;
+  /** The edge's resident-set high-water mark over its life (VmHWM, MiB). */
+  edgeRssHighWaterMiB: number;
   /** CPU time of the edge process per forwarded event (µs), from /proc. */
   edgeCpuUsPerEvent: number;
   /** The timed window on the monotonic clock (µs), as V8 CPU profiles stamp their samples. */
@@ -83,6 +85,7 @@ export async function edgeRun(site: BenchSite, durationMs: number, o: { clients?
             return r ? [[r[1]!, v]] : [];
           })),
           edgeRssMiB: rssMiB(edge.child.pid),
+          edgeRssHighWaterMiB: rssHighWaterMiB(edge.child.pid),
           edgeCpuUsPerEvent: c.events > 0 ? cpu / c.events : Number.NaN,
           windowUs: [w0, w1],
         };

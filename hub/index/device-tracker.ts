@@ -2,10 +2,13 @@ import { migrateSqlite } from '../store/sqliteMigrate.ts';
 import type { Db } from '../../common/sqlite.ts';
 
 interface DeviceState {
+  id: string;
   compound: string;
   heartbeatMs: number;
   lastSeen: number;
   offline: boolean;
+  /** Changed since the last persist() (in `dirty` exactly when true). */
+  dirty: boolean;
 }
 
 /** A device counts as online when heard within this many heartbeat intervals. */
@@ -15,22 +18,29 @@ export const MISSED_HEARTBEATS = 3;
  * Device online rate per compound, from the events the hub accepts. A device never heard from is
  * not counted (it may not be installed yet); a compound with none heard has no rate (null), and
  * the online sub-score then leaves the index.
+ * seen() runs for every accepted event on the hub's event loop: one map lookup, and a compound's
+ * devices are held as their states (not ids), so onlineRate() walks them without lookups.
  */
 export class DeviceTracker {
   private readonly devices = new Map<string, DeviceState>();
-  private readonly byCompound = new Map<string, Set<string>>();
-  private readonly dirty = new Set<string>();
+  private readonly byCompound = new Map<string, DeviceState[]>();
+  private dirty: DeviceState[] = [];
 
   constructor(private readonly db: Db) {
     migrateSqlite(db);
   }
 
   register(id: string, compound: string, heartbeatSeconds: number): void {
-    if (this.devices.has(id)) return;
-    this.devices.set(id, { compound, heartbeatMs: heartbeatSeconds * 1000, lastSeen: 0, offline: false });
-    let set = this.byCompound.get(compound);
-    if (!set) this.byCompound.set(compound, (set = new Set()));
-    set.add(id);
+    if (!this.devices.has(id)) this.add(id, compound, heartbeatSeconds);
+  }
+
+  private add(id: string, compound: string, heartbeatSeconds: number): DeviceState {
+    const d: DeviceState = { id, compound, heartbeatMs: heartbeatSeconds * 1000, lastSeen: 0, offline: false, dirty: false };
+    this.devices.set(id, d);
+    const list = this.byCompound.get(compound);
+    if (list) list.push(d);
+    else this.byCompound.set(compound, [d]);
+    return d;
   }
 
   /** Restore last-seen times saved by persist(). */
@@ -47,25 +57,26 @@ export class DeviceTracker {
    * rate (first heard, back from offline or silence, or gone offline): only then is a re-rate due.
    */
   seen(id: string, compound: string, type: string, at: number, defaultHeartbeatS = 60): boolean {
-    if (!this.devices.has(id)) this.register(id, compound, defaultHeartbeatS);
-    const d = this.devices.get(id);
-    if (!d || at < d.lastSeen) return false;
+    const d = this.devices.get(id) ?? this.add(id, compound, defaultHeartbeatS);
+    if (at < d.lastSeen) return false;
     const offline = type === 'offline';
     const changed = d.lastSeen === 0 || d.offline !== offline || at - d.lastSeen > MISSED_HEARTBEATS * d.heartbeatMs;
     d.lastSeen = at;
     d.offline = offline;
-    this.dirty.add(id);
+    if (!d.dirty) {
+      d.dirty = true;
+      this.dirty.push(d);
+    }
     return changed;
   }
 
   onlineRate(compound: string, now: number): number | null {
-    const ids = this.byCompound.get(compound);
-    if (!ids) return null;
+    const list = this.byCompound.get(compound);
+    if (!list) return null;
     let known = 0;
     let online = 0;
-    for (const id of ids) {
-      const d = this.devices.get(id);
-      if (!d || d.lastSeen === 0) continue;
+    for (const d of list) {
+      if (d.lastSeen === 0) continue;
       known++;
       if (!d.offline && now - d.lastSeen <= MISSED_HEARTBEATS * d.heartbeatMs) online++;
     }
@@ -90,14 +101,19 @@ export class DeviceTracker {
   }
 
   persist(): void {
-    if (this.dirty.size === 0) return;
+    if (this.dirty.length === 0) return;
     const put = this.db.prepare('INSERT OR REPLACE INTO index_device (id, last_seen, offline) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
-      for (const id of this.dirty) {
-        const d = this.devices.get(id);
-        if (d) put.run(id, d.lastSeen, d.offline ? 1 : 0);
-      }
-    })();
-    this.dirty.clear();
+    const rows = this.dirty;
+    this.dirty = [];
+    try {
+      this.db.transaction(() => {
+        for (const d of rows) put.run(d.id, d.lastSeen, d.offline ? 1 : 0);
+      })();
+    } catch (e) {
+      // Not saved: still dirty, tried again by the next persist().
+      this.dirty = rows.concat(this.dirty);
+      throw e;
+    }
+    for (const d of rows) d.dirty = false;
   }
 }
