@@ -1,9 +1,8 @@
 // How a long-running `safestar edge` is started (issue 14, memory). Plain JavaScript: it runs
 // before tsx's loader is registered, so the process can still be replaced before any thread,
 // child process or socket of the CLI exists. Every figure: edge/README.md "Memory".
-// Of V8's heap flags only the old generation's growth bound is set (EDGE_NODE_FLAGS); a smaller
-// young generation (--max-semi-space-size) cost CPU per event under the edge benchmark's load
-// (edge/README.md "Memory").
+// Two of V8's heap flags are set (EDGE_NODE_FLAGS): the old generation's growth bound and the
+// young generation's size (edge/README.md "Memory").
 
 /**
  * glibc gives each thread that calls malloc an arena of its own (up to 8 per core) and keeps
@@ -17,11 +16,15 @@ export const EDGE_PROCESS_ENV = Object.freeze({ MALLOC_ARENA_MAX: '2' });
  * V8 grows the old generation to a multiple of what the last mark-compact left live (up to 2x
  * here), so a soaking edge's RSS swung by 40-90 MiB above its 65-90 MiB of live heap and peaked
  * at 341 MiB in a 30-min soak. --heap-growing-percent=25 lets it grow 25 % past the live heap
- * before the next collection: the same CPU per event in alternating runs, peaks cut (figures:
- * edge/README.md "Memory"). A node flag V8 reads at start (not allowed in NODE_OPTIONS), so it
- * rides the same re-exec as the variable, and the service's ExecStart carries it on Node 20.
+ * before the next collection: the same CPU per event in alternating runs, peaks cut.
+ * --max-semi-space-size=32: a young generation of 64 MiB (Node 20's default is 32, Node 24's on
+ * this class of box already 64): fewer scavenges, and fewer of the events in flight (group commit,
+ * outbox, uplink) copied before they die; ~10 % less CPU per event under the edge benchmark's
+ * load for ~30 MiB more RSS at 2,000 devices. Figures: edge/README.md "Memory". Node flags V8
+ * reads at start (not allowed in NODE_OPTIONS), so they ride the same re-exec as the variable,
+ * and the service's ExecStart carries them on Node 20.
  */
-export const EDGE_NODE_FLAGS = Object.freeze(['--heap-growing-percent=25']);
+export const EDGE_NODE_FLAGS = Object.freeze(['--heap-growing-percent=25', '--max-semi-space-size=32']);
 
 /** A flag's name: the part before '=', with '_' read as '-' (V8 takes either spelling). */
 const flagName = (/** @type {string} */ a) => a.split('=')[0].replaceAll('_', '-');

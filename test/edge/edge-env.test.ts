@@ -28,17 +28,20 @@ describe('edgeStartPlan', () => {
     const plan = edgeStartPlan(['edge', '--config', 'site.json'], { PATH: '/bin', LOG_LEVEL: 'warn', GONE: undefined }, linux, ['--expose-gc']);
     expect(plan).toEqual({ action: 'execve', env: { PATH: '/bin', LOG_LEVEL: 'warn', ...EDGE_PROCESS_ENV }, execArgv: ['--expose-gc', ...EDGE_NODE_FLAGS] });
     expect(EDGE_PROCESS_ENV.MALLOC_ARENA_MAX).toBe('2');
-    expect(EDGE_NODE_FLAGS).toEqual(['--heap-growing-percent=25']);
+    expect(EDGE_NODE_FLAGS).toEqual(['--heap-growing-percent=25', '--max-semi-space-size=32']);
     // Only what is missing is added: the variable set, the flag not (or the other way round).
     expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '2' }, linux, [])).toEqual({ action: 'execve', env: { MALLOC_ARENA_MAX: '2' }, execArgv: [...EDGE_NODE_FLAGS] });
     expect(edgeStartPlan(['edge'], {}, linux, [...EDGE_NODE_FLAGS])).toEqual({ action: 'execve', env: { ...EDGE_PROCESS_ENV }, execArgv: [...EDGE_NODE_FLAGS] });
   });
 
   it("keeps the operator's values, whatever they are, and so never loops", () => {
-    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, linux, ['--heap-growing-percent=10'])).toEqual({ action: 'none' });
+    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, linux, ['--heap-growing-percent=10', '--max-semi-space-size=8'])).toEqual({ action: 'none' });
+    // One flag named by the operator: only the other is added, theirs kept as they wrote it.
+    expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '8' }, linux, ['--heap-growing-percent=10'])).toEqual({ action: 'execve', env: { MALLOC_ARENA_MAX: '8' }, execArgv: ['--heap-growing-percent=10', '--max-semi-space-size=32'] });
     expect(edgeStartPlan(['edge'], { MALLOC_ARENA_MAX: '2' }, linux, [...EDGE_NODE_FLAGS])).toEqual({ action: 'none' });
-    expect(missingNodeFlags(['--heap-growing-percent=0', '--expose-gc'])).toEqual([]);
-    expect(missingNodeFlags(['--heap_growing_percent=50'])).toEqual([]);
+    expect(missingNodeFlags(['--heap-growing-percent=0', '--max-semi-space-size=16', '--expose-gc'])).toEqual([]);
+    expect(missingNodeFlags(['--heap-growing-percent=0', '--expose-gc'])).toEqual(['--max-semi-space-size=32']);
+    expect(missingNodeFlags(['--heap_growing_percent=50', '--max_semi_space_size=64'])).toEqual([]);
     expect(missingNodeFlags(['--heap-growing-percent-x=1'])).toEqual([...EDGE_NODE_FLAGS]);
     // The re-executed image sees what the plan gave it: nothing left to do.
     const plan = edgeStartPlan(['edge'], {}, linux, []);
@@ -75,7 +78,8 @@ describe('mallocArenaAdvice', () => {
   it('heap flags: advises when a flag of EDGE_NODE_FLAGS is missing, names it, and not when any value of it is set', () => {
     expect(heapFlagsAdvice(['--expose-gc'])).toMatchObject({ code: 'SS_EDGE_HEAP_FLAGS', message: expect.stringContaining('--heap-growing-percent=25') as string });
     expect(heapFlagsAdvice([...EDGE_NODE_FLAGS])).toBeUndefined();
-    expect(heapFlagsAdvice(['--heap-growing-percent=40'])).toBeUndefined();
+    expect(heapFlagsAdvice(['--heap-growing-percent=40', '--max-semi-space-size=64'])).toBeUndefined();
+    expect(heapFlagsAdvice(['--heap-growing-percent=40'])?.message).toMatch(/missing: --max-semi-space-size=32\)$/);
   });
 });
 
@@ -103,14 +107,14 @@ describe('bin/safestar.js edge', () => {
       const t = tempDir('safestar-edgeenv-');
       cleanups.push(t.cleanup);
       const preload = join(t.dir, 'preload.mjs');
-      writeFileSync(preload, "process.stderr.write(JSON.stringify({ pid: process.pid, arena: process.env.MALLOC_ARENA_MAX ?? null, flags: process.execArgv.filter((a) => a.startsWith('--heap-growing-percent')) }) + '\\n');\n");
+      writeFileSync(preload, "process.stderr.write(JSON.stringify({ pid: process.pid, arena: process.env.MALLOC_ARENA_MAX ?? null, flags: process.execArgv.filter((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--max-semi-space-size')) }) + '\\n');\n");
       const got = imagesOf(node, preload, withoutArenaVar());
       const pid = got[0]!.pid;
       if (canExecve(node)) expect(got).toEqual([{ pid, arena: null, flags: [] }, { pid, arena: '2', flags: [...EDGE_NODE_FLAGS] }]);
       else expect(got).toEqual([{ pid, arena: null, flags: [] }]);
       // An operator's own values are kept: one image, their values.
-      const own = imagesOf(node, preload, { ...withoutArenaVar(), MALLOC_ARENA_MAX: '8' }, ['--heap-growing-percent=10']);
-      expect(own).toEqual([{ pid: expect.any(Number) as number, arena: '8', flags: ['--heap-growing-percent=10'] }]);
+      const own = imagesOf(node, preload, { ...withoutArenaVar(), MALLOC_ARENA_MAX: '8' }, ['--heap-growing-percent=10', '--max-semi-space-size=8']);
+      expect(own).toEqual([{ pid: expect.any(Number) as number, arena: '8', flags: ['--heap-growing-percent=10', '--max-semi-space-size=8'] }]);
     });
   }
 
@@ -131,7 +135,7 @@ describe('bin/safestar.js edge', () => {
       expect(log()).not.toContain('SS_EDGE_HEAP_FLAGS');
     } else {
       expect(environ.some((v) => v.startsWith('MALLOC_ARENA_MAX='))).toBe(false);
-      expect(cmdline.some((a) => a.startsWith('--heap-growing-percent'))).toBe(false);
+      expect(cmdline.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--max-semi-space-size'))).toBe(false);
       expect(log()).toContain('SS_EDGE_MALLOC_ARENAS');
       expect(log()).toContain('SS_EDGE_HEAP_FLAGS');
     }
