@@ -9,8 +9,10 @@ import { benchScoringRows } from './suites/scoring.ts';
 import { benchIndexRows } from './index-latency.ts';
 import { benchCluster } from './suites/cluster.ts';
 import { benchSoak } from './suites/soak.ts';
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildStatus, distDir } from '../bin/compiled.js';
 import { updateReadme } from './figures.ts';
 
 const SUITES = ['edge', 'hub', 'e2e', 'memory', 'scaling', 'scoring', 'index', 'cluster', 'soak'] as const;
@@ -26,6 +28,26 @@ export interface BenchOptions {
 }
 
 type Say = (s: string) => void;
+
+/** Suites that start `safestar edge` processes: they measure the compiled build, as deployed. */
+const EDGE_SUITES: ReadonlySet<Suite> = new Set(['edge', 'e2e', 'memory', 'scaling', 'soak']);
+
+/**
+ * Build dist/ first when it is missing or stale: `safestar edge` would otherwise run the sources
+ * through tsx (25-35 MiB more RSS, bin/compiled.js), and a figure would silently be of that. A
+ * file edited during a run makes the edges started after it run the sources: the results name
+ * the build of the run's start and end (machine().edgeBuild).
+ */
+function ensureBuilt(say: Say): boolean {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const status = buildStatus(root, distDir(root, process.env));
+  if (status.current) return true;
+  say(`building dist/ first (${status.reason}): the edge suites measure the compiled edge`);
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/build.js', import.meta.url))], { stdio: 'inherit' });
+  if (r.status === 0) return true;
+  process.stderr.write('SS_BENCH_BUILD: `npm run build` failed (above); fix it, or the edge suites would measure the sources through tsx\n');
+  return false;
+}
 
 async function runSuite(s: Suite, o: BenchOptions, say: Say): Promise<{ rows: Row[]; summary: Record<string, unknown> }> {
   const q = o.quick;
@@ -87,6 +109,7 @@ export async function runBench(which: string, o: BenchOptions): Promise<number> 
   }
   const t0 = Date.now();
   const say: Say = (s) => progress(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
+  if (chosen.some((s) => EDGE_SUITES.has(s)) && !process.env.SS_EDGE_DIST && !ensureBuilt(say)) return 1;
   const results: SuiteResult[] = [];
   let failed = 0;
   for (const s of chosen) {

@@ -1,4 +1,5 @@
 // Load generator, run in its own process so the system under test gets the other core.
+import { createWriteStream, type WriteStream } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { FreshStream } from './fresh.ts';
 import type { FromChild, LoadPlan, ToChild } from './protocol.ts';
@@ -50,6 +51,7 @@ async function run(p: LoadPlan): Promise<void> {
   let errors = 0;
   const t0 = Date.now();
   const deadline = t0 + p.durationMs;
+  const ackedLog: WriteStream | undefined = p.ackedLog ? createWriteStream(p.ackedLog, { flags: 'a' }) : undefined;
   // Token bucket for a plan-wide rate (open loop across all busy devices).
   let tokens = 0;
   let lastRefill = t0;
@@ -74,7 +76,10 @@ async function run(p: LoadPlan): Promise<void> {
           client.publish(spec.topic, payload, { qos: p.qos }, (err) => {
             inflight--;
             if (err) errors++;
-            else acked++;
+            else {
+              acked++;
+              ackedLog?.write(`${JSON.stringify([idx, payload])}\n`);
+            }
             if (p.qos === 0) return;
             if (spec.ratePerSecond === undefined) pump();
             else if (finished() && inflight === 0) resolve();
@@ -126,6 +131,8 @@ async function run(p: LoadPlan): Promise<void> {
   // Every publish of the run is waited for (acks that come late still count); only a wedged
   // system hits the bound, and what is still in flight then is reported as unacked, not hidden.
   await Promise.race([Promise.all(done), new Promise((r) => setTimeout(r, p.durationMs + ACK_WAIT_MS))]);
+  // The log is complete before the result says how many were acknowledged.
+  if (ackedLog) await new Promise<void>((r, j) => ackedLog.end((e?: Error | null) => (e ? j(e) : r())));
   send({ type: 'result', result: { published, acked, errors, elapsedMs: Date.now() - t0, unacked: published - acked - errors, connectMs: 0 } });
 }
 

@@ -25,6 +25,13 @@ export class HubStub {
     return reply;
   }
 
+  /** Write the ids of the device events received so far to `file`, one a line; resolves with how many. */
+  async idsTo(file: string): Promise<number> {
+    const reply = nextMessage<{ n: number }>(this.child);
+    this.child.send({ type: 'ids', file });
+    return (await reply).n;
+  }
+
   stop(): Promise<void> {
     return stopChild(this.child, 5000);
   }

@@ -32,6 +32,13 @@ export interface LoadPlan {
   ratePerSecond?: number;
   /** Publishes per client at most (absent = unbounded within durationMs). */
   maxPerClient?: number;
+  /**
+   * A file to which every acknowledged publish is appended as one JSON line, `[client index,
+   * payload]`, so a suite can check each acknowledged message by its event id at the far end
+   * (bench/lib/acked-ids.ts), not just compare counts. Costs the generator a write per ack: the
+   * soak sets it, the throughput suites do not.
+   */
+  ackedLog?: string;
 }
 
 export interface LoadResult {

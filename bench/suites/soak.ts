@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkAckedIds, type AckedIdCheck } from '../lib/acked-ids.ts';
 import { LoadGenerator } from '../loadgen/driver.ts';
 import { HubStub } from '../loadgen/hub-stub-driver.ts';
 import type { LoadClient } from '../loadgen/protocol.ts';
@@ -30,6 +31,8 @@ export interface SoakResult {
     acked: number;
     forwarded: number;
     deadLettered: number;
+    /** Every acknowledged publish checked by event id at the hub side (the measured edge). */
+    ids: AckedIdCheck;
     /** Largest sample. */
     rssMaxMiB: number;
     /** The kernel's high-water mark (VmHWM) at the end: peaks between samples too. */
@@ -78,6 +81,8 @@ interface Twin {
   edge: EdgeProcess;
   stub: HubStub;
   gen: LoadGenerator;
+  /** Where the load generator logs each acknowledged publish. */
+  ackedLog: string;
 }
 
 async function startTwin(site: BenchSite, clients: LoadClient[], dir: string, durationMs: number, snapshots?: string): Promise<Twin> {
@@ -88,8 +93,9 @@ async function startTwin(site: BenchSite, clients: LoadClient[], dir: string, du
     const nodeArgs = snapshots ? [`--heapsnapshot-signal=${SIGNAL}`, `--diagnostic-dir=${snapshots}`] : [];
     const edge = await spawnEdge(file, {}, [], undefined, nodeArgs);
     try {
-      const { gen } = await LoadGenerator.connect({ url: edge.brokerUrl, clients, qos: 1, window: 16, durationMs });
-      return { edge, stub, gen };
+      const ackedLog = join(dir, 'acked.jsonl');
+      const { gen } = await LoadGenerator.connect({ url: edge.brokerUrl, clients, qos: 1, window: 16, durationMs, ackedLog });
+      return { edge, stub, gen, ackedLog };
     } catch (e) {
       await edge.stop();
       throw e;
@@ -107,8 +113,11 @@ async function stopTwin(t: Twin | undefined): Promise<void> {
   await t.stub.stop();
 }
 
-/** Wait until the hub side holds every acknowledged event (bounded), then read the edge's counters. */
-async function delivered(t: Twin, acked: number): Promise<{ forwarded: number; deadLettered: number }> {
+/**
+ * Wait until the hub side holds every acknowledged event (bounded), then check each acknowledged
+ * publish by its event id there (bench/lib/acked-ids.ts) and read the edge's counters.
+ */
+async function delivered(t: Twin, acked: number, site: BenchSite, clients: readonly LoadClient[], dir: string): Promise<{ forwarded: number; deadLettered: number; ids: AckedIdCheck }> {
   let c = await t.stub.counts();
   const deadline = Date.now() + 60_000;
   while (c.events < acked && Date.now() < deadline) {
@@ -116,8 +125,15 @@ async function delivered(t: Twin, acked: number): Promise<{ forwarded: number; d
     c = await t.stub.counts();
   }
   const m = await scrape(`${t.edge.apiUrl}/metrics`);
-  return { forwarded: c.events, deadLettered: metricSum(m, 'safestar_edge_deadletters_total') };
+  const received = join(dir, 'received-ids.txt');
+  await t.stub.idsTo(received);
+  const ids = checkAckedIds(site.config, clients, t.ackedLog, received);
+  if (ids.acked !== acked) throw new Error(`SS_BENCH_SOAK_LOG: the load generator acknowledged ${acked} publishes but logged ${ids.acked}`);
+  return { forwarded: c.events, deadLettered: metricSum(m, 'safestar_edge_deadletters_total'), ids };
 }
+
+const idNote = (i: AckedIdCheck): string =>
+  `every acked publish looked up by event id at the hub side: ${i.expected} ids from ${i.acked} publishes, ${i.missing} missing${i.missing ? ` (e.g. ${i.missingSample.join(', ')})` : ''}, ${i.undecodable} undecodable, ${i.unexplained} received ids not from an acked publish, ${i.resends} resends`;
 
 /**
  * Long run of the real `safestar edge` with `devices` devices at a real site's rates (most at
@@ -165,8 +181,8 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
       sample();
       clearInterval(sampler);
       const highWater = Math.round(rssHighWaterMiB(pid) * 10) / 10;
-      const d = await delivered(plain, res.acked);
-      const dB = await delivered(probed, resB.acked);
+      const d = await delivered(plain, res.acked, site, clients, join(dir, 'a'));
+      const dB = await delivered(probed, resB.acked, site, clients, join(dir, 'b'));
       o.say('soak: comparing the heap snapshots…');
       const a = summarizeHeapSnapshot(snapA);
       const b = summarizeHeapSnapshot(snapB);
@@ -180,6 +196,7 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
         acked: res.acked,
         forwarded: d.forwarded,
         deadLettered: d.deadLettered,
+        ids: d.ids,
         rssMaxMiB: Math.max(...values),
         rssHighWaterMiB: highWater,
         rssEndMiB: values.at(-1) ?? Number.NaN,
@@ -191,8 +208,9 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
       };
       const top = growth.slice(0, 5).map((g) => `${g.name} ${g.retainedBytesDelta >= 0 ? '+' : ''}${mib(g.retainedBytesDelta)} MiB (${g.countDelta >= 0 ? '+' : ''}${g.countDelta} objects)`).join(', ');
       const losses = [
-        ...(d.forwarded < res.acked ? [`edge: ${res.acked - d.forwarded} acked events not forwarded`] : []),
-        ...(dB.forwarded < resB.acked ? [`twin: ${resB.acked - dB.forwarded} acked events not forwarded`] : []),
+        ...(d.ids.missing > 0 ? [`edge: ${d.ids.missing} acked events never reached the hub side`] : []),
+        ...(dB.ids.missing > 0 ? [`twin: ${dB.ids.missing} acked events never reached the hub side`] : []),
+        ...(d.ids.undecodable + dB.ids.undecodable > 0 ? [`${d.ids.undecodable + dB.ids.undecodable} acked publishes the edge's codecs refuse`] : []),
       ];
       return {
         summary,
@@ -203,13 +221,13 @@ export async function benchSoak(o: SoakOptions): Promise<SoakResult> {
             value: summarize([summary.rssHighWaterMiB]),
             target: '< 300 MiB',
             met: summary.rssHighWaterMiB < 300 && losses.length === 0,
-            note: `RSS ${values[0]} → ${summary.rssEndMiB} MiB (largest sample ${summary.rssMaxMiB}, kernel high-water ${summary.rssHighWaterMiB}), slope ${summary.rssSlopeMiBPerMin} MiB/min over the second half; forwarded ${d.forwarded} of ${res.acked} acked, ${d.deadLettered} dead letters${losses.length ? `; LOSS: ${losses.join('; ')}` : ''}`,
+            note: `RSS ${values[0]} → ${summary.rssEndMiB} MiB (largest sample ${summary.rssMaxMiB}, kernel high-water ${summary.rssHighWaterMiB}), slope ${summary.rssSlopeMiBPerMin} MiB/min over the second half; forwarded ${d.forwarded} of ${res.acked} acked, ${d.deadLettered} dead letters; ${idNote(d.ids)}${losses.length ? `; LOSS: ${losses.join('; ')}` : ''}`,
           },
           {
             name: `edge heap (twin edge, same load), snapshot after warm-up vs ${Math.round(beforeEndMs / 1000)} s before the end`,
             unit: 'MiB (live)',
             value: summarize([summary.heapEndMiB]),
-            note: `${summary.heapStartMiB} → ${summary.heapEndMiB} MiB; most retained growth: ${top}; twin forwarded ${dB.forwarded} of ${resB.acked} acked`,
+            note: `${summary.heapStartMiB} → ${summary.heapEndMiB} MiB; most retained growth: ${top}; twin forwarded ${dB.forwarded} of ${resB.acked} acked; ${idNote(dB.ids)}`,
           },
         ],
       };
