@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
+import { closeQuietConnections } from '../../common/api/quiet-connections.ts';
 import { registerDocs } from '../../common/api/docs.ts';
 import { installValidation } from '../../common/api/validation.ts';
 import { HUB_ERRORS } from '../errors.ts';
@@ -38,6 +39,7 @@ export async function buildApi(ctx: ApiContext, plugins: readonly ApiPlugin[] = 
   const base = { logger: false, bodyLimit: 1_048_576, ...(server.trustProxy ? { trustProxy: server.trustProxy } : {}) };
   // fastify's https overload has its own instance type; the routes only need the common surface.
   const app = (server.https ? Fastify({ ...base, https: server.https }) : Fastify(base)) as unknown as FastifyInstance;
+  closeQuietConnections(app);
   if (server.onRoute) app.addHook('onRoute', server.onRoute);
   installValidation(app, (reply, problems) =>
     reply.code(400).send({ code: 'SS_HUB_INVALID', message: `SS_HUB_INVALID: ${HUB_ERRORS.SS_HUB_INVALID}`, problems }));

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { closeQuietConnections } from '../../common/api/quiet-connections.ts';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
@@ -42,6 +43,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export async function buildClusterApi(o: ClusterApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, ...(o.trustedProxies?.length ? { trustProxy: [...o.trustedProxies] } : {}) });
+  closeQuietConnections(app);
   const auth = new CaseAuth(o.tokens);
   const now = o.now ?? Date.now;
   // checkCase asks synchronously; compounds change rarely (city file, learned compounds).
