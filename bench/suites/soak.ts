@@ -77,7 +77,7 @@ async function heapSnapshot(edge: EdgeProcess, dir: string): Promise<string> {
   }
 }
 
-interface Twin {
+export interface Twin {
   edge: EdgeProcess;
   stub: HubStub;
   gen: LoadGenerator;
@@ -85,7 +85,7 @@ interface Twin {
   ackedLog: string;
 }
 
-async function startTwin(site: BenchSite, clients: LoadClient[], dir: string, durationMs: number, snapshots?: string): Promise<Twin> {
+export async function startTwin(site: BenchSite, clients: LoadClient[], dir: string, durationMs: number, snapshots?: string): Promise<Twin> {
   const stub = await HubStub.start();
   try {
     const file = join(dir, 'site.json');
@@ -106,7 +106,7 @@ async function startTwin(site: BenchSite, clients: LoadClient[], dir: string, du
   }
 }
 
-async function stopTwin(t: Twin | undefined): Promise<void> {
+export async function stopTwin(t: Twin | undefined): Promise<void> {
   if (!t) return;
   await t.gen.stop();
   await t.edge.stop();
