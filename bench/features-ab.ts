@@ -5,7 +5,7 @@
 // The stream is one day of training city 14 (14 compounds, vendor profiles on: 75,051 events),
 // the one the f6 → f7 A/B of models/README.md "Cost" used. Two figures per checkout and round:
 // features alone, and features + TypeScript scoring at batch 1 (live group commits hold 1 event,
-// kt-2.6.0.live.json), each event pushed then its row scored, as edge/scoring/onnx-scorer.ts does.
+// kt-2.7.0.live.json), each event pushed then its row scored, as edge/scoring/onnx-scorer.ts does.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FEATURE_COUNT } from '../models/features.ts';

@@ -5,7 +5,7 @@ export function registerEdge(program: Command): void {
     .command('edge')
     .description('run an edge node: device broker, codecs, durable outbox, uplink to the hub')
     .option('-c, --config <file>', 'site config JSON (see examples/site.example.json); required to run')
-    .option('-m, --model <file>', 'ONNX anomaly model (default: models/kt-2.6.0.onnx when present)')
+    .option('-m, --model <file>', 'ONNX anomaly model (default: models/kt-2.7.0.onnx when present)')
     .option('--no-scorer', 'run without anomaly scoring')
     .addOption(new Option('--log-level <level>', 'log level of the JSON logs on stderr (default: the site config\'s logLevel, else info)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).env('LOG_LEVEL'))
     // Not a requiredOption: commander would then demand it of `edge token` as well.

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Scorer } from '../pipeline/scorer-port.ts';
 
 /** The anomaly model shipped in the package (models/, see its model card). */
-export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt-2.6.0.onnx');
+export const DEFAULT_MODEL = join(import.meta.dirname, '..', '..', 'models', 'kt-2.7.0.onnx');
 
 /**
  * Learning period of a device after a start: an edge restart must not flag every device's

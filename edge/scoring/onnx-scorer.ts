@@ -63,7 +63,7 @@ const FIRST_SEEN_MAX = 100_000;
 
 export interface ScorerStatus {
   state: 'ok' | 'degraded' | 'off';
-  /** Model id in use, e.g. "kt-2.6.0". */
+  /** Model id in use, e.g. "kt-2.7.0". */
   model?: string;
   reason?: string;
   code?: ScorerErrorCode;

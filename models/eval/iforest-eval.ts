@@ -1,6 +1,6 @@
 /**
  * Model families (issue 15): the isolation forest, alone and with kt's rules, against the
- * committed kt model (the recipe's, kt-2.6.0 now; the README's figures are from kt-2.3.0) and the tail model alone, on the same seeds, rows, incidents, budget and
+ * committed kt model (the recipe's, kt-2.7.0 now; the README's figures are from kt-2.3.0) and the tail model alone, on the same seeds, rows, incidents, budget and
  * alert machinery as `safestar models evaluate`. Nothing committed is written.
  *
  *   nice node --import tsx models/eval/iforest-eval.ts --seeds dev:6,fresh:5 [--trees 100] [--psi 256] [--min-group-rows 16] [--out file.json]

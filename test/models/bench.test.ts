@@ -5,7 +5,7 @@ describe('benchScoring (shape only: speed is for the benchmark harness, not unit
   it('measures onnxruntime and plain TypeScript at the edge\'s batch sizes on the committed model', async () => {
     const r = await benchScoring({ budgetMsPerCase: 5 });
     expect(r.network).toMatch(/^tail \d+×\d+×\d+$/);
-    expect(r.model).toBe('kt-2.6.0');
+    expect(r.model).toBe('kt-2.7.0');
     expect(r.rows.map((x) => x.batch)).toEqual([1, 16, 64, 512, 2048]);
     for (const row of r.rows) {
       expect(row.onnxUsPerEvent).toBeGreaterThan(0);

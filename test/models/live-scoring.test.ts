@@ -28,7 +28,7 @@ describe('live scoring of simulator traffic with the committed model', () => {
 
   it('scores every device event and flags burglary events', async () => {
     scorer = await createOnnxScorer({ modelPath: ktPaths(join(import.meta.dirname, '../../models'), KT_RECIPE).onnx, watchIntervalMs: false });
-    expect(scorer.status()).toMatchObject({ state: 'ok', model: 'kt-2.6.0' });
+    expect(scorer.status()).toMatchObject({ state: 'ok', model: 'kt-2.7.0' });
     const district = new Map(city.compounds.map((c) => [c.id, c.district]));
     const truth = new Map<string, string>();
     let batch: Event[] = [];
@@ -54,7 +54,7 @@ describe('live scoring of simulator traffic with the committed model', () => {
 
     // Heartbeats (also Gallagher status reports) are the device's clock, not activity: never scored.
     expect(all.filter((e) => e.type === 'heartbeat').every((e) => e.score === undefined)).toBe(true);
-    expect(all.filter((e) => e.type !== 'heartbeat').every((e) => e.score?.model === 'kt-2.6.0' && typeof e.score.value === 'number')).toBe(true);
+    expect(all.filter((e) => e.type !== 'heartbeat').every((e) => e.score?.model === 'kt-2.7.0' && typeof e.score.value === 'number')).toBe(true);
     const burglaryEvents = all.filter((e) => truth.has(e.id));
     expect(burglaryEvents.length).toBeGreaterThanOrEqual(3 * 4);
     const flaggedIncidents = new Set(burglaryEvents.filter((e) => e.score!.anomalous).map((e) => truth.get(e.id)));
