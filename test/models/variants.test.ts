@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { generateCity } from '../../simulators/city.ts';
 import { encoderFor } from '../../simulators/vendors/index.ts';
+import { generateTraffic } from '../../simulators/traffic.ts';
 import { VARIANTS } from '../../models/eval/variants/catalogue.ts';
+import { BLIND_VARIANTS } from '../../models/eval/variants/blind.ts';
 import { variantPlan } from '../../models/eval/variants/plan.ts';
 import { DEV_SEEDS, RESERVED_SEEDS, runOf, seedsOf } from '../../models/eval/seeds.ts';
 
@@ -10,7 +12,8 @@ describe('evaluation variants and seeds', () => {
   const from = Date.parse('2027-03-01T00:00:00+08:00');
 
   it('every variant places an incident whose messages its devices\' vendors can encode', () => {
-    const plan = variantPlan({ city, seed: 5, fromMs: from, days: 4, perCompoundDay: 1, variants: VARIANTS });
+    // 6 compounds × 5 days = 30 slots ≥ the catalogue's variants, so each is placed at least once.
+    const plan = variantPlan({ city, seed: 5, fromMs: from, days: 5, perCompoundDay: 1, variants: VARIANTS });
     const byName = new Set(plan.truth.map((t) => t.scenario));
     expect([...byName].sort()).toEqual(VARIANTS.map((v) => v.name).sort());
     const devices = new Map(city.compounds.flatMap((c) => c.devices.map((d) => [d.id, d])));
@@ -18,6 +21,25 @@ describe('evaluation variants and seeds', () => {
       for (const e of m.events) expect(encoderFor(devices.get(m.device)!.profile).supports.has(e.type), `${m.device} ${e.type}`).toBe(true);
     }
     expect(VARIANTS.filter((v) => v.novel).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the blind variants are novel behaviour types built only from (kind, event type) pairs of normal traffic', () => {
+    expect(BLIND_VARIANTS.map((v) => v.name).sort()).toEqual(['blind-1', 'blind-2']);
+    for (const v of BLIND_VARIANTS) {
+      expect(VARIANTS).toContain(v);
+      expect(v).toMatchObject({ family: v.name, kind: 'behaviour', novel: true });
+    }
+    const kindOf = new Map(city.compounds.flatMap((c) => c.devices.map((d) => [d.id, d.kind])));
+    const normal = new Set<string>();
+    const ids = city.compounds.map((c) => c.id);
+    for (const item of generateTraffic({ city, compoundIds: ids, seed: 11, startMs: from, durationMs: 3 * 86_400_000, heartbeats: false, states: false })) {
+      for (const e of item.intent.events) normal.add(`${item.kind}:${e.type}`);
+    }
+    const plan = variantPlan({ city, seed: 3, fromMs: from, days: 4, perCompoundDay: 1, variants: BLIND_VARIANTS });
+    expect(new Set(plan.truth.map((t) => t.scenario))).toEqual(new Set(['blind-1', 'blind-2']));
+    const used = new Set(plan.messages.flatMap((m) => m.events.map((e) => `${kindOf.get(m.device)}:${e.type}`)));
+    expect(used.size).toBeGreaterThan(0);
+    expect([...used].filter((u) => !normal.has(u))).toEqual([]);
   });
 
   it('places incidents at the variant\'s hours and never two in one compound within 3 h', () => {

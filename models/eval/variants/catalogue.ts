@@ -5,6 +5,7 @@ import { resident, residentCount, plateFor, strangerCard } from '../../../simula
 import type { CityDevice } from '../../../protocol/city.ts';
 import type { EventType } from '../../../protocol/devices.ts';
 import { encoderFor, type Attributes } from '../../../simulators/vendors/index.ts';
+import { BLIND_VARIANTS } from './blind.ts';
 
 /** Emit only what the device's vendor can carry (a variant must never produce an unencodable message). */
 function emitIf(c: ScenarioContext, d: CityDevice, at: number, type: EventType, attrs: Attributes): boolean {
@@ -16,8 +17,10 @@ function emitIf(c: ScenarioContext, d: CityDevice, at: number, type: EventType, 
 /**
  * The evaluation's incident catalogue: the simulators' own scenarios plus variants that change
  * one parameter each (speed, hour, distance, device kind, size), and NOVEL types that exist
- * nowhere else in the project — no feature, rule or threshold was designed with them in view, so
- * they show how the detector does on something nobody anticipated.
+ * nowhere else in the project — written by someone who does not develop the detector
+ * (./blind.ts, not to be read by its developer), so no feature, rule or threshold was designed
+ * with them in view and they show how the detector does on something nobody anticipated. A novel
+ * type that is diagnosed during development stops being novel (credential-scan, perimeter-probe).
  *
  * `family` groups variants for the targets: every burglary variant ≥ 95 %, every behavioural type
  * ≥ 60 %. `kind` says which part of the detector is meant to carry it: `critical` (a vendor
@@ -26,7 +29,8 @@ function emitIf(c: ScenarioContext, d: CityDevice, at: number, type: EventType, 
  */
 export type Family =
   | 'burglary' | 'tailgating' | 'card-cloning' | 'blacklisted-plate' | 'loitering' | 'door-held-open'
-  | 'offline-storm' | 'tamper' | 'flapping-device' | 'credential-scan' | 'perimeter-probe';
+  | 'offline-storm' | 'tamper' | 'flapping-device' | 'credential-scan' | 'perimeter-probe'
+  | 'blind-1' | 'blind-2';
 
 export interface Variant {
   name: string;
@@ -170,7 +174,7 @@ function flapping(kind: 'access' | 'camera' | 'barrier', nMin: number, nMax: num
   };
 }
 
-/** NOVEL: someone tries stranger cards at several doors, a few each, so no reader sees 5 in a row. */
+/** Was novel (until 2026-12-05): someone tries stranger cards at several doors, a few each, so no reader sees 5 in a row. */
 function credentialScan(c: ScenarioContext): string {
   const doors = c.devicesOf('access');
   const n = Math.min(doors.length, c.rng.int(2, 4));
@@ -191,7 +195,7 @@ function credentialScan(c: ScenarioContext): string {
   return `${total} stranger cards at ${picked.length} doors`;
 }
 
-/** NOVEL: fence touched along several zones and a line crossed, no cut (someone testing the perimeter). */
+/** Was novel (until 2026-12-05): fence touched along several zones and a line crossed, no cut (someone testing the perimeter). */
 function perimeterProbe(c: ScenarioContext): string {
   const fences = c.devicesOf('fence');
   const zones = Math.min(fences.length, c.rng.int(2, 3));
@@ -233,8 +237,12 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'tamper-door', family: 'tamper', kind: 'behaviour', novel: false, hours: ANY, varies: 'device kind: door reader', build: tamperOn('access') },
   { name: 'flapping-device', family: 'flapping-device', kind: 'behaviour', novel: false, hours: ANY, varies: 'simulators\' scenario', build: sim('flapping-device') },
   { name: 'flapping-slow', family: 'flapping-device', kind: 'behaviour', novel: false, hours: ANY, varies: 'speed: 3–5 drops, 3–6 min apart, camera', build: flapping('camera', 3, 5, [180, 360]) },
-  { name: 'credential-scan', family: 'credential-scan', kind: 'behaviour', novel: true, hours: ANY, varies: 'novel: 2–4 stranger cards at each of 2–4 doors', build: credentialScan },
-  { name: 'perimeter-probe', family: 'perimeter-probe', kind: 'behaviour', novel: true, hours: NIGHT, varies: 'novel: fence touched on 2–3 zones, line crossed, unknown car', build: perimeterProbe },
+  // Novel until 2026-12-05, when their missed incidents were read to choose kt-2.7.0: development types since.
+  { name: 'credential-scan', family: 'credential-scan', kind: 'behaviour', novel: false, hours: ANY, varies: '2–4 stranger cards at each of 2–4 doors (novel until 2026-12-05)', build: credentialScan },
+  { name: 'perimeter-probe', family: 'perimeter-probe', kind: 'behaviour', novel: false, hours: NIGHT, varies: 'fence touched on 2–3 zones, line crossed, unknown car (novel until 2026-12-05)', build: perimeterProbe },
+  // The novel types: written by someone who does not develop the detector, from event types of
+  // normal traffic only, and not read by the detector's developer (blind.ts says so).
+  ...BLIND_VARIANTS,
 ];
 
 export const VARIANT_BY_NAME: ReadonlyMap<string, Variant> = new Map(VARIANTS.map((v) => [v.name, v]));
