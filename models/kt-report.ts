@@ -5,6 +5,7 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)} %`;
 
 export function ktReportMarkdown(e: KtEvaluation, card: KtCard): string {
   const names = Object.keys(e.detectors);
+  const novel = Object.entries(e.perType).filter(([, v]) => v.novel).map(([k]) => k).sort();
   const lines = [
     `# Evaluation of ${e.model} on ${e.source} seeds`,
     '',
@@ -37,7 +38,7 @@ export function ktReportMarkdown(e: KtEvaluation, card: KtCard): string {
     '## Notes',
     '',
     '- Recall: incidents with an event of their compound (or devices) above the threshold within ±5 min; an alert is the first flagged event of a compound, flagged events within 10 min join it; a false alert is an alert near no incident.',
-    '- Novel types (blind-1, blind-2) were written by someone who does not develop the detector, only from event types of normal traffic, and were not read by its developer; `models evaluate --seeds dev` omits them, so this report is their first use. credential-scan and perimeter-probe were the novel types until 2026-12-05, when their missed incidents were read on development seeds to choose kt-2.7.0: development types since.',
+    `- Novel types (${novel.join(', ')}) were written by someone who does not develop the detector, only from event types of normal traffic, and were not read by its developer (models/eval/variants/blind.ts); \`models evaluate --seeds dev\` omits them. A type whose misses are read during development stops being novel: credential-scan and perimeter-probe, since 2026-12-05.`,
     '- Baselines: rules-tuned (known-critical types chosen greedily on validation under the full budget), severity (vendor severity level, threshold tuned), ewma-poisson (per device), type-poisson (per device and type, two smoothing settings; the better one is the fair comparison); severity-critical is the one-line rule "alert on every vendor-critical event", not tuned (the tuned severity baseline is 0 % because forced doors alone, about 1 per compound-day in normal traffic, exceed the validation budget, so its tuned threshold flags nothing).',
     '- Only baselines within the budget (≤ 1 false alert per compound-day here) count as the best fair baseline.',
     '',

@@ -3,11 +3,11 @@
 // for a reported evaluation.
 
 import type { CityDevice } from '../../../protocol/city.ts';
-import type { EventType } from '../../../protocol/devices.ts';
 import type { ScenarioContext } from '../../../simulators/scenarios/context.ts';
 import { plateFor } from '../../../simulators/devices/people.ts';
-import { encoderFor, type Attributes } from '../../../simulators/vendors/index.ts';
+import { encoderFor } from '../../../simulators/vendors/index.ts';
 import type { Variant } from './catalogue.ts';
+import { emitIf } from './emit.ts';
 
 /*
  * Both types use only event types that normal traffic also produces, each event at its ordinary
@@ -31,13 +31,6 @@ import type { Variant } from './catalogue.ts';
 
 const S = 1000;
 const MIN = 60 * S;
-
-/** Emit only what the device's vendor can carry (as catalogue.ts's helper; local to avoid an import cycle). */
-function emitIf(c: ScenarioContext, d: CityDevice, at: number, type: EventType, attrs: Attributes): boolean {
-  if (!encoderFor(d.profile).supports.has(type)) return false;
-  c.emit(d, at, type, attrs);
-  return true;
-}
 
 function pickDistinct<T>(c: ScenarioContext, items: readonly T[], n: number): T[] {
   const pool = [...items];

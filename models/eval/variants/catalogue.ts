@@ -3,16 +3,8 @@ import type { ScenarioContext } from '../../../simulators/scenarios/context.ts';
 import type { ScenarioName } from '../../../simulators/scenarios/types.ts';
 import { resident, residentCount, plateFor, strangerCard } from '../../../simulators/devices/people.ts';
 import type { CityDevice } from '../../../protocol/city.ts';
-import type { EventType } from '../../../protocol/devices.ts';
-import { encoderFor, type Attributes } from '../../../simulators/vendors/index.ts';
 import { BLIND_VARIANTS } from './blind.ts';
-
-/** Emit only what the device's vendor can carry (a variant must never produce an unencodable message). */
-function emitIf(c: ScenarioContext, d: CityDevice, at: number, type: EventType, attrs: Attributes): boolean {
-  if (!encoderFor(d.profile).supports.has(type)) return false;
-  c.emit(d, at, type, attrs);
-  return true;
-}
+import { emitIf } from './emit.ts';
 
 /**
  * The evaluation's incident catalogue: the simulators' own scenarios plus variants that change

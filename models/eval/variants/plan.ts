@@ -41,7 +41,7 @@ export function variantPlan(opts: {
     for (const compound of compounds) {
       // The day's incidents of one compound are placed together: up to 50 draws of all their
       // hours, keeping the draw whose closest pair is farthest apart. Drawn one after the other,
-      // two night-only variants often had no room left (the first at 02:00–03:10 leaves none 3 h
+      // two night-only variants often had no room left (the first at 02:00–03:12 leaves none 3 h
       // away within 00:12–05:00), and about a third of seeds had a pair closer than 3 h.
       const picks = Array.from({ length: opts.perCompoundDay }, () => {
         const v = opts.variants[k % opts.variants.length]!;
